@@ -1,0 +1,3 @@
+// shared helpers of the actions bundles
+export {};
+//# sourceMappingURL=index.js.map

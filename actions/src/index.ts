@@ -1,0 +1,2 @@
+// shared helpers of the actions bundles
+export {};

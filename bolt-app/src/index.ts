@@ -1,0 +1,2 @@
+// @shipgate/bolt-app — public surface (see README.md)
+export {};

@@ -1,0 +1,24 @@
+// One jest run for the whole workspace. TypeScript is transpiled by ts-jest (isolated modules:
+// type-checking is `npm run typecheck`'s job, so tests start fast). ESM throughout, hence
+// `--experimental-vm-modules` in the `test:jest` script.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  roots: ['<rootDir>/pipelines', '<rootDir>/test-harness', '<rootDir>/bolt-app', '<rootDir>/actions', '<rootDir>/examples'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/.tools/'],
+  moduleNameMapper: {
+    '^@shipgate/pipelines$': '<rootDir>/pipelines/src/index.ts',
+    '^@shipgate/pipelines/(.*)$': '<rootDir>/pipelines/src/$1',
+    '^@shipgate/test-harness$': '<rootDir>/test-harness/src/index.ts',
+    '^@shipgate/test-harness/(.*)$': '<rootDir>/test-harness/src/$1',
+    '^@shipgate/bolt-app$': '<rootDir>/bolt-app/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.tests.json', diagnostics: false }],
+  },
+  testTimeout: 60000,
+};

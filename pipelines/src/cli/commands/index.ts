@@ -1,0 +1,4 @@
+// Every command group of the CLI. Add a feature's registrar here (one line each).
+import type { CommandRegistrar } from '../program.js';
+
+export const commandRegistrars: CommandRegistrar[] = [];

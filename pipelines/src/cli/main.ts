@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The `shipgate` executable: real process I/O around runCli.
+import { runCli } from './program.js';
+
+const controller = new AbortController();
+let signals = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signals += 1;
+    if (signals > 1) process.exit(sig === 'SIGINT' ? 130 : 143); // second Ctrl-C: leave now
+    controller.abort(sig);
+  });
+}
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cwd: process.cwd(),
+  env: process.env,
+  isTTY: Boolean(process.stdout.isTTY) && process.env.CI !== 'true',
+  signal: controller.signal,
+});
+process.exitCode = code;

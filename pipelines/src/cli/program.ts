@@ -1,0 +1,54 @@
+// The `shipgate` command tree. Each feature area registers its commands from cli/commands/*.ts;
+// this file only wires them. Commands throw ShipgateError for anything a user did wrong; `runCli`
+// turns that into a one-line message and a documented exit code — never a stack trace.
+import { Command, CommanderError } from 'commander';
+import { ExitCode, ShipgateError } from '../errors.js';
+import type { CliIO } from './io.js';
+
+export type CommandRegistrar = (program: Command, io: CliIO, setExitCode: (code: number) => void) => void;
+
+/** Registrars of every command group; feature areas append theirs in cli/commands/index.ts. */
+import { commandRegistrars } from './commands/index.js';
+
+const version = '0.1.0';
+
+export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+  const program = new Command('shipgate')
+    .description('Safe, boring deploys: a parallel pipeline engine with quality gates, versioned images and approvals.')
+    .version(version, '-V, --version')
+    .option('-C, --directory <dir>', 'run as if started in <dir>')
+    .option('-f, --file <file>', 'pipeline file (default: shipgate.yml in the directory)')
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  for (const register of commandRegistrars) register(program, io, setExitCode);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script). Resolves to the process exit code. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; usage mistakes were already printed by commander.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof ShipgateError) {
+      io.stderr.write(`shipgate: ${error.format()}\n`);
+      return error.exitCode;
+    }
+    const err = error instanceof Error ? error : new Error(String(error));
+    io.stderr.write(`shipgate: internal error: ${err.stack ?? err.message}\nPlease report this at the project's issue tracker.\n`);
+    return ExitCode.internal;
+  }
+}

@@ -1,0 +1,37 @@
+// The steps `uses:` can name. Built-in steps register here; a team can add its own through
+// `StepRegistry.register` when it embeds the engine.
+import type { StepDefinition } from './define.js';
+import { runStep } from './run/index.js';
+
+export class StepRegistry {
+  readonly #steps = new Map<string, StepDefinition>();
+
+  constructor(steps: Iterable<StepDefinition> = []) {
+    for (const step of steps) this.register(step);
+  }
+
+  register(step: StepDefinition): this {
+    if (this.#steps.has(step.name)) throw new Error(`step "${step.name}" is registered twice`);
+    this.#steps.set(step.name, step);
+    return this;
+  }
+
+  get(name: string): StepDefinition | undefined {
+    return this.#steps.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#steps.keys()].sort();
+  }
+
+  list(): StepDefinition[] {
+    return this.names().map((name) => this.#steps.get(name)!);
+  }
+}
+
+/** Every step shipgate ships with. Other packages' steps are added here as they land. */
+export const builtinSteps: readonly StepDefinition[] = [runStep as unknown as StepDefinition];
+
+export function defaultRegistry(): StepRegistry {
+  return new StepRegistry(builtinSteps);
+}

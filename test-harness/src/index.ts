@@ -1,0 +1,2 @@
+// @shipgate/test-harness — public surface (see README.md)
+export {};

@@ -5,7 +5,7 @@
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  roots: ['<rootDir>/pipelines', '<rootDir>/test-harness', '<rootDir>/bolt-app', '<rootDir>/actions', '<rootDir>/examples'],
+  roots: ['<rootDir>/test', '<rootDir>/pipelines', '<rootDir>/test-harness', '<rootDir>/bolt-app', '<rootDir>/actions', '<rootDir>/examples'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/.tools/'],

@@ -1,0 +1,44 @@
+// Every run leaves two files under <workspace>/.shipgate/: report.json (the RunReport) and
+// junit.xml — and a copy of the report per run id under runs/, so `shipgate plan` can estimate
+// durations from the last run.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunReport } from './run-report.js';
+import { renderJUnit } from './junit.js';
+
+export interface WrittenReports {
+  json: string;
+  junit: string;
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, content);
+  await rename(tmp, file);
+}
+
+export async function writeRunReports(shipgateDir: string, report: RunReport): Promise<WrittenReports> {
+  await mkdir(path.join(shipgateDir, 'runs'), { recursive: true });
+  const json = path.join(shipgateDir, 'report.json');
+  const junit = path.join(shipgateDir, 'junit.xml');
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  await writeAtomic(json, text);
+  await writeAtomic(path.join(shipgateDir, 'runs', `${report.runId || 'run'}.json`), text);
+  await writeAtomic(junit, renderJUnit(report));
+  return { json, junit };
+}
+
+/** Step durations (ms) of the last run, for critical-path estimates; empty when there was none. */
+export async function lastRunDurations(shipgateDir: string): Promise<Record<string, number>> {
+  try {
+    const report = JSON.parse(await readFile(path.join(shipgateDir, 'report.json'), 'utf8')) as RunReport;
+    const durations: Record<string, number> = {};
+    for (const inv of report.invocations) {
+      if (inv.outcome !== 'success') continue;
+      durations[inv.stepId] = Math.max(durations[inv.stepId] ?? 0, inv.durationMs);
+    }
+    return durations;
+  } catch {
+    return {};
+  }
+}

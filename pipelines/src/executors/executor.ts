@@ -44,6 +44,12 @@ export interface ExecutionEnvironment {
   readonly logger: StepLogger;
   /** Values to mask in every line; the executor adds those steps declare with setSecret. */
   readonly secrets: Set<string>;
+  /** The base environment (default: this process's); the invocation's env is laid over it. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Run id, exported to steps as SHIPGATE_RUN_ID. */
+  readonly runId?: string;
+  /** Called for every output as it is set (remote executors stream them back). */
+  readonly onOutput?: (name: string, value: string) => void;
 }
 
 export interface Executor {

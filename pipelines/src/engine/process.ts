@@ -1,0 +1,126 @@
+// Runs child processes for steps. Each child leads its own process group, so cancelling kills the
+// whole tree it started (npm → sh → node …): SIGTERM to the group, SIGKILL after a grace period.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { ExecOptions, ExecResult, ProcessRunner, StepLogger } from '../steps/define.js';
+import type { SecretMasker } from './secrets.js';
+
+export interface ProcessRunnerOptions {
+  env: Readonly<Record<string, string>>;
+  cwd: string;
+  logger: StepLogger;
+  signal: AbortSignal;
+  secrets: SecretMasker;
+  /** Time between SIGTERM and SIGKILL. Default 5 s. */
+  gracePeriodMs?: number;
+}
+
+const maxCapture = 1024 * 1024; // keep the last 1 MiB of each stream
+
+/** Keeps the tail of a stream and hands complete lines to `onLine`. */
+class LineCapture {
+  #partial = '';
+  #captured = '';
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: string): void {
+    this.#captured += chunk;
+    if (this.#captured.length > maxCapture * 2) this.#captured = this.#captured.slice(-maxCapture);
+    const text = this.#partial + chunk;
+    const lines = text.split(/\r?\n/);
+    this.#partial = lines.pop() ?? '';
+    for (const line of lines) this.onLine(line);
+  }
+
+  end(): string {
+    if (this.#partial) this.onLine(this.#partial);
+    this.#partial = '';
+    return this.#captured.length > maxCapture ? this.#captured.slice(-maxCapture) : this.#captured;
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+const bash = ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash', '/opt/homebrew/bin/bash'].find((p) => existsSync(p));
+
+export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunner {
+  const grace = options.gracePeriodMs ?? 5000;
+
+  function exec(command: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const signal = opts.signal ?? options.signal;
+    const started = performance.now();
+    return new Promise((resolve) => {
+      if (signal.aborted) {
+        resolve({ exitCode: null, signal: null, stdout: '', stderr: '', durationMs: 0, killed: true });
+        return;
+      }
+      const child = spawn(command, [...args], {
+        cwd: opts.cwd ?? options.cwd,
+        env: { ...options.env, ...opts.env },
+        detached: true, // its own process group: we can signal the whole tree
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+      let killed = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const stop = (): void => {
+        if (killed || child.pid === undefined) return;
+        killed = true;
+        killGroup(child.pid, 'SIGTERM');
+        killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), grace);
+        killTimer.unref();
+      };
+      const timeout = opts.timeoutMs === undefined ? undefined : setTimeout(stop, opts.timeoutMs);
+      signal.addEventListener('abort', stop, { once: true });
+
+      const log = (level: 'info' | 'warn') => (line: string) => {
+        if (!opts.quiet) options.logger[level](options.secrets.mask(line));
+      };
+      const out = new LineCapture(log('info'));
+      const err = new LineCapture(log('warn'));
+      child.stdout!.setEncoding('utf8').on('data', (c: string) => out.push(c));
+      child.stderr!.setEncoding('utf8').on('data', (c: string) => err.push(c));
+      if (opts.input !== undefined && child.stdin) {
+        child.stdin.on('error', () => {}); // the child may exit without reading its input
+        child.stdin.end(opts.input);
+      }
+      let spawnError: Error | undefined;
+      child.on('error', (e) => {
+        spawnError = e;
+      });
+      child.on('close', (code, sig) => {
+        if (timeout) clearTimeout(timeout);
+        signal.removeEventListener('abort', stop);
+        // The leader is gone; make sure nothing it started lingers after a kill.
+        if (killed && child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+        if (killTimer) clearTimeout(killTimer);
+        const stdout = out.end();
+        let stderr = err.end();
+        if (spawnError) {
+          stderr += `${spawnError.message}\n`;
+          options.logger.error(`could not start ${command}: ${spawnError.message}`);
+        }
+        resolve({
+          exitCode: spawnError ? 127 : code,
+          signal: sig,
+          stdout: options.secrets.mask(stdout),
+          stderr: options.secrets.mask(stderr),
+          durationMs: performance.now() - started,
+          killed,
+        });
+      });
+    });
+  }
+
+  return {
+    exec,
+    shell(script, opts) {
+      return bash ? exec(bash, ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], opts) : exec('/bin/sh', ['-e', '-c', script], opts);
+    },
+  };
+}

@@ -12,8 +12,12 @@ export interface ExpressionContext {
   matrix: Readonly<Record<string, MatrixValue>>;
   steps: Readonly<Record<string, { outputs: Readonly<Record<string, string>>; outcome: string }>>;
   ci: CiContext;
-  /** The state of this step's upstream steps, for success() / failure() / cancelled(). */
-  status: { failed: boolean; cancelled: boolean };
+  /**
+   * For success() / failure() / cancelled(): `failed` — a step this one needs failed, or the run is
+   * stopping after a failure; `cancelled` — the run was cancelled; `succeeded` — every step this one
+   * needs succeeded (default: neither failed nor cancelled).
+   */
+  status: { failed: boolean; cancelled: boolean; succeeded?: boolean };
 }
 
 export type Expression =
@@ -288,7 +292,7 @@ export function evaluateExpression(expr: Expression, ctx: ExpressionContext): un
       const s = (i: number) => stringify(args[i]).toLowerCase();
       switch (expr.name) {
         case 'success':
-          return !ctx.status.failed && !ctx.status.cancelled;
+          return ctx.status.succeeded ?? (!ctx.status.failed && !ctx.status.cancelled);
         case 'failure':
           return ctx.status.failed;
         case 'cancelled':
@@ -383,6 +387,11 @@ function usesStatusFunction(expr: Expression): boolean {
   }
 }
 
+/** Whether a condition decides for itself when to run after failures (uses success(), always(), …). */
+export function conditionUsesStatus(source: string): boolean {
+  return usesStatusFunction(parseCondition(source));
+}
+
 /** Parses an `if:` condition (with or without `${{ }}`). */
 export function parseCondition(source: string): Expression {
   return parseExpression(conditionSource(source));
@@ -395,7 +404,8 @@ export function parseCondition(source: string): Expression {
 export function evaluateCondition(source: string, ctx: ExpressionContext): boolean {
   const expr = parseCondition(source);
   const value = truthy(evaluateExpression(expr, ctx));
-  return usesStatusFunction(expr) ? value : value && !ctx.status.failed && !ctx.status.cancelled;
+  const succeeded = ctx.status.succeeded ?? (!ctx.status.failed && !ctx.status.cancelled);
+  return usesStatusFunction(expr) ? value : value && succeeded;
 }
 
 /** Which steps and matrix keys an expression refers to (for validation and planning). */

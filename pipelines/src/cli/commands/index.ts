@@ -1,4 +1,5 @@
 // Every command group of the CLI. Add a feature's registrar here (one line each).
 import type { CommandRegistrar } from '../program.js';
+import { registerPipelineCommands } from './pipeline.js';
 
-export const commandRegistrars: CommandRegistrar[] = [];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands];

@@ -1,0 +1,170 @@
+// The pipeline commands: validate, plan, run, steps, schema. Each one loads shipgate.yml through the
+// config module, plans with the engine, and renders — no decision is made here.
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { findPipelineFile, loadPipeline, pipelineJsonSchema } from '../../config/index.js';
+import { criticalPath, planPipeline, type Plan } from '../../engine/plan.js';
+import { runPipeline } from '../../engine/run.js';
+import { resolveCiContext } from '../../ci/context.js';
+import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
+import { chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
+import type { PipelineSpec } from '../../config/model.js';
+import type { CommandRegistrar } from '../program.js';
+import type { CliIO } from '../io.js';
+import { listOption, pipelineLocation, positiveInt } from '../context.js';
+import { createExecutors } from '../executors.js';
+
+async function load(command: Command, io: CliIO, registry: StepRegistry): Promise<PipelineSpec> {
+  const { directory, file } = pipelineLocation(command, io);
+  return loadPipeline(findPipelineFile(directory, file), { registry });
+}
+
+/** Plain data for `shipgate plan --json`: what the Jenkins library and exporters read. */
+export function planSummary(plan: Plan, durations: Record<string, number>) {
+  const estimated = Object.keys(durations).length > 0;
+  const path = criticalPath(plan, estimated ? durations : Object.fromEntries(plan.pipeline.steps.map((s) => [s.id, 1])));
+  const steps: Record<string, { needs: string[]; uses: string; matrix: boolean; invocations: string[]; executor: string }> = {};
+  for (const step of plan.pipeline.steps) {
+    const invocations = plan.nodes.filter((n) => n.stepId === step.id).map((n) => n.id);
+    if (invocations.length === 0) continue;
+    steps[step.id] = {
+      needs: [...step.needs],
+      uses: step.uses,
+      matrix: step.matrix !== undefined,
+      invocations,
+      executor: step.executor ?? plan.pipeline.executor ?? 'local',
+    };
+  }
+  return {
+    pipeline: plan.pipeline.name,
+    file: plan.pipeline.file,
+    levels: plan.levels.map((level) => [...level]),
+    steps,
+    criticalPath: { path: path.path, totalMs: estimated ? path.totalMs : undefined, estimatedFrom: estimated ? 'last run' : 'step count' },
+  };
+}
+
+export const registerPipelineCommands: CommandRegistrar = (program, io, setExitCode) => {
+  program
+    .command('validate')
+    .description('check shipgate.yml: keys, needs, cycles, matrices, expressions and step inputs')
+    .addHelpText('after', '\nExamples:\n  shipgate validate\n  shipgate -C services/orders validate\n\nExit codes: 0 valid, 2 invalid (each problem printed as file:line:col).')
+    .action(async (_opts: unknown, command: Command) => {
+      const registry = defaultRegistry();
+      const spec = await load(command, io, registry);
+      const plan = planPipeline(spec);
+      io.stdout.write(`${path.relative(io.cwd, spec.file) || spec.file}: ok — ${spec.steps.length} steps, ${plan.nodes.length} invocations, ${plan.levels.length} levels\n`);
+      setExitCode(0);
+    });
+
+  program
+    .command('plan')
+    .description('show what would run: levels of steps that run together, and the critical path')
+    .option('--json', 'print the plan as JSON (for tools: the Jenkins library reads this)')
+    .option('--only <steps>', 'plan only these steps (comma-separated)', listOption)
+    .option('--from <step>', 'plan this step and everything after it')
+    .addHelpText('after', '\nExamples:\n  shipgate plan\n  shipgate plan --json --from unit')
+    .action(async (opts: { json?: boolean; only?: string[]; from?: string }, command: Command) => {
+      const registry = defaultRegistry();
+      const spec = await load(command, io, registry);
+      const plan = planPipeline(spec, { ...(opts.only ? { only: opts.only } : {}), ...(opts.from ? { from: opts.from } : {}) });
+      const summary = planSummary(plan, await lastRunDurations(path.join(spec.root, '.shipgate')));
+      if (opts.json) {
+        io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      const lines = [`${summary.pipeline}: ${Object.keys(summary.steps).length} steps, ${plan.nodes.length} invocations, ${summary.levels.length} levels`];
+      summary.levels.forEach((level, i) => {
+        const names = level.map((id) => {
+          const n = summary.steps[id]?.invocations.length ?? 1;
+          return n > 1 ? `${id} ×${n}` : id;
+        });
+        lines.push(`  level ${i + 1}  ${names.join(', ')}`);
+      });
+      const cp = summary.criticalPath;
+      const took = cp.totalMs === undefined ? '' : `  ${formatDuration(cp.totalMs)}`;
+      lines.push(`critical path (by ${cp.estimatedFrom}): ${cp.path.join(' → ')}${took}`);
+      io.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  program
+    .command('run')
+    .description('run the pipeline: every ready step at once, fail-fast, cached')
+    .option('--only <steps>', 'run only these steps (comma-separated); their upstream outputs come from the cache', listOption)
+    .option('--from <step>', 'run this step and everything after it')
+    .option('-j, --max-parallel <n>', 'at most this many steps at once (default: CPU count)', positiveInt('--max-parallel'))
+    .option('-k, --keep-going', 'after a failure, let independent steps finish (dependents are still skipped)')
+    .option('-n, --dry-run', 'show what would run, run nothing')
+    .option('--no-cache', 'run every step even when its inputs are unchanged')
+    .addOption(new Option('--reporter <kind>', 'output style (default: tty on a terminal, github under GitHub Actions, else plain)').choices(['tty', 'plain', 'github']))
+    .option('-v, --verbose', 'show debug lines')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  shipgate run\n  shipgate run --only unit,lint --no-cache\n  shipgate -C examples/orders-service run -j 2 --keep-going\n\n' +
+        'Writes .shipgate/report.json and .shipgate/junit.xml next to shipgate.yml.\n' +
+        'Exit codes: 0 success, 1 a step failed, 2 invalid config or flags, 130 interrupted (Ctrl-C).',
+    )
+    .action(
+      async (
+        opts: { only?: string[]; from?: string; maxParallel?: number; keepGoing?: boolean; dryRun?: boolean; cache: boolean; reporter?: ReporterKind; verbose?: boolean },
+        command: Command,
+      ) => {
+        const registry = defaultRegistry();
+        const spec = await load(command, io, registry);
+        const plan = planPipeline(spec, { ...(opts.only ? { only: opts.only } : {}), ...(opts.from ? { from: opts.from } : {}) });
+        const stateDir = path.join(spec.root, '.shipgate');
+        const ci = await resolveCiContext(spec.root, io.env);
+        const kind = opts.reporter ?? chooseReporterKind(io.env, io.isTTY);
+        const reporter = createReporter(kind, { stream: io.stdout, color: kind === 'tty' && !io.env.NO_COLOR, verbose: Boolean(opts.verbose) });
+        const report = new RunReportBuilder();
+        let result;
+        try {
+          result = await runPipeline(plan, {
+            registry,
+            executors: createExecutors(registry, spec, io),
+            ...(opts.maxParallel ? { maxParallel: opts.maxParallel } : {}),
+            keepGoing: Boolean(opts.keepGoing),
+            noCache: !opts.cache,
+            dryRun: Boolean(opts.dryRun),
+            signal: io.signal,
+            onEvent: (event) => {
+              report.onEvent(event);
+              reporter.onEvent(event);
+            },
+            ci,
+            env: { ...io.env } as Record<string, string>,
+            stateDir,
+          });
+        } finally {
+          reporter.close();
+        }
+        if (!opts.dryRun) {
+          const written = await writeRunReports(stateDir, report.report);
+          io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
+        }
+        setExitCode(result.exitCode);
+      },
+    );
+
+  program
+    .command('steps')
+    .description('list the steps `uses:` can name, with their inputs')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }) => {
+      const registry = defaultRegistry();
+      const rows = registry.list().map((step) => ({ name: step.name, description: step.description, outputs: Object.keys(step.outputs ?? {}) }));
+      if (opts.json) {
+        io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      const width = Math.max(...rows.map((r) => r.name.length));
+      for (const row of rows) io.stdout.write(`${row.name.padEnd(width)}  ${row.description}\n`);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of shipgate.yml (for editors: yaml-language-server, VS Code)')
+    .action(() => {
+      io.stdout.write(`${JSON.stringify(pipelineJsonSchema(defaultRegistry()), null, 2)}\n`);
+    });
+};

@@ -1,0 +1,143 @@
+// The content-hash cache. A step that declares `cache: { inputs: [...] }` is skipped when its
+// definition, matrix values, environment, input files and upstream outputs hash to a key that
+// succeeded before; its outputs are restored from that success.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { glob } from 'tinyglobby';
+
+export interface CacheKeyInput {
+  uses: string;
+  with: unknown;
+  workingDirectory: string;
+  matrix: Readonly<Record<string, unknown>> | undefined;
+  /** The step's resolved env (pipeline + step), not the whole process env. */
+  env: Readonly<Record<string, string>>;
+  /** Outputs of the steps it needs, by step id. */
+  upstream: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Globs relative to `cwd`. */
+  inputs: readonly string[];
+  cwd: string;
+}
+
+export interface CacheEntry {
+  key: string;
+  invocation: string;
+  outputs: Record<string, string>;
+  /** ISO time of the success it records. */
+  at: string;
+  /** How many files the key covered (for `--verbose` and reports). */
+  files: number;
+}
+
+const keepPerStep = 5;
+const ignored = ['**/node_modules/**', '**/.git/**', '**/.shipgate/**'];
+
+/** JSON with sorted keys, so equal values always hash the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function hashFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/** sha256 over every file matching the globs: sorted relative paths and their contents. */
+export async function hashInputFiles(cwd: string, patterns: readonly string[]): Promise<{ digest: string; files: number }> {
+  const files = (await glob([...patterns], { cwd, ignore: ignored, dot: true, onlyFiles: true, followSymbolicLinks: false, expandDirectories: false })).sort();
+  const hash = createHash('sha256');
+  // bounded concurrency: hashing thousands of files at once would exhaust file descriptors
+  const digests: string[] = new Array(files.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(16, files.length) }, async () => {
+      while (next < files.length) {
+        const i = next++;
+        digests[i] = await hashFile(path.resolve(cwd, files[i]!));
+      }
+    }),
+  );
+  files.forEach((f, i) => hash.update(`${f}\0${digests[i]}\0`));
+  return { digest: hash.digest('hex'), files: files.length };
+}
+
+export async function computeCacheKey(input: CacheKeyInput): Promise<{ key: string; files: number }> {
+  const { digest, files } = await hashInputFiles(input.cwd, input.inputs);
+  const key = createHash('sha256')
+    .update(
+      canonical({
+        v: 1,
+        uses: input.uses,
+        with: input.with,
+        workingDirectory: input.workingDirectory,
+        matrix: input.matrix ?? {},
+        env: input.env,
+        upstream: input.upstream,
+        inputs: input.inputs,
+        files: digest,
+      }),
+    )
+    .digest('hex');
+  return { key, files };
+}
+
+function stepDir(stateDir: string, stepId: string): string {
+  return path.join(stateDir, 'cache', stepId);
+}
+
+export async function readCacheEntry(stateDir: string, stepId: string, key: string): Promise<CacheEntry | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(stepDir(stateDir, stepId), `${key}.json`), 'utf8')) as CacheEntry;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeCacheEntry(stateDir: string, stepId: string, entry: CacheEntry): Promise<void> {
+  const dir = stepDir(stateDir, stepId);
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${entry.key}.json`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(entry, null, 2));
+  await rename(tmp, file);
+  // keep the newest few per step
+  const entries = await Promise.all(
+    (await readdir(dir)).filter((f) => f.endsWith('.json')).map(async (f) => ({ f, mtime: (await stat(path.join(dir, f))).mtimeMs })),
+  );
+  entries.sort((a, b) => b.mtime - a.mtime);
+  await Promise.all(entries.slice(keepPerStep).map((e) => rm(path.join(dir, e.f), { force: true })));
+}
+
+/** Records the outputs of a step's latest success (every step, cached or not), for `--only`. */
+export async function recordStepOutputs(stateDir: string, stepId: string, outputs: Record<string, string>): Promise<void> {
+  const dir = path.join(stateDir, 'outputs');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${stepId}.json`);
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, JSON.stringify({ at: new Date().toISOString(), outputs }, null, 2));
+  await rename(tmp, file);
+}
+
+/** Outputs of the newest recorded success of a step, for `--only`; undefined when it never succeeded. */
+export async function lastSuccessfulOutputs(stateDir: string, stepId: string): Promise<Record<string, string> | undefined> {
+  try {
+    const record = JSON.parse(await readFile(path.join(stateDir, 'outputs', `${stepId}.json`), 'utf8')) as { outputs: Record<string, string> };
+    return record.outputs;
+  } catch {
+    return undefined;
+  }
+}

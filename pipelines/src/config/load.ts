@@ -11,12 +11,14 @@ import type { StepRegistry } from '../steps/registry.js';
 import { ExpressionSyntaxError, expressionReferences, findExpressions, parseCondition, parseExpression } from './expressions.js';
 import type { MatrixSpec, MatrixValue, PipelineSpec, StepSpec } from './model.js';
 import { pipelineKeys, pipelineSchema, stepKeys, type RawPipeline, type RawStep } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
 
 export interface LoadOptions {
   registry: StepRegistry;
   /** Executor names `executor:` may use. Default: local, codebuild. */
   executors?: readonly string[];
+  /** How messages name the file (e.g. relative to where the user is). Default: `file` as given. */
+  displayFile?: string;
 }
 
 const defaultFiles = ['shipgate.yml', 'shipgate.yaml'];
@@ -153,7 +155,17 @@ function valueAt(root: unknown, p: Path): unknown {
 }
 
 function reportSchemaIssues(issues: readonly z.core.$ZodIssue[], raw: unknown, pos: Positions, problems: Problems): void {
+  // "unknown key stepz — did you mean steps?" already says what "steps is required" would say
+  const misspelt = new Set<string>();
   for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    for (const key of issue.keys) {
+      const meant = closest(key, allowedKeysFor(issue.path as Path) ?? []);
+      if (meant) misspelt.add(pathText([...(issue.path as Path), meant]));
+    }
+  }
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys' && valueAt(raw, issue.path as Path) === undefined && misspelt.has(pathText(issue.path as Path))) continue;
     const p = issue.path as Path;
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeysFor(p) ?? [];
@@ -202,7 +214,7 @@ function issuesOutsideExpressions(issues: readonly z.core.$ZodIssue[], value: un
 /** Parses and validates pipeline text. Pure: the file is only used in messages and for `root`. */
 export function parsePipeline(text: string, file: string, options: LoadOptions): PipelineSpec {
   const executors = options.executors ?? ['local', 'codebuild'];
-  const displayFile = path.relative(process.cwd(), file) || file;
+  const displayFile = options.displayFile ?? file;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems = new Problems(displayFile, lineCounter);
@@ -267,7 +279,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
               continue;
             }
             const message = got === undefined ? `step "${id}": ${step.uses} needs the input "${field}"` : `step "${id}": input ${field}: ${issue.message} (got ${describeValue(got)})`;
-            problems.add('config.step-input', message, got === undefined ? pos.key(step.with ? [...base, 'with'] : base) : pos.key([...base, 'with', ...p]), `see \`shipgate steps\` and the ${step.uses} docs`);
+            problems.add('config.step-input', message, got === undefined ? pos.key(step.with ? [...base, 'with'] : base) : (pos.value([...base, 'with', ...p]) ?? pos.key([...base, 'with', ...p])), `see \`shipgate steps\` and the ${step.uses} docs`);
           }
         }
       }

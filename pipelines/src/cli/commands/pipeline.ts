@@ -16,7 +16,8 @@ import { createExecutors } from '../executors.js';
 
 async function load(command: Command, io: CliIO, registry: StepRegistry): Promise<PipelineSpec> {
   const { directory, file } = pipelineLocation(command, io);
-  return loadPipeline(findPipelineFile(directory, file), { registry });
+  const found = findPipelineFile(directory, file);
+  return loadPipeline(found, { registry, displayFile: path.relative(io.cwd, found) || found });
 }
 
 /** Plain data for `shipgate plan --json`: what the Jenkins library and exporters read. */

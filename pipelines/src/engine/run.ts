@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { ExitCode, ShipgateError } from '../errors.js';
-import { conditionUsesStatus, evaluateCondition, interpolate, interpolateValue, type ExpressionContext } from '../config/expressions.js';
+import { conditionUsesStatus, evaluateCondition, type ExpressionContext } from '../config/expressions.js';
+import { buildInvocation } from './invocation.js';
 import type { StepSpec } from '../config/model.js';
 import type { CiContext, StepLogger } from '../steps/define.js';
 import type { StepRegistry } from '../steps/registry.js';
@@ -289,23 +290,7 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     // resolve expressions against upstream outputs, matrix values and env
     let invocation: StepInvocation;
     try {
-      const ctx = expressionContext(node, statusFor(node));
-      const env: Record<string, string> = {};
-      for (const [k, v] of [...Object.entries(plan.pipeline.env), ...Object.entries(step.env)]) {
-        env[k] = interpolate(v, { ...ctx, env: { ...ctx.env, ...env } });
-      }
-      if (node.matrix) for (const [k, v] of Object.entries(node.matrix)) env[`SHIPGATE_MATRIX_${k.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(v);
-      const exprCtx = { ...ctx, env: { ...ctx.env, ...env } };
-      invocation = {
-        id: node.id,
-        stepId: node.stepId,
-        uses: step.uses,
-        with: interpolateValue(step.with, exprCtx) as Record<string, unknown>,
-        env,
-        workingDirectory: step.workingDirectory === undefined ? '.' : interpolate(step.workingDirectory, exprCtx),
-        ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
-        ...(node.matrix ? { matrix: node.matrix } : {}),
-      };
+      invocation = buildInvocation(plan.pipeline, node, expressionContext(node, statusFor(node)));
     } catch (error) {
       return fail('failure', 0, { code: 'step.expression', message: `could not resolve an expression: ${(error as Error).message}`, hint: 'check the ${{ }} expressions of this step' });
     }

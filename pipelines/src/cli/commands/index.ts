@@ -1,5 +1,6 @@
 // Every command group of the CLI. Add a feature's registrar here (one line each).
 import type { CommandRegistrar } from '../program.js';
 import { registerPipelineCommands } from './pipeline.js';
+import { registerStepCommand } from './step.js';
 
-export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand];

@@ -1,0 +1,139 @@
+// `shipgate step`: run ONE invocation in this process. What a remote executor (CodeBuild, a Jenkins
+// agent, an Actions job) runs, and what a person runs to debug a single step. Outputs are printed
+// at the end on one line `::shipgate-outputs::<base64 JSON>`, the marker remote executors read back.
+import path from 'node:path';
+import { z } from 'zod';
+import type { Command } from 'commander';
+import { ExitCode, ShipgateError } from '../../errors.js';
+import { findPipelineFile, loadPipeline } from '../../config/index.js';
+import { buildInvocation } from '../../engine/invocation.js';
+import { lastSuccessfulOutputs } from '../../engine/cache.js';
+import { planPipeline } from '../../engine/plan.js';
+import type { StepInvocation } from '../../executors/executor.js';
+import { LocalExecutor } from '../../executors/local.js';
+import { resolveCiContext } from '../../ci/context.js';
+import { defaultRegistry } from '../../steps/registry.js';
+import type { CommandRegistrar } from '../program.js';
+import type { CliIO } from '../io.js';
+import { pipelineLocation } from '../context.js';
+
+export const outputsMarker = '::shipgate-outputs::';
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const invocationSchema = z.strictObject({
+  id: z.string().min(1),
+  stepId: z.string().min(1),
+  uses: z.string().min(1),
+  with: z.record(z.string(), z.unknown()),
+  env: z.record(z.string(), z.string()),
+  workingDirectory: z.string(),
+  timeoutMs: z.number().int().positive().optional(),
+  matrix: z.record(z.string(), scalar).optional(),
+});
+
+/** Encodes an invocation for `--invocation` (base64 of its JSON: safe in any shell and buildspec). */
+export function encodeInvocation(invocation: StepInvocation): string {
+  return Buffer.from(JSON.stringify(invocation)).toString('base64');
+}
+
+/** Reads the outputs a `shipgate step` printed, from its log lines. */
+export function decodeOutputs(lines: Iterable<string>): Record<string, string> | undefined {
+  let found: Record<string, string> | undefined;
+  for (const line of lines) {
+    const at = line.indexOf(outputsMarker);
+    if (at !== -1) found = JSON.parse(Buffer.from(line.slice(at + outputsMarker.length).trim(), 'base64').toString('utf8')) as Record<string, string>;
+  }
+  return found;
+}
+
+function parseJsonOption(flag: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ShipgateError('cli.bad-json', `${flag} is not valid JSON: ${(error as Error).message}`, { hint: `${flag} '{"name":"value"}'` });
+  }
+}
+
+async function readInvocation(text: string, io: CliIO): Promise<StepInvocation> {
+  let json: string;
+  if (text.startsWith('@')) {
+    const { readFile } = await import('node:fs/promises');
+    json = await readFile(path.resolve(io.cwd, text.slice(1)), 'utf8');
+  } else {
+    json = text.trimStart().startsWith('{') ? text : Buffer.from(text, 'base64').toString('utf8');
+  }
+  const parsed = invocationSchema.safeParse(parseJsonOption('--invocation', json));
+  if (!parsed.success) {
+    throw new ShipgateError('cli.bad-invocation', `--invocation: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, {
+      hint: 'pass the base64 of a StepInvocation JSON, as `shipgate export` and the CodeBuild executor write it',
+    });
+  }
+  return parsed.data as StepInvocation;
+}
+
+export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) => {
+  program
+    .command('step')
+    .argument('[id]', 'step id from shipgate.yml, or a matrix instance like "build[target=api]"')
+    .description('run one step invocation in this process and print its outputs')
+    .option('--inputs <json>', 'override / add `with:` inputs (JSON object)')
+    .option('--invocation <data>', 'a whole invocation: base64 JSON, raw JSON, or @file (remote executors use this)')
+    .option('--json', 'print the result as JSON instead of the outputs line')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  shipgate step unit\n  shipgate step "build[target=api]"\n  shipgate step deploy --inputs \'{"environment":"staging"}\'\n\n' +
+        `Prints outputs as one line ${outputsMarker}<base64 JSON>. Exit codes: 0 success, 1 failure, 2 bad input, 130 cancelled.`,
+    )
+    .action(async (id: string | undefined, opts: { inputs?: string; invocation?: string; json?: boolean }, command: Command) => {
+      const registry = defaultRegistry();
+      const { directory, file } = pipelineLocation(command, io);
+      let invocation: StepInvocation;
+      let workspace = directory;
+      if (opts.invocation) {
+        invocation = await readInvocation(opts.invocation, io);
+      } else {
+        if (!id) throw new ShipgateError('cli.usage', 'name a step (shipgate step <id>) or pass --invocation', { hint: 'shipgate plan lists the steps' });
+        const found = findPipelineFile(directory, file);
+        const spec = await loadPipeline(found, { registry, displayFile: path.relative(io.cwd, found) || found });
+        workspace = spec.root;
+        const stepId = id.replace(/\[.*$/, '');
+        const plan = planPipeline(spec, { only: [stepId] });
+        const node = plan.nodes.find((n) => n.id === id) ?? (plan.nodes.length === 1 ? plan.nodes[0] : undefined);
+        if (!node) {
+          throw new ShipgateError('cli.unknown-invocation', `"${id}" is a matrix step: name one instance`, { hint: `instances: ${plan.nodes.map((n) => n.id).join(', ')}` });
+        }
+        const stateDir = path.join(spec.root, '.shipgate');
+        const steps: Record<string, { outputs: Record<string, string>; outcome: string }> = {};
+        for (const need of node.step.needs) steps[need] = { outputs: (await lastSuccessfulOutputs(stateDir, need)) ?? {}, outcome: 'success' };
+        const env = Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined));
+        invocation = buildInvocation(spec, node, { env, matrix: node.matrix ?? {}, steps, ci: await resolveCiContext(spec.root, io.env), status: { failed: false, cancelled: false } });
+      }
+      if (opts.inputs) {
+        const extra = parseJsonOption('--inputs', opts.inputs);
+        if (!extra || typeof extra !== 'object' || Array.isArray(extra)) throw new ShipgateError('cli.bad-json', '--inputs must be a JSON object', { hint: `--inputs '{"name":"value"}'` });
+        invocation = { ...invocation, with: { ...invocation.with, ...(extra as Record<string, unknown>) } };
+      }
+
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(io.signal.reason);
+      io.signal.addEventListener('abort', onAbort, { once: true });
+      const signal = invocation.timeoutMs ? AbortSignal.any([controller.signal, AbortSignal.timeout(invocation.timeoutMs)]) : controller.signal;
+      const write = (line: string) => io.stdout.write(`${line}\n`);
+      const result = await new LocalExecutor(registry).execute(invocation, {
+        workspace,
+        stateDir: path.join(workspace, '.shipgate', 'state'),
+        ci: await resolveCiContext(workspace, io.env),
+        signal,
+        logger: { debug: () => {}, info: write, warn: write, error: (l) => write(`error: ${l}`) },
+        secrets: new Set(),
+        env: io.env,
+      });
+      io.signal.removeEventListener('abort', onAbort);
+      if (opts.json) io.stdout.write(`${JSON.stringify({ id: invocation.id, ...result }, null, 2)}\n`);
+      else io.stdout.write(`${outputsMarker}${Buffer.from(JSON.stringify(result.outputs)).toString('base64')}\n`);
+      if (result.error) io.stderr.write(`shipgate: ${invocation.id} ${result.status}: ${result.error.message} [${result.error.code}]${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}\n`);
+      setExitCode(
+        result.status === 'success' ? ExitCode.ok : result.status === 'cancelled' ? ExitCode.interrupted : result.error?.code === 'step.inputs' ? ExitCode.usage : ExitCode.failed,
+      );
+    });
+};

@@ -26,7 +26,6 @@ export function pipelineJsonSchema(registry: StepRegistry): JsonObject {
   });
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://shipgate.dev/schema/shipgate.schema.json',
     title: 'shipgate.yml',
     ...Object.fromEntries(Object.entries(root).filter(([k]) => k !== '$schema')),
   };

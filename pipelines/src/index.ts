@@ -21,3 +21,18 @@ export type {
   InvocationStatus,
   ExecutionEnvironment,
 } from './executors/executor.js';
+export { loadPipeline, parsePipeline, findPipelineFile, parseDuration, pipelineJsonSchema, evaluateCondition, interpolate, parseExpression } from './config/index.js';
+export type { LoadOptions, ExpressionContext } from './config/index.js';
+export { planPipeline, criticalPath } from './engine/plan.js';
+export type { Plan, PlanNode, PlanOptions } from './engine/plan.js';
+export { runPipeline } from './engine/run.js';
+export type { RunOptions, RunResult, InvocationRecord } from './engine/run.js';
+export { expandMatrix } from './engine/matrix.js';
+export type { RunEvent, RunEventListener, InvocationOutcome } from './engine/events.js';
+export { LocalExecutor, runStepInProcess } from './executors/local.js';
+export type { RunStepOptions } from './executors/local.js';
+export { detectCiContext, resolveCiContext } from './ci/context.js';
+export { RunReportBuilder, renderJUnit, writeRunReports, createReporter, chooseReporterKind } from './report/index.js';
+export type { RunReport, InvocationReport, Reporter, ReporterKind } from './report/index.js';
+export { runCli } from './cli/program.js';
+export type { CliIO } from './cli/io.js';

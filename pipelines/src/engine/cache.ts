@@ -122,22 +122,37 @@ export async function writeCacheEntry(stateDir: string, stepId: string, entry: C
   await Promise.all(entries.slice(keepPerStep).map((e) => rm(path.join(dir, e.f), { force: true })));
 }
 
-/** Records the outputs of a step's latest success (every step, cached or not), for `--only`. */
-export async function recordStepOutputs(stateDir: string, stepId: string, outputs: Record<string, string>): Promise<void> {
-  const dir = path.join(stateDir, 'outputs');
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${stepId}.json`);
+type OutputsRecord = Record<string, { at: string; outputs: Record<string, string> }>;
+
+function outputsFile(stateDir: string): string {
+  return path.join(stateDir, 'outputs.json');
+}
+
+async function readOutputsRecord(stateDir: string): Promise<OutputsRecord> {
+  try {
+    return JSON.parse(await readFile(outputsFile(stateDir), 'utf8')) as OutputsRecord;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Records the outputs of each step's latest success (every step, cached or not), for `--only`.
+ * One file for the whole pipeline, written once at the end of a run.
+ */
+export async function recordStepOutputs(stateDir: string, outputsByStep: Readonly<Record<string, Record<string, string>>>): Promise<void> {
+  if (Object.keys(outputsByStep).length === 0) return;
+  const record = await readOutputsRecord(stateDir);
+  const at = new Date().toISOString();
+  for (const [stepId, outputs] of Object.entries(outputsByStep)) record[stepId] = { at, outputs };
+  await mkdir(stateDir, { recursive: true });
+  const file = outputsFile(stateDir);
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, JSON.stringify({ at: new Date().toISOString(), outputs }, null, 2));
+  await writeFile(tmp, JSON.stringify(record, null, 2));
   await rename(tmp, file);
 }
 
 /** Outputs of the newest recorded success of a step, for `--only`; undefined when it never succeeded. */
 export async function lastSuccessfulOutputs(stateDir: string, stepId: string): Promise<Record<string, string> | undefined> {
-  try {
-    const record = JSON.parse(await readFile(path.join(stateDir, 'outputs', `${stepId}.json`), 'utf8')) as { outputs: Record<string, string> };
-    return record.outputs;
-  } catch {
-    return undefined;
-  }
+  return (await readOutputsRecord(stateDir))[stepId]?.outputs;
 }

@@ -120,7 +120,26 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
   return {
     exec,
     shell(script, opts) {
+      const argv = simpleCommand(script);
+      if (argv) return exec(argv[0]!, argv.slice(1), opts);
       return bash ? exec(bash, ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], opts) : exec('/bin/sh', ['-e', '-c', script], opts);
     },
   };
+}
+
+// Words the shell itself must run (builtins and keywords), so they never take the direct path.
+const shellOnly = new Set(['.', ':', '[', '[[', '!', '{', 'alias', 'bg', 'break', 'builtin', 'case', 'cd', 'command', 'continue', 'declare', 'echo', 'eval', 'exec', 'exit', 'export', 'false', 'fg', 'for', 'function', 'hash', 'if', 'jobs', 'kill', 'let', 'local', 'printf', 'pwd', 'read', 'readonly', 'return', 'select', 'set', 'shift', 'source', 'test', 'time', 'times', 'trap', 'true', 'type', 'ulimit', 'umask', 'unalias', 'unset', 'until', 'wait', 'while']);
+
+/**
+ * A script that is one simple command — words of plain characters, no quotes, variables, globs,
+ * redirections or operators — runs directly, without a shell, as make does: the same result, one
+ * process fewer per step (it matters when dozens of steps start at once on a small machine).
+ */
+export function simpleCommand(script: string): string[] | undefined {
+  const trimmed = script.trim();
+  if (!/^[A-Za-z0-9_\-./=:,+@%]+(?: +[A-Za-z0-9_\-./=:,+@%]+)*$/.test(trimmed)) return undefined;
+  const argv = trimmed.split(/ +/);
+  const first = argv[0]!;
+  if (first.includes('=') || shellOnly.has(first)) return undefined;
+  return argv;
 }

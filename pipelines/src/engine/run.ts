@@ -42,6 +42,11 @@ export interface RunOptions {
   retryBaseDelayMs?: number;
   /** Values to mask everywhere. */
   secrets?: Iterable<string>;
+  /**
+   * Expected step durations (e.g. from the last run's report). When many steps are ready at once,
+   * those on the longest remaining path start first, which shortens the run.
+   */
+  durationsMs?: Readonly<Record<string, number>>;
 }
 
 export interface InvocationRecord {
@@ -134,6 +139,17 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
   const dependents = new Map<string, string[]>();
   for (const step of plan.steps) for (const need of step.needs) if (states.has(need)) dependents.set(need, [...(dependents.get(need) ?? []), step.id]);
 
+  // Priority: the longest path from a step to the end of the pipeline (its "bottom level"),
+  // weighted by expected durations when known. Steps on the critical path start first.
+  const priority = new Map<string, number>();
+  for (const level of [...plan.levels].reverse()) {
+    for (const id of level) {
+      const own = options.durationsMs?.[id] ?? 1;
+      priority.set(id, own + Math.max(0, ...(dependents.get(id) ?? []).map((d) => priority.get(d) ?? 0)));
+    }
+  }
+  const byPriority = (a: PlanNode, b: PlanNode): number => (priority.get(b.stepId) ?? 0) - (priority.get(a.stepId) ?? 0);
+
   emit({ type: 'run-start', runId, pipeline: plan.pipeline.name, invocations: plan.nodes.map((n) => n.id), at: Date.now() });
 
   if (options.dryRun) {
@@ -218,9 +234,10 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     recorded += 1;
     const state = states.get(node.stepId)!;
     state.outcomes.push(rec.outcome);
-    Object.assign(state.outputs, rec.outputs);
     state.remaining -= 1;
     if (state.remaining === 0) {
+      // merge matrix instances' outputs in matrix order (not completion order), so the result is deterministic
+      for (const n of state.nodes) Object.assign(state.outputs, records[n.id]?.outputs);
       state.conclusion = aggregate(state.outcomes);
       for (const dep of dependents.get(node.stepId) ?? []) maybeReady(dep);
     }
@@ -234,7 +251,10 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
 
   function maybeReady(stepId: string): void {
     const state = states.get(stepId)!;
-    if (state.step.needs.every((n) => !states.has(n) || states.get(n)!.conclusion !== undefined)) ready.push(...state.nodes);
+    if (state.step.needs.every((n) => !states.has(n) || states.get(n)!.conclusion !== undefined)) {
+      ready.push(...state.nodes);
+      ready.sort(byPriority); // stable: equal priorities keep file order
+    }
   }
 
   function schedule(): void {
@@ -377,7 +397,6 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     const outputs = { ...result.outputs };
     const missing = step.outputs.filter((name) => !(name in outputs));
     if (missing.length) logger(node).warn(`declared outputs not set: ${missing.join(', ')}`);
-    await recordStepOutputs(options.stateDir, node.stepId, { ...(await lastSuccessfulOutputs(options.stateDir, node.stepId)), ...outputs }).catch(() => undefined);
     if (cacheKey) {
       await writeCacheEntry(options.stateDir, node.stepId, { key: cacheKey, invocation: node.id, outputs, at: new Date().toISOString(), files: cacheFiles }).catch((error: Error) =>
         logger(node).warn(`cache: could not record this success (${error.message})`),
@@ -389,10 +408,16 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
 
   // roots first
   for (const step of plan.steps) if (step.needs.every((n) => !states.has(n))) ready.push(...states.get(step.id)!.nodes);
+  ready.sort(byPriority);
   if (plan.nodes.length === 0) finish();
   schedule();
   await allDone;
   userSignal.removeEventListener('abort', onUserAbort);
+
+  // Outputs of each step's latest success, for a later `--only`: written once at the end, so no
+  // file I/O sits between a step and its dependents.
+  const succeeded = [...states.values()].filter((s) => s.conclusion === 'success' && s.outcomes.includes('success'));
+  await recordStepOutputs(options.stateDir, Object.fromEntries(succeeded.map((s) => [s.step.id, s.outputs]))).catch(() => undefined);
 
   const durationMs = performance.now() - started;
   const failed = Object.values(records).some((r) => (r.outcome === 'failure' || r.outcome === 'timed-out') && !states.get(r.stepId)!.step.continueOnError);

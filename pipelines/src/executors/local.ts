@@ -2,7 +2,7 @@
 // processes). The default executor, and what `shipgate step` runs inside a remote engine.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -98,8 +98,9 @@ export class LocalExecutor implements Executor {
 
     const masker = new SecretMasker(environment.secrets);
     const logger = maskedLogger(environment.logger, masker);
-    const tmp = await mkdtemp(path.join(os.tmpdir(), 'shipgate-step-'));
-    const outputFile = path.join(tmp, 'output');
+    // created exclusively (no one can plant a link there) and private to this user
+    const outputFile = path.join(os.tmpdir(), `shipgate-output-${process.pid}-${randomUUID()}`);
+    await writeFile(outputFile, '', { flag: 'wx', mode: 0o600 });
     const base = Object.fromEntries(Object.entries(environment.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
     const env: Record<string, string> = {
       ...base,
@@ -154,7 +155,7 @@ export class LocalExecutor implements Executor {
       logger.debug(error instanceof Error && error.stack ? masker.mask(error.stack) : message);
       return finish('failure', { code: 'step.error', message: masker.mask(message) });
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      await rm(outputFile, { force: true });
     }
   }
 }

@@ -3,7 +3,6 @@
 //  - plain: prefixed lines, no escape codes — for CI logs and pipes;
 //  - github: plain, with each step's output folded into a ::group:: and failures as ::error annotations.
 import type { Writable } from 'node:stream';
-import { createLogUpdate } from 'log-update';
 import type { InvocationOutcome, RunEvent } from '../engine/events.js';
 import { formatDuration, outcomeStyle, outcomeSymbol, paint, totalsLine, type RunTotals } from './format.js';
 
@@ -27,10 +26,13 @@ export function chooseReporterKind(env: Readonly<Record<string, string | undefin
   return isTTY ? 'tty' : 'plain';
 }
 
-export function createReporter(kind: ReporterKind, options: ReporterOptions): Reporter {
+/** A reporter of that kind. Async because the live view's terminal library loads only when used. */
+export async function createReporter(kind: ReporterKind, options: ReporterOptions): Promise<Reporter> {
   switch (kind) {
-    case 'tty':
-      return new TtyReporter(options);
+    case 'tty': {
+      const { createLogUpdate } = await import('log-update');
+      return new TtyReporter(options, createLogUpdate);
+    }
     case 'github':
       return new GitHubReporter(options);
     case 'plain':
@@ -176,13 +178,16 @@ function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
+type CreateLogUpdate = typeof import('log-update').createLogUpdate;
+type LogUpdate = ReturnType<CreateLogUpdate>;
+
 const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Live terminal view: finished steps scroll above; running ones are redrawn with elapsed time and their last line. */
 export class TtyReporter implements Reporter {
   readonly #out: Writable & { columns?: number };
   readonly #color: boolean;
-  readonly #update: ReturnType<typeof createLogUpdate>;
+  readonly #update: LogUpdate;
   readonly #running = new Map<string, { startedAt: number; lastLine: string; attempt: number }>();
   readonly #logs = new Map<string, string[]>();
   readonly #totals = new Totals();
@@ -192,7 +197,7 @@ export class TtyReporter implements Reporter {
   #planned = 0;
   #done = 0;
 
-  constructor(options: ReporterOptions) {
+  constructor(options: ReporterOptions, createLogUpdate: CreateLogUpdate) {
     this.#out = options.stream;
     this.#color = options.color ?? true;
     this.#update = createLogUpdate(this.#out as NodeJS.WriteStream, { showCursor: true });

@@ -24,11 +24,11 @@ const events: RunEvent[] = [
   { type: 'run-end', runId: 'r1', outcome: 'failure', durationMs: 4_600, at: 5_600 },
 ];
 
-function capture(kind: 'plain' | 'github' | 'tty'): string {
+async function capture(kind: 'plain' | 'github' | 'tty'): Promise<string> {
   const stream = new PassThrough();
   let text = '';
   stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const reporter = createReporter(kind, { stream, color: false });
+  const reporter = await createReporter(kind, { stream, color: false });
   for (const event of events) reporter.onEvent(event);
   reporter.close();
   return text;
@@ -59,8 +59,8 @@ describe('run report', () => {
 });
 
 describe('reporters', () => {
-  it('plain: prefixed lines, a summary, and no escape codes', () => {
-    const text = capture('plain');
+  it('plain: prefixed lines, a summary, and no escape codes', async () => {
+    const text = await capture('plain');
     expect(text).toContain('[build] compiled 12 files');
     expect(text).toContain('[unit] attempt 1 failed (exit code 1); retrying in 1.0s');
     expect(text).toContain('[unit] ✗ failure in 2.0s after 2 attempts: script exited with code 1 (hint: see the log)');
@@ -69,8 +69,8 @@ describe('reporters', () => {
     expect(text).not.toContain('\u001b[');
   });
 
-  it('github: one ::group:: per finished step and an ::error annotation for the failure', () => {
-    const text = capture('github');
+  it('github: one ::group:: per finished step and an ::error annotation for the failure', async () => {
+    const text = await capture('github');
     expect(text).toContain('::group::✓ build: success in 1.5s\ncompiled 12 files\n::endgroup::');
     expect(text).toContain('::error title=shipgate%3A unit failure::script exited with code 1');
     // lines of parallel steps never interleave inside a group
@@ -78,8 +78,8 @@ describe('reporters', () => {
     expect(unitGroup.split('::endgroup::')[0]).not.toContain('compiled 12 files');
   });
 
-  it('tty: prints finished steps with the failing step log and the summary', () => {
-    const text = capture('tty');
+  it('tty: prints finished steps with the failing step log and the summary', async () => {
+    const text = await capture('tty');
     expect(text).toContain('✓ build success in 1.5s');
     expect(text).toContain('│ expected <b>2</b> & got 3');
     expect(text).toContain('orders: failure in 4.6s');

@@ -116,7 +116,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
         const stateDir = path.join(spec.root, '.shipgate');
         const ci = await resolveCiContext(spec.root, io.env);
         const kind = opts.reporter ?? chooseReporterKind(io.env, io.isTTY);
-        const reporter = createReporter(kind, { stream: io.stdout, color: kind === 'tty' && !io.env.NO_COLOR, verbose: Boolean(opts.verbose) });
+        const reporter = await createReporter(kind, { stream: io.stdout, color: kind === 'tty' && !io.env.NO_COLOR, verbose: Boolean(opts.verbose) });
         const report = new RunReportBuilder();
         let result;
         try {
@@ -135,6 +135,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
             ci,
             env: { ...io.env } as Record<string, string>,
             stateDir,
+            durationsMs: await lastRunDurations(stateDir),
           });
         } finally {
           reporter.close();

@@ -16,6 +16,7 @@ import type { Executor, InvocationResult, StepInvocation } from '../executors/ex
 import { LocalExecutor } from '../executors/local.js';
 import type { InvocationOutcome, RunEvent, RunEventListener } from './events.js';
 import type { Plan, PlanNode } from './plan.js';
+import { SecretMasker } from './secrets.js';
 import { computeCacheKey, lastSuccessfulOutputs, readCacheEntry, recordStepOutputs, writeCacheEntry } from './cache.js';
 
 export interface RunOptions {
@@ -116,6 +117,12 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
   const processEnv = options.env ?? process.env;
   const ci = options.ci ?? { provider: 'local' };
   const secrets = new Set(options.secrets ?? []);
+  /** Outputs as reports may show them: a secret inside a value is masked (dependents get the real value). */
+  const shown = (outputs: Readonly<Record<string, string>>): Record<string, string> => {
+    if (secrets.size === 0) return { ...outputs };
+    const masker = new SecretMasker(secrets);
+    return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, masker.mask(v)]));
+  };
   const userSignal = options.signal ?? new AbortController().signal;
   const records: Record<string, InvocationRecord> = {};
 
@@ -299,7 +306,7 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     const base = { id: node.id, stepId: node.stepId, startedAt, summaries: [] as string[] };
     const fail = (outcome: InvocationOutcome, attempts: number, error: InvocationRecord['error'], outputs: Record<string, string> = {}, summaries: string[] = []): InvocationRecord => {
       const rec: InvocationRecord = { ...base, outcome, attempts, durationMs: performance.now() - t0, outputs, summaries, ...(error ? { error } : {}) };
-      emit({ type: 'step-end', id: node.id, stepId: node.stepId, outcome, attempts, durationMs: rec.durationMs, at: Date.now(), ...(error ? { reason: error.message } : {}), result: { status: outcome === 'success' ? 'success' : outcome === 'timed-out' ? 'timed-out' : outcome === 'cancelled' ? 'cancelled' : 'failure', outputs, durationMs: rec.durationMs, summaries, ...(error ? { error } : {}) } });
+      emit({ type: 'step-end', id: node.id, stepId: node.stepId, outcome, attempts, durationMs: rec.durationMs, at: Date.now(), ...(error ? { reason: error.message } : {}), result: { status: outcome === 'success' ? 'success' : outcome === 'timed-out' ? 'timed-out' : outcome === 'cancelled' ? 'cancelled' : 'failure', outputs: shown(outputs), durationMs: rec.durationMs, summaries, ...(error ? { error } : {}) } });
       if ((outcome === 'failure' || outcome === 'timed-out') && !step.continueOnError && !options.keepGoing && failFastBy === undefined) {
         failFastBy = node.id;
         for (const controller of activeAttempts) controller.abort(new Error(`fail-fast: ${node.id} failed`));
@@ -397,12 +404,14 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     const outputs = { ...result.outputs };
     const missing = step.outputs.filter((name) => !(name in outputs));
     if (missing.length) logger(node).warn(`declared outputs not set: ${missing.join(', ')}`);
-    if (cacheKey) {
+    const holdsSecret = Object.entries(shown(outputs)).some(([k, v]) => v !== outputs[k]);
+    if (cacheKey && holdsSecret) logger(node).warn('cache: not recording this success, because an output holds a secret');
+    if (cacheKey && !holdsSecret) {
       await writeCacheEntry(options.stateDir, node.stepId, { key: cacheKey, invocation: node.id, outputs, at: new Date().toISOString(), files: cacheFiles }).catch((error: Error) =>
         logger(node).warn(`cache: could not record this success (${error.message})`),
       );
     }
-    emit({ type: 'step-end', id: node.id, stepId: node.stepId, outcome: 'success', attempts, durationMs, at: Date.now(), result: { ...result, outputs } });
+    emit({ type: 'step-end', id: node.id, stepId: node.stepId, outcome: 'success', attempts, durationMs, at: Date.now(), result: { ...result, outputs: shown(outputs) } });
     return { ...base, outcome: 'success', attempts, durationMs, outputs, summaries: [...result.summaries] };
   }
 
@@ -417,7 +426,7 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
   // Outputs of each step's latest success, for a later `--only`: written once at the end, so no
   // file I/O sits between a step and its dependents.
   const succeeded = [...states.values()].filter((s) => s.conclusion === 'success' && s.outcomes.includes('success'));
-  await recordStepOutputs(options.stateDir, Object.fromEntries(succeeded.map((s) => [s.step.id, s.outputs]))).catch(() => undefined);
+  await recordStepOutputs(options.stateDir, Object.fromEntries(succeeded.map((s) => [s.step.id, shown(s.outputs)]))).catch(() => undefined);
 
   const durationMs = performance.now() - started;
   const failed = Object.values(records).some((r) => (r.outcome === 'failure' || r.outcome === 'timed-out') && !states.get(r.stepId)!.step.continueOnError);

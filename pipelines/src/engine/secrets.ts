@@ -36,3 +36,18 @@ export class SecretMasker {
     return text.replace(this.#pattern, '***');
   }
 }
+
+/** Environment variable names whose values are treated as secrets and masked in every line. */
+export const secretNamePattern = /(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|SECRET_ACCESS_KEY|CREDENTIALS?|AUTH)(?:_|$)/i;
+
+/**
+ * The secret values of an environment: variables whose names look secret (`SLACK_BOT_TOKEN`,
+ * `DB_PASSWORD`, `AWS_SECRET_ACCESS_KEY`, …) and those listed by name in `SHIPGATE_SECRETS`
+ * (comma-separated), so a step can never print them, even by accident.
+ */
+export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>): string[] {
+  const named = new Set((env.SHIPGATE_SECRETS ?? '').split(',').map((n) => n.trim()).filter(Boolean));
+  return Object.entries(env)
+    .filter(([name, value]) => value !== undefined && value.trim().length >= minLength && (named.has(name) || secretNamePattern.test(name)))
+    .map(([, value]) => value!);
+}

@@ -1,8 +1,8 @@
 // The local executor: runs a step invocation in this process (its shell commands as child
 // processes). The default executor, and what `shipgate step` runs inside a remote engine.
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -98,9 +98,9 @@ export class LocalExecutor implements Executor {
 
     const masker = new SecretMasker(environment.secrets);
     const logger = maskedLogger(environment.logger, masker);
-    // created exclusively (no one can plant a link there) and private to this user
-    const outputFile = path.join(os.tmpdir(), `shipgate-output-${process.pid}-${randomUUID()}`);
-    await writeFile(outputFile, '', { flag: 'wx', mode: 0o600 });
+    // in a directory private to this process (mode 0700), so no one else can plant a link there;
+    // the step creates the file when it writes its first output
+    const outputFile = path.join(privateOutputDir(), randomUUID());
     const base = Object.fromEntries(Object.entries(environment.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
     const env: Record<string, string> = {
       ...base,
@@ -139,7 +139,10 @@ export class LocalExecutor implements Executor {
     try {
       await (step as StepDefinition).run(context);
       if (environment.signal.aborted) return finish(statusOnAbort(environment.signal));
-      const fileText = await readFile(outputFile, 'utf8').catch(() => '');
+      const fileText = await readFile(outputFile, 'utf8').then(
+        (text) => (void rm(outputFile, { force: true }).catch(() => undefined), text),
+        () => '',
+      );
       try {
         for (const [name, value] of Object.entries(parseOutputFile(fileText))) context.setOutput(name, value);
       } catch (error) {
@@ -147,6 +150,7 @@ export class LocalExecutor implements Executor {
       }
       return finish('success');
     } catch (error) {
+      void rm(outputFile, { force: true }).catch(() => undefined);
       if (environment.signal.aborted) return finish(statusOnAbort(environment.signal));
       if (isShipgateError(error)) {
         return finish('failure', { code: error.code, message: masker.mask(error.message), ...(error.hint ? { hint: masker.mask(error.hint) } : {}) });
@@ -154,10 +158,20 @@ export class LocalExecutor implements Executor {
       const message = error instanceof Error ? error.message : String(error);
       logger.debug(error instanceof Error && error.stack ? masker.mask(error.stack) : message);
       return finish('failure', { code: 'step.error', message: masker.mask(message) });
-    } finally {
-      await rm(outputFile, { force: true });
     }
   }
+}
+
+let outputDir: string | undefined;
+
+/** One private directory per process for `$SHIPGATE_OUTPUT` files, removed when the process exits. */
+function privateOutputDir(): string {
+  if (!outputDir) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-outputs-'));
+    outputDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return outputDir;
 }
 
 function maskedLogger(logger: StepLogger, masker: SecretMasker): StepLogger {

@@ -92,6 +92,16 @@ describe('shipgate CLI', () => {
     expect(failed.out).toContain('[bad] ✗ failure');
   });
 
+  it('run: values of secret-looking env vars and SHIPGATE_SECRETS are masked in output and reports', async () => {
+    const dir = workspace('name: demo\nsteps:\n  leak:\n    run: echo "token=$DEPLOY_TOKEN db=$DB_URL plain=$GREETING"; echo "v=$DEPLOY_TOKEN" >> "$SHIPGATE_OUTPUT"\n');
+    const r = await cli(['run', '--reporter', 'plain'], dir, { DEPLOY_TOKEN: 's3cr3t-t0ken', DB_URL: 'postgres://u:pw@h/db', GREETING: 'hello-world', SHIPGATE_SECRETS: 'DB_URL' });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('token=*** db=*** plain=hello-world');
+    const report = readFileSync(path.join(dir, '.shipgate', 'report.json'), 'utf8');
+    expect(report).not.toContain('s3cr3t-t0ken');
+    expect(`${r.out}${r.err}`).not.toContain('s3cr3t-t0ken');
+  });
+
   it('run --reporter github folds steps into groups', async () => {
     const dir = workspace(good);
     const r = await cli(['run', '--reporter', 'github'], dir);

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { findPipelineFile, loadPipeline, pipelineJsonSchema } from '../../config/index.js';
 import { criticalPath, planPipeline, type Plan } from '../../engine/plan.js';
 import { runPipeline } from '../../engine/run.js';
+import { secretsFromEnv } from '../../engine/secrets.js';
 import { resolveCiContext } from '../../ci/context.js';
 import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
 import { chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
@@ -134,6 +135,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
             },
             ci,
             env: { ...io.env } as Record<string, string>,
+            secrets: secretsFromEnv(io.env),
             stateDir,
             durationsMs: await lastRunDurations(stateDir),
           });

@@ -9,6 +9,7 @@ import { findPipelineFile, loadPipeline } from '../../config/index.js';
 import { buildInvocation } from '../../engine/invocation.js';
 import { lastSuccessfulOutputs } from '../../engine/cache.js';
 import { planPipeline } from '../../engine/plan.js';
+import { secretsFromEnv } from '../../engine/secrets.js';
 import type { StepInvocation } from '../../executors/executor.js';
 import { LocalExecutor } from '../../executors/local.js';
 import { resolveCiContext } from '../../ci/context.js';
@@ -125,7 +126,7 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
         ci: await resolveCiContext(workspace, io.env),
         signal,
         logger: { debug: () => {}, info: write, warn: write, error: (l) => write(`error: ${l}`) },
-        secrets: new Set(),
+        secrets: new Set(secretsFromEnv(io.env)),
         env: io.env,
       });
       io.signal.removeEventListener('abort', onAbort);

@@ -12,6 +12,7 @@ import { ExpressionSyntaxError, expressionReferences, findExpressions, parseCond
 import type { MatrixSpec, MatrixValue, PipelineSpec, StepSpec } from './model.js';
 import { pipelineKeys, pipelineSchema, stepKeys, type RawPipeline, type RawStep } from './schema.js';
 import { closest, didYouMean } from './suggest.js';
+import { expandMatrix } from '../engine/matrix.js';
 
 export interface LoadOptions {
   registry: StepRegistry;
@@ -307,6 +308,9 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
             problems.add('config.matrix', `step "${id}": exclude[${i}] names "${key}", which is not an axis${didYouMean(key, axes)}`, pos.key([...base, 'matrix', 'exclude', i, key]), `axes: ${axes.join(', ') || '(none)'}`);
           }
         }
+      }
+      if ((axes.length > 0 || matrix.include.length > 0) && expandMatrix(matrix).length === 0) {
+        problems.add('config.matrix', `step "${id}": exclude removes every combination, so the step would never run`, pos.key([...base, 'matrix', 'exclude']), 'remove an exclude entry, or the step');
       }
     }
 

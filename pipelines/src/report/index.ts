@@ -6,3 +6,4 @@ export { writeRunReports, lastRunDurations } from './write.js';
 export { createReporter, chooseReporterKind, PlainReporter, GitHubReporter, TtyReporter } from './reporters.js';
 export type { Reporter, ReporterKind, ReporterOptions } from './reporters.js';
 export { formatDuration } from './format.js';
+export { renderMarkdownSummary, appendMarkdownSummary } from './markdown.js';

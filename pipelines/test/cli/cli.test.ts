@@ -109,6 +109,18 @@ describe('shipgate CLI', () => {
     expect(r.out).toContain('got 42 n=1\n::endgroup::');
   });
 
+  it('run under GitHub Actions appends a Markdown table of the run to $GITHUB_STEP_SUMMARY', async () => {
+    const dir = workspace(good);
+    const summary = path.join(dir, 'summary.md');
+    writeFileSync(summary, '# earlier content\n');
+    const r = await cli(['run', '--reporter', 'github'], dir, { GITHUB_STEP_SUMMARY: summary });
+    expect(r.code).toBe(0);
+    const text = readFileSync(summary, 'utf8');
+    expect(text.startsWith('# earlier content\n### shipgate: demo — success in ')).toBe(true);
+    expect(text).toMatch(/\| `b\[n=2\]` \| ✅ success \| /);
+    expect(text.match(/^\| `/gm)).toHaveLength(3);
+  });
+
   it('rejects a bad flag value with exit 2', async () => {
     const dir = workspace(good);
     const r = await cli(['run', '--max-parallel', 'zero'], dir);

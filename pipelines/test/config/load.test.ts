@@ -93,6 +93,7 @@ describe('parsePipeline: every mistake with file:line:col', () => {
     ['an unknown step input', 'name: x\nsteps:\n  a:\n    uses: deploy\n    with: { environment: prod, replica: 2 }\n', /^5:32 config.step-input step "a": deploy has no input "replica" — did you mean "replicas"\?/],
     ['a bad duration', 'name: x\nsteps:\n  a: { run: echo, timeout: 10 minutes }\n', /^3:28 config.duration step "a": timeout "10 minutes" is not a duration/],
     ['an exclude naming no axis', 'name: x\nsteps:\n  a:\n    matrix: { os: [linux], exclude: [{ oss: linux }] }\n    run: echo\n', /^4:40 config.matrix step "a": exclude\[0\] names "oss", which is not an axis — did you mean "os"\?/],
+    ['an exclude that removes every combination', 'name: x\nsteps:\n  a:\n    matrix: { os: [linux] }\n    run: echo\n  b:\n    matrix:\n      os: [linux, mac]\n      exclude: [{ os: linux }, { os: mac }]\n    run: echo\n', /^9:7 config.matrix step "b": exclude removes every combination/],
     ['an empty matrix axis', 'name: x\nsteps:\n  a:\n    matrix: { os: [] }\n    run: echo\n', /^4:19 config.type steps.a.matrix.os: a matrix axis needs at least one value/],
     ['an expression syntax error, pointing into the string', 'name: x\nsteps:\n  a: { run: "echo ${{ env.X == }}" }\n', /^3:32 config.expression step "a": the expression ends too early/],
     ['an unknown expression context', 'name: x\nsteps:\n  a: { run: "echo ${{ github.sha }}" }\n', /^3:\d+ config.expression step "a": unknown context "github"/],

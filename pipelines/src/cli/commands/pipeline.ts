@@ -8,7 +8,7 @@ import { runPipeline } from '../../engine/run.js';
 import { secretsFromEnv } from '../../engine/secrets.js';
 import { resolveCiContext } from '../../ci/context.js';
 import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
-import { chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
+import { appendMarkdownSummary, chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
 import type { PipelineSpec } from '../../config/model.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
@@ -145,6 +145,10 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
         if (!opts.dryRun) {
           const written = await writeRunReports(stateDir, report.report);
           io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
+          const summaryFile = io.env.GITHUB_STEP_SUMMARY;
+          if (summaryFile) {
+            await appendMarkdownSummary(summaryFile, report.report).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));
+          }
         }
         setExitCode(result.exitCode);
       },

@@ -1,18 +1,10 @@
 // The machine-readable record of a run: built from the engine's events (so it is the same whatever
 // the executor), written as .shipgate/report.json and rendered as JUnit XML for CI test views.
 import type { InvocationOutcome, RunEvent } from '../engine/events.js';
+import type { InvocationRecord } from '../engine/run.js';
 
-export interface InvocationReport {
-  id: string;
-  stepId: string;
-  outcome: InvocationOutcome;
-  attempts: number;
-  startedAt?: string;
-  durationMs: number;
-  outputs: Record<string, string>;
-  reason?: string;
-  error?: { code: string; message: string; hint?: string };
-  summaries: string[];
+/** An invocation as the engine records it, plus the tail of what it printed. */
+export interface InvocationReport extends InvocationRecord {
   /** The last lines the invocation printed (for failure messages and JUnit). */
   logTail: string[];
 }

@@ -1,0 +1,281 @@
+// The harness: prepare a template once (migrations + seed, keyed by content hash), then hand out
+// fresh clones of it. `prepare` runs once per test run (jest's global set-up); `open` runs in each
+// process that hands databases to tests (a jest worker) from the plain-data state prepare returns.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { applyMigrations } from './migrations/apply.js';
+import { discoverMigrations, migrationsDigest, type Migration } from './migrations/discover.js';
+import { applySeed, loadSeed, seedDigest, type SeedFunction, type SeedSource } from './migrations/seed.js';
+import { ensurePgliteTemplate, openPgliteClone, pgliteVersion } from './providers/pglite.js';
+import { startPostgres } from './providers/postgres.js';
+import { ClonePool, ensureTemplate, reap, type DatabaseServer } from './providers/server.js';
+import { connectUrlServer, maskUrl } from './providers/url.js';
+import { PgSqlClient, type SqlClient } from './sql/client.js';
+
+export const providers = ['pglite', 'postgres', 'url'] as const;
+export type ProviderName = (typeof providers)[number];
+export const isolations = ['test', 'file', 'transaction'] as const;
+export type Isolation = (typeof isolations)[number];
+
+export interface HarnessConfig {
+  /** pglite (default: in-process, nothing to install), postgres (a server the harness starts), url (an existing server). */
+  provider?: ProviderName;
+  /** Folder of SQL migrations (Flyway or numbered names). */
+  migrations?: string;
+  /** Or a command that migrates the database at $DATABASE_URL (prisma migrate deploy, knex migrate:latest, flyway migrate). */
+  migrate?: string;
+  /** Seed data: a .sql file, a folder of them, a .ts/.js module, or a function. */
+  seed?: string | SeedFunction;
+  /** With a seed function: what identifies its content (it is part of the template key). */
+  seedKey?: string;
+  /** url provider: a URL with the right to create databases. Default $SHIPGATE_TEST_DATABASE_URL. */
+  url?: string;
+  /** url provider: accept a server that is not loopback and not named like a test server. */
+  allowNonTestServer?: boolean;
+  /** test: a clone per test (default on server providers); file: one per test file; transaction: one per file, each test rolled back (default on pglite). */
+  isolation?: Isolation;
+  /** Clones kept ready per process. Default 2 (server providers), 1 (pglite). */
+  poolSize?: number;
+  /** Where relative paths start. Default: the current directory. */
+  cwd?: string;
+  /** Where the pglite template dump is kept. Default `<cwd>/node_modules/.cache/shipgate-test-harness`. */
+  cacheDir?: string;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** Everything a worker needs, as plain data (it crosses processes in an environment variable). */
+export interface HarnessState {
+  provider: ProviderName;
+  isolation: Isolation;
+  poolSize: number;
+  /** Identifies this run's clones (reaped at its end even if a worker is killed). */
+  run: string;
+  key: string;
+  /** Server providers. */
+  adminUrl?: string;
+  template?: string;
+  /** pglite. */
+  templateFile?: string;
+  /** Whether this run built the template (false: reused from an earlier run). */
+  built: boolean;
+}
+
+export interface TestDatabase {
+  /** The database name (server providers) or `pglite`. */
+  name: string;
+  /** postgres:// URL of this database (server providers; PGlite has none). */
+  url?: string;
+  /** A connected client. */
+  client: SqlClient;
+  /** Closes the client and throws the database away. */
+  release(): Promise<void>;
+}
+
+export interface PreparedHarness {
+  state: HarnessState;
+  /** Stops the server the harness started and drops this run's leftover clones. */
+  stop(): Promise<void>;
+}
+
+function env(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function resolveConfig(config: HarnessConfig): Required<Pick<HarnessConfig, 'provider' | 'isolation' | 'cwd'>> & HarnessConfig {
+  const provider = (config.provider ?? env('SHIPGATE_TEST_PROVIDER') ?? 'pglite') as ProviderName;
+  if (!providers.includes(provider)) {
+    throw new ShipgateError('db.provider', `unknown provider "${provider}"`, { hint: `providers: ${providers.join(', ')}` });
+  }
+  // PGlite loads a database in about a second, a server clones one in milliseconds: per-test
+  // isolation on PGlite is a rolled-back transaction unless asked otherwise
+  const isolation = (config.isolation ?? env('SHIPGATE_TEST_ISOLATION') ?? (provider === 'pglite' ? 'transaction' : 'test')) as Isolation;
+  if (!isolations.includes(isolation)) {
+    throw new ShipgateError('db.isolation', `unknown isolation "${isolation}"`, { hint: `isolation: ${isolations.join(', ')}` });
+  }
+  if (config.migrations && config.migrate) {
+    throw new ShipgateError('db.config', 'give migrations (a SQL folder) or migrate (a command), not both', { hint: 'a command that migrates runs against $DATABASE_URL' });
+  }
+  if (config.migrate && provider === 'pglite') {
+    throw new ShipgateError('db.config', 'migrate: a command needs a server to connect to, and pglite runs in-process', { hint: 'use provider postgres (or url), or a SQL migrations folder' });
+  }
+  return { ...config, provider, isolation, cwd: path.resolve(config.cwd ?? process.cwd()) };
+}
+
+function runCommand(command: string, cwd: string, databaseUrl: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-4000)));
+    child.stderr.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new ShipgateError('db.migration-failed', `migrate command "${command}" exited with ${code}:\n${out.replaceAll(databaseUrl, maskUrl(databaseUrl)).trim()}`, { exitCode: ExitCode.failed })),
+    );
+  });
+}
+
+interface Sources {
+  migrations: Migration[];
+  seed: SeedSource | undefined;
+  migrationsLabel: string;
+}
+
+async function readSources(config: ReturnType<typeof resolveConfig>): Promise<Sources> {
+  const migrations = config.migrations ? await discoverMigrations(path.resolve(config.cwd, config.migrations)) : [];
+  let seed: SeedSource | undefined;
+  if (typeof config.seed === 'function') seed = { kind: 'function', fn: config.seed, key: config.seedKey ?? config.seed.toString() };
+  else if (config.seed) seed = await loadSeed(config.seed, config.cwd);
+  return { migrations, seed, migrationsLabel: config.migrations ?? '' };
+}
+
+function templateKey(config: ReturnType<typeof resolveConfig>, sources: Sources, version: string): string {
+  return createHash('sha256')
+    .update(['shipgate-test-harness/1', config.provider === 'pglite' ? 'pglite' : 'server', version, migrationsDigest(sources.migrations), config.migrate ?? '', seedDigest(sources.seed)].join('\0'))
+    .digest('hex');
+}
+
+/** Migrates and seeds one empty database. */
+async function build(client: SqlClient, config: ReturnType<typeof resolveConfig>, sources: Sources, url?: string): Promise<void> {
+  if (config.migrate) await runCommand(config.migrate, config.cwd, url!);
+  await applyMigrations(client, sources.migrations, sources.migrationsLabel.replace(/\/$/, ''), (name) => config.log?.(`migrating ${name}`));
+  if (sources.seed) {
+    config.log?.('seeding');
+    await applySeed(client, sources.seed);
+  }
+}
+
+async function startServer(config: ReturnType<typeof resolveConfig>): Promise<DatabaseServer> {
+  if (config.provider === 'postgres') return startPostgres({ ...(config.log ? { log: config.log } : {}) });
+  const url = config.url ?? env('SHIPGATE_TEST_DATABASE_URL');
+  if (!url) throw new ShipgateError('db.url', 'the url provider needs a URL', { hint: 'set url in the harness config, or SHIPGATE_TEST_DATABASE_URL' });
+  return connectUrlServer(url, { allowNonTestServer: config.allowNonTestServer ?? env('SHIPGATE_TEST_ALLOW_SERVER') === '1' });
+}
+
+/** Once per run: start or reach the server, reap what killed runs left, make sure the template exists. */
+export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarness> {
+  const config = resolveConfig(input);
+  const sources = await readSources(config);
+  const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const base = { provider: config.provider, isolation: config.isolation, run };
+
+  if (config.provider === 'pglite') {
+    const key = templateKey(config, sources, await pgliteVersion());
+    const cacheDir = config.cacheDir ?? path.join(config.cwd, 'node_modules', '.cache', 'shipgate-test-harness');
+    const { file, built } = await ensurePgliteTemplate(cacheDir, key, (client) => build(client, config, sources));
+    return { state: { ...base, poolSize: config.poolSize ?? 1, key, templateFile: file, built }, async stop() {} };
+  }
+
+  const server = await startServer(config);
+  try {
+    const admin = await PgSqlClient.connect(server.adminUrl);
+    try {
+      const dropped = await reap(admin);
+      if (dropped.length) config.log?.(`dropped ${dropped.length} database(s) left by killed runs`);
+    } finally {
+      await admin.close();
+    }
+    const key = templateKey(config, sources, server.version);
+    const template = await ensureTemplate(server, {
+      key,
+      build: async (url) => {
+        const client = await PgSqlClient.connect(url);
+        try {
+          await build(client, config, sources, url);
+        } finally {
+          await client.close();
+        }
+      },
+    });
+    const state: HarnessState = { ...base, poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, template: template.name, built: template.built };
+    return {
+      state,
+      async stop() {
+        const admin = await PgSqlClient.connect(server.adminUrl).catch(() => undefined);
+        if (admin) {
+          await reap(admin, { run }).catch(() => undefined);
+          await admin.close();
+        }
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+export interface Harness {
+  readonly state: HarnessState;
+  /** A fresh database no one else touches. */
+  acquire(): Promise<TestDatabase>;
+  /** Throws away every database this harness still holds. */
+  close(): Promise<void>;
+}
+
+/** In a process that hands databases to tests: clones from a pool filled in the background. */
+export function openHarness(state: HarnessState): Harness {
+  if (state.provider === 'pglite') {
+    const ready: Array<Promise<SqlClient>> = [];
+    const held = new Set<SqlClient>();
+    const fill = () => {
+      while (ready.length < state.poolSize) {
+        const p = openPgliteClone(state.templateFile!);
+        p.catch(() => undefined);
+        ready.push(p);
+      }
+    };
+    return {
+      state,
+      async acquire() {
+        const next = ready.shift() ?? openPgliteClone(state.templateFile!);
+        fill();
+        const client = await next;
+        held.add(client);
+        return {
+          name: 'pglite',
+          client,
+          async release() {
+            held.delete(client);
+            await client.close();
+          },
+        };
+      },
+      async close() {
+        for (const p of ready.splice(0)) await (await p.catch(() => undefined))?.close();
+        for (const c of held) await c.close();
+        held.clear();
+      },
+    };
+  }
+
+  const server: DatabaseServer = { provider: state.provider, adminUrl: state.adminUrl!, version: '', async stop() {} };
+  const pool = new ClonePool(server, state.template!, { size: state.poolSize, run: state.run });
+  const held = new Set<TestDatabase>();
+  return {
+    state,
+    async acquire() {
+      const clone = await pool.acquire();
+      const db: TestDatabase = {
+        name: clone.name,
+        url: clone.url,
+        client: clone.client,
+        async release() {
+          held.delete(db);
+          pool.release(clone);
+        },
+      };
+      held.add(db);
+      return db;
+    },
+    async close() {
+      for (const db of [...held]) await db.release();
+      await pool.close();
+    },
+  };
+}

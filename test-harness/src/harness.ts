@@ -40,6 +40,8 @@ export interface HarnessConfig {
   poolSize?: number;
   /** Where relative paths start. Default: the current directory. */
   cwd?: string;
+  /** postgres provider: where its clusters live. Default `<tmp>/shipgate-test-harness-<uid>`. */
+  serverDir?: string;
   /** Where the pglite template dump is kept. Default `<cwd>/node_modules/.cache/shipgate-test-harness`. */
   cacheDir?: string;
   /** Progress lines. */
@@ -151,7 +153,7 @@ async function build(client: SqlClient, config: ReturnType<typeof resolveConfig>
 }
 
 async function startServer(config: ReturnType<typeof resolveConfig>): Promise<DatabaseServer> {
-  if (config.provider === 'postgres') return startPostgres({ ...(config.log ? { log: config.log } : {}) });
+  if (config.provider === 'postgres') return startPostgres({ ...(config.log ? { log: config.log } : {}), ...((config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')) ? { baseDir: config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')! } : {}) });
   const url = config.url ?? env('SHIPGATE_TEST_DATABASE_URL');
   if (!url) throw new ShipgateError('db.url', 'the url provider needs a URL', { hint: 'set url in the harness config, or SHIPGATE_TEST_DATABASE_URL' });
   return connectUrlServer(url, { allowNonTestServer: config.allowNonTestServer ?? env('SHIPGATE_TEST_ALLOW_SERVER') === '1' });
@@ -174,13 +176,15 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
   const server = await startServer(config);
   try {
     const admin = await PgSqlClient.connect(server.adminUrl);
+    let version: string;
     try {
       const dropped = await reap(admin);
       if (dropped.length) config.log?.(`dropped ${dropped.length} database(s) left by killed runs`);
+      version = (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
     } finally {
       await admin.close();
     }
-    const key = templateKey(config, sources, server.version);
+    const key = templateKey(config, sources, `postgres ${version}`);
     const template = await ensureTemplate(server, {
       key,
       build: async (url) => {

@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,6 +103,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   const user = await runAs();
   const base = options.baseDir ?? path.join(os.tmpdir(), `shipgate-test-harness-${process.getuid?.() ?? 'user'}`);
   await mkdir(base, { recursive: true, mode: 0o755 });
+  if (user) await chmod(base, 0o755); // the postgres user must reach its cluster inside
 
   // One kept cluster per major version; a second concurrent run gets its own throw-away cluster.
   let dir = path.join(base, `pg${major}`);
@@ -125,8 +126,8 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     const stalePid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
     if (stalePid && alive(stalePid)) {
       options.log?.(`stopping a Postgres server left by an earlier run (pid ${stalePid})`);
-      process.kill(stalePid, 'SIGQUIT');
-      for (let i = 0; i < 100 && alive(stalePid); i += 1) await new Promise((r) => setTimeout(r, 50));
+      process.kill(stalePid, 'SIGINT'); // fast shutdown: what it committed is kept (its databases get reaped below)
+      for (let i = 0; i < 200 && alive(stalePid); i += 1) await new Promise((r) => setTimeout(r, 50));
       if (alive(stalePid)) process.kill(stalePid, 'SIGKILL');
     }
     await rm(pidFile, { force: true });

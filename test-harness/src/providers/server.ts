@@ -157,8 +157,7 @@ export class ClonePool {
   ) {
     this.#admin = PgSqlClient.connect(server.adminUrl).then((a) => (a.unref(), a));
     this.#admin.catch(() => undefined);
-    this.#strategy = this.#admin
-      .then((a) => a.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`))
+    this.#strategy = this.#admin1((a) => a.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`))
       .then((r) => ((r.rows[0]?.v ?? 0) >= 150000 ? ' STRATEGY FILE_COPY' : ''))
       .catch(() => '');
   }

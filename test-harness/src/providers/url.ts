@@ -10,7 +10,12 @@ const testWord = /(^|[^a-z])(test|tests|testing|ci)([^a-z]|$)/i;
 
 /** True for a loopback or unix-socket server, or a host or database named like a test one. */
 export function isClearlyTestServer(url: string): boolean {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
   const socketHost = u.searchParams.get('host');
   if (loopbackHosts.has(u.hostname) || (socketHost?.startsWith('/') ?? false)) return true;
   return testWord.test(u.hostname) || testWord.test(decodeURIComponent(u.pathname.slice(1)));

@@ -11,9 +11,11 @@ export default {
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/.tools/'],
   moduleNameMapper: {
     '^@shipgate/pipelines$': '<rootDir>/pipelines/src/index.ts',
-    '^@shipgate/pipelines/(.*)$': '<rootDir>/pipelines/src/$1',
+    '^@shipgate/pipelines/errors$': '<rootDir>/pipelines/src/errors.ts',
+    '^@shipgate/pipelines/steps$': '<rootDir>/pipelines/src/steps/define.ts',
     '^@shipgate/test-harness$': '<rootDir>/test-harness/src/index.ts',
-    '^@shipgate/test-harness/(.*)$': '<rootDir>/test-harness/src/$1',
+    '^@shipgate/test-harness/jest$': '<rootDir>/test-harness/src/jest/index.ts',
+    '^@shipgate/test-harness/plugin$': '<rootDir>/test-harness/src/plugin.ts',
     '^@shipgate/bolt-app$': '<rootDir>/bolt-app/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

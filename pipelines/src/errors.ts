@@ -36,7 +36,18 @@ export interface ShipgateErrorOptions {
   related?: ShipgateError[];
 }
 
+// A brand shared by every copy of this module in a process: a plugin built against another copy of
+// @shipgate/pipelines (a second install, or dist next to src in tests) still throws ShipgateErrors.
+const brand = Symbol.for('shipgate.error');
+
 export class ShipgateError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the ordinary prototype check; the brand answers only for ShipgateError itself.
+    if (this !== ShipgateError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+
+  readonly [brand] = true;
   override readonly name = 'ShipgateError';
   readonly code: string;
   readonly hint: string | undefined;

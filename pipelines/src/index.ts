@@ -36,3 +36,6 @@ export { RunReportBuilder, renderJUnit, writeRunReports, createReporter, chooseR
 export type { RunReport, InvocationReport, Reporter, ReporterKind } from './report/index.js';
 export { runCli } from './cli/program.js';
 export type { CliIO } from './cli/io.js';
+export { loadPlugins, loadedPlugins, firstPartyPlugins } from './plugins.js';
+export type { ShipgatePlugin } from './plugins.js';
+export type { CommandRegistrar } from './cli/program.js';

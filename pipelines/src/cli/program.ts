@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, ShipgateError } from '../errors.js';
 import type { CliIO } from './io.js';
+import { loadPlugins, pluginCommands } from '../plugins.js';
 
 export type CommandRegistrar = (program: Command, io: CliIO, setExitCode: (code: number) => void) => void;
 
@@ -25,13 +26,22 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
-  for (const register of commandRegistrars) register(program, io, setExitCode);
+  for (const register of [...commandRegistrars, ...pluginCommands()]) register(program, io, setExitCode);
   return program;
 }
 
 /** Runs the CLI with `argv` (without node and script). Resolves to the process exit code. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  try {
+    await loadPlugins(io.env, io.cwd);
+  } catch (error) {
+    if (error instanceof ShipgateError) {
+      io.stderr.write(`shipgate: ${error.format()}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
   const program = buildProgram(io, (code) => {
     exitCode = code;
   });

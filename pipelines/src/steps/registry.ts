@@ -2,6 +2,7 @@
 // `StepRegistry.register` when it embeds the engine.
 import type { StepDefinition } from './define.js';
 import { runStep } from './run/index.js';
+import { pluginSteps } from '../plugins.js';
 
 export class StepRegistry {
   readonly #steps = new Map<string, StepDefinition>();
@@ -32,6 +33,7 @@ export class StepRegistry {
 /** Every step shipgate ships with. Other packages' steps are added here as they land. */
 export const builtinSteps: readonly StepDefinition[] = [runStep as unknown as StepDefinition];
 
+/** The built-in steps and those of the loaded plugins (see loadPlugins). */
 export function defaultRegistry(): StepRegistry {
-  return new StepRegistry(builtinSteps);
+  return new StepRegistry([...builtinSteps, ...pluginSteps()]);
 }

@@ -1,8 +1,13 @@
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipelineJsonSchema } from '../../src/config/index.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
+import { loadPlugins } from '../../src/plugins.js';
+
+beforeAll(async () => {
+  await loadPlugins({});
+});
 
 describe('JSON Schema for editors', () => {
   it('the committed schema/shipgate.schema.json is what the code generates (run `npm run schema -w pipelines` after changing it)', () => {
@@ -17,6 +22,8 @@ describe('JSON Schema for editors', () => {
     expect(Object.keys(step.properties)).toEqual(expect.arrayContaining(['run', 'uses', 'with', 'needs', 'matrix', 'if', 'timeout', 'retries', 'cache']));
     expect(step.additionalProperties).toBe(false);
     expect(step.allOf.find((r: any) => r.if.properties.uses.const === 'run').then.properties.with.required).toEqual(['script']);
+    // plugin steps are part of the schema too
+    expect(step.allOf.find((r: any) => r.if.properties.uses.const === 'db-test').then.properties.with.required).toEqual(['command']);
   });
 });
 

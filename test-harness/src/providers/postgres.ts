@@ -90,7 +90,39 @@ async function runAs(): Promise<{ uid: number; gid: number } | undefined> {
   }
 }
 
-export async function startPostgres(options: PostgresServerOptions = {}): Promise<DatabaseServer> {
+// Servers this process started, by options: parallel users in one process (a matrix of db-test
+// steps, several harnesses) share one server, stopped when the last of them stops it.
+const shared = new Map<string, { server: Promise<DatabaseServer>; users: number }>();
+
+/** Starts (or shares, within this process) the test Postgres server. */
+export function startPostgres(options: PostgresServerOptions = {}): Promise<DatabaseServer> {
+  const key = JSON.stringify([options.binDir ?? '', options.baseDir ?? '']);
+  let entry = shared.get(key);
+  if (!entry) {
+    const started = launchPostgres(options);
+    entry = { server: started, users: 0 };
+    shared.set(key, entry);
+    started.catch(() => shared.delete(key));
+  }
+  entry.users += 1;
+  const mine = entry;
+  return mine.server.then((server) => {
+    let stopped = false;
+    return {
+      ...server,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        mine.users -= 1;
+        if (mine.users > 0) return;
+        shared.delete(key);
+        await server.stop();
+      },
+    };
+  });
+}
+
+async function launchPostgres(options: PostgresServerOptions): Promise<DatabaseServer> {
   const binDir = options.binDir ?? findPostgresBinaries() ?? (await embeddedPostgresBinaries());
   if (!binDir) {
     throw new ShipgateError('db.postgres-not-found', 'no Postgres server binaries (initdb, postgres) on this machine', {

@@ -6,6 +6,9 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { ident, literal, PgSqlClient, type SqlClient } from '../sql/client.js';
 
+// Clone names are unique per process (several pools may run in one process: a matrix of steps).
+let cloneSeq = 0;
+
 export interface DatabaseServer {
   provider: 'postgres' | 'url' | 'testcontainers';
   /** A URL to the maintenance database with the right to create databases. */
@@ -98,7 +101,7 @@ export async function ensureTemplate(server: DatabaseServer, spec: TemplateBuild
     if (existing.rows[0]?.comment?.startsWith(`${marker} template complete`)) return { name, built: false };
     if (existing.rows.length) await dropDatabase(admin, name); // a template that never completed
 
-    const scratch = `${clonePrefix}${hostTag}_${process.pid}_build`;
+    const scratch = `${clonePrefix}${hostTag}_${process.pid}_build${(cloneSeq += 1)}`;
     await dropDatabase(admin, scratch);
     await admin.exec(`CREATE DATABASE ${ident(scratch)}`);
     await admin.exec(`COMMENT ON DATABASE ${ident(scratch)} IS ${literal(`${marker} build pid=${process.pid} host=${hostTag}`)}`);
@@ -142,7 +145,6 @@ export class ClonePool {
   readonly #waiting: Array<{ resolve: (clone: Clone) => void; reject: (error: unknown) => void }> = [];
   readonly #pendingDrops = new Set<Promise<void>>();
   #creating = 0;
-  #seq = 0;
   #closed = false;
   #error: unknown;
   #admin: Promise<PgSqlClient>;
@@ -224,7 +226,7 @@ export class ClonePool {
   }
 
   async #create(): Promise<Clone> {
-    const name = `${clonePrefix}${hostTag}_${process.pid}_${(this.#seq += 1)}`;
+    const name = `${clonePrefix}${hostTag}_${process.pid}_${(cloneSeq += 1)}`;
     const strategy = await this.#strategy;
     await this.#admin1(async (admin) => {
       await admin.exec(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(this.template)}${strategy}`);

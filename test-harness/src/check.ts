@@ -1,0 +1,92 @@
+// `shipgate db check`: applies every migration from zero on a fresh database, loads the seed, and
+// compares the resulting schema with the committed snapshot — the guard that a schema change came
+// with its init data and its reviewed snapshot.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { PGlite } from '@electric-sql/pglite';
+import { applyMigrations } from './migrations/apply.js';
+import { discoverMigrations } from './migrations/discover.js';
+import { applySeed, loadSeed } from './migrations/seed.js';
+import { startPostgres } from './providers/postgres.js';
+import { dropDatabase, hostTag, marker, urlFor } from './providers/server.js';
+import { connectUrlServer } from './providers/url.js';
+import { ident, literal, PgliteSqlClient, PgSqlClient, type SqlClient } from './sql/client.js';
+import { schemaSnapshot, tableRowCounts } from './snapshot.js';
+
+export interface DbCheckOptions {
+  migrations: string;
+  seed?: string;
+  /** Default: `schema.snapshot` beside the migrations folder. */
+  snapshot?: string;
+  /** Write the snapshot instead of comparing. */
+  update?: boolean;
+  provider?: 'pglite' | 'postgres' | 'url';
+  url?: string;
+  cwd: string;
+  log?: (line: string) => void;
+}
+
+export interface DbCheckResult {
+  migrations: number;
+  rows: Record<string, number>;
+  snapshotFile: string;
+  /** compared and equal, written, missing (no committed snapshot), or differs (with the diff). */
+  snapshot: 'equal' | 'written' | 'missing' | 'differs';
+  diff?: string;
+}
+
+async function onFreshDatabase<T>(options: DbCheckOptions, fn: (client: SqlClient) => Promise<T>): Promise<T> {
+  const provider = options.provider ?? 'pglite';
+  if (provider === 'pglite') {
+    const client = new PgliteSqlClient(await PGlite.create());
+    try {
+      return await fn(client);
+    } finally {
+      await client.close();
+    }
+  }
+  const server = provider === 'postgres' ? await startPostgres(options.log ? { log: options.log } : {}) : await connectUrlServer(options.url ?? process.env.SHIPGATE_TEST_DATABASE_URL ?? '');
+  const name = `shipgate_t_${hostTag}_${process.pid}_check`;
+  const admin = await PgSqlClient.connect(server.adminUrl);
+  try {
+    await dropDatabase(admin, name);
+    await admin.exec(`CREATE DATABASE ${ident(name)}`);
+    await admin.exec(`COMMENT ON DATABASE ${ident(name)} IS ${literal(`${marker} check pid=${process.pid} host=${hostTag}`)}`);
+    const client = await PgSqlClient.connect(urlFor(server.adminUrl, name));
+    try {
+      return await fn(client);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await dropDatabase(admin, name).catch(() => undefined);
+    await admin.close();
+    await server.stop();
+  }
+}
+
+export async function dbCheck(options: DbCheckOptions): Promise<DbCheckResult> {
+  const migrations = await discoverMigrations(path.resolve(options.cwd, options.migrations));
+  const seed = options.seed ? await loadSeed(options.seed, options.cwd) : undefined;
+  const snapshotFile = path.resolve(options.cwd, options.snapshot ?? path.join(path.dirname(options.migrations.replace(/\/$/, '')), 'schema.snapshot'));
+  const { text, rows } = await onFreshDatabase(options, async (client) => {
+    await applyMigrations(client, migrations, options.migrations.replace(/\/$/, ''), (name) => options.log?.(`migrating ${name}`));
+    if (seed) {
+      options.log?.('seeding');
+      await applySeed(client, seed);
+    }
+    return { text: await schemaSnapshot(client), rows: await tableRowCounts(client) };
+  });
+  const base = { migrations: migrations.length, rows, snapshotFile };
+  if (options.update) {
+    await writeFile(snapshotFile, text);
+    return { ...base, snapshot: 'written' };
+  }
+  if (!existsSync(snapshotFile)) return { ...base, snapshot: 'missing' };
+  const committed = await readFile(snapshotFile, 'utf8');
+  if (committed === text) return { ...base, snapshot: 'equal' };
+  const rel = path.relative(options.cwd, snapshotFile);
+  return { ...base, snapshot: 'differs', diff: createTwoFilesPatch(`${rel} (committed)`, `${rel} (from the migrations)`, committed, text, '', '', { context: 1 }) };
+}

@@ -1,0 +1,125 @@
+// The test harness as a shipgate plugin: the `db-test` step and the `shipgate db check` command.
+// Loaded by the shipgate CLI when this package is installed; heavy parts load only when used.
+import { z } from 'zod';
+import type { CommandRegistrar, ShipgatePlugin } from '@shipgate/pipelines';
+import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { defineStep, type StepDefinition } from '@shipgate/pipelines/steps';
+import type { PgliteSqlClient } from './sql/client.js';
+
+export const dbTestInputs = z.strictObject({
+  command: z.string().min(1).describe('What to run against the fresh database ($DATABASE_URL), e.g. npm run test:integration.'),
+  migrations: z.string().optional().describe('Folder of SQL migrations (Flyway V1__x.sql or numbered 001_x.sql).'),
+  migrate: z.string().optional().describe('Or a command that migrates $DATABASE_URL (prisma migrate deploy, knex migrate:latest, flyway migrate).'),
+  seed: z.string().optional().describe('Seed data: a .sql file, a folder of them, or a .ts/.js module.'),
+  provider: z.enum(['pglite', 'postgres', 'url']).default('pglite').describe('Where the database lives: pglite (in-process, served on a loopback port), postgres (a server the harness starts), url (an existing server).'),
+  url: z.string().optional().describe('provider url: a server URL with the right to create databases.'),
+});
+
+export const dbTestStep = defineStep({
+  name: 'db-test',
+  description: 'Runs a command with DATABASE_URL set to a fresh, migrated, seeded database that is thrown away afterwards.',
+  inputs: dbTestInputs,
+  outputs: { database: 'the name of the database the command ran against' },
+  async run(ctx) {
+    const { prepareHarness, openHarness } = await import('./harness.js');
+    const { servePglite } = await import('./providers/pglite.js');
+    const { inputs } = ctx;
+    const prepared = await prepareHarness({
+      provider: inputs.provider,
+      cwd: ctx.cwd,
+      ...(inputs.migrations ? { migrations: inputs.migrations } : {}),
+      ...(inputs.migrate ? { migrate: inputs.migrate } : {}),
+      ...(inputs.seed ? { seed: inputs.seed } : {}),
+      ...(inputs.url ? { url: inputs.url } : {}),
+      isolation: 'file',
+      poolSize: 0,
+      log: (line) => ctx.logger.info(line),
+    });
+    const harness = openHarness(prepared.state);
+    try {
+      const db = await harness.acquire();
+      let url = db.url;
+      let served: { close(): Promise<void> } | undefined;
+      if (!url) {
+        const server = await servePglite(db.client as PgliteSqlClient);
+        url = server.url;
+        served = server;
+      }
+      ctx.setSecret(url);
+      ctx.setOutput('database', db.name);
+      ctx.logger.info(`${prepared.state.provider}: database ${db.name} ready (template ${prepared.state.built ? 'built' : 'reused'})`);
+      try {
+        const result = await ctx.process.shell(inputs.command, { env: { DATABASE_URL: url } });
+        if (result.killed) return;
+        if (result.exitCode !== 0) {
+          throw new ShipgateError('step.exit-code', `${inputs.command} exited with code ${result.exitCode ?? result.signal}`, { exitCode: ExitCode.failed, hint: 'see the step log above for its output' });
+        }
+      } finally {
+        await served?.close();
+        await db.release();
+      }
+    } finally {
+      await harness.close();
+      await prepared.stop();
+    }
+  },
+});
+
+const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
+  const db = program.command('db').description('databases for tests: check migrations, seed and schema snapshot');
+  db.command('check')
+    .description('apply every migration from zero on a fresh database, load the seed, and compare the schema with the committed snapshot')
+    .requiredOption('--migrations <dir>', 'folder of SQL migrations')
+    .option('--seed <path>', 'seed: a .sql file, a folder of them, or a .ts/.js module')
+    .option('--snapshot <file>', 'committed schema snapshot (default: schema.snapshot beside the migrations folder)')
+    .option('--update', 'write the snapshot instead of comparing')
+    .option('--provider <name>', 'pglite (default), postgres or url', 'pglite')
+    .option('--url <url>', 'provider url: the server (default $SHIPGATE_TEST_DATABASE_URL)')
+    .addHelpText('after', '\nExamples:\n  shipgate db check --migrations db/migrations --seed db/seed\n  shipgate db check --migrations db/migrations --seed db/seed --update   # after a reviewed schema change\n')
+    .action(async (opts: { migrations: string; seed?: string; snapshot?: string; update?: boolean; provider: string; url?: string }) => {
+      if (!['pglite', 'postgres', 'url'].includes(opts.provider)) {
+        throw new ShipgateError('cli.usage', `--provider must be pglite, postgres or url, got "${opts.provider}"`);
+      }
+      const { dbCheck } = await import('./check.js');
+      const directory = (program.opts() as { directory?: string }).directory;
+      const cwd = directory ? (await import('node:path')).resolve(io.cwd, directory) : io.cwd;
+      const result = await dbCheck({
+        migrations: opts.migrations,
+        cwd,
+        provider: opts.provider as 'pglite' | 'postgres' | 'url',
+        ...(opts.seed ? { seed: opts.seed } : {}),
+        ...(opts.snapshot ? { snapshot: opts.snapshot } : {}),
+        ...(opts.update ? { update: true } : {}),
+        ...(opts.url ? { url: opts.url } : {}),
+      });
+      const tables = Object.entries(result.rows);
+      const seeded = tables.filter(([, n]) => n > 0);
+      io.stdout.write(`${result.migrations} migrations applied from zero; seed: ${seeded.reduce((s, [, n]) => s + n, 0)} rows in ${seeded.length} of ${tables.length} tables\n`);
+      const rel = (await import('node:path')).relative(cwd, result.snapshotFile);
+      switch (result.snapshot) {
+        case 'equal':
+          io.stdout.write(`schema matches ${rel}\n`);
+          break;
+        case 'written':
+          io.stdout.write(`wrote ${rel}\n`);
+          break;
+        case 'missing':
+          io.stderr.write(`shipgate: no schema snapshot at ${rel} [db.snapshot-missing]\n  hint: run shipgate db check --update to create it, and commit it\n`);
+          setExitCode(ExitCode.failed);
+          break;
+        case 'differs':
+          io.stdout.write(result.diff ?? '');
+          io.stderr.write(`shipgate: the schema the migrations produce differs from ${rel} [db.snapshot-drift]\n  hint: if the change is intended, run shipgate db check --update and commit ${rel} with the migration and its seed data\n`);
+          setExitCode(ExitCode.failed);
+          break;
+      }
+    });
+};
+
+const plugin: ShipgatePlugin = {
+  name: '@shipgate/test-harness',
+  steps: [dbTestStep as unknown as StepDefinition],
+  commands: [registerDbCommands],
+};
+
+export default plugin;

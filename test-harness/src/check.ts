@@ -22,7 +22,7 @@ export interface DbCheckOptions {
   snapshot?: string;
   /** Write the snapshot instead of comparing. */
   update?: boolean;
-  provider?: 'pglite' | 'postgres' | 'url';
+  provider?: 'pglite' | 'postgres' | 'testcontainers' | 'url';
   url?: string;
   cwd: string;
   log?: (line: string) => void;
@@ -47,7 +47,12 @@ async function onFreshDatabase<T>(options: DbCheckOptions, fn: (client: SqlClien
       await client.close();
     }
   }
-  const server = provider === 'postgres' ? await startPostgres(options.log ? { log: options.log } : {}) : await connectUrlServer(options.url ?? process.env.SHIPGATE_TEST_DATABASE_URL ?? '');
+  const server =
+    provider === 'postgres'
+      ? await startPostgres(options.log ? { log: options.log } : {})
+      : provider === 'testcontainers'
+        ? await (await import('./providers/testcontainers.js')).startContainerServer(options.log ? { log: options.log } : {})
+        : await connectUrlServer(options.url ?? process.env.SHIPGATE_TEST_DATABASE_URL ?? '');
   const name = `shipgate_t_${hostTag}_${process.pid}_check`;
   const admin = await PgSqlClient.connect(server.adminUrl);
   try {

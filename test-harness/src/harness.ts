@@ -14,13 +14,13 @@ import { ClonePool, ensureTemplate, reap, type DatabaseServer } from './provider
 import { connectUrlServer, maskUrl } from './providers/url.js';
 import { PgSqlClient, type SqlClient } from './sql/client.js';
 
-export const providers = ['pglite', 'postgres', 'url'] as const;
+export const providers = ['pglite', 'postgres', 'testcontainers', 'url'] as const;
 export type ProviderName = (typeof providers)[number];
 export const isolations = ['test', 'file', 'transaction'] as const;
 export type Isolation = (typeof isolations)[number];
 
 export interface HarnessConfig {
-  /** pglite (default: in-process, nothing to install), postgres (a server the harness starts), url (an existing server). */
+  /** pglite (default: in-process, nothing to install), postgres (a server the harness starts), testcontainers (a container), url (an existing server). Default $SHIPGATE_TEST_PROVIDER or pglite. */
   provider?: ProviderName;
   /** Folder of SQL migrations (Flyway or numbered names). */
   migrations?: string;
@@ -42,6 +42,10 @@ export interface HarnessConfig {
   cwd?: string;
   /** postgres provider: where its clusters live. Default `<tmp>/shipgate-test-harness-<uid>`. */
   serverDir?: string;
+  /** testcontainers provider: the Postgres image. Default $SHIPGATE_TEST_PG_IMAGE or shipgate/postgres:15-bookworm. */
+  image?: string;
+  /** testcontainers provider: host (default; a loopback port of this machine) or bridge (a mapped port, for Docker Desktop). */
+  network?: 'host' | 'bridge';
   /** Where the pglite template dump is kept. Default `<cwd>/node_modules/.cache/shipgate-test-harness`. */
   cacheDir?: string;
   /** Progress lines. */
@@ -154,6 +158,10 @@ async function build(client: SqlClient, config: ReturnType<typeof resolveConfig>
 
 async function startServer(config: ReturnType<typeof resolveConfig>): Promise<DatabaseServer> {
   if (config.provider === 'postgres') return startPostgres({ ...(config.log ? { log: config.log } : {}), ...((config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')) ? { baseDir: config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')! } : {}) });
+  if (config.provider === 'testcontainers') {
+    const { startContainerServer } = await import('./providers/testcontainers.js');
+    return startContainerServer({ ...(config.image ? { image: config.image } : {}), ...(config.network ? { network: config.network } : {}), ...(config.log ? { log: config.log } : {}) });
+  }
   const url = config.url ?? env('SHIPGATE_TEST_DATABASE_URL');
   if (!url) throw new ShipgateError('db.url', 'the url provider needs a URL', { hint: 'set url in the harness config, or SHIPGATE_TEST_DATABASE_URL' });
   return connectUrlServer(url, { allowNonTestServer: config.allowNonTestServer ?? env('SHIPGATE_TEST_ALLOW_SERVER') === '1' });

@@ -11,7 +11,7 @@ export const dbTestInputs = z.strictObject({
   migrations: z.string().optional().describe('Folder of SQL migrations (Flyway V1__x.sql or numbered 001_x.sql).'),
   migrate: z.string().optional().describe('Or a command that migrates $DATABASE_URL (prisma migrate deploy, knex migrate:latest, flyway migrate).'),
   seed: z.string().optional().describe('Seed data: a .sql file, a folder of them, or a .ts/.js module.'),
-  provider: z.enum(['pglite', 'postgres', 'url']).default('pglite').describe('Where the database lives: pglite (in-process, served on a loopback port), postgres (a server the harness starts), url (an existing server).'),
+  provider: z.enum(['pglite', 'postgres', 'testcontainers', 'url']).default('pglite').describe('Where the database lives: pglite (in-process, served on a loopback port), postgres (a server the harness starts), testcontainers (a Postgres container), url (an existing server).'),
   url: z.string().optional().describe('provider url: a server URL with the right to create databases.'),
 });
 
@@ -73,12 +73,12 @@ const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
     .option('--seed <path>', 'seed: a .sql file, a folder of them, or a .ts/.js module')
     .option('--snapshot <file>', 'committed schema snapshot (default: schema.snapshot beside the migrations folder)')
     .option('--update', 'write the snapshot instead of comparing')
-    .option('--provider <name>', 'pglite (default), postgres or url', 'pglite')
+    .option('--provider <name>', 'pglite (default), postgres, testcontainers or url', 'pglite')
     .option('--url <url>', 'provider url: the server (default $SHIPGATE_TEST_DATABASE_URL)')
     .addHelpText('after', '\nExamples:\n  shipgate db check --migrations db/migrations --seed db/seed\n  shipgate db check --migrations db/migrations --seed db/seed --update   # after a reviewed schema change\n')
     .action(async (opts: { migrations: string; seed?: string; snapshot?: string; update?: boolean; provider: string; url?: string }) => {
-      if (!['pglite', 'postgres', 'url'].includes(opts.provider)) {
-        throw new ShipgateError('cli.usage', `--provider must be pglite, postgres or url, got "${opts.provider}"`);
+      if (!['pglite', 'postgres', 'testcontainers', 'url'].includes(opts.provider)) {
+        throw new ShipgateError('cli.usage', `--provider must be pglite, postgres, testcontainers or url, got "${opts.provider}"`);
       }
       const { dbCheck } = await import('./check.js');
       const directory = (program.opts() as { directory?: string }).directory;
@@ -86,7 +86,7 @@ const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
       const result = await dbCheck({
         migrations: opts.migrations,
         cwd,
-        provider: opts.provider as 'pglite' | 'postgres' | 'url',
+        provider: opts.provider as 'pglite' | 'postgres' | 'testcontainers' | 'url',
         ...(opts.seed ? { seed: opts.seed } : {}),
         ...(opts.snapshot ? { snapshot: opts.snapshot } : {}),
         ...(opts.update ? { update: true } : {}),

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,5 +36,18 @@ export function postgresAvailable(): boolean {
   const found = findPostgresBinaries() !== undefined;
   if (!found && process.env.CI === 'true') throw new Error('CI must provide Postgres server binaries (.ci/run installs postgresql)');
   if (!found) console.warn('skipping the postgres provider tests: no Postgres server binaries on this machine (apt-get install postgresql)');
+  return found;
+}
+
+/**
+ * A Docker engine and the locally built Postgres image: in CI they must be there (.ci/run starts
+ * dockerd and runs scripts/build-postgres-image.sh); elsewhere the tests that need them are
+ * skipped, saying why.
+ */
+export function dockerAvailable(image = process.env.SHIPGATE_TEST_PG_IMAGE ?? 'shipgate/postgres:15-bookworm'): boolean {
+  const engine = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+  const found = engine && spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+  if (!found && process.env.CI === 'true') throw new Error(`CI must provide a Docker engine and the ${image} image (.ci/run: scripts/docker-up.sh, test-harness/scripts/build-postgres-image.sh)`);
+  if (!found) console.warn(`skipping the testcontainers provider tests: ${engine ? `no ${image} image (bash test-harness/scripts/build-postgres-image.sh)` : 'no Docker engine answers'}`);
   return found;
 }

@@ -55,7 +55,8 @@ async function embeddedPostgresBinaries(): Promise<string | undefined> {
   }
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

@@ -1,0 +1,134 @@
+// The `testcontainers` provider: a Postgres server in a container started through Testcontainers.
+// With host networking (the default) the server listens on a free loopback port of this machine,
+// so test traffic never leaves 127.0.0.1. Containers are labelled with this machine's tag and the
+// owning pid; a container whose owner died (a killed run) is removed at the next start. Ryuk, the
+// Testcontainers reaper, is turned off unless asked for: its image must be pulled, and the labels
+// do its job here.
+import { randomBytes } from 'node:crypto';
+import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { freePort } from './postgres.js';
+import { hostTag, type DatabaseServer } from './server.js';
+import { PgSqlClient } from '../sql/client.js';
+
+export const defaultImage = 'shipgate/postgres:15-bookworm';
+export const containerLabel = 'dev.shipgate.test-harness';
+
+export interface ContainerServerOptions {
+  /** Image to run. Default $SHIPGATE_TEST_PG_IMAGE or shipgate/postgres:15-bookworm (built by scripts/build-postgres-image.sh). */
+  image?: string;
+  /** host (default): the server listens on a loopback port of this machine. bridge: a mapped port (Docker Desktop). */
+  network?: 'host' | 'bridge';
+  startTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+type Testcontainers = typeof import('testcontainers');
+
+async function loadTestcontainers(): Promise<Testcontainers> {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  // A local engine is reached on loopback. Without this Testcontainers looks for the default bridge
+  // network's gateway, which an engine run without a bridge (as in CI here) does not have.
+  if (!process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix:')) process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+  try {
+    return await import('testcontainers');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new ShipgateError('db.testcontainers-missing', 'the testcontainers provider needs the testcontainers package', { hint: 'npm install --save-dev testcontainers' });
+    }
+    throw error;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes this machine's harness containers whose owning process is gone. Returns their names. */
+export async function reapContainers(tc?: Testcontainers): Promise<string[]> {
+  const { getContainerRuntimeClient } = tc ?? (await loadTestcontainers());
+  const client = await getContainerRuntimeClient();
+  const containers = await client.container.dockerode.listContainers({ all: true, filters: { label: [`${containerLabel}=${hostTag}`] } });
+  const removed: string[] = [];
+  for (const info of containers) {
+    const pid = Number(info.Labels[`${containerLabel}.pid`]);
+    if (pid && pid !== process.pid && alive(pid)) continue;
+    if (pid === process.pid) continue;
+    await client.container.dockerode.getContainer(info.Id).remove({ force: true, v: true });
+    removed.push((info.Names[0] ?? info.Id).replace(/^\//, ''));
+  }
+  return removed;
+}
+
+export async function startContainerServer(options: ContainerServerOptions = {}): Promise<DatabaseServer> {
+  const tc = await loadTestcontainers();
+  const image = options.image ?? process.env.SHIPGATE_TEST_PG_IMAGE ?? defaultImage;
+  const network = options.network ?? (process.env.SHIPGATE_TEST_CONTAINER_NETWORK as 'host' | 'bridge' | undefined) ?? 'host';
+  let client: Awaited<ReturnType<Testcontainers['getContainerRuntimeClient']>>;
+  try {
+    client = await tc.getContainerRuntimeClient();
+  } catch (error) {
+    throw new ShipgateError('db.docker-unavailable', `no container runtime answers: ${(error as Error).message}`, {
+      hint: 'start Docker (or set DOCKER_HOST), or use provider pglite or postgres',
+      exitCode: ExitCode.external,
+    });
+  }
+  const reaped = await reapContainers(tc);
+  if (reaped.length) options.log?.(`removed ${reaped.length} container(s) left by killed runs: ${reaped.join(', ')}`);
+  if (!(await client.image.exists(tc.ImageName.fromString(image)))) {
+    throw new ShipgateError('db.image-missing', `the image ${image} is not on this machine`, {
+      hint: image === defaultImage ? 'build it: bash test-harness/scripts/build-postgres-image.sh (Debian packages, no registry)' : `docker pull ${image}, or build it`,
+      exitCode: ExitCode.external,
+    });
+  }
+
+  const password = randomBytes(18).toString('base64url');
+  const port = network === 'host' ? await freePort() : 5432;
+  let container = new tc.GenericContainer(image)
+    .withName(`shipgate-pg-${hostTag}-${process.pid}-${randomBytes(3).toString('hex')}`)
+    .withLabels({ [containerLabel]: hostTag, [`${containerLabel}.pid`]: String(process.pid) })
+    .withEnvironment({ POSTGRES_PASSWORD: password, PGPORT: String(port), LISTEN: network === 'host' ? '127.0.0.1' : '*' })
+    .withCommand(['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off', '-c', 'max_connections=300'])
+    .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
+    .withWaitStrategy(tc.Wait.forLogMessage(/database system is ready to accept connections/))
+    .withStartupTimeout(options.startTimeoutMs ?? 60_000);
+  container = network === 'host' ? container.withNetworkMode('host') : container.withExposedPorts(5432);
+  options.log?.(`starting ${image} (${network} network)`);
+  let started: Awaited<ReturnType<typeof container.start>>;
+  try {
+    started = await container.start();
+  } catch (error) {
+    throw new ShipgateError('db.container-start', `the Postgres container did not start: ${(error as Error).message}`, { exitCode: ExitCode.external });
+  }
+  const host = network === 'host' ? '127.0.0.1' : started.getHost();
+  const mapped = network === 'host' ? port : started.getMappedPort(5432);
+  const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@${host}:${mapped}/postgres`;
+  try {
+    // the log line comes a moment before connections are accepted on every interface
+    for (let i = 0; ; i += 1) {
+      const probe = await PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }).catch(() => undefined);
+      if (probe) {
+        await probe.close();
+        break;
+      }
+      if (i >= 100) throw new ShipgateError('db.container-start', 'the Postgres container did not accept connections within 10 s', { exitCode: ExitCode.external });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (error) {
+    await started.stop({ remove: true }).catch(() => undefined);
+    throw error;
+  }
+  const versionText = (await started.exec(['postgres', '--version'])).output.trim();
+  return {
+    provider: 'testcontainers',
+    adminUrl,
+    version: versionText,
+    async stop() {
+      await started.stop({ remove: true, removeVolumes: true });
+    },
+  };
+}

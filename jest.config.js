@@ -7,7 +7,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/test', '<rootDir>/pipelines', '<rootDir>/test-harness', '<rootDir>/bolt-app', '<rootDir>/actions', '<rootDir>/examples'],
   testMatch: ['**/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/examples/.*/test/integration/'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/.tools/'],
   moduleNameMapper: {
     '^@shipgate/pipelines$': '<rootDir>/pipelines/src/index.ts',

@@ -40,7 +40,7 @@ export interface HarnessConfig {
   poolSize?: number;
   /** Where relative paths start. Default: the current directory. */
   cwd?: string;
-  /** postgres provider: where its clusters live. Default `<tmp>/shipgate-test-harness-<uid>`. */
+  /** postgres provider: where its clusters live. Default `/dev/shm/shipgate-test-harness-<uid>` where there is a memory file system with room, else `<tmp>/…`. */
   serverDir?: string;
   /** testcontainers provider: the Postgres image. Default $SHIPGATE_TEST_PG_IMAGE or shipgate/postgres:15-bookworm. */
   image?: string;

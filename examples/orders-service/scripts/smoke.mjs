@@ -11,12 +11,12 @@ function fail(message) {
   process.exit(1);
 }
 
-const base = await new Promise((resolve) => {
+const { url: base, store } = await new Promise((resolve) => {
   let text = '';
   child.stdout.on('data', (chunk) => {
     text += chunk;
-    const match = /listening on (http:\/\/\S+)/.exec(text);
-    if (match) resolve(match[1]);
+    const match = /listening on (http:\/\/\S+) \((\S+) store\)/.exec(text);
+    if (match) resolve({ url: match[1], store: match[2] });
   });
   child.on('exit', (code) => fail(`the API exited early with code ${code}`));
 });
@@ -33,7 +33,7 @@ try {
   if (created.status !== 201 || order.total !== 120) fail(`POST /orders answered ${created.status} ${JSON.stringify(order)}`);
   const read = await fetch(`${base}/orders/${order.id}`, { signal: AbortSignal.timeout(5000) });
   if (read.status !== 200) fail(`GET /orders/${order.id} answered ${read.status}`);
-  console.log(`smoke: ok (${base})`);
+  console.log(`smoke: ok (${base}, ${store} store)`);
 } catch (error) {
   fail(error.message);
 } finally {

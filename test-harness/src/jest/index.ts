@@ -36,6 +36,7 @@ export function useTestDatabase(options: UseTestDatabaseOptions = {}): TestDatab
   let ownPrepared: PreparedHarness | undefined;
   let current: TestDatabase | undefined;
   let isolation: Isolation = options.isolation ?? 'test';
+  let guarded: SqlClient | undefined;
   const timeout = options.setupTimeoutMs ?? 60_000;
 
   beforeAll(async () => {
@@ -47,6 +48,7 @@ export function useTestDatabase(options: UseTestDatabaseOptions = {}): TestDatab
     }
     isolation = options.isolation ?? harness.state.isolation;
     if (isolation !== 'test') current = await harness.acquire();
+    if (isolation === 'transaction') guarded = statementSavepoints(current!.client);
   }, timeout);
 
   beforeEach(async () => {
@@ -76,7 +78,8 @@ export function useTestDatabase(options: UseTestDatabaseOptions = {}): TestDatab
   };
   return {
     get client() {
-      return get().client;
+      const db = get();
+      return isolation === 'transaction' && guarded ? guarded : db.client;
     },
     get url() {
       const url = get().url;
@@ -86,6 +89,35 @@ export function useTestDatabase(options: UseTestDatabaseOptions = {}): TestDatab
     get name() {
       return get().name;
     },
+  };
+}
+
+/**
+ * In transaction isolation every statement runs under a savepoint, so a statement that fails (an
+ * expected constraint violation) fails alone, as it would outside a transaction, instead of
+ * aborting the test's whole transaction. Statements are serialised: savepoints nest by order.
+ */
+export function statementSavepoints(client: SqlClient): SqlClient {
+  let queue: Promise<unknown> = Promise.resolve();
+  const guard = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(async () => {
+      await client.exec('SAVEPOINT shipgate_statement');
+      try {
+        const result = await work();
+        await client.exec('RELEASE SAVEPOINT shipgate_statement');
+        return result;
+      } catch (error) {
+        await client.exec('ROLLBACK TO SAVEPOINT shipgate_statement; RELEASE SAVEPOINT shipgate_statement');
+        throw error;
+      }
+    });
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    query: (sql, params) => guard(() => client.query(sql, params)),
+    exec: (sql) => guard(() => client.exec(sql)),
+    close: () => client.close(),
   };
 }
 

@@ -147,10 +147,13 @@ export class ClonePool {
   #creating = 0;
   #closed = false;
   #error: unknown;
+  // Two admin connections: clones are created on one while used ones are dropped on the other, so
+  // a drop never delays the next test's database. Statements on each run one at a time.
   #admin: Promise<PgSqlClient>;
+  #dropper: Promise<PgSqlClient>;
   #strategy: Promise<string>;
-  /** Statements on the admin connection run one at a time. */
   #queue: Promise<unknown> = Promise.resolve();
+  #dropQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly server: DatabaseServer,
@@ -159,6 +162,8 @@ export class ClonePool {
   ) {
     this.#admin = PgSqlClient.connect(server.adminUrl).then((a) => (a.unref(), a));
     this.#admin.catch(() => undefined);
+    this.#dropper = PgSqlClient.connect(server.adminUrl).then((a) => (a.unref(), a));
+    this.#dropper.catch(() => undefined);
     this.#strategy = this.#admin1((a) => a.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`))
       .then((r) => ((r.rows[0]?.v ?? 0) >= 150000 ? ' STRATEGY FILE_COPY' : ''))
       .catch(() => '');
@@ -182,24 +187,32 @@ export class ClonePool {
   }
 
   #admin1<T>(fn: (admin: SqlClient) => Promise<T>): Promise<T> {
-    const next = this.#queue.then(async () => {
-      const admin = await this.#admin;
-      admin.ref();
-      try {
-        return await fn(admin);
-      } finally {
-        admin.unref();
-      }
-    });
+    const next = this.#queue.then(() => this.#on(this.#admin, fn));
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  #drop(name: string): Promise<void> {
+    const next = this.#dropQueue.then(() => this.#on(this.#dropper, (a) => dropDatabase(a, name)));
+    this.#dropQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #on<T>(connection: Promise<PgSqlClient>, fn: (admin: SqlClient) => Promise<T>): Promise<T> {
+    const admin = await connection;
+    admin.ref();
+    try {
+      return await fn(admin);
+    } finally {
+      admin.unref();
+    }
   }
 
   /** Closes its connection and drops the clone in the background. */
   release(clone: Clone): void {
     const drop = clone.client
       .close()
-      .then(() => this.#admin1((a) => dropDatabase(a, clone.name)))
+      .then(() => this.#drop(clone.name))
       .catch(() => undefined);
     this.#pendingDrops.add(drop);
     void drop.finally(() => this.#pendingDrops.delete(drop));
@@ -251,6 +264,11 @@ export class ClonePool {
     for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
     await Promise.all([...this.#pendingDrops]);
     await this.#queue;
-    await (await this.#admin.catch(() => undefined))?.close();
+    await this.#dropQueue;
+    for (const connection of [this.#admin, this.#dropper]) {
+      const admin = await connection.catch(() => undefined);
+      admin?.ref(); // an unreferenced socket would let the process exit before the close completes
+      await admin?.close();
+    }
   }
 }

@@ -62,6 +62,8 @@ export interface HarnessState {
   key: string;
   /** Server providers. */
   adminUrl?: string;
+  /** Server providers: the admin URL over a Unix socket that needs no password (the harness's own connections). */
+  localAdminUrl?: string;
   template?: string;
   /** pglite. */
   templateFile?: string;
@@ -204,7 +206,7 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
         }
       },
     });
-    const state: HarnessState = { ...base, poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, template: template.name, built: template.built };
+    const state: HarnessState = { ...base, poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, ...(server.localAdminUrl ? { localAdminUrl: server.localAdminUrl } : {}), template: template.name, built: template.built };
     return {
       state,
       async stop() {
@@ -266,7 +268,7 @@ export function openHarness(state: HarnessState): Harness {
     };
   }
 
-  const server: DatabaseServer = { provider: state.provider, adminUrl: state.adminUrl!, version: '', async stop() {} };
+  const server: DatabaseServer = { provider: state.provider, adminUrl: state.adminUrl!, ...(state.localAdminUrl ? { localAdminUrl: state.localAdminUrl } : {}), version: '', async stop() {} };
   const pool = new ClonePool(server, state.template!, { size: state.poolSize, run: state.run });
   const held = new Set<TestDatabase>();
   return {

@@ -13,6 +13,8 @@ export interface DatabaseServer {
   provider: 'postgres' | 'url' | 'testcontainers';
   /** A URL to the maintenance database with the right to create databases. */
   adminUrl: string;
+  /** The same over a Unix socket that needs no password, for the harness's own connections (postgres provider). */
+  localAdminUrl?: string;
   /** `postgres (PostgreSQL) 15.14`, part of the template key. */
   version: string;
   stop(): Promise<void>;
@@ -149,10 +151,12 @@ export class ClonePool {
   #error: unknown;
   // Two admin connections: clones are created on one while used ones are dropped on the other, so
   // a drop never delays the next test's database. Statements on each run one at a time.
-  #admin: Promise<PgSqlClient>;
+  // Clones are created on up to `size` connections at once (CREATE DATABASE … TEMPLATE runs in
+  // parallel on the server), so fast tests do not outrun the pool.
+  #creators: Array<{ connection: Promise<PgSqlClient>; queue: Promise<unknown> }>;
+  #nextCreator = 0;
   #dropper: Promise<PgSqlClient>;
   #strategy: Promise<string>;
-  #queue: Promise<unknown> = Promise.resolve();
   #dropQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -160,9 +164,12 @@ export class ClonePool {
     private readonly template: string,
     private readonly options: { size?: number; run: string },
   ) {
-    this.#admin = PgSqlClient.connect(server.adminUrl).then((a) => (a.unref(), a));
-    this.#admin.catch(() => undefined);
-    this.#dropper = PgSqlClient.connect(server.adminUrl).then((a) => (a.unref(), a));
+    this.#creators = Array.from({ length: Math.max(1, Math.min(this.size, 4)) }, () => {
+      const connection = PgSqlClient.connect(server.localAdminUrl ?? server.adminUrl).then((a) => (a.unref(), a));
+      connection.catch(() => undefined);
+      return { connection, queue: Promise.resolve() as Promise<unknown> };
+    });
+    this.#dropper = PgSqlClient.connect(server.localAdminUrl ?? server.adminUrl).then((a) => (a.unref(), a));
     this.#dropper.catch(() => undefined);
     this.#strategy = this.#admin1((a) => a.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`))
       .then((r) => ((r.rows[0]?.v ?? 0) >= 150000 ? ' STRATEGY FILE_COPY' : ''))
@@ -186,9 +193,11 @@ export class ClonePool {
     return clone;
   }
 
+  /** Runs `fn` on the next creator connection, after what is queued there. */
   #admin1<T>(fn: (admin: SqlClient) => Promise<T>): Promise<T> {
-    const next = this.#queue.then(() => this.#on(this.#admin, fn));
-    this.#queue = next.catch(() => undefined);
+    const creator = this.#creators[this.#nextCreator++ % this.#creators.length]!;
+    const next = creator.queue.then(() => this.#on(creator.connection, fn));
+    creator.queue = next.catch(() => undefined);
     return next;
   }
 
@@ -247,7 +256,7 @@ export class ClonePool {
     });
     const url = urlFor(this.server.adminUrl, name);
     try {
-      const client = await PgSqlClient.connect(url);
+      const client = await PgSqlClient.connect(urlFor(this.server.localAdminUrl ?? this.server.adminUrl, name));
       client.unref(); // ready in the pool: must not keep a finished worker alive
       return { name, url, client };
     } catch (error) {
@@ -263,9 +272,9 @@ export class ClonePool {
     // bounded: clones being created are released as they arrive
     for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
     await Promise.all([...this.#pendingDrops]);
-    await this.#queue;
+    await Promise.all(this.#creators.map((c) => c.queue));
     await this.#dropQueue;
-    for (const connection of [this.#admin, this.#dropper]) {
+    for (const connection of [...this.#creators.map((c) => c.connection), this.#dropper]) {
       const admin = await connection.catch(() => undefined);
       admin?.ref(); // an unreferenced socket would let the process exit before the close completes
       await admin?.close();

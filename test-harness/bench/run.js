@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { applyMigrations, applySeed, discoverMigrations, loadSeed, openHarness, PgliteSqlClient, PgSqlClient, prepareHarness, startPostgres } from '../dist/index.js';
+import { applyMigrations, applySeed, discoverMigrations, loadSeed, openHarness, PgliteSqlClient, PgSqlClient, prepareHarness } from '../dist/index.js';
 import { dropDatabase, urlFor } from '../dist/providers/server.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -234,7 +234,7 @@ const project = generateProject();
 console.error(`schema: ${project.tables} tables, ${project.enums} enums, ${project.views} views, 4 functions, triggers; ${project.seedRows} seed rows${quick ? ' (quick run)' : ''}`);
 try {
   const pg = await benchServer('postgres', project, 'postgres');
-  const lite = await benchPglite(project);
+  await benchPglite(project);
   let tc;
   if (dockerReady()) {
     tc = await benchServer('testcontainers', project, 'testcontainers');

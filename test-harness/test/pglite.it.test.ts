@@ -65,7 +65,7 @@ describe('pglite provider', () => {
 
   it('rejects a command migration on pglite and an unknown provider, with the allowed values', async () => {
     await expect(prepareHarness({ provider: 'pglite', migrate: 'npx prisma migrate deploy' })).rejects.toMatchObject({ code: 'db.config' });
-    await expect(prepareHarness({ provider: 'mysql' as never })).rejects.toMatchObject({ code: 'db.provider', hint: 'providers: pglite, postgres, url' });
+    await expect(prepareHarness({ provider: 'mysql' as never })).rejects.toMatchObject({ code: 'db.provider', hint: 'providers: pglite, postgres, testcontainers, url' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,4 +50,27 @@ export function dockerAvailable(image = process.env.SHIPGATE_TEST_PG_IMAGE ?? 's
   if (!found && process.env.CI === 'true') throw new Error(`CI must provide a Docker engine and the ${image} image (.ci/run: scripts/docker-up.sh, test-harness/scripts/build-postgres-image.sh)`);
   if (!found) console.warn(`skipping the testcontainers provider tests: ${engine ? `no ${image} image (bash test-harness/scripts/build-postgres-image.sh)` : 'no Docker engine answers'}`);
   return found;
+}
+
+/**
+ * Runs a fixture script that sets something up, prints one JSON line and waits; kills it with
+ * SIGKILL (nothing in it can clean up) once the line is there. Returns the line and the pid.
+ */
+export async function runThenKill<T>(script: string, args: string[], timeoutMs = 90_000): Promise<{ held: T; pid: number }> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${path.basename(script)} never printed its line: ${err}`)), timeoutMs);
+      child.stdout.on('data', () => out.includes('\n') && (clearTimeout(timer), resolve()));
+      child.on('exit', (code) => (clearTimeout(timer), reject(new Error(`${path.basename(script)} exited (${code}): ${err}`))));
+    });
+  } finally {
+    child.kill('SIGKILL');
+  }
+  await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('close', r)));
+  return { held: JSON.parse(out) as T, pid: child.pid! };
 }

@@ -1,12 +1,11 @@
 // The postgres and url providers against a real Postgres server started by the harness.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHarness, prepareHarness, type PreparedHarness } from '../src/harness.js';
 import { isClearlyTestServer, connectUrlServer } from '../src/providers/url.js';
 import { PgSqlClient } from '../src/sql/client.js';
-import { cleanup, postgresAvailable, project, schema } from './helpers.js';
+import { cleanup, postgresAvailable, project, runThenKill, schema } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, 'fixtures/project');
@@ -103,22 +102,7 @@ describeIf('postgres provider (a real server the harness starts)', () => {
 
   it('databases left by a killed run are reaped at the next start', async () => {
     const serverDir = project({});
-    const child = spawn(process.execPath, [path.join(here, 'fixtures/hold-clones.mjs'), fixture, serverDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the child never got its clones: ${err}`)), 60_000);
-        child.stdout.on('data', () => out.includes('\n') && (clearTimeout(timer), resolve()));
-        child.on('exit', (code) => (clearTimeout(timer), reject(new Error(`the child exited (${code}): ${err}`))));
-      });
-    } finally {
-      child.kill('SIGKILL');
-    }
-    const held = JSON.parse(out) as { adminUrl: string; clones: string[] };
-    await new Promise((r) => child.once('close', r));
+    const { held } = await runThenKill<{ adminUrl: string; clones: string[] }>(path.join(here, 'fixtures/hold-clones.mjs'), [fixture, serverDir], 60_000);
     expect(held.clones).toHaveLength(2);
 
     // the next run on the same cluster restarts the server the killed run left and reaps its clones

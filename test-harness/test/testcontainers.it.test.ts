@@ -2,13 +2,13 @@
 // from Debian packages (test-harness/scripts/build-postgres-image.sh). Host networking: the server
 // listens on a loopback port of this machine.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHarness, prepareHarness } from '../src/harness.js';
 import { containerLabel } from '../src/providers/testcontainers.js';
 import { hostTag } from '../src/providers/server.js';
-import { cleanup, dockerAvailable } from './helpers.js';
+import { cleanup, dockerAvailable, runThenKill } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, 'fixtures/project');
@@ -48,21 +48,7 @@ describeIf('testcontainers provider', () => {
   }, 120_000);
 
   it('a container left by a killed run is removed at the next start', async () => {
-    const child = spawn(process.execPath, [path.join(here, 'fixtures/hold-container.mjs'), fixture], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the child never got its database: ${err}`)), 90_000);
-        child.stdout.on('data', () => out.includes('\n') && (clearTimeout(timer), resolve()));
-        child.on('exit', (code) => (clearTimeout(timer), reject(new Error(`the child exited (${code}): ${err}`))));
-      });
-    } finally {
-      child.kill('SIGKILL');
-    }
-    await new Promise((r) => child.once('close', r));
+    const child = await runThenKill<{ adminUrl: string; clone: string }>(path.join(here, 'fixtures/hold-container.mjs'), [fixture]);
     const left = containers(child.pid);
     expect(left).toHaveLength(1); // SIGKILL: nothing in the child could clean up
 

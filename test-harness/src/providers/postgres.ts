@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { PgSqlClient } from '../sql/client.js';
 import type { DatabaseServer } from './server.js';
+import { alive } from './process.js';
 
 const run = promisify(execFile);
 
@@ -83,15 +84,6 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** initdb and postgres refuse to run as root: as root, the cluster belongs to the `postgres` user. */

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { ident, literal, PgSqlClient, type SqlClient } from '../sql/client.js';
+import { alive } from './process.js';
 
 // Clone names are unique per process (several pools may run in one process: a matrix of steps).
 let cloneSeq = 0;
@@ -30,15 +31,6 @@ export function urlFor(adminUrl: string, database: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${encodeURIComponent(database)}`;
   return url.toString();
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface HarnessDatabase {

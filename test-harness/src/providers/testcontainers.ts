@@ -9,6 +9,7 @@ import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { freePort } from './postgres.js';
 import { hostTag, type DatabaseServer } from './server.js';
 import { PgSqlClient } from '../sql/client.js';
+import { alive } from './process.js';
 
 export const defaultImage = 'shipgate/postgres:15-bookworm';
 export const containerLabel = 'dev.shipgate.test-harness';
@@ -36,15 +37,6 @@ async function loadTestcontainers(): Promise<Testcontainers> {
       throw new ShipgateError('db.testcontainers-missing', 'the testcontainers provider needs the testcontainers package', { hint: 'npm install --save-dev testcontainers' });
     }
     throw error;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,9 +1,9 @@
 // Runs child processes for steps. Each child leads its own process group, so cancelling kills the
 // whole tree it started (npm → sh → node …): SIGTERM to the group, SIGKILL after a grace period.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { ExecOptions, ExecResult, ProcessRunner, StepLogger } from '../steps/define.js';
 import type { SecretMasker } from './secrets.js';
+import { spawnChild } from './spawner.js';
 
 export interface ProcessRunnerOptions {
   env: Readonly<Record<string, string>>;
@@ -60,20 +60,21 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
         resolve({ exitCode: null, signal: null, stdout: '', stderr: '', durationMs: 0, killed: true });
         return;
       }
-      const child = spawn(command, [...args], {
-        cwd: opts.cwd ?? options.cwd,
-        env: { ...options.env, ...opts.env },
-        detached: true, // its own process group: we can signal the whole tree
-        stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
+      const child = spawnChild({ command, args, cwd: opts.cwd ?? options.cwd, env: { ...options.env, ...opts.env }, ...(opts.input === undefined ? {} : { input: opts.input }) });
       let killed = false;
       let killTimer: NodeJS.Timeout | undefined;
-      const stop = (): void => {
-        if (killed || child.pid === undefined) return;
-        killed = true;
+      const signalTree = (): void => {
+        if (child.pid === undefined) return;
         killGroup(child.pid, 'SIGTERM');
         killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), grace);
         killTimer.unref();
+      };
+      const stop = (): void => {
+        if (killed) return;
+        killed = true;
+        // a child still being started is signalled as soon as its pid is known
+        if (child.pid === undefined) child.once('spawn', signalTree);
+        else signalTree();
       };
       const timeout = opts.timeoutMs === undefined ? undefined : setTimeout(stop, opts.timeoutMs);
       signal.addEventListener('abort', stop, { once: true });
@@ -83,17 +84,13 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
       };
       const out = new LineCapture(log('info'));
       const err = new LineCapture(log('warn'));
-      child.stdout!.setEncoding('utf8').on('data', (c: string) => out.push(c));
-      child.stderr!.setEncoding('utf8').on('data', (c: string) => err.push(c));
-      if (opts.input !== undefined && child.stdin) {
-        child.stdin.on('error', () => {}); // the child may exit without reading its input
-        child.stdin.end(opts.input);
-      }
+      child.on('stdout', (c: string) => out.push(c));
+      child.on('stderr', (c: string) => err.push(c));
       let spawnError: Error | undefined;
-      child.on('error', (e) => {
+      child.on('error', (e: Error) => {
         spawnError = e;
       });
-      child.on('close', (code, sig) => {
+      child.on('close', (code: number | null, sig: NodeJS.Signals | null) => {
         if (timeout) clearTimeout(timeout);
         signal.removeEventListener('abort', stop);
         // The leader is gone; make sure nothing it started lingers after a kill.

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { ShipgateError } from '@shipgate/pipelines/errors';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations } from './migrations/apply.js';
 import { discoverMigrations } from './migrations/discover.js';
@@ -73,6 +74,10 @@ async function onFreshDatabase<T>(options: DbCheckOptions, fn: (client: SqlClien
 }
 
 export async function dbCheck(options: DbCheckOptions): Promise<DbCheckResult> {
+  const url = options.url ?? process.env.SHIPGATE_TEST_DATABASE_URL ?? '';
+  if (options.provider === 'url' && /^(mysql|mariadb):/.test(url)) {
+    throw new ShipgateError('db.engine', 'shipgate db check compares Postgres schemas; it does not support MariaDB / MySQL yet', { hint: 'run it with --provider pglite or postgres on the Postgres migrations' });
+  }
   const migrations = await discoverMigrations(path.resolve(options.cwd, options.migrations));
   const seed = options.seed ? await loadSeed(options.seed, options.cwd) : undefined;
   const snapshotFile = path.resolve(options.cwd, options.snapshot ?? path.join(path.dirname(options.migrations.replace(/\/$/, '')), 'schema.snapshot'));

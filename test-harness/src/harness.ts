@@ -17,6 +17,8 @@ import { PgSqlClient, type SqlClient } from './sql/client.js';
 export const providers = ['pglite', 'postgres', 'testcontainers', 'url'] as const;
 export type ProviderName = (typeof providers)[number];
 export const isolations = ['test', 'file', 'transaction'] as const;
+export const engines = ['postgres', 'mariadb'] as const;
+export type Engine = (typeof engines)[number];
 export type Isolation = (typeof isolations)[number];
 
 export interface HarnessConfig {
@@ -42,6 +44,8 @@ export interface HarnessConfig {
   cwd?: string;
   /** postgres provider: where its clusters live. Default `/dev/shm/shipgate-test-harness-<uid>` where there is a memory file system with room, else `<tmp>/…`. */
   serverDir?: string;
+  /** postgres (default) or mariadb (MariaDB / MySQL: testcontainers provider, or url with mysql://). Default $SHIPGATE_TEST_ENGINE, or from the url's scheme. */
+  engine?: Engine;
   /** testcontainers provider: the Postgres image. Default $SHIPGATE_TEST_PG_IMAGE or shipgate/postgres:15-bookworm. */
   image?: string;
   /** testcontainers provider: host (default; a loopback port of this machine) or bridge (a mapped port, for Docker Desktop). */
@@ -60,6 +64,8 @@ export interface HarnessState {
   /** Identifies this run's clones (reaped at its end even if a worker is killed). */
   run: string;
   key: string;
+  /** Server providers: postgres (default) or mariadb. */
+  engine?: Engine;
   /** Server providers. */
   adminUrl?: string;
   /** Server providers: the admin URL over a Unix socket that needs no password (the harness's own connections). */
@@ -93,7 +99,7 @@ function env(name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-export function resolveConfig(config: HarnessConfig): Required<Pick<HarnessConfig, 'provider' | 'isolation' | 'cwd'>> & HarnessConfig {
+export function resolveConfig(config: HarnessConfig): Required<Pick<HarnessConfig, 'provider' | 'isolation' | 'cwd' | 'engine'>> & HarnessConfig {
   const provider = (config.provider ?? env('SHIPGATE_TEST_PROVIDER') ?? 'pglite') as ProviderName;
   if (!providers.includes(provider)) {
     throw new ShipgateError('db.provider', `unknown provider "${provider}"`, { hint: `providers: ${providers.join(', ')}` });
@@ -107,10 +113,18 @@ export function resolveConfig(config: HarnessConfig): Required<Pick<HarnessConfi
   if (config.migrations && config.migrate) {
     throw new ShipgateError('db.config', 'give migrations (a SQL folder) or migrate (a command), not both', { hint: 'a command that migrates runs against $DATABASE_URL' });
   }
+  const url = config.url ?? env('SHIPGATE_TEST_DATABASE_URL');
+  const engine = (config.engine ?? env('SHIPGATE_TEST_ENGINE') ?? (provider === 'url' && url && /^(mysql|mariadb):/.test(url) ? 'mariadb' : 'postgres')) as Engine;
+  if (!engines.includes(engine)) {
+    throw new ShipgateError('db.engine', `unknown engine "${engine}"`, { hint: `engines: ${engines.join(', ')}` });
+  }
+  if (engine === 'mariadb' && provider !== 'testcontainers' && provider !== 'url') {
+    throw new ShipgateError('db.config', `engine mariadb runs on provider testcontainers or url, not ${provider}`, { hint: 'set provider: testcontainers (a MariaDB container) or url (mysql://…)' });
+  }
   if (config.migrate && provider === 'pglite') {
     throw new ShipgateError('db.config', 'migrate: a command needs a server to connect to, and pglite runs in-process', { hint: 'use provider postgres (or url), or a SQL migrations folder' });
   }
-  return { ...config, provider, isolation, cwd: path.resolve(config.cwd ?? process.cwd()) };
+  return { ...config, provider, isolation, engine, cwd: path.resolve(config.cwd ?? process.cwd()) };
 }
 
 function runCommand(command: string, cwd: string, databaseUrl: string): Promise<void> {
@@ -162,9 +176,13 @@ async function startServer(config: ReturnType<typeof resolveConfig>): Promise<Da
   if (config.provider === 'postgres') return startPostgres({ ...(config.log ? { log: config.log } : {}), ...((config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')) ? { baseDir: config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')! } : {}) });
   if (config.provider === 'testcontainers') {
     const { startContainerServer } = await import('./providers/testcontainers.js');
-    return startContainerServer({ ...(config.image ? { image: config.image } : {}), ...(config.network ? { network: config.network } : {}), ...(config.log ? { log: config.log } : {}) });
+    return startContainerServer({ engine: config.engine, ...(config.image ? { image: config.image } : {}), ...(config.network ? { network: config.network } : {}), ...(config.log ? { log: config.log } : {}) });
   }
   const url = config.url ?? env('SHIPGATE_TEST_DATABASE_URL');
+  if (url && config.engine === 'mariadb') {
+    const { connectMysqlUrlServer } = await import('./providers/mysql-server.js');
+    return connectMysqlUrlServer(url, { allowNonTestServer: config.allowNonTestServer ?? env('SHIPGATE_TEST_ALLOW_SERVER') === '1' });
+  }
   if (!url) throw new ShipgateError('db.url', 'the url provider needs a URL', { hint: 'set url in the harness config, or SHIPGATE_TEST_DATABASE_URL' });
   return connectUrlServer(url, { allowNonTestServer: config.allowNonTestServer ?? env('SHIPGATE_TEST_ALLOW_SERVER') === '1' });
 }
@@ -184,6 +202,7 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
   }
 
   const server = await startServer(config);
+  if (config.engine === 'mariadb') return prepareMysql(config, sources, server, base);
   try {
     const admin = await PgSqlClient.connect(server.adminUrl);
     let version: string;
@@ -213,6 +232,50 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
         const admin = await PgSqlClient.connect(server.adminUrl).catch(() => undefined);
         if (admin) {
           await reap(admin, { run }).catch(() => undefined);
+          await admin.close();
+        }
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+async function prepareMysql(config: ReturnType<typeof resolveConfig>, sources: Sources, server: DatabaseServer, base: Pick<HarnessState, 'provider' | 'isolation' | 'run'>): Promise<PreparedHarness> {
+  const { MysqlSqlClient } = await import('./sql/mysql.js');
+  const { ensureMysqlTemplate, reapMysql } = await import('./providers/mysql-server.js');
+  try {
+    const admin = await MysqlSqlClient.connect(server.adminUrl);
+    let version: string;
+    try {
+      const dropped = await reapMysql(admin);
+      if (dropped.length) config.log?.(`dropped ${dropped.length} database(s) left by killed runs`);
+      version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
+    } finally {
+      await admin.close();
+    }
+    const key = templateKey(config, sources, `mariadb ${version}`);
+    const template = await ensureMysqlTemplate(server, {
+      key,
+      run: base.run,
+      build: async (url) => {
+        const client = await MysqlSqlClient.connect(url);
+        try {
+          await build(client, config, sources, url);
+        } finally {
+          await client.close();
+        }
+      },
+    });
+    const state: HarnessState = { ...base, engine: 'mariadb', poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, template: template.name, built: template.built };
+    return {
+      state,
+      async stop() {
+        const admin = await MysqlSqlClient.connect(server.adminUrl).catch(() => undefined);
+        if (admin) {
+          await reapMysql(admin, { run: base.run }).catch(() => undefined);
           await admin.close();
         }
         await server.stop();
@@ -268,6 +331,7 @@ export function openHarness(state: HarnessState): Harness {
     };
   }
 
+  if (state.engine === 'mariadb') return openMysqlHarness(state);
   const server: DatabaseServer = { provider: state.provider, adminUrl: state.adminUrl!, ...(state.localAdminUrl ? { localAdminUrl: state.localAdminUrl } : {}), version: '', async stop() {} };
   const pool = new ClonePool(server, state.template!, { size: state.poolSize, run: state.run });
   const held = new Set<TestDatabase>();
@@ -290,6 +354,40 @@ export function openHarness(state: HarnessState): Harness {
     async close() {
       for (const db of [...held]) await db.release();
       await pool.close();
+    },
+  };
+}
+
+function openMysqlHarness(state: HarnessState): Harness {
+  let pool: import('./providers/mysql-server.js').MysqlClonePool | undefined;
+  const getPool = async () => {
+    if (!pool) {
+      const { MysqlClonePool } = await import('./providers/mysql-server.js');
+      pool ??= new MysqlClonePool(state.adminUrl!, state.template!, { size: state.poolSize, run: state.run });
+    }
+    return pool;
+  };
+  const held = new Set<TestDatabase>();
+  return {
+    state,
+    async acquire() {
+      const p = await getPool();
+      const clone = await p.acquire();
+      const db: TestDatabase = {
+        name: clone.name,
+        url: clone.url,
+        client: clone.client,
+        async release() {
+          held.delete(db);
+          p.release(clone);
+        },
+      };
+      held.add(db);
+      return db;
+    },
+    async close() {
+      for (const db of [...held]) await db.release();
+      await pool?.close();
     },
   };
 }

@@ -12,7 +12,8 @@ export const dbTestInputs = z.strictObject({
   migrate: z.string().optional().describe('Or a command that migrates $DATABASE_URL (prisma migrate deploy, knex migrate:latest, flyway migrate).'),
   seed: z.string().optional().describe('Seed data: a .sql file, a folder of them, or a .ts/.js module.'),
   provider: z.enum(['pglite', 'postgres', 'testcontainers', 'url']).default('pglite').describe('Where the database lives: pglite (in-process, served on a loopback port), postgres (a server the harness starts), testcontainers (a Postgres container), url (an existing server).'),
-  url: z.string().optional().describe('provider url: a server URL with the right to create databases.'),
+  url: z.string().optional().describe('provider url: a server URL with the right to create databases (postgres:// or mysql://).'),
+  engine: z.enum(['postgres', 'mariadb']).optional().describe('postgres (default), or mariadb (MariaDB / MySQL; provider testcontainers, or url with a mysql:// URL): DATABASE_URL is then mysql://…'),
 });
 
 export const dbTestStep = defineStep({
@@ -31,6 +32,7 @@ export const dbTestStep = defineStep({
       ...(inputs.migrate ? { migrate: inputs.migrate } : {}),
       ...(inputs.seed ? { seed: inputs.seed } : {}),
       ...(inputs.url ? { url: inputs.url } : {}),
+      ...(inputs.engine ? { engine: inputs.engine } : {}),
       isolation: 'file',
       poolSize: 0,
       log: (line) => ctx.logger.info(line),

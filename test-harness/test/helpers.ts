@@ -47,8 +47,9 @@ export function postgresAvailable(): boolean {
 export function dockerAvailable(image = process.env.SHIPGATE_TEST_PG_IMAGE ?? 'shipgate/postgres:15-bookworm'): boolean {
   const engine = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
   const found = engine && spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore', timeout: 20_000 }).status === 0;
-  if (!found && process.env.CI === 'true') throw new Error(`CI must provide a Docker engine and the ${image} image (.ci/run: scripts/docker-up.sh, test-harness/scripts/build-postgres-image.sh)`);
-  if (!found) console.warn(`skipping the testcontainers provider tests: ${engine ? `no ${image} image (bash test-harness/scripts/build-postgres-image.sh)` : 'no Docker engine answers'}`);
+  const script = image.includes('mariadb') ? 'build-mariadb-image.sh' : 'build-postgres-image.sh';
+  if (!found && process.env.CI === 'true') throw new Error(`CI must provide a Docker engine and the ${image} image (.ci/run: scripts/docker-up.sh, test-harness/scripts/${script})`);
+  if (!found) console.warn(`skipping the tests on ${image}: ${engine ? `no such image (bash test-harness/scripts/${script})` : 'no Docker engine answers'}`);
   return found;
 }
 
@@ -73,4 +74,35 @@ export async function runThenKill<T>(script: string, args: string[], timeoutMs =
   }
   await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('close', r)));
   return { held: JSON.parse(out) as T, pid: child.pid! };
+}
+
+/** A MariaDB schema in MySQL syntax: FKs, an index, a generated column, a view, a function and a trigger (DELIMITER). */
+export const mariadbSchema = {
+  'db/migrations/V1__customers.sql': [
+    "CREATE TABLE customers (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(80) NOT NULL, tier ENUM('free', 'pro') NOT NULL DEFAULT 'free', slug VARCHAR(80) AS (LOWER(name)) STORED);",
+    'CREATE INDEX customers_tier ON customers (tier);',
+  ].join('\n'),
+  'db/migrations/V2__orders.sql': [
+    '-- orders, and a trigger that keeps a running count',
+    'CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer_id INT NOT NULL, total INT NOT NULL, CONSTRAINT orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id));',
+    'CREATE TABLE order_counts (customer_id INT PRIMARY KEY, n INT NOT NULL);',
+    '',
+    'DELIMITER $$',
+    'CREATE TRIGGER orders_count AFTER INSERT ON orders FOR EACH ROW',
+    'BEGIN',
+    '  INSERT INTO order_counts (customer_id, n) VALUES (NEW.customer_id, 1) ON DUPLICATE KEY UPDATE n = n + 1;',
+    'END$$',
+    'CREATE FUNCTION with_tax(x INT) RETURNS INT DETERMINISTIC',
+    'BEGIN',
+    '  RETURN ROUND(x * 1.2);',
+    'END$$',
+    'DELIMITER ;',
+  ].join('\n'),
+  'db/migrations/R__views.sql': 'CREATE OR REPLACE VIEW totals AS SELECT customer_id, SUM(total) AS total FROM orders GROUP BY customer_id;\n',
+  'db/seed/001.sql': "INSERT INTO customers (name, tier) VALUES ('Ada', 'pro'), ('Linus', 'free');\nINSERT INTO orders (customer_id, total) VALUES (1, 10), (1, 5);\n",
+};
+
+/** A Docker engine and the locally built MariaDB image (CI builds it; elsewhere the tests are skipped, saying why). */
+export function mariadbAvailable(): boolean {
+  return dockerAvailable(process.env.SHIPGATE_TEST_MARIADB_IMAGE ?? 'shipgate/mariadb:10.11-bookworm');
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '@shipgate/pipelines';
 import { dbCheck } from '../src/check.js';
-import { cleanup, postgresAvailable, project, schema } from './helpers.js';
+import { cleanup, mariadbAvailable, mariadbSchema, postgresAvailable, project, schema } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -62,7 +62,39 @@ function pipeline(provider: string, command = 'node client.mjs seen-$RUN.json'):
   ].join('\n');
 }
 
+const mysqlPath = createRequire(import.meta.url).resolve('mysql2/promise');
+const mysqlClient = `
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+const mysql = createRequire(${JSON.stringify(mysqlPath)})(${JSON.stringify(mysqlPath)});
+const c = await mysql.createConnection({ uri: process.env.DATABASE_URL });
+const [[before]] = await c.query('SELECT COUNT(*) AS n FROM customers');
+await c.query('INSERT INTO orders (customer_id, total) VALUES (2, 3)');
+const [[db]] = await c.query('SELECT DATABASE() AS name');
+const [counts] = await c.query('SELECT customer_id, n FROM order_counts ORDER BY customer_id');
+await c.end();
+writeFileSync(process.argv[2], JSON.stringify({ scheme: process.env.DATABASE_URL.split(':')[0], before: before.n, db: db.name, counts }));
+`;
+
 describe('db-test step', () => {
+  it('mariadb: DATABASE_URL is a mysql:// URL to a fresh clone on a MariaDB container', async () => {
+    if (!mariadbAvailable()) return;
+    const yaml = [
+      'name: db',
+      'steps:',
+      '  integration:',
+      '    uses: db-test',
+      '    with: { command: node client.mjs seen.json, migrations: db/migrations, seed: db/seed, provider: testcontainers, engine: mariadb }',
+    ].join('\n');
+    const dir = project({ ...mariadbSchema, 'client.mjs': mysqlClient, 'shipgate.yml': yaml });
+    const r = await cli(['run', '--no-cache'], dir);
+    if (r.code !== 0) console.log(r.out, r.err);
+    expect(r.code).toBe(0);
+    const seen = JSON.parse(readFileSync(path.join(dir, 'seen.json'), 'utf8'));
+    expect(seen).toMatchObject({ scheme: 'mysql', before: 2, counts: [{ customer_id: 1, n: 2 }, { customer_id: 2, n: 1 }] });
+    expect(seen.db).toMatch(/^shipgate_t_/);
+  }, 180_000);
+
   it('pglite: each matrix instance runs its command against its own fresh, migrated, seeded database', async () => {
     const dir = project({ ...schema, 'client.mjs': client, 'shipgate.yml': pipeline('pglite') });
     const r = await cli(['run', '--no-cache'], dir);

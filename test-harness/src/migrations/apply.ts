@@ -3,6 +3,8 @@ import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { postgresErrorFields, type SqlClient } from '../sql/client.js';
 import { lineAndColumn, type Migration } from './discover.js';
 import { splitStatements } from './split.js';
+import { splitMysqlStatements } from './split-mysql.js';
+import { isMysqlClient, mysqlErrorFields, type MysqlSqlClient } from '../sql/mysql.js';
 import type { PostgresErrorFields } from '../sql/client.js';
 
 export interface SqlScript {
@@ -13,6 +15,7 @@ export interface SqlScript {
 
 /** Runs one script; a failure names the file, the line and column of the failing statement and the server's error. */
 export async function runScript(client: SqlClient, script: SqlScript, what: 'migration' | 'seed'): Promise<void> {
+  if (isMysqlClient(client)) return runMysqlScript(client, script, what);
   try {
     await client.exec(script.sql);
   } catch (error) {
@@ -59,6 +62,25 @@ async function locateFailure(client: SqlClient, sql: string): Promise<{ offset: 
     return undefined;
   } finally {
     await client.exec('ROLLBACK').catch(() => undefined);
+  }
+}
+
+/** MySQL / MariaDB: statements are sent one by one (DDL commits by itself there anyway). */
+async function runMysqlScript(client: MysqlSqlClient, script: SqlScript, what: 'migration' | 'seed'): Promise<void> {
+  for (const statement of splitMysqlStatements(script.sql)) {
+    try {
+      await client.connection.query(statement.sql);
+    } catch (error) {
+      const fields = mysqlErrorFields(error);
+      const start = lineAndColumn(script.sql, statement.offset);
+      // a syntax error says "at line N" of the statement
+      const at = fields.line && fields.line > 1 ? { line: start.line + fields.line - 1, column: 1 } : start;
+      throw new ShipgateError(
+        what === 'migration' ? 'db.migration-failed' : 'db.seed-failed',
+        `${what} ${script.name}:${at.line}:${at.column} failed: ${fields.message}${fields.errno ? ` (${fields.code ?? 'error'} ${fields.errno}${fields.sqlState ? `, SQLSTATE ${fields.sqlState}` : ''})` : ''}`,
+        { location: { file: script.name, line: at.line, column: at.column }, hint: `fix the ${what}; nothing was kept (the database is thrown away)`, exitCode: ExitCode.failed },
+      );
+    }
   }
 }
 

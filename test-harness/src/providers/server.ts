@@ -12,6 +12,8 @@ let cloneSeq = 0;
 
 export interface DatabaseServer {
   provider: 'postgres' | 'url' | 'testcontainers';
+  /** postgres (default) or mariadb (MariaDB / MySQL). */
+  engine?: 'postgres' | 'mariadb';
   /** A URL to the maintenance database with the right to create databases. */
   adminUrl: string;
   /** The same over a Unix socket that needs no password, for the harness's own connections (postgres provider). */

@@ -12,9 +12,12 @@ import { PgSqlClient } from '../sql/client.js';
 import { alive } from './process.js';
 
 export const defaultImage = 'shipgate/postgres:15-bookworm';
+export const defaultMariadbImage = 'shipgate/mariadb:10.11-bookworm';
 export const containerLabel = 'dev.shipgate.test-harness';
 
 export interface ContainerServerOptions {
+  /** postgres (default) or mariadb. */
+  engine?: 'postgres' | 'mariadb';
   /** Image to run. Default $SHIPGATE_TEST_PG_IMAGE or shipgate/postgres:15-bookworm (built by scripts/build-postgres-image.sh). */
   image?: string;
   /** host (default): the server listens on a loopback port of this machine. bridge: a mapped port (Docker Desktop). */
@@ -58,7 +61,7 @@ export async function reapContainers(tc?: Testcontainers): Promise<string[]> {
 
 export async function startContainerServer(options: ContainerServerOptions = {}): Promise<DatabaseServer> {
   const tc = await loadTestcontainers();
-  const image = options.image ?? process.env.SHIPGATE_TEST_PG_IMAGE ?? defaultImage;
+  const image = options.image ?? (options.engine === 'mariadb' ? (process.env.SHIPGATE_TEST_MARIADB_IMAGE ?? defaultMariadbImage) : (process.env.SHIPGATE_TEST_PG_IMAGE ?? defaultImage));
   const network = options.network ?? (process.env.SHIPGATE_TEST_CONTAINER_NETWORK as 'host' | 'bridge' | undefined) ?? 'host';
   let client: Awaited<ReturnType<Testcontainers['getContainerRuntimeClient']>>;
   try {
@@ -73,50 +76,65 @@ export async function startContainerServer(options: ContainerServerOptions = {})
   if (reaped.length) options.log?.(`removed ${reaped.length} container(s) left by killed runs: ${reaped.join(', ')}`);
   if (!(await client.image.exists(tc.ImageName.fromString(image)))) {
     throw new ShipgateError('db.image-missing', `the image ${image} is not on this machine`, {
-      hint: image === defaultImage ? 'build it: bash test-harness/scripts/build-postgres-image.sh (Debian packages, no registry)' : `docker pull ${image}, or build it`,
+      hint:
+        image === defaultImage
+          ? 'build it: bash test-harness/scripts/build-postgres-image.sh (Debian packages, no registry)'
+          : image === defaultMariadbImage
+            ? 'build it: bash test-harness/scripts/build-mariadb-image.sh (Debian packages, no registry)'
+            : `docker pull ${image}, or build it`,
       exitCode: ExitCode.external,
     });
   }
 
   const password = randomBytes(18).toString('base64url');
-  const port = network === 'host' ? await freePort() : 5432;
+  const mariadb = options.engine === 'mariadb';
+  const internalPort = mariadb ? 3306 : 5432;
+  const port = network === 'host' ? await freePort() : internalPort;
   let container = new tc.GenericContainer(image)
-    .withName(`shipgate-pg-${hostTag}-${process.pid}-${randomBytes(3).toString('hex')}`)
+    .withName(`shipgate-${mariadb ? 'maria' : 'pg'}-${hostTag}-${process.pid}-${randomBytes(3).toString('hex')}`)
     .withLabels({ [containerLabel]: hostTag, [`${containerLabel}.pid`]: String(process.pid) })
-    .withEnvironment({ POSTGRES_PASSWORD: password, PGPORT: String(port), LISTEN: network === 'host' ? '127.0.0.1' : '*' })
-    .withCommand(['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off', '-c', 'max_connections=300'])
-    .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
-    .withWaitStrategy(tc.Wait.forLogMessage(/database system is ready to accept connections/))
     .withStartupTimeout(options.startTimeoutMs ?? 60_000);
-  container = network === 'host' ? container.withNetworkMode('host') : container.withExposedPorts(5432);
+  container = mariadb
+    ? container
+        .withEnvironment({ MARIADB_ROOT_PASSWORD: password, PORT: String(port), LISTEN: network === 'host' ? '127.0.0.1' : '0.0.0.0' })
+        .withCommand(['--innodb-flush-log-at-trx-commit=0', '--sync-binlog=0', '--innodb-doublewrite=0', '--max-connections=300'])
+        .withTmpFs({ '/var/lib/mysql': 'rw' })
+        .withWaitStrategy(tc.Wait.forLogMessage(/ready for connections/))
+    : container
+        .withEnvironment({ POSTGRES_PASSWORD: password, PGPORT: String(port), LISTEN: network === 'host' ? '127.0.0.1' : '*' })
+        .withCommand(['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off', '-c', 'max_connections=300'])
+        .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
+        .withWaitStrategy(tc.Wait.forLogMessage(/database system is ready to accept connections/));
+  container = network === 'host' ? container.withNetworkMode('host') : container.withExposedPorts(internalPort);
   options.log?.(`starting ${image} (${network} network)`);
   let started: Awaited<ReturnType<typeof container.start>>;
   try {
     started = await container.start();
   } catch (error) {
-    throw new ShipgateError('db.container-start', `the Postgres container did not start: ${(error as Error).message}`, { exitCode: ExitCode.external });
+    throw new ShipgateError('db.container-start', `the ${mariadb ? 'MariaDB' : 'Postgres'} container did not start: ${(error as Error).message}`, { exitCode: ExitCode.external });
   }
   const host = network === 'host' ? '127.0.0.1' : started.getHost();
-  const mapped = network === 'host' ? port : started.getMappedPort(5432);
-  const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@${host}:${mapped}/postgres`;
+  const mapped = network === 'host' ? port : started.getMappedPort(internalPort);
+  const adminUrl = mariadb ? `mysql://root:${encodeURIComponent(password)}@${host}:${mapped}/` : `postgres://postgres:${encodeURIComponent(password)}@${host}:${mapped}/postgres`;
   try {
     // the log line comes a moment before connections are accepted on every interface
     for (let i = 0; ; i += 1) {
-      const probe = await PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }).catch(() => undefined);
+      const probe = await (mariadb ? (await import('../sql/mysql.js')).MysqlSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }) : PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 })).catch(() => undefined);
       if (probe) {
         await probe.close();
         break;
       }
-      if (i >= 100) throw new ShipgateError('db.container-start', 'the Postgres container did not accept connections within 10 s', { exitCode: ExitCode.external });
+      if (i >= 100) throw new ShipgateError('db.container-start', 'the database container did not accept connections within 10 s', { exitCode: ExitCode.external });
       await new Promise((r) => setTimeout(r, 100));
     }
   } catch (error) {
     await started.stop({ remove: true }).catch(() => undefined);
     throw error;
   }
-  const versionText = (await started.exec(['postgres', '--version'])).output.trim();
+  const versionText = (await started.exec(mariadb ? ['mariadbd', '--version'] : ['postgres', '--version'])).output.trim();
   return {
     provider: 'testcontainers',
+    engine: mariadb ? 'mariadb' : 'postgres',
     adminUrl,
     version: versionText,
     async stop() {

@@ -1,0 +1,265 @@
+// MariaDB / MySQL servers: a template database per content hash and clones of it from a pool, as
+// on Postgres — with what these servers lack made up for. There is no CREATE DATABASE … TEMPLATE:
+// a clone is made by copying the template's tables (SHOW CREATE TABLE, then INSERT … SELECT),
+// views, triggers and routines. There are no database comments: every database the harness creates
+// is first written into its registry (`shipgate_harness.dbs`, with machine, pid and run), and the
+// harness drops only databases listed there.
+import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { MysqlSqlClient } from '../sql/mysql.js';
+import { alive } from './process.js';
+import { clonePrefix, hostTag, templatePrefix, type DatabaseServer } from './server.js';
+import { isClearlyTestServer, maskUrl } from './url.js';
+
+export const registry = 'shipgate_harness';
+const q = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+
+export function mysqlUrlFor(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+async function ensureRegistry(admin: MysqlSqlClient): Promise<void> {
+  await admin.query(`CREATE DATABASE IF NOT EXISTS ${registry}`);
+  await admin.query(
+    `CREATE TABLE IF NOT EXISTS ${registry}.dbs (name VARCHAR(64) PRIMARY KEY, kind VARCHAR(16) NOT NULL, host VARCHAR(32) NOT NULL, pid INT NOT NULL, run VARCHAR(32) NOT NULL, complete BOOLEAN NOT NULL DEFAULT FALSE, created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3))`,
+  );
+}
+
+async function register(admin: MysqlSqlClient, name: string, kind: 'template' | 'clone' | 'build', run: string): Promise<void> {
+  await admin.query(`REPLACE INTO ${registry}.dbs (name, kind, host, pid, run) VALUES (?, ?, ?, ?, ?)`, [name, kind, hostTag, process.pid, run]);
+}
+
+/** Drops `name` only if the harness created it (it is in the registry). */
+export async function dropMysqlDatabase(admin: MysqlSqlClient, name: string): Promise<boolean> {
+  const { rows } = await admin.query<{ name: string }>(`SELECT name FROM ${registry}.dbs WHERE name = ?`, [name]);
+  if (rows.length === 0) return false;
+  await admin.query(`DROP DATABASE IF EXISTS ${q(name)}`);
+  await admin.query(`DELETE FROM ${registry}.dbs WHERE name = ?`, [name]);
+  return true;
+}
+
+/** Drops this machine's clones whose process is gone, or of `run`. Returns their names. */
+export async function reapMysql(admin: MysqlSqlClient, options: { run?: string } = {}): Promise<string[]> {
+  await ensureRegistry(admin);
+  const { rows } = await admin.query<{ name: string; pid: number; run: string }>(`SELECT name, pid, run FROM ${registry}.dbs WHERE host = ? AND kind <> 'template'`, [hostTag]);
+  const dropped: string[] = [];
+  for (const row of rows) {
+    const gone = (options.run !== undefined && row.run === options.run) || (row.pid !== process.pid && !alive(row.pid));
+    if (gone && (await dropMysqlDatabase(admin, row.name))) dropped.push(row.name);
+  }
+  return dropped;
+}
+
+/** The template for `key`: reused when complete, else built (under a named lock) and registered. Keeps the three newest. */
+export async function ensureMysqlTemplate(server: DatabaseServer, spec: { key: string; run: string; build(url: string): Promise<void> }): Promise<{ name: string; built: boolean }> {
+  const name = `${templatePrefix}${spec.key.slice(0, 24)}`;
+  const admin = await MysqlSqlClient.connect(server.adminUrl);
+  try {
+    await ensureRegistry(admin);
+    await admin.query('SELECT GET_LOCK(?, 120)', [name]);
+    const { rows } = await admin.query<{ complete: number }>(`SELECT complete FROM ${registry}.dbs WHERE name = ?`, [name]);
+    if (rows[0]?.complete) return { name, built: false };
+    await dropMysqlDatabase(admin, name); // one that never completed
+    await register(admin, name, 'template', spec.run);
+    await admin.query(`CREATE DATABASE ${q(name)}`);
+    try {
+      await spec.build(mysqlUrlFor(server.adminUrl, name));
+    } catch (error) {
+      await dropMysqlDatabase(admin, name).catch(() => undefined);
+      throw error;
+    }
+    await admin.query(`UPDATE ${registry}.dbs SET complete = TRUE WHERE name = ?`, [name]);
+    const old = await admin.query<{ name: string }>(`SELECT name FROM ${registry}.dbs WHERE kind = 'template' AND complete ORDER BY created_at DESC LIMIT 100 OFFSET 3`);
+    for (const row of old.rows) await dropMysqlDatabase(admin, row.name);
+    return { name, built: true };
+  } finally {
+    await admin.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
+    await admin.close();
+  }
+}
+
+/** Copies the template's tables (structure, keys, data), views, triggers and routines into a new database `name`. */
+export async function cloneMysqlDatabase(admin: MysqlSqlClient, template: string, name: string, run: string): Promise<void> {
+  await register(admin, name, 'clone', run); // first: a crash from here on leaves something the reaper finds
+  await admin.query(`CREATE DATABASE ${q(name)}`);
+  const requalify = (sql: string) => sql.replaceAll(`${q(template)}.`, `${q(name)}.`);
+  const tables = await admin.query<{ name: string; type: string }>(`SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, [template]);
+  await admin.query(`USE ${q(name)}`);
+  await admin.query('SET SESSION foreign_key_checks = 0');
+  try {
+    for (const table of tables.rows.filter((t) => t.type === 'BASE TABLE')) {
+      const [create] = (await admin.query<{ 'Create Table': string }>(`SHOW CREATE TABLE ${q(template)}.${q(table.name)}`)).rows;
+      await admin.query(create!['Create Table']);
+      const columns = await admin.query<{ name: string }>(
+        `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? AND extra NOT LIKE '%GENERATED%' ORDER BY ordinal_position`,
+        [template, table.name],
+      );
+      const list = columns.rows.map((c) => q(c.name)).join(', ');
+      await admin.query(`INSERT INTO ${q(name)}.${q(table.name)} (${list}) SELECT ${list} FROM ${q(template)}.${q(table.name)}`);
+    }
+    // views may use other views: create in rounds until every one exists
+    let views = tables.rows.filter((t) => t.type === 'VIEW').map((t) => t.name);
+    for (let round = 0; views.length > 0 && round < 20; round += 1) {
+      const failed: string[] = [];
+      for (const view of views) {
+        const [create] = (await admin.query<{ 'Create View': string }>(`SHOW CREATE VIEW ${q(template)}.${q(view)}`)).rows;
+        await admin.query(requalify(create!['Create View'])).catch(() => failed.push(view));
+      }
+      if (failed.length === views.length) throw new ShipgateError('db.clone-failed', `cannot copy the views ${failed.join(', ')} of ${template}`, { exitCode: ExitCode.external });
+      views = failed;
+    }
+    const triggers = await admin.query<{ name: string }>(`SELECT trigger_name AS name FROM information_schema.triggers WHERE trigger_schema = ? ORDER BY action_order`, [template]);
+    for (const trigger of triggers.rows) {
+      const [create] = (await admin.query<{ 'SQL Original Statement': string }>(`SHOW CREATE TRIGGER ${q(template)}.${q(trigger.name)}`)).rows;
+      await admin.query(requalify(create!['SQL Original Statement']));
+    }
+    const routines = await admin.query<{ name: string; type: string }>(`SELECT routine_name AS name, routine_type AS type FROM information_schema.routines WHERE routine_schema = ?`, [template]);
+    for (const routine of routines.rows) {
+      const kind = routine.type === 'FUNCTION' ? 'Function' : 'Procedure';
+      const [create] = (await admin.query<Record<string, string>>(`SHOW CREATE ${kind.toUpperCase()} ${q(template)}.${q(routine.name)}`)).rows;
+      await admin.query(requalify(create![`Create ${kind}`]!));
+    }
+  } finally {
+    await admin.query('SET SESSION foreign_key_checks = 1');
+    await admin.query(`USE ${registry}`);
+  }
+}
+
+export interface MysqlClone {
+  name: string;
+  url: string;
+  client: MysqlSqlClient;
+}
+
+/** Clones made ahead in the background; used ones dropped on a second connection. */
+export class MysqlClonePool {
+  readonly #ready: MysqlClone[] = [];
+  readonly #waiting: Array<{ resolve: (clone: MysqlClone) => void; reject: (error: unknown) => void }> = [];
+  readonly #pendingDrops = new Set<Promise<void>>();
+  #creating = 0;
+  #closed = false;
+  #error: unknown;
+  #seq = 0;
+  #admin: Promise<MysqlSqlClient>;
+  #dropper: Promise<MysqlSqlClient>;
+  #queue: Promise<unknown> = Promise.resolve();
+  #dropQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly adminUrl: string,
+    private readonly template: string,
+    private readonly options: { size?: number; run: string },
+  ) {
+    const open = () => MysqlSqlClient.connect(adminUrl).then((a) => (a.unref(), a));
+    this.#admin = open();
+    this.#admin.catch(() => undefined);
+    this.#dropper = open();
+    this.#dropper.catch(() => undefined);
+  }
+
+  get size(): number {
+    return this.options.size ?? 2;
+  }
+
+  async acquire(): Promise<MysqlClone> {
+    if (this.#error) throw this.#error;
+    const ready = this.#ready.shift();
+    this.#fill();
+    const clone = ready ?? (await new Promise<MysqlClone>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#fill();
+    }));
+    clone.client.ref();
+    return clone;
+  }
+
+  #on<T>(which: 'admin' | 'drop', fn: (admin: MysqlSqlClient) => Promise<T>): Promise<T> {
+    const connection = which === 'admin' ? this.#admin : this.#dropper;
+    const run = async () => {
+      const admin = await connection;
+      admin.ref();
+      try {
+        return await fn(admin);
+      } finally {
+        admin.unref();
+      }
+    };
+    if (which === 'admin') {
+      const next = this.#queue.then(run);
+      this.#queue = next.catch(() => undefined);
+      return next;
+    }
+    const next = this.#dropQueue.then(run);
+    this.#dropQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  release(clone: MysqlClone): void {
+    const drop = clone.client
+      .close()
+      .then(() => this.#on('drop', (a) => dropMysqlDatabase(a, clone.name)))
+      .then(() => undefined)
+      .catch(() => undefined);
+    this.#pendingDrops.add(drop);
+    void drop.finally(() => this.#pendingDrops.delete(drop));
+  }
+
+  #fill(): void {
+    while (!this.#closed && this.#ready.length + this.#creating < this.size + this.#waiting.length) {
+      this.#creating += 1;
+      void this.#create().then(
+        (clone) => {
+          this.#creating -= 1;
+          const waiter = this.#waiting.shift();
+          if (waiter) waiter.resolve(clone);
+          else if (this.#closed) this.release(clone);
+          else this.#ready.push(clone);
+        },
+        (error: unknown) => {
+          this.#creating -= 1;
+          this.#error = error;
+          for (const w of this.#waiting.splice(0)) w.reject(error);
+        },
+      );
+    }
+  }
+
+  async #create(): Promise<MysqlClone> {
+    const name = `${clonePrefix}${hostTag}_${process.pid}_m${(this.#seq += 1)}`;
+    await this.#on('admin', (admin) => cloneMysqlDatabase(admin, this.template, name, this.options.run));
+    const url = mysqlUrlFor(this.adminUrl, name);
+    const client = await MysqlSqlClient.connect(url);
+    client.unref();
+    return { name, url, client };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const clone of this.#ready.splice(0)) this.release(clone);
+    for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
+    await Promise.all([...this.#pendingDrops]);
+    await this.#queue;
+    await this.#dropQueue;
+    for (const connection of [this.#admin, this.#dropper]) {
+      const admin = await connection.catch(() => undefined);
+      await admin?.close();
+    }
+  }
+}
+
+/** url provider with a mysql:// (or mariadb://) URL: the same safety rules as for Postgres. */
+export async function connectMysqlUrlServer(url: string, options: { allowNonTestServer?: boolean } = {}): Promise<DatabaseServer> {
+  if (!options.allowNonTestServer && !isClearlyTestServer(url)) {
+    throw new ShipgateError('db.not-a-test-server', `${maskUrl(url)} is not clearly a test server (not loopback, no "test" or "ci" in its host or database name)`, {
+      hint: 'the harness creates and drops databases there; if that server is meant for it, set allowNonTestServer: true (or SHIPGATE_TEST_ALLOW_SERVER=1)',
+    });
+  }
+  try {
+    const client = await MysqlSqlClient.connect(url);
+    await client.close();
+  } catch (error) {
+    throw new ShipgateError('db.connect', `cannot connect to ${maskUrl(url)}: ${(error as Error).message}`, { hint: 'is the server running, and the URL right?', exitCode: ExitCode.external });
+  }
+  return { provider: 'url', engine: 'mariadb', adminUrl: url, version: '', async stop() {} };
+}

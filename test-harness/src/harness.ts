@@ -9,6 +9,8 @@ import { applyMigrations } from './migrations/apply.js';
 import { discoverMigrations, migrationsDigest, type Migration } from './migrations/discover.js';
 import { applySeed, loadSeed, seedDigest, type SeedFunction, type SeedSource } from './migrations/seed.js';
 import { ensurePgliteTemplate, openPgliteClone, pgliteVersion } from './providers/pglite.js';
+import { MysqlClonePool } from './providers/mysql-server.js';
+import type { Pool, PooledClone, PooledConnection } from './providers/pool.js';
 import { startPostgres } from './providers/postgres.js';
 import { ClonePool, ensureTemplate, reap, type DatabaseServer } from './providers/server.js';
 import { connectUrlServer, maskUrl } from './providers/url.js';
@@ -331,9 +333,10 @@ export function openHarness(state: HarnessState): Harness {
     };
   }
 
-  if (state.engine === 'mariadb') return openMysqlHarness(state);
   const server: DatabaseServer = { provider: state.provider, adminUrl: state.adminUrl!, ...(state.localAdminUrl ? { localAdminUrl: state.localAdminUrl } : {}), version: '', async stop() {} };
-  const pool = new ClonePool(server, state.template!, { size: state.poolSize, run: state.run });
+  const options = { size: state.poolSize, run: state.run };
+  const pool: Pool<PooledClone<SqlClient & PooledConnection>> =
+    state.engine === 'mariadb' ? new MysqlClonePool(state.adminUrl!, state.template!, options) : new ClonePool(server, state.template!, options);
   const held = new Set<TestDatabase>();
   return {
     state,
@@ -358,36 +361,3 @@ export function openHarness(state: HarnessState): Harness {
   };
 }
 
-function openMysqlHarness(state: HarnessState): Harness {
-  let pool: import('./providers/mysql-server.js').MysqlClonePool | undefined;
-  const getPool = async () => {
-    if (!pool) {
-      const { MysqlClonePool } = await import('./providers/mysql-server.js');
-      pool ??= new MysqlClonePool(state.adminUrl!, state.template!, { size: state.poolSize, run: state.run });
-    }
-    return pool;
-  };
-  const held = new Set<TestDatabase>();
-  return {
-    state,
-    async acquire() {
-      const p = await getPool();
-      const clone = await p.acquire();
-      const db: TestDatabase = {
-        name: clone.name,
-        url: clone.url,
-        client: clone.client,
-        async release() {
-          held.delete(db);
-          p.release(clone);
-        },
-      };
-      held.add(db);
-      return db;
-    },
-    async close() {
-      for (const db of [...held]) await db.release();
-      await pool?.close();
-    },
-  };
-}

@@ -7,6 +7,7 @@
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { MysqlSqlClient } from '../sql/mysql.js';
 import { alive } from './process.js';
+import { AdminLane, BasePool, type PooledClone } from './pool.js';
 import { clonePrefix, hostTag, templatePrefix, type DatabaseServer } from './server.js';
 import { isClearlyTestServer, maskUrl } from './url.js';
 
@@ -126,125 +127,39 @@ export async function cloneMysqlDatabase(admin: MysqlSqlClient, template: string
   }
 }
 
-export interface MysqlClone {
-  name: string;
-  url: string;
-  client: MysqlSqlClient;
-}
+export type MysqlClone = PooledClone<MysqlSqlClient>;
 
-/** Clones made ahead in the background; used ones dropped on a second connection. */
-export class MysqlClonePool {
-  readonly #ready: MysqlClone[] = [];
-  readonly #waiting: Array<{ resolve: (clone: MysqlClone) => void; reject: (error: unknown) => void }> = [];
-  readonly #pendingDrops = new Set<Promise<void>>();
-  #creating = 0;
-  #closed = false;
-  #error: unknown;
+/** Clones made ahead in the background on one connection; used ones dropped on another. */
+export class MysqlClonePool extends BasePool<MysqlClone> {
   #seq = 0;
-  #admin: Promise<MysqlSqlClient>;
-  #dropper: Promise<MysqlSqlClient>;
-  #queue: Promise<unknown> = Promise.resolve();
-  #dropQueue: Promise<unknown> = Promise.resolve();
+  readonly #admin: AdminLane<MysqlSqlClient>;
+  readonly #dropper: AdminLane<MysqlSqlClient>;
 
   constructor(
     private readonly adminUrl: string,
     private readonly template: string,
-    private readonly options: { size?: number; run: string },
+    options: { size?: number; run: string },
   ) {
-    const open = () => MysqlSqlClient.connect(adminUrl).then((a) => (a.unref(), a));
-    this.#admin = open();
-    this.#admin.catch(() => undefined);
-    this.#dropper = open();
-    this.#dropper.catch(() => undefined);
+    super(options);
+    this.#admin = new AdminLane(() => MysqlSqlClient.connect(adminUrl));
+    this.#dropper = new AdminLane(() => MysqlSqlClient.connect(adminUrl));
   }
 
-  get size(): number {
-    return this.options.size ?? 2;
+  protected async drop(clone: MysqlClone): Promise<void> {
+    await this.#dropper.run((a) => dropMysqlDatabase(a, clone.name));
   }
 
-  async acquire(): Promise<MysqlClone> {
-    if (this.#error) throw this.#error;
-    const ready = this.#ready.shift();
-    this.#fill();
-    const clone = ready ?? (await new Promise<MysqlClone>((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
-      this.#fill();
-    }));
-    clone.client.ref();
-    return clone;
-  }
-
-  #on<T>(which: 'admin' | 'drop', fn: (admin: MysqlSqlClient) => Promise<T>): Promise<T> {
-    const connection = which === 'admin' ? this.#admin : this.#dropper;
-    const run = async () => {
-      const admin = await connection;
-      admin.ref();
-      try {
-        return await fn(admin);
-      } finally {
-        admin.unref();
-      }
-    };
-    if (which === 'admin') {
-      const next = this.#queue.then(run);
-      this.#queue = next.catch(() => undefined);
-      return next;
-    }
-    const next = this.#dropQueue.then(run);
-    this.#dropQueue = next.catch(() => undefined);
-    return next;
-  }
-
-  release(clone: MysqlClone): void {
-    const drop = clone.client
-      .close()
-      .then(() => this.#on('drop', (a) => dropMysqlDatabase(a, clone.name)))
-      .then(() => undefined)
-      .catch(() => undefined);
-    this.#pendingDrops.add(drop);
-    void drop.finally(() => this.#pendingDrops.delete(drop));
-  }
-
-  #fill(): void {
-    while (!this.#closed && this.#ready.length + this.#creating < this.size + this.#waiting.length) {
-      this.#creating += 1;
-      void this.#create().then(
-        (clone) => {
-          this.#creating -= 1;
-          const waiter = this.#waiting.shift();
-          if (waiter) waiter.resolve(clone);
-          else if (this.#closed) this.release(clone);
-          else this.#ready.push(clone);
-        },
-        (error: unknown) => {
-          this.#creating -= 1;
-          this.#error = error;
-          for (const w of this.#waiting.splice(0)) w.reject(error);
-        },
-      );
-    }
-  }
-
-  async #create(): Promise<MysqlClone> {
+  protected async create(): Promise<MysqlClone> {
     const name = `${clonePrefix}${hostTag}_${process.pid}_m${(this.#seq += 1)}`;
-    await this.#on('admin', (admin) => cloneMysqlDatabase(admin, this.template, name, this.options.run));
+    await this.#admin.run((admin) => cloneMysqlDatabase(admin, this.template, name, this.poolOptions.run));
     const url = mysqlUrlFor(this.adminUrl, name);
     const client = await MysqlSqlClient.connect(url);
     client.unref();
     return { name, url, client };
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const clone of this.#ready.splice(0)) this.release(clone);
-    for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
-    await Promise.all([...this.#pendingDrops]);
-    await this.#queue;
-    await this.#dropQueue;
-    for (const connection of [this.#admin, this.#dropper]) {
-      const admin = await connection.catch(() => undefined);
-      await admin?.close();
-    }
+  protected async closeConnections(): Promise<void> {
+    await Promise.all([this.#admin.close(), this.#dropper.close()]);
   }
 }
 

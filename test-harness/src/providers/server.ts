@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { ident, literal, PgSqlClient, type SqlClient } from '../sql/client.js';
 import { alive } from './process.js';
+import { AdminLane, BasePool, type PooledClone } from './pool.js';
 
 // Clone names are unique per process (several pools may run in one process: a matrix of steps).
 let cloneSeq = 0;
@@ -125,128 +126,49 @@ export async function ensureTemplate(server: DatabaseServer, spec: TemplateBuild
   }
 }
 
-export interface Clone {
-  name: string;
-  url: string;
-  /** Connected ahead, so a test gets a database it can use at once. */
-  client: PgSqlClient;
-}
+export type Clone = PooledClone<PgSqlClient>;
 
 /**
  * Clones of a template, created ahead in the background so a test gets one at once. One pool per
- * process (a jest worker); every clone is marked with the run and the process that made it.
+ * process (a jest worker); every clone is marked with the run and the process that made it. Clones
+ * are created on up to `size` connections at once (CREATE DATABASE … TEMPLATE runs in parallel on
+ * the server), and used ones are dropped on another, so a drop never delays the next test.
  */
-export class ClonePool {
-  readonly #ready: Clone[] = [];
-  readonly #waiting: Array<{ resolve: (clone: Clone) => void; reject: (error: unknown) => void }> = [];
-  readonly #pendingDrops = new Set<Promise<void>>();
-  #creating = 0;
-  #closed = false;
-  #error: unknown;
-  // Two admin connections: clones are created on one while used ones are dropped on the other, so
-  // a drop never delays the next test's database. Statements on each run one at a time.
-  // Clones are created on up to `size` connections at once (CREATE DATABASE … TEMPLATE runs in
-  // parallel on the server), so fast tests do not outrun the pool.
-  #creators: Array<{ connection: Promise<PgSqlClient>; queue: Promise<unknown> }>;
+export class ClonePool extends BasePool<Clone> {
+  readonly #creators: Array<AdminLane<PgSqlClient>>;
   #nextCreator = 0;
-  #dropper: Promise<PgSqlClient>;
-  #strategy: Promise<string>;
-  #dropQueue: Promise<unknown> = Promise.resolve();
+  readonly #dropper: AdminLane<PgSqlClient>;
+  readonly #strategy: Promise<string>;
 
   constructor(
     private readonly server: DatabaseServer,
     private readonly template: string,
-    private readonly options: { size?: number; run: string },
+    options: { size?: number; run: string },
   ) {
-    this.#creators = Array.from({ length: Math.max(1, Math.min(this.size, 4)) }, () => {
-      const connection = PgSqlClient.connect(server.localAdminUrl ?? server.adminUrl).then((a) => (a.unref(), a));
-      connection.catch(() => undefined);
-      return { connection, queue: Promise.resolve() as Promise<unknown> };
-    });
-    this.#dropper = PgSqlClient.connect(server.localAdminUrl ?? server.adminUrl).then((a) => (a.unref(), a));
-    this.#dropper.catch(() => undefined);
+    super(options);
+    const connect = () => PgSqlClient.connect(server.localAdminUrl ?? server.adminUrl);
+    this.#creators = Array.from({ length: Math.max(1, Math.min(this.size, 4)) }, () => new AdminLane(connect));
+    this.#dropper = new AdminLane(connect);
     this.#strategy = this.#admin1((a) => a.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`))
       .then((r) => ((r.rows[0]?.v ?? 0) >= 150000 ? ' STRATEGY FILE_COPY' : ''))
       .catch(() => '');
   }
 
-  get size(): number {
-    return this.options.size ?? 2;
-  }
-
-  /** A fresh clone; waits only when none is ready. */
-  async acquire(): Promise<Clone> {
-    if (this.#error) throw this.#error;
-    const ready = this.#ready.shift();
-    this.#fill();
-    const clone = ready ?? (await new Promise<Clone>((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
-      this.#fill();
-    }));
-    clone.client.ref();
-    return clone;
-  }
-
   /** Runs `fn` on the next creator connection, after what is queued there. */
   #admin1<T>(fn: (admin: SqlClient) => Promise<T>): Promise<T> {
-    const creator = this.#creators[this.#nextCreator++ % this.#creators.length]!;
-    const next = creator.queue.then(() => this.#on(creator.connection, fn));
-    creator.queue = next.catch(() => undefined);
-    return next;
+    return this.#creators[this.#nextCreator++ % this.#creators.length]!.run(fn);
   }
 
-  #drop(name: string): Promise<void> {
-    const next = this.#dropQueue.then(() => this.#on(this.#dropper, (a) => dropDatabase(a, name)));
-    this.#dropQueue = next.catch(() => undefined);
-    return next;
+  protected drop(clone: Clone): Promise<void> {
+    return this.#dropper.run((a) => dropDatabase(a, clone.name));
   }
 
-  async #on<T>(connection: Promise<PgSqlClient>, fn: (admin: SqlClient) => Promise<T>): Promise<T> {
-    const admin = await connection;
-    admin.ref();
-    try {
-      return await fn(admin);
-    } finally {
-      admin.unref();
-    }
-  }
-
-  /** Closes its connection and drops the clone in the background. */
-  release(clone: Clone): void {
-    const drop = clone.client
-      .close()
-      .then(() => this.#drop(clone.name))
-      .catch(() => undefined);
-    this.#pendingDrops.add(drop);
-    void drop.finally(() => this.#pendingDrops.delete(drop));
-  }
-
-  #fill(): void {
-    while (!this.#closed && this.#ready.length + this.#creating < this.size + this.#waiting.length) {
-      this.#creating += 1;
-      void this.#create().then(
-        (clone) => {
-          this.#creating -= 1;
-          const waiter = this.#waiting.shift();
-          if (waiter) waiter.resolve(clone);
-          else if (this.#closed) this.release(clone);
-          else this.#ready.push(clone);
-        },
-        (error: unknown) => {
-          this.#creating -= 1;
-          this.#error = error;
-          for (const w of this.#waiting.splice(0)) w.reject(error);
-        },
-      );
-    }
-  }
-
-  async #create(): Promise<Clone> {
+  protected async create(): Promise<Clone> {
     const name = `${clonePrefix}${hostTag}_${process.pid}_${(cloneSeq += 1)}`;
     const strategy = await this.#strategy;
     await this.#admin1(async (admin) => {
       await admin.exec(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(this.template)}${strategy}`);
-      await admin.exec(`COMMENT ON DATABASE ${ident(name)} IS ${literal(`${marker} clone run=${this.options.run} pid=${process.pid} host=${hostTag}`)}`);
+      await admin.exec(`COMMENT ON DATABASE ${ident(name)} IS ${literal(`${marker} clone run=${this.poolOptions.run} pid=${process.pid} host=${hostTag}`)}`);
     });
     const url = urlFor(this.server.adminUrl, name);
     try {
@@ -259,19 +181,7 @@ export class ClonePool {
     }
   }
 
-  /** Drops every clone this pool still holds and waits for pending drops. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const clone of this.#ready.splice(0)) this.release(clone);
-    // bounded: clones being created are released as they arrive
-    for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
-    await Promise.all([...this.#pendingDrops]);
-    await Promise.all(this.#creators.map((c) => c.queue));
-    await this.#dropQueue;
-    for (const connection of [...this.#creators.map((c) => c.connection), this.#dropper]) {
-      const admin = await connection.catch(() => undefined);
-      admin?.ref(); // an unreferenced socket would let the process exit before the close completes
-      await admin?.close();
-    }
+  protected async closeConnections(): Promise<void> {
+    await Promise.all([...this.#creators, this.#dropper].map((lane) => lane.close()));
   }
 }

@@ -1,0 +1,131 @@
+// What every clone pool shares: clones made ahead in the background so a test gets one at once,
+// used ones dropped in the background, admin connections that run one statement at a time. The
+// Postgres pool (server.ts) and the MariaDB pool (mysql-server.ts) say how to make and drop one.
+
+/** A connection the pool may let go of while idle (so a finished jest worker can exit). */
+export interface PooledConnection {
+  ref(): void;
+  unref(): void;
+  close(): Promise<void>;
+}
+
+export interface PooledClone<Client extends PooledConnection = PooledConnection> {
+  name: string;
+  url: string;
+  /** Connected ahead, so a test gets a database it can use at once. */
+  client: Client;
+}
+
+/** What a harness uses of a pool, whatever the engine. */
+export interface Pool<Clone extends PooledClone = PooledClone> {
+  acquire(): Promise<Clone>;
+  release(clone: Clone): void;
+  close(): Promise<void>;
+}
+
+/** One admin connection; statements queued on it run one at a time. */
+export class AdminLane<Admin extends PooledConnection> {
+  readonly #connection: Promise<Admin>;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(connect: () => Promise<Admin>) {
+    this.#connection = connect().then((a) => (a.unref(), a));
+    this.#connection.catch(() => undefined);
+  }
+
+  run<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const next = this.#queue.then(async () => {
+      const admin = await this.#connection;
+      admin.ref();
+      try {
+        return await fn(admin);
+      } finally {
+        admin.unref();
+      }
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    const admin = await this.#connection.catch(() => undefined);
+    admin?.ref(); // an unreferenced socket would let the process exit before the close completes
+    await admin?.close();
+  }
+}
+
+export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone> {
+  readonly #ready: Clone[] = [];
+  readonly #waiting: Array<{ resolve: (clone: Clone) => void; reject: (error: unknown) => void }> = [];
+  readonly #pendingDrops = new Set<Promise<void>>();
+  #creating = 0;
+  #closed = false;
+  #error: unknown;
+
+  constructor(protected readonly poolOptions: { size?: number; run: string }) {}
+
+  get size(): number {
+    return this.poolOptions.size ?? 2;
+  }
+
+  /** Makes one clone, connected and unreferenced. */
+  protected abstract create(): Promise<Clone>;
+  /** Drops a clone whose client is closed. */
+  protected abstract drop(clone: Clone): Promise<void>;
+  /** Closes the admin connections. */
+  protected abstract closeConnections(): Promise<void>;
+
+  /** A fresh clone; waits only when none is ready. */
+  async acquire(): Promise<Clone> {
+    if (this.#error) throw this.#error;
+    const ready = this.#ready.shift();
+    this.#fill();
+    const clone = ready ?? (await new Promise<Clone>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#fill();
+    }));
+    clone.client.ref();
+    return clone;
+  }
+
+  /** Closes its connection and drops the clone in the background. */
+  release(clone: Clone): void {
+    const drop = clone.client
+      .close()
+      .then(() => this.drop(clone))
+      .catch(() => undefined);
+    this.#pendingDrops.add(drop);
+    void drop.finally(() => this.#pendingDrops.delete(drop));
+  }
+
+  #fill(): void {
+    while (!this.#closed && this.#ready.length + this.#creating < this.size + this.#waiting.length) {
+      this.#creating += 1;
+      void this.create().then(
+        (clone) => {
+          this.#creating -= 1;
+          const waiter = this.#waiting.shift();
+          if (waiter) waiter.resolve(clone);
+          else if (this.#closed) this.release(clone);
+          else this.#ready.push(clone);
+        },
+        (error: unknown) => {
+          this.#creating -= 1;
+          this.#error = error;
+          for (const w of this.#waiting.splice(0)) w.reject(error);
+        },
+      );
+    }
+  }
+
+  /** Drops every clone this pool still holds, waits for pending drops, closes its connections. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const clone of this.#ready.splice(0)) this.release(clone);
+    // bounded: clones being created are released as they arrive
+    for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
+    await Promise.all([...this.#pendingDrops]);
+    await this.closeConnections();
+  }
+}

@@ -10,28 +10,10 @@
 # Skips the build when the image exists. The Debian mirror is the machine's own, or $DEBIAN_MIRROR.
 set -euo pipefail
 image="${1:-${SHIPGATE_TEST_MARIADB_IMAGE:-shipgate/mariadb:10.11-bookworm}}"
-suite="${DEBIAN_SUITE:-bookworm}"
 
-if docker image inspect "$image" >/dev/null 2>&1; then
-  echo "build-mariadb-image: $image already built" >&2
-  exit 0
-fi
-command -v debootstrap >/dev/null || { echo "build-mariadb-image: debootstrap is not installed (apt-get install debootstrap)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "build-mariadb-image: debootstrap needs root" >&2; exit 1; }
-
-mirror="${DEBIAN_MIRROR:-}"
-if [ -z "$mirror" ]; then
-  mirror="$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/apt/sources.list 2>/dev/null \
-    | grep -v security | head -1 | sed -E 's/^URIs:[[:space:]]*//; s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//; s/[[:space:]].*$//' || true)"
-fi
-[ -n "$mirror" ] || { echo "build-mariadb-image: no Debian mirror found in the apt sources; set DEBIAN_MIRROR" >&2; exit 1; }
-
-root="$(mktemp -d)"
-trap 'rm -rf "$root"' EXIT
-echo "build-mariadb-image: debootstrap $suite with mariadb-server (about a minute)" >&2
-debootstrap --variant=minbase --include=mariadb-server "$suite" "$root" "$mirror" >"$root.log" 2>&1 || {
-  tail -20 "$root.log" >&2; rm -f "$root.log"; exit 1; }
-rm -f "$root.log"
+me=build-mariadb-image
+. "$(dirname "$0")/debootstrap-lib.sh"
+debootstrap_root "$image" mariadb-server
 
 cat >"$root/usr/local/bin/docker-entrypoint.sh" <<'EOS'
 #!/bin/sh
@@ -65,11 +47,5 @@ echo "starting mariadb on port $port"
 exec mariadbd --user=mysql --datadir="$data" --port="$port" --bind-address="$listen" --socket=/run/mysqld/mysqld.sock --skip-name-resolve "$@"
 EOS
 chmod +x "$root/usr/local/bin/docker-entrypoint.sh"
-rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/lib/mysql/*
-
-echo "build-mariadb-image: docker import $image" >&2
-tar -C "$root" -c . | docker import \
-  -c 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
-  -c 'EXPOSE 3306' \
-  - "$image" >/dev/null
-echo "build-mariadb-image: built $image" >&2
+rm -rf "$root"/var/lib/mysql/* # the package's own data directory: the entrypoint makes a fresh one
+import_root "$image" -c 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' -c 'EXPOSE 3306'

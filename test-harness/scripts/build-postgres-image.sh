@@ -10,29 +10,11 @@
 # sources), or $DEBIAN_MIRROR.
 set -euo pipefail
 image="${1:-${SHIPGATE_TEST_PG_IMAGE:-shipgate/postgres:15-bookworm}}"
-suite="${DEBIAN_SUITE:-bookworm}"
 major="${PG_MAJOR:-15}"
 
-if docker image inspect "$image" >/dev/null 2>&1; then
-  echo "build-postgres-image: $image already built" >&2
-  exit 0
-fi
-command -v debootstrap >/dev/null || { echo "build-postgres-image: debootstrap is not installed (apt-get install debootstrap)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "build-postgres-image: debootstrap needs root" >&2; exit 1; }
-
-mirror="${DEBIAN_MIRROR:-}"
-if [ -z "$mirror" ]; then
-  mirror="$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/apt/sources.list 2>/dev/null \
-    | grep -v security | head -1 | sed -E 's/^URIs:[[:space:]]*//; s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//; s/[[:space:]].*$//' || true)"
-fi
-[ -n "$mirror" ] || { echo "build-postgres-image: no Debian mirror found in the apt sources; set DEBIAN_MIRROR" >&2; exit 1; }
-
-root="$(mktemp -d)"
-trap 'rm -rf "$root"' EXIT
-echo "build-postgres-image: debootstrap $suite with postgresql-$major (about a minute)" >&2
-debootstrap --variant=minbase --include="postgresql-$major" "$suite" "$root" "$mirror" >"$root.log" 2>&1 || {
-  tail -20 "$root.log" >&2; rm -f "$root.log"; exit 1; }
-rm -f "$root.log"
+me=build-postgres-image
+. "$(dirname "$0")/debootstrap-lib.sh"
+debootstrap_root "$image" "postgresql-$major"
 
 cat >"$root/usr/local/bin/docker-entrypoint.sh" <<EOF
 #!/bin/sh
@@ -76,13 +58,4 @@ echo "starting postgres on port \$port"
 exec su postgres -s /bin/sh -c "exec \$bin/postgres -D \$data -p \$port -c listen_addresses='\$listen' -k /run/postgresql \$*"
 EOF
 chmod +x "$root/usr/local/bin/docker-entrypoint.sh"
-# a smaller image: no docs, no apt lists
-rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
-
-echo "build-postgres-image: docker import $image" >&2
-tar -C "$root" -c . | docker import \
-  -c 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
-  -c "ENV PATH=/usr/lib/postgresql/$major/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-  -c 'EXPOSE 5432' \
-  - "$image" >/dev/null
-echo "build-postgres-image: built $image" >&2
+import_root "$image" -c 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' -c "ENV PATH=/usr/lib/postgresql/$major/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" -c 'EXPOSE 5432'

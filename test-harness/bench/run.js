@@ -17,7 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations, applySeed, discoverMigrations, loadSeed, openHarness, PgliteSqlClient, PgSqlClient, prepareHarness } from '../dist/index.js';
-import { dropDatabase, urlFor } from '../dist/providers/server.js';
+import { urlFor } from '../dist/providers/server.js';
+import { MysqlSqlClient } from '../dist/sql/mysql.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '../..');
@@ -83,10 +84,59 @@ function generateProject() {
   return { dir, tables: tables + 1, enums: enums.length, views: views.length, seedRows };
 }
 
+/** The same shape in MariaDB SQL: ENUM columns, generated columns, JSON, functions and triggers (DELIMITER). */
+function generateMysqlProject() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-th-bench-my-'));
+  mkdirSync(path.join(dir, 'db/migrations'), { recursive: true });
+  mkdirSync(path.join(dir, 'db/seed'), { recursive: true });
+  const enums = ['status', 'tier', 'region', 'channel', 'priority', 'kind'];
+  const enumType = (i) => `ENUM(${['a', 'b', 'c', 'd'].map((x) => `'${enums[i % 6]}_${x}'`).join(', ')})`;
+  const v1 = [
+    'CREATE TABLE audit_log (id BIGINT AUTO_INCREMENT PRIMARY KEY, tbl VARCHAR(64) NOT NULL, op VARCHAR(16) NOT NULL, at TIMESTAMP(3) NOT NULL);',
+    'DELIMITER $$',
+    "CREATE FUNCTION slugify(t VARCHAR(200)) RETURNS VARCHAR(200) DETERMINISTIC BEGIN RETURN LOWER(REPLACE(t, ' ', '-')); END$$",
+    'CREATE FUNCTION positive(x DECIMAL(12,2)) RETURNS BOOLEAN DETERMINISTIC BEGIN RETURN x >= 0; END$$',
+    'DELIMITER ;',
+  ];
+  const ddl = [];
+  const seed = [];
+  let seedRows = 0;
+  let triggers = 0;
+  for (let i = 0; i < 47; i += 1) {
+    const t = `t${String(i).padStart(2, '0')}`;
+    const parent = i > 0 ? `t${String(Math.floor((i - 1) / 2)).padStart(2, '0')}` : undefined;
+    ddl.push(
+      `CREATE TABLE ${t} (id BIGINT AUTO_INCREMENT PRIMARY KEY, ${parent ? `${parent}_id BIGINT NOT NULL, ` : ''}name VARCHAR(120) NOT NULL UNIQUE, slug VARCHAR(120) AS (LOWER(REPLACE(name, ' ', '-'))) STORED, state ${enumType(i)} NOT NULL DEFAULT '${enums[i % 6]}_a', amount DECIMAL(12,2) NOT NULL DEFAULT 0 CHECK (amount >= 0), payload JSON NOT NULL DEFAULT '{}', created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), INDEX ${t}_state_created (state, created_at)${parent ? `, CONSTRAINT ${t}_parent FOREIGN KEY (${parent}_id) REFERENCES ${parent} (id) ON DELETE CASCADE` : ''});`,
+    );
+    if (i % 6 === 0) {
+      ddl.push('DELIMITER $$', `CREATE TRIGGER ${t}_touch BEFORE UPDATE ON ${t} FOR EACH ROW BEGIN SET NEW.updated_at = CURRENT_TIMESTAMP(3); END$$`, 'DELIMITER ;');
+      triggers += 1;
+    }
+    if (i % 12 === 1) {
+      ddl.push('DELIMITER $$', `CREATE TRIGGER ${t}_audit AFTER INSERT ON ${t} FOR EACH ROW BEGIN INSERT INTO audit_log (tbl, op, at) VALUES ('${t}', 'INSERT', CURRENT_TIMESTAMP(3)); END$$`, 'DELIMITER ;');
+      triggers += 1;
+    }
+    const count = i < 7 ? 1000 : 120;
+    seed.push(`INSERT INTO ${t} (${parent ? `${parent}_id, ` : ''}name, amount, payload) SELECT ${parent ? `1 + (seq % (SELECT COUNT(*) FROM ${parent})), ` : ''}CONCAT('${t} item ', seq), (seq % 997) / 10.0, JSON_OBJECT('g', seq) FROM seq_1_to_${count};`);
+    seedRows += count;
+  }
+  const views = [];
+  for (let v = 0; v < 6; v += 1) {
+    const a = `t${String(v).padStart(2, '0')}`;
+    const b = `t${String(2 * v + 1).padStart(2, '0')}`;
+    views.push(`CREATE OR REPLACE VIEW v${v} AS SELECT a.id, a.name, COUNT(b.id) AS children, COALESCE(SUM(b.amount), 0) AS total FROM ${a} a LEFT JOIN ${b} b ON b.${a}_id = a.id GROUP BY a.id, a.name;`);
+  }
+  writeFileSync(path.join(dir, 'db/migrations/V1__functions.sql'), `${v1.join('\n')}\n`);
+  writeFileSync(path.join(dir, 'db/migrations/V2__tables.sql'), `${ddl.join('\n')}\n`);
+  writeFileSync(path.join(dir, 'db/migrations/R__views.sql'), `${views.join('\n')}\n`);
+  writeFileSync(path.join(dir, 'db/seed/001_data.sql'), `${seed.join('\n')}\n`);
+  return { dir, tables: 48, enums: 6, views: views.length, triggers, seedRows, engine: 'mariadb' };
+}
+
 /** A small but real test: two reads and a write. */
 async function testWork(client) {
   await client.query('SELECT count(*) FROM t03 WHERE state IS NOT NULL');
-  await client.query("INSERT INTO t00 (name) VALUES ('bench ' || random())");
+  await client.query(client.dialect === 'mysql' ? "INSERT INTO t00 (name) VALUES (CONCAT('bench ', RAND()))" : "INSERT INTO t00 (name) VALUES ('bench ' || random())");
   await client.query('SELECT * FROM v0 ORDER BY id LIMIT 5');
 }
 
@@ -104,7 +154,7 @@ const timed = async (fn) => {
 
 // ---------------------------------------------------------------- providers
 async function benchServer(provider, project, label) {
-  const prepared = await prepareHarness({ provider, migrations: 'db/migrations', seed: 'db/seed', cwd: project.dir });
+  const prepared = await prepareHarness({ provider, migrations: 'db/migrations', seed: 'db/seed', cwd: project.dir, ...(project.engine ? { engine: project.engine } : {}) });
   const result = {};
   try {
     const harness = openHarness(prepared.state);
@@ -131,19 +181,21 @@ async function benchServer(provider, project, label) {
     await harness.close();
     result.pooled = record(`${label}: pooled template clone, tests of 20 ms or more`, paced);
 
-    const admin = await PgSqlClient.connect(prepared.state.adminUrl);
+    const mysql = project.engine === 'mariadb';
+    const admin = mysql ? await MysqlSqlClient.connect(prepared.state.adminUrl) : await PgSqlClient.connect(prepared.state.adminUrl);
     const again = [];
     for (let i = 0; i < n(10, 3); i += 1) {
       const name = `shipgate_t_bench_remigrate_${process.pid}_${i}`;
       again.push(
         await timed(async () => {
-          await admin.exec(`CREATE DATABASE ${name}`);
-          const c = await PgSqlClient.connect(urlFor(prepared.state.adminUrl, name));
+          await admin.query(`CREATE DATABASE ${name}`);
+          const url = urlFor(prepared.state.adminUrl, name);
+          const c = mysql ? await MysqlSqlClient.connect(url) : await PgSqlClient.connect(url);
           await remigrate(c, project);
           await c.close();
         }),
       );
-      await dropDatabase(admin, name);
+      await admin.query(`DROP DATABASE ${name}`);
     }
     await admin.close();
     result.remigrate = record(`${label}: re-run migrations + seed per test`, again);
@@ -187,8 +239,7 @@ async function benchPglite(project) {
   return result;
 }
 
-function dockerReady() {
-  const image = process.env.SHIPGATE_TEST_PG_IMAGE ?? 'shipgate/postgres:15-bookworm';
+function dockerReady(image = process.env.SHIPGATE_TEST_PG_IMAGE ?? 'shipgate/postgres:15-bookworm') {
   return spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore', timeout: 20_000 }).status === 0;
 }
 
@@ -242,6 +293,18 @@ try {
   } else {
     console.error('  testcontainers: skipped (no Docker engine or no shipgate/postgres image: bash test-harness/scripts/build-postgres-image.sh)');
   }
+  let maria;
+  if (dockerReady(process.env.SHIPGATE_TEST_MARIADB_IMAGE ?? 'shipgate/mariadb:10.11-bookworm')) {
+    const mysqlProject = generateMysqlProject();
+    console.error(`MariaDB schema: ${mysqlProject.tables} tables, ${mysqlProject.enums} ENUM types, ${mysqlProject.views} views, 2 functions, ${mysqlProject.triggers} triggers; ${mysqlProject.seedRows} seed rows`);
+    try {
+      maria = await benchServer('testcontainers', mysqlProject, 'testcontainers (MariaDB)');
+    } finally {
+      rmSync(mysqlProject.dir, { recursive: true, force: true });
+    }
+  } else {
+    console.error('  testcontainers (MariaDB): skipped (no Docker engine or no shipgate/mariadb image: bash test-harness/scripts/build-mariadb-image.sh)');
+  }
   const thousand = exampleThousand('postgres');
   const cores = os.availableParallelism();
 
@@ -255,6 +318,7 @@ try {
   console.log(`| pooled clone ≥ 50× faster than re-migrating, p50 (tests of 20 ms or more) | ${ratio.toFixed(0)}× | ${ratio >= 50 ? 'yes' : 'NO'} |`);
   console.log(`| pooled clone ≥ 50× faster than re-migrating, p50 (back to back) | ${ratioB2b.toFixed(0)}× | ${ratioB2b >= 50 ? 'yes' : 'NO'} |`);
   if (tc) console.log(`| (testcontainers) pooled clone vs new container per file (p50) | ${(tc.perFile / tc.pooled).toFixed(0)}× | — |`);
+  if (maria) console.log(`| (MariaDB) pooled clone vs re-migrating, p50 (tests of 20 ms or more / back to back) | ${(maria.remigrate / maria.pooled).toFixed(0)}× / ${(maria.remigrate / maria.backToBack).toFixed(0)}× | — |`);
   console.log(`| 1,000 isolated tests of the example ≤ 30 s on 2 cores | ${thousand.passed} tests in ${thousand.seconds.toFixed(1)} s on ${cores} cores | ${thousand.seconds <= 30 && thousand.passed >= 1000 ? 'yes' : 'NO'} |`);
   console.log(`\nNode ${process.versions.node}, ${cores} CPUs, ${os.cpus()[0]?.model ?? ''}`);
 } finally {

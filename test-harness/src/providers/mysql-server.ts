@@ -80,47 +80,71 @@ export async function ensureMysqlTemplate(server: DatabaseServer, spec: { key: s
   }
 }
 
-/** Copies the template's tables (structure, keys, data), views, triggers and routines into a new database `name`. */
-export async function cloneMysqlDatabase(admin: MysqlSqlClient, template: string, name: string, run: string): Promise<void> {
+/**
+ * What a clone of `template` is made of, read once per pool (the template never changes, and
+ * MariaDB's information_schema is slow): each table's CREATE statement and copyable columns, then
+ * the views, triggers and routines, with the template's name to be replaced by the clone's.
+ */
+export interface ClonePlan {
+  template: string;
+  tables: Array<{ name: string; create: string; columns: string }>;
+  views: string[];
+  triggers: string[];
+  routines: string[];
+}
+
+export async function readClonePlan(admin: MysqlSqlClient, template: string): Promise<ClonePlan> {
+  const objects = await admin.query<{ name: string; type: string }>(`SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, [template]);
+  const columns = await admin.query<{ tbl: string; name: string }>(
+    `SELECT table_name AS tbl, column_name AS name FROM information_schema.columns WHERE table_schema = ? AND extra NOT LIKE '%GENERATED%' ORDER BY table_name, ordinal_position`,
+    [template],
+  );
+  const plan: ClonePlan = { template, tables: [], views: [], triggers: [], routines: [] };
+  for (const table of objects.rows.filter((t) => t.type === 'BASE TABLE')) {
+    const [create] = (await admin.query<{ 'Create Table': string }>(`SHOW CREATE TABLE ${q(template)}.${q(table.name)}`)).rows;
+    const list = columns.rows.filter((c) => c.tbl === table.name).map((c) => q(c.name)).join(', ');
+    plan.tables.push({ name: table.name, create: create!['Create Table'], columns: list });
+  }
+  for (const view of objects.rows.filter((t) => t.type === 'VIEW')) {
+    const [create] = (await admin.query<{ 'Create View': string }>(`SHOW CREATE VIEW ${q(template)}.${q(view.name)}`)).rows;
+    plan.views.push(create!['Create View']);
+  }
+  const triggers = await admin.query<{ name: string }>(`SELECT trigger_name AS name FROM information_schema.triggers WHERE trigger_schema = ? ORDER BY action_order`, [template]);
+  for (const trigger of triggers.rows) {
+    const [create] = (await admin.query<{ 'SQL Original Statement': string }>(`SHOW CREATE TRIGGER ${q(template)}.${q(trigger.name)}`)).rows;
+    plan.triggers.push(create!['SQL Original Statement']);
+  }
+  const routines = await admin.query<{ name: string; type: string }>(`SELECT routine_name AS name, routine_type AS type FROM information_schema.routines WHERE routine_schema = ?`, [template]);
+  for (const routine of routines.rows) {
+    const kind = routine.type === 'FUNCTION' ? 'Function' : 'Procedure';
+    const [create] = (await admin.query<Record<string, string>>(`SHOW CREATE ${kind.toUpperCase()} ${q(template)}.${q(routine.name)}`)).rows;
+    plan.routines.push(create![`Create ${kind}`]!);
+  }
+  return plan;
+}
+
+/** Makes database `name` from the plan: tables (structure, keys, rows), views, triggers, routines. */
+export async function cloneMysqlDatabase(admin: MysqlSqlClient, plan: ClonePlan, name: string, run: string): Promise<void> {
   await register(admin, name, 'clone', run); // first: a crash from here on leaves something the reaper finds
   await admin.query(`CREATE DATABASE ${q(name)}`);
-  const requalify = (sql: string) => sql.replaceAll(`${q(template)}.`, `${q(name)}.`);
-  const tables = await admin.query<{ name: string; type: string }>(`SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, [template]);
+  const requalify = (sql: string) => sql.replaceAll(`${q(plan.template)}.`, `${q(name)}.`);
   await admin.query(`USE ${q(name)}`);
   await admin.query('SET SESSION foreign_key_checks = 0');
   try {
-    for (const table of tables.rows.filter((t) => t.type === 'BASE TABLE')) {
-      const [create] = (await admin.query<{ 'Create Table': string }>(`SHOW CREATE TABLE ${q(template)}.${q(table.name)}`)).rows;
-      await admin.query(create!['Create Table']);
-      const columns = await admin.query<{ name: string }>(
-        `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? AND extra NOT LIKE '%GENERATED%' ORDER BY ordinal_position`,
-        [template, table.name],
-      );
-      const list = columns.rows.map((c) => q(c.name)).join(', ');
-      await admin.query(`INSERT INTO ${q(name)}.${q(table.name)} (${list}) SELECT ${list} FROM ${q(template)}.${q(table.name)}`);
+    for (const table of plan.tables) {
+      await admin.query(table.create);
+      await admin.query(`INSERT INTO ${q(name)}.${q(table.name)} (${table.columns}) SELECT ${table.columns} FROM ${q(plan.template)}.${q(table.name)}`);
     }
     // views may use other views: create in rounds until every one exists
-    let views = tables.rows.filter((t) => t.type === 'VIEW').map((t) => t.name);
+    let views = plan.views;
     for (let round = 0; views.length > 0 && round < 20; round += 1) {
       const failed: string[] = [];
-      for (const view of views) {
-        const [create] = (await admin.query<{ 'Create View': string }>(`SHOW CREATE VIEW ${q(template)}.${q(view)}`)).rows;
-        await admin.query(requalify(create!['Create View'])).catch(() => failed.push(view));
-      }
-      if (failed.length === views.length) throw new ShipgateError('db.clone-failed', `cannot copy the views ${failed.join(', ')} of ${template}`, { exitCode: ExitCode.external });
+      for (const view of views) await admin.query(requalify(view)).catch(() => failed.push(view));
+      if (failed.length === views.length) throw new ShipgateError('db.clone-failed', `cannot copy ${failed.length} view(s) of ${plan.template}`, { exitCode: ExitCode.external });
       views = failed;
     }
-    const triggers = await admin.query<{ name: string }>(`SELECT trigger_name AS name FROM information_schema.triggers WHERE trigger_schema = ? ORDER BY action_order`, [template]);
-    for (const trigger of triggers.rows) {
-      const [create] = (await admin.query<{ 'SQL Original Statement': string }>(`SHOW CREATE TRIGGER ${q(template)}.${q(trigger.name)}`)).rows;
-      await admin.query(requalify(create!['SQL Original Statement']));
-    }
-    const routines = await admin.query<{ name: string; type: string }>(`SELECT routine_name AS name, routine_type AS type FROM information_schema.routines WHERE routine_schema = ?`, [template]);
-    for (const routine of routines.rows) {
-      const kind = routine.type === 'FUNCTION' ? 'Function' : 'Procedure';
-      const [create] = (await admin.query<Record<string, string>>(`SHOW CREATE ${kind.toUpperCase()} ${q(template)}.${q(routine.name)}`)).rows;
-      await admin.query(requalify(create![`Create ${kind}`]!));
-    }
+    for (const trigger of plan.triggers) await admin.query(requalify(trigger));
+    for (const routine of plan.routines) await admin.query(requalify(routine));
   } finally {
     await admin.query('SET SESSION foreign_key_checks = 1');
     await admin.query(`USE ${registry}`);
@@ -129,10 +153,12 @@ export async function cloneMysqlDatabase(admin: MysqlSqlClient, template: string
 
 export type MysqlClone = PooledClone<MysqlSqlClient>;
 
-/** Clones made ahead in the background on one connection; used ones dropped on another. */
+/** Clones made ahead in the background on up to `size` connections at once; used ones dropped on another. */
 export class MysqlClonePool extends BasePool<MysqlClone> {
   #seq = 0;
-  readonly #admin: AdminLane<MysqlSqlClient>;
+  #plan: Promise<ClonePlan> | undefined;
+  readonly #creators: Array<AdminLane<MysqlSqlClient>>;
+  #nextCreator = 0;
   readonly #dropper: AdminLane<MysqlSqlClient>;
 
   constructor(
@@ -141,8 +167,9 @@ export class MysqlClonePool extends BasePool<MysqlClone> {
     options: { size?: number; run: string },
   ) {
     super(options);
-    this.#admin = new AdminLane(() => MysqlSqlClient.connect(adminUrl));
-    this.#dropper = new AdminLane(() => MysqlSqlClient.connect(adminUrl));
+    const connect = () => MysqlSqlClient.connect(adminUrl);
+    this.#creators = Array.from({ length: Math.max(1, Math.min(this.size, 4)) }, () => new AdminLane(connect));
+    this.#dropper = new AdminLane(connect);
   }
 
   protected async drop(clone: MysqlClone): Promise<void> {
@@ -151,7 +178,11 @@ export class MysqlClonePool extends BasePool<MysqlClone> {
 
   protected async create(): Promise<MysqlClone> {
     const name = `${clonePrefix}${hostTag}_${process.pid}_m${(this.#seq += 1)}`;
-    await this.#admin.run((admin) => cloneMysqlDatabase(admin, this.template, name, this.poolOptions.run));
+    const lane = this.#creators[this.#nextCreator++ % this.#creators.length]!;
+    await lane.run(async (admin) => {
+      this.#plan ??= readClonePlan(admin, this.template);
+      await cloneMysqlDatabase(admin, await this.#plan, name, this.poolOptions.run);
+    });
     const url = mysqlUrlFor(this.adminUrl, name);
     const client = await MysqlSqlClient.connect(url);
     client.unref();
@@ -159,7 +190,7 @@ export class MysqlClonePool extends BasePool<MysqlClone> {
   }
 
   protected async closeConnections(): Promise<void> {
-    await Promise.all([this.#admin.close(), this.#dropper.close()]);
+    await Promise.all([...this.#creators, this.#dropper].map((lane) => lane.close()));
   }
 }
 

@@ -97,7 +97,8 @@ export async function startContainerServer(options: ContainerServerOptions = {})
   container = mariadb
     ? container
         .withEnvironment({ MARIADB_ROOT_PASSWORD: password, PORT: String(port), LISTEN: network === 'host' ? '127.0.0.1' : '0.0.0.0' })
-        .withCommand(['--innodb-flush-log-at-trx-commit=0', '--sync-binlog=0', '--innodb-doublewrite=0', '--max-connections=300'])
+        // tables in the system tablespace: a clone creates no file per table
+        .withCommand(['--innodb-flush-log-at-trx-commit=0', '--sync-binlog=0', '--innodb-doublewrite=0', '--innodb-file-per-table=0', '--max-connections=300'])
         .withTmpFs({ '/var/lib/mysql': 'rw' })
         .withWaitStrategy(tc.Wait.forLogMessage(/ready for connections/))
     : container

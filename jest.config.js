@@ -13,6 +13,7 @@ export default {
     '^@shipgate/pipelines$': '<rootDir>/pipelines/src/index.ts',
     '^@shipgate/pipelines/errors$': '<rootDir>/pipelines/src/errors.ts',
     '^@shipgate/pipelines/steps$': '<rootDir>/pipelines/src/steps/define.ts',
+    '^@shipgate/pipelines/danger$': '<rootDir>/pipelines/src/danger/index.ts',
     '^@shipgate/test-harness$': '<rootDir>/test-harness/src/index.ts',
     '^@shipgate/test-harness/jest$': '<rootDir>/test-harness/src/jest/index.ts',
     '^@shipgate/test-harness/plugin$': '<rootDir>/test-harness/src/plugin.ts',

@@ -10,9 +10,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations } from './migrations/apply.js';
 import { discoverMigrations } from './migrations/discover.js';
 import { applySeed, loadSeed } from './migrations/seed.js';
-import { startPostgres } from './providers/postgres.js';
+import { resolveConfig, startServer } from './harness.js';
 import { dropDatabase, hostTag, marker, urlFor } from './providers/server.js';
-import { connectUrlServer } from './providers/url.js';
 import { ident, literal, PgliteSqlClient, PgSqlClient, type SqlClient } from './sql/client.js';
 import { schemaSnapshot, tableRowCounts } from './snapshot.js';
 
@@ -38,9 +37,8 @@ export interface DbCheckResult {
   diff?: string;
 }
 
-async function onFreshDatabase<T>(options: DbCheckOptions, fn: (client: SqlClient) => Promise<T>): Promise<T> {
-  const provider = options.provider ?? 'pglite';
-  if (provider === 'pglite') {
+async function onFreshDatabase<T>(config: ReturnType<typeof resolveConfig>, fn: (client: SqlClient) => Promise<T>): Promise<T> {
+  if (config.provider === 'pglite') {
     const client = new PgliteSqlClient(await PGlite.create());
     try {
       return await fn(client);
@@ -48,12 +46,7 @@ async function onFreshDatabase<T>(options: DbCheckOptions, fn: (client: SqlClien
       await client.close();
     }
   }
-  const server =
-    provider === 'postgres'
-      ? await startPostgres(options.log ? { log: options.log } : {})
-      : provider === 'testcontainers'
-        ? await (await import('./providers/testcontainers.js')).startContainerServer(options.log ? { log: options.log } : {})
-        : await connectUrlServer(options.url ?? process.env.SHIPGATE_TEST_DATABASE_URL ?? '');
+  const server = await startServer(config);
   const name = `shipgate_t_${hostTag}_${process.pid}_check`;
   const admin = await PgSqlClient.connect(server.adminUrl);
   try {
@@ -74,14 +67,14 @@ async function onFreshDatabase<T>(options: DbCheckOptions, fn: (client: SqlClien
 }
 
 export async function dbCheck(options: DbCheckOptions): Promise<DbCheckResult> {
-  const url = options.url ?? process.env.SHIPGATE_TEST_DATABASE_URL ?? '';
-  if (options.provider === 'url' && /^(mysql|mariadb):/.test(url)) {
+  const config = resolveConfig({ provider: options.provider ?? 'pglite', cwd: options.cwd, ...(options.url ? { url: options.url } : {}), ...(options.log ? { log: options.log } : {}) });
+  if (config.engine === 'mariadb') {
     throw new ShipgateError('db.engine', 'shipgate db check compares Postgres schemas; it does not support MariaDB / MySQL yet', { hint: 'run it with --provider pglite or postgres on the Postgres migrations' });
   }
   const migrations = await discoverMigrations(path.resolve(options.cwd, options.migrations));
   const seed = options.seed ? await loadSeed(options.seed, options.cwd) : undefined;
   const snapshotFile = path.resolve(options.cwd, options.snapshot ?? path.join(path.dirname(options.migrations.replace(/\/$/, '')), 'schema.snapshot'));
-  const { text, rows } = await onFreshDatabase(options, async (client) => {
+  const { text, rows } = await onFreshDatabase(config, async (client) => {
     await applyMigrations(client, migrations, options.migrations.replace(/\/$/, ''), (name) => options.log?.(`migrating ${name}`));
     if (seed) {
       options.log?.('seeding');

@@ -9,12 +9,13 @@ import { applyMigrations } from './migrations/apply.js';
 import { discoverMigrations, migrationsDigest, type Migration } from './migrations/discover.js';
 import { applySeed, loadSeed, seedDigest, type SeedFunction, type SeedSource } from './migrations/seed.js';
 import { ensurePgliteTemplate, openPgliteClone, pgliteVersion } from './providers/pglite.js';
-import { MysqlClonePool } from './providers/mysql-server.js';
+import { connectMysqlUrlServer, ensureMysqlTemplate, MysqlClonePool, reapMysql } from './providers/mysql-server.js';
 import type { Pool, PooledClone, PooledConnection } from './providers/pool.js';
 import { startPostgres } from './providers/postgres.js';
 import { ClonePool, ensureTemplate, reap, type DatabaseServer } from './providers/server.js';
 import { connectUrlServer, maskUrl } from './providers/url.js';
 import { PgSqlClient, type SqlClient } from './sql/client.js';
+import { MysqlSqlClient } from './sql/mysql.js';
 
 export const providers = ['pglite', 'postgres', 'testcontainers', 'url'] as const;
 export type ProviderName = (typeof providers)[number];
@@ -174,7 +175,8 @@ async function build(client: SqlClient, config: ReturnType<typeof resolveConfig>
   }
 }
 
-async function startServer(config: ReturnType<typeof resolveConfig>): Promise<DatabaseServer> {
+/** Starts or reaches the server of a server provider (postgres, testcontainers, url). */
+export async function startServer(config: ReturnType<typeof resolveConfig>): Promise<DatabaseServer> {
   if (config.provider === 'postgres') return startPostgres({ ...(config.log ? { log: config.log } : {}), ...((config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')) ? { baseDir: config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')! } : {}) });
   if (config.provider === 'testcontainers') {
     const { startContainerServer } = await import('./providers/testcontainers.js');
@@ -182,7 +184,6 @@ async function startServer(config: ReturnType<typeof resolveConfig>): Promise<Da
   }
   const url = config.url ?? env('SHIPGATE_TEST_DATABASE_URL');
   if (url && config.engine === 'mariadb') {
-    const { connectMysqlUrlServer } = await import('./providers/mysql-server.js');
     return connectMysqlUrlServer(url, { allowNonTestServer: config.allowNonTestServer ?? env('SHIPGATE_TEST_ALLOW_SERVER') === '1' });
   }
   if (!url) throw new ShipgateError('db.url', 'the url provider needs a URL', { hint: 'set url in the harness config, or SHIPGATE_TEST_DATABASE_URL' });
@@ -204,22 +205,23 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
   }
 
   const server = await startServer(config);
-  if (config.engine === 'mariadb') return prepareMysql(config, sources, server, base);
+  const engine: ServerEngine<SqlClient> = config.engine === 'mariadb' ? mariadbEngine : postgresEngine;
   try {
-    const admin = await PgSqlClient.connect(server.adminUrl);
+    const admin = await engine.connect(server.adminUrl);
     let version: string;
     try {
-      const dropped = await reap(admin);
+      const dropped = await engine.reap(admin);
       if (dropped.length) config.log?.(`dropped ${dropped.length} database(s) left by killed runs`);
-      version = (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
+      version = (await admin.query<{ v: string }>(engine.versionSql)).rows[0]!.v;
     } finally {
       await admin.close();
     }
-    const key = templateKey(config, sources, `postgres ${version}`);
-    const template = await ensureTemplate(server, {
+    const key = templateKey(config, sources, `${config.engine} ${version}`);
+    const template = await engine.ensureTemplate(server, {
       key,
+      run,
       build: async (url) => {
-        const client = await PgSqlClient.connect(url);
+        const client = await engine.connect(url);
         try {
           await build(client, config, sources, url);
         } finally {
@@ -227,13 +229,13 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
         }
       },
     });
-    const state: HarnessState = { ...base, poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, ...(server.localAdminUrl ? { localAdminUrl: server.localAdminUrl } : {}), template: template.name, built: template.built };
+    const state: HarnessState = { ...base, engine: config.engine, poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, ...(server.localAdminUrl ? { localAdminUrl: server.localAdminUrl } : {}), template: template.name, built: template.built };
     return {
       state,
       async stop() {
-        const admin = await PgSqlClient.connect(server.adminUrl).catch(() => undefined);
+        const admin = await engine.connect(server.adminUrl).catch(() => undefined);
         if (admin) {
-          await reap(admin, { run }).catch(() => undefined);
+          await engine.reap(admin, { run }).catch(() => undefined);
           await admin.close();
         }
         await server.stop();
@@ -245,49 +247,28 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
   }
 }
 
-async function prepareMysql(config: ReturnType<typeof resolveConfig>, sources: Sources, server: DatabaseServer, base: Pick<HarnessState, 'provider' | 'isolation' | 'run'>): Promise<PreparedHarness> {
-  const { MysqlSqlClient } = await import('./sql/mysql.js');
-  const { ensureMysqlTemplate, reapMysql } = await import('./providers/mysql-server.js');
-  try {
-    const admin = await MysqlSqlClient.connect(server.adminUrl);
-    let version: string;
-    try {
-      const dropped = await reapMysql(admin);
-      if (dropped.length) config.log?.(`dropped ${dropped.length} database(s) left by killed runs`);
-      version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
-    } finally {
-      await admin.close();
-    }
-    const key = templateKey(config, sources, `mariadb ${version}`);
-    const template = await ensureMysqlTemplate(server, {
-      key,
-      run: base.run,
-      build: async (url) => {
-        const client = await MysqlSqlClient.connect(url);
-        try {
-          await build(client, config, sources, url);
-        } finally {
-          await client.close();
-        }
-      },
-    });
-    const state: HarnessState = { ...base, engine: 'mariadb', poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, template: template.name, built: template.built };
-    return {
-      state,
-      async stop() {
-        const admin = await MysqlSqlClient.connect(server.adminUrl).catch(() => undefined);
-        if (admin) {
-          await reapMysql(admin, { run: base.run }).catch(() => undefined);
-          await admin.close();
-        }
-        await server.stop();
-      },
-    };
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
+/** What differs between Postgres and MariaDB servers when preparing a run. */
+interface ServerEngine<Client extends SqlClient> {
+  connect(url: string): Promise<Client>;
+  /** Drops this machine's databases of dead processes (or of `run`); returns their names. */
+  reap(admin: Client, options?: { run?: string }): Promise<string[]>;
+  versionSql: string;
+  ensureTemplate(server: DatabaseServer, spec: { key: string; run: string; build(url: string): Promise<void> }): Promise<{ name: string; built: boolean }>;
 }
+
+const postgresEngine: ServerEngine<PgSqlClient> = {
+  connect: (url) => PgSqlClient.connect(url),
+  reap,
+  versionSql: `SELECT current_setting('server_version') AS v`,
+  ensureTemplate,
+};
+
+const mariadbEngine: ServerEngine<MysqlSqlClient> = {
+  connect: (url) => MysqlSqlClient.connect(url),
+  reap: reapMysql,
+  versionSql: 'SELECT version() AS v',
+  ensureTemplate: ensureMysqlTemplate,
+};
 
 export interface Harness {
   readonly state: HarnessState;

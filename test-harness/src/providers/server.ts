@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { ident, literal, PgSqlClient, type SqlClient } from '../sql/client.js';
-import { alive } from './process.js';
+import { alive } from './local.js';
 import { AdminLane, BasePool, type PooledClone } from './pool.js';
 
 // Clone names are unique per process (several pools may run in one process: a matrix of steps).

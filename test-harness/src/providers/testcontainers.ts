@@ -6,10 +6,11 @@
 // do its job here.
 import { randomBytes } from 'node:crypto';
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
-import { freePort } from './postgres.js';
 import { hostTag, type DatabaseServer } from './server.js';
 import { PgSqlClient } from '../sql/client.js';
-import { alive } from './process.js';
+import { alive, freePort, waitForConnection } from './local.js';
+import { MysqlSqlClient } from '../sql/mysql.js';
+import { importOptional } from '../optional.js';
 
 export const defaultImage = 'shipgate/postgres:15-bookworm';
 export const defaultMariadbImage = 'shipgate/mariadb:10.11-bookworm';
@@ -27,32 +28,23 @@ export interface ContainerServerOptions {
 }
 
 type Testcontainers = typeof import('testcontainers');
+type ContainerRuntimeClient = Awaited<ReturnType<Testcontainers['getContainerRuntimeClient']>>;
 
 async function loadTestcontainers(): Promise<Testcontainers> {
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   // A local engine is reached on loopback. Without this Testcontainers looks for the default bridge
   // network's gateway, which an engine run without a bridge (as in CI here) does not have.
   if (!process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix:')) process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
-  try {
-    return await import('testcontainers');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new ShipgateError('db.testcontainers-missing', 'the testcontainers provider needs the testcontainers package', { hint: 'npm install --save-dev testcontainers' });
-    }
-    throw error;
-  }
+  return importOptional(() => import('testcontainers'), 'db.testcontainers-missing', 'the testcontainers provider', 'testcontainers');
 }
 
 /** Removes this machine's harness containers whose owning process is gone. Returns their names. */
-export async function reapContainers(tc?: Testcontainers): Promise<string[]> {
-  const { getContainerRuntimeClient } = tc ?? (await loadTestcontainers());
-  const client = await getContainerRuntimeClient();
+export async function reapContainers(client: ContainerRuntimeClient): Promise<string[]> {
   const containers = await client.container.dockerode.listContainers({ all: true, filters: { label: [`${containerLabel}=${hostTag}`] } });
   const removed: string[] = [];
   for (const info of containers) {
     const pid = Number(info.Labels[`${containerLabel}.pid`]);
-    if (pid && pid !== process.pid && alive(pid)) continue;
-    if (pid === process.pid) continue;
+    if (pid === process.pid || (pid && alive(pid))) continue; // ours, or its owner still runs
     await client.container.dockerode.getContainer(info.Id).remove({ force: true, v: true });
     removed.push((info.Names[0] ?? info.Id).replace(/^\//, ''));
   }
@@ -63,7 +55,7 @@ export async function startContainerServer(options: ContainerServerOptions = {})
   const tc = await loadTestcontainers();
   const image = options.image ?? (options.engine === 'mariadb' ? (process.env.SHIPGATE_TEST_MARIADB_IMAGE ?? defaultMariadbImage) : (process.env.SHIPGATE_TEST_PG_IMAGE ?? defaultImage));
   const network = options.network ?? (process.env.SHIPGATE_TEST_CONTAINER_NETWORK as 'host' | 'bridge' | undefined) ?? 'host';
-  let client: Awaited<ReturnType<Testcontainers['getContainerRuntimeClient']>>;
+  let client: ContainerRuntimeClient;
   try {
     client = await tc.getContainerRuntimeClient();
   } catch (error) {
@@ -72,7 +64,7 @@ export async function startContainerServer(options: ContainerServerOptions = {})
       exitCode: ExitCode.external,
     });
   }
-  const reaped = await reapContainers(tc);
+  const reaped = await reapContainers(client);
   if (reaped.length) options.log?.(`removed ${reaped.length} container(s) left by killed runs: ${reaped.join(', ')}`);
   if (!(await client.image.exists(tc.ImageName.fromString(image)))) {
     throw new ShipgateError('db.image-missing', `the image ${image} is not on this machine`, {
@@ -119,14 +111,9 @@ export async function startContainerServer(options: ContainerServerOptions = {})
   const adminUrl = mariadb ? `mysql://root:${encodeURIComponent(password)}@${host}:${mapped}/` : `postgres://postgres:${encodeURIComponent(password)}@${host}:${mapped}/postgres`;
   try {
     // the log line comes a moment before connections are accepted on every interface
-    for (let i = 0; ; i += 1) {
-      const probe = await (mariadb ? (await import('../sql/mysql.js')).MysqlSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }) : PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 })).catch(() => undefined);
-      if (probe) {
-        await probe.close();
-        break;
-      }
-      if (i >= 100) throw new ShipgateError('db.container-start', 'the database container did not accept connections within 10 s', { exitCode: ExitCode.external });
-      await new Promise((r) => setTimeout(r, 100));
+    const connect = mariadb ? () => MysqlSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }) : () => PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 });
+    if (!(await waitForConnection(connect, 10_000))) {
+      throw new ShipgateError('db.container-start', 'the database container did not accept connections within 10 s', { exitCode: ExitCode.external });
     }
   } catch (error) {
     await started.stop({ remove: true }).catch(() => undefined);

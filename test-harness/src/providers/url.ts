@@ -31,6 +31,14 @@ export function maskUrl(url: string): string {
   }
 }
 
+/** Refuses a server that is not clearly a test server, unless allowed: the harness creates and drops databases there. */
+export function assertTestServer(url: string, options: { allowNonTestServer?: boolean } = {}): void {
+  if (options.allowNonTestServer || isClearlyTestServer(url)) return;
+  throw new ShipgateError('db.not-a-test-server', `${maskUrl(url)} is not clearly a test server (not loopback, no "test" or "ci" in its host or database name)`, {
+    hint: 'the harness creates and drops databases there; if that server is meant for it, set allowNonTestServer: true (or SHIPGATE_TEST_ALLOW_SERVER=1)',
+  });
+}
+
 export async function connectUrlServer(url: string, options: { allowNonTestServer?: boolean } = {}): Promise<DatabaseServer> {
   let parsed: URL;
   try {
@@ -39,11 +47,7 @@ export async function connectUrlServer(url: string, options: { allowNonTestServe
     throw new ShipgateError('db.url', 'the url provider needs a postgres:// URL', { hint: 'e.g. postgres://postgres:postgres@127.0.0.1:5432/postgres' });
   }
   if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new ShipgateError('db.url', `unsupported URL scheme ${parsed.protocol}`, { hint: 'use postgres:// or postgresql://' });
-  if (!options.allowNonTestServer && !isClearlyTestServer(url)) {
-    throw new ShipgateError('db.not-a-test-server', `${maskUrl(url)} is not clearly a test server (not loopback, no "test" or "ci" in its host or database name)`, {
-      hint: 'the harness creates and drops databases there; if that server is meant for it, set allowNonTestServer: true (or SHIPGATE_TEST_ALLOW_SERVER=1)',
-    });
-  }
+  assertTestServer(url, options);
   let client: PgSqlClient;
   try {
     client = await PgSqlClient.connect(url);

@@ -2,20 +2,13 @@
 // script (`exec`) is split like the mysql client does (`;`, DELIMITER) and sent statement by
 // statement, so a failure is located exactly. mysql2 is an optional peer dependency, loaded only
 // when a MySQL or MariaDB database is asked for.
-import { ShipgateError } from '@shipgate/pipelines/errors';
 import type { Connection } from 'mysql2/promise';
 import { splitMysqlStatements } from '../migrations/split-mysql.js';
+import { importOptional } from '../optional.js';
 import type { QueryResult, SqlClient } from './client.js';
 
-async function loadMysql(): Promise<typeof import('mysql2/promise')> {
-  try {
-    return await import('mysql2/promise');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new ShipgateError('db.mysql2-missing', 'MySQL and MariaDB databases need the mysql2 package', { hint: 'npm install --save-dev mysql2' });
-    }
-    throw error;
-  }
+function loadMysql(): Promise<typeof import('mysql2/promise')> {
+  return importOptional(() => import('mysql2/promise'), 'db.mysql2-missing', 'a MySQL or MariaDB database', 'mysql2');
 }
 
 export class MysqlSqlClient implements SqlClient {

@@ -38,6 +38,19 @@ function record(name, samples) {
 }
 
 // ---------------------------------------------------------------- the schema
+// The generated schemas (Postgres and MariaDB): 47 tables t00…t46, each but the first pointing at a
+// parent (a binary tree), 1,000 rows in the first 7 and 120 in the others, and 6 views joining a
+// table with one of its children. Both dialects accept the same view SQL.
+const tableName = (i) => `t${String(i).padStart(2, '0')}`;
+const parentOf = (i) => (i > 0 ? tableName(Math.floor((i - 1) / 2)) : undefined);
+const rowsOf = (i) => (i < 7 ? 1000 : 120);
+function benchViews() {
+  return Array.from({ length: 6 }, (_, v) => {
+    const [a, b] = [tableName(v), tableName(2 * v + 1)];
+    return `CREATE OR REPLACE VIEW v${v} AS SELECT a.id, a.name, count(b.id) AS children, coalesce(sum(b.amount), 0) AS total FROM ${a} a LEFT JOIN ${b} b ON b.${a}_id = a.id GROUP BY a.id, a.name;`;
+  });
+}
+
 function generateProject() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-th-bench-'));
   mkdirSync(path.join(dir, 'db/migrations'), { recursive: true });
@@ -54,8 +67,8 @@ function generateProject() {
   const seed = [];
   let seedRows = 0;
   for (let i = 0; i < tables; i += 1) {
-    const t = `t${String(i).padStart(2, '0')}`;
-    const parent = i > 0 ? `t${String(Math.floor((i - 1) / 2)).padStart(2, '0')}` : undefined;
+    const t = tableName(i);
+    const parent = parentOf(i);
     const e = enums[i % enums.length];
     ddl.push(
       `CREATE TABLE ${t} (\n  id bigserial PRIMARY KEY,\n  ${parent ? `${parent}_id bigint NOT NULL REFERENCES ${parent} (id) ON DELETE CASCADE,\n  ` : ''}name text NOT NULL,\n  slug text GENERATED ALWAYS AS (slugify(name)) STORED,\n  state ${e}_t NOT NULL DEFAULT '${e}_a${i % enums.length}',\n  amount numeric(12,2) NOT NULL DEFAULT 0 CHECK (positive(amount)),\n  payload jsonb NOT NULL DEFAULT '{}',\n  created_at timestamptz NOT NULL DEFAULT now(),\n  updated_at timestamptz NOT NULL DEFAULT now(),\n  UNIQUE (name)\n);`,
@@ -64,18 +77,13 @@ function generateProject() {
     );
     if (i % 6 === 0) ddl.push(`CREATE TRIGGER ${t}_touch BEFORE UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION touch();`);
     if (i % 12 === 1) ddl.push(`CREATE TRIGGER ${t}_audit AFTER INSERT ON ${t} FOR EACH ROW EXECUTE FUNCTION audit();`);
-    const count = i < 7 ? 1000 : 120;
+    const count = rowsOf(i);
     seed.push(
       `INSERT INTO ${t} (${parent ? `${parent}_id, ` : ''}name, amount, payload) SELECT ${parent ? `1 + (g % (SELECT count(*) FROM ${parent})), ` : ''}'${t} item ' || g, (g % 997) / 10.0, jsonb_build_object('g', g) FROM generate_series(1, ${count}) g;`,
     );
     seedRows += count;
   }
-  const views = [];
-  for (let v = 0; v < 6; v += 1) {
-    const a = `t${String(v).padStart(2, '0')}`;
-    const b = `t${String(2 * v + 1).padStart(2, '0')}`;
-    views.push(`CREATE OR REPLACE VIEW v${v} AS SELECT a.id, a.name, count(b.id) AS children, coalesce(sum(b.amount), 0) AS total FROM ${a} a LEFT JOIN ${b} b ON b.${a}_id = a.id GROUP BY a.id, a.name;`);
-  }
+  const views = benchViews();
   writeFileSync(path.join(dir, 'db/migrations/V1__types_and_functions.sql'), `${v1.join('\n')}\n`);
   writeFileSync(path.join(dir, 'db/migrations/V2__tables.sql'), `${ddl.slice(0, Math.floor(ddl.length / 2)).join('\n')}\n`);
   writeFileSync(path.join(dir, 'db/migrations/V3__more_tables.sql'), `${ddl.slice(Math.floor(ddl.length / 2)).join('\n')}\n`);
@@ -103,8 +111,8 @@ function generateMysqlProject() {
   let seedRows = 0;
   let triggers = 0;
   for (let i = 0; i < 47; i += 1) {
-    const t = `t${String(i).padStart(2, '0')}`;
-    const parent = i > 0 ? `t${String(Math.floor((i - 1) / 2)).padStart(2, '0')}` : undefined;
+    const t = tableName(i);
+    const parent = parentOf(i);
     ddl.push(
       `CREATE TABLE ${t} (id BIGINT AUTO_INCREMENT PRIMARY KEY, ${parent ? `${parent}_id BIGINT NOT NULL, ` : ''}name VARCHAR(120) NOT NULL UNIQUE, slug VARCHAR(120) AS (LOWER(REPLACE(name, ' ', '-'))) STORED, state ${enumType(i)} NOT NULL DEFAULT '${enums[i % 6]}_a', amount DECIMAL(12,2) NOT NULL DEFAULT 0 CHECK (amount >= 0), payload JSON NOT NULL DEFAULT '{}', created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), INDEX ${t}_state_created (state, created_at)${parent ? `, CONSTRAINT ${t}_parent FOREIGN KEY (${parent}_id) REFERENCES ${parent} (id) ON DELETE CASCADE` : ''});`,
     );
@@ -116,16 +124,11 @@ function generateMysqlProject() {
       ddl.push('DELIMITER $$', `CREATE TRIGGER ${t}_audit AFTER INSERT ON ${t} FOR EACH ROW BEGIN INSERT INTO audit_log (tbl, op, at) VALUES ('${t}', 'INSERT', CURRENT_TIMESTAMP(3)); END$$`, 'DELIMITER ;');
       triggers += 1;
     }
-    const count = i < 7 ? 1000 : 120;
+    const count = rowsOf(i);
     seed.push(`INSERT INTO ${t} (${parent ? `${parent}_id, ` : ''}name, amount, payload) SELECT ${parent ? `1 + (seq % (SELECT COUNT(*) FROM ${parent})), ` : ''}CONCAT('${t} item ', seq), (seq % 997) / 10.0, JSON_OBJECT('g', seq) FROM seq_1_to_${count};`);
     seedRows += count;
   }
-  const views = [];
-  for (let v = 0; v < 6; v += 1) {
-    const a = `t${String(v).padStart(2, '0')}`;
-    const b = `t${String(2 * v + 1).padStart(2, '0')}`;
-    views.push(`CREATE OR REPLACE VIEW v${v} AS SELECT a.id, a.name, COUNT(b.id) AS children, COALESCE(SUM(b.amount), 0) AS total FROM ${a} a LEFT JOIN ${b} b ON b.${a}_id = a.id GROUP BY a.id, a.name;`);
-  }
+  const views = benchViews();
   writeFileSync(path.join(dir, 'db/migrations/V1__functions.sql'), `${v1.join('\n')}\n`);
   writeFileSync(path.join(dir, 'db/migrations/V2__tables.sql'), `${ddl.join('\n')}\n`);
   writeFileSync(path.join(dir, 'db/migrations/R__views.sql'), `${views.join('\n')}\n`);
@@ -153,6 +156,19 @@ const timed = async (fn) => {
 };
 
 // ---------------------------------------------------------------- providers
+/** How long each of a run of tests waits for its database; each test does its work, then waits `pauseMs`. */
+async function acquireTimes(harness, pauseMs) {
+  const times = [];
+  for (let i = 0; i < n(200, 40); i += 1) {
+    let db;
+    times.push(await timed(async () => (db = await harness.acquire())));
+    await testWork(db.client);
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    await db.release();
+  }
+  return times;
+}
+
 async function benchServer(provider, project, label) {
   const prepared = await prepareHarness({ provider, migrations: 'db/migrations', seed: 'db/seed', cwd: project.dir, ...(project.engine ? { engine: project.engine } : {}) });
   const result = {};
@@ -161,25 +177,10 @@ async function benchServer(provider, project, label) {
     const warm = await harness.acquire(); // the pool's first clone
     await warm.release();
     // back to back: tests that take ~2 ms leave the pool no time to refill
-    const acquire = [];
-    for (let i = 0; i < n(200, 40); i += 1) {
-      let db;
-      acquire.push(await timed(async () => (db = await harness.acquire())));
-      await testWork(db.client);
-      await db.release();
-    }
-    result.backToBack = record(`${label}: pooled template clone, 2 ms tests back to back`, acquire);
+    result.backToBack = record(`${label}: pooled template clone, 2 ms tests back to back`, await acquireTimes(harness, 0));
     // tests that also wait 20 ms on I/O (an HTTP round trip, a queue): the pool refills meanwhile
-    const paced = [];
-    for (let i = 0; i < n(200, 40); i += 1) {
-      let db;
-      paced.push(await timed(async () => (db = await harness.acquire())));
-      await testWork(db.client);
-      await new Promise((r) => setTimeout(r, 20));
-      await db.release();
-    }
+    result.pooled = record(`${label}: pooled template clone, tests of 20 ms or more`, await acquireTimes(harness, 20));
     await harness.close();
-    result.pooled = record(`${label}: pooled template clone, tests of 20 ms or more`, paced);
 
     const mysql = project.engine === 'mariadb';
     const admin = mysql ? await MysqlSqlClient.connect(prepared.state.adminUrl) : await PgSqlClient.connect(prepared.state.adminUrl);

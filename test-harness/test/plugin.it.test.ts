@@ -5,30 +5,12 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '@shipgate/pipelines';
+import { cli } from '../../pipelines/test/helpers.js';
 import { dbCheck } from '../src/check.js';
 import { cleanup, mariadbAvailable, mariadbSchema, postgresAvailable, project, schema } from './helpers.js';
 
 afterEach(cleanup);
 
-async function cli(args: string[], cwd: string, env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, {
-    stdout,
-    stderr,
-    cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, ...env },
-    isTTY: false,
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
 
 // A client program the db-test step runs: it reads $DATABASE_URL like any service would, counts the
 // seeded rows, writes one row, and records what it saw in a file the test reads.

@@ -3,9 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '../../src/cli/program.js';
 import { decodeOutputs, encodeInvocation } from '../../src/cli/commands/step.js';
+import { cli } from '../helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -19,16 +18,6 @@ function workspace(yaml: string): string {
   return dir;
 }
 
-async function cli(args: string[], cwd: string, env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, isTTY: false, signal: new AbortController().signal });
-  return { code, out, err };
-}
 
 const good = [
   'name: demo',

@@ -7,6 +7,7 @@ import { planPipeline, type PlanOptions } from '../../src/engine/plan.js';
 import { runPipeline, type RunOptions, type RunResult } from '../../src/engine/run.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
+import { alive } from '../helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -43,14 +44,6 @@ const outcomes = (r: RunResult) => Object.fromEntries(Object.values(r.invocation
 const timed = (name: string, seconds = 0.3) => `{ run: 'echo $(date +%s%N) > ${name}.start; sleep ${seconds}; echo $(date +%s%N) > ${name}.end' }`;
 const span = (r: Run, name: string) => [Number(r.read(`${name}.start`)), Number(r.read(`${name}.end`))] as const;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('runPipeline: scheduling', () => {
   it('starts independent steps at once (their run times overlap)', async () => {

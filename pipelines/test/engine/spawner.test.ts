@@ -6,20 +6,13 @@ import { readFileSync } from 'node:fs';
 import { createProcessRunner } from '../../src/engine/process.js';
 import { SecretMasker } from '../../src/engine/secrets.js';
 import { spawnChild, spawnerState, stopSpawners } from '../../src/engine/spawner.js';
+import { alive } from '../helpers.js';
 
 const lines: string[] = [];
 const logger = { debug() {}, info: (l: string) => lines.push(l), warn: (l: string) => lines.push(`! ${l}`), error: (l: string) => lines.push(`E ${l}`) };
 const runner = (signal = new AbortController().signal) =>
   createProcessRunner({ env: { PATH: process.env.PATH ?? '', TOKEN: 's3cr3t-value' }, cwd: process.cwd(), logger, signal, secrets: new SecretMasker(['s3cr3t-value']), gracePeriodMs: 500 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 beforeAll(async () => {
   spawnChild({ command: 'true', args: [], cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' } }); // starts the helpers

@@ -8,6 +8,7 @@ import { LocalExecutor, parseOutputFile, runStepInProcess } from '../../src/exec
 import { SecretMasker } from '../../src/engine/secrets.js';
 import { runStep } from '../../src/steps/run/index.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
+import { alive } from '../helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -19,14 +20,6 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('parseOutputFile', () => {
   it.each([

@@ -1,0 +1,32 @@
+// Helpers the tests of several packages share.
+import { PassThrough } from 'node:stream';
+import { runCli } from '../src/cli/program.js';
+
+/** Whether a process exists (tests check that cancelled process trees are gone). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the real `shipgate` CLI in this process with a minimal environment; collects its output and exit code. */
+export async function cli(args: string[], cwd: string, env: Record<string, string | undefined> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await runCli(args, {
+    stdout,
+    stderr,
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, ...env },
+    isTTY: false,
+    signal: new AbortController().signal,
+  });
+  return { code, out, err };
+}

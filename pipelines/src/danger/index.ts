@@ -133,8 +133,7 @@ export function lockfileInStep(danger: DangerLike, report: DangerReporter, optio
     const lock = readJson(path.join(cwd, lockDir, 'package-lock.json')) as { packages?: Record<string, Record<string, unknown>> } | undefined;
     const pkg = readJson(path.join(cwd, manifest));
     if (!lock?.packages || !pkg) continue;
-    const key = path.posix.relative(lockDir === '.' ? '' : lockDir, path.posix.dirname(manifest) === '.' ? '' : path.posix.dirname(manifest));
-    const entry = lock.packages[key === '.' ? '' : key];
+    const entry = lock.packages[path.posix.relative(lockDir, path.posix.dirname(manifest))]; // '' is the root package
     const lockFile = path.posix.join(lockDir, 'package-lock.json');
     if (!entry) {
       report.fail(`${manifest} is not in ${lockFile}. Run \`npm install\` and commit the lockfile.`, manifest);

@@ -1,0 +1,68 @@
+// Every AWS request of shipgate goes through `awsCall`: bounded retries with exponential back-off
+// and jitter (cockatiel) for throttling and transient faults, the caller's AbortSignal handed to the
+// SDK as `abortSignal` and honoured during back-off, and any failure that is left turned into a
+// ShipgateError that names the IAM action and resource (see errors.ts).
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import type { ShipgateError } from '../errors.js';
+import { awsErrorName, isAbortError, isRetryableAwsError, toShipgateError, type AwsOperation } from './errors.js';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 5. */
+  attempts?: number;
+  /** First back-off delay; later ones grow ×2 with decorrelated jitter. Default 250 ms. */
+  initialDelayMs?: number;
+  /** Longest single back-off. Default 10 s. */
+  maxDelayMs?: number;
+}
+
+export interface AwsCallOptions extends AwsOperation {
+  signal?: AbortSignal | undefined;
+  retry?: RetryOptions | undefined;
+  /**
+   * Service errors the caller knows better (by error name, e.g. `DeploymentLimitExceededException`):
+   * each maps the SDK error to the caller's own ShipgateError. Not retried.
+   */
+  errors?: Readonly<Record<string, (error: unknown) => ShipgateError>> | undefined;
+  /** Told before each retry (logged by steps as progress). */
+  onRetry?: ((attempt: number, error: unknown, delayMs: number) => void) | undefined;
+}
+
+/** What `client.send(command, options)` receives as its second argument. */
+export interface SendOptions {
+  abortSignal?: AbortSignal;
+}
+
+export const defaultRetry: Required<RetryOptions> = { attempts: 5, initialDelayMs: 250, maxDelayMs: 10_000 };
+
+/**
+ * Runs one AWS request: `awsCall((o) => client.send(new GetDeploymentCommand(input), o), { action:
+ * 'codedeploy:GetDeployment', resource: arn, signal })`. Resolves to the SDK's output; rejects with
+ * a ShipgateError, or with the abort reason when `signal` fired.
+ */
+export async function awsCall<Output>(send: (options: SendOptions) => Promise<Output>, options: AwsCallOptions): Promise<Output> {
+  const { attempts, initialDelayMs, maxDelayMs } = { ...defaultRetry, ...options.retry };
+  const known = options.errors ?? {};
+  const policy = retry(
+    handleWhen((error) => !(awsErrorName(error)! in known) && isRetryableAwsError(error)),
+    { maxAttempts: Math.max(0, attempts - 1), backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }) },
+  );
+  let tried = 0;
+  const listener = options.onRetry ? policy.onRetry((r) => 'error' in r && options.onRetry!(r.attempt, r.error, r.delay)) : undefined;
+  try {
+    options.signal?.throwIfAborted();
+    return await policy.execute(async ({ signal }) => {
+      tried += 1;
+      const combined = options.signal ? AbortSignal.any([options.signal, signal]) : signal;
+      combined.throwIfAborted();
+      return send({ abortSignal: combined });
+    }, options.signal);
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (isAbortError(error)) throw error;
+    const name = awsErrorName(error);
+    if (name !== undefined && Object.hasOwn(known, name)) throw known[name]!(error);
+    throw toShipgateError(error, options, tried);
+  } finally {
+    listener?.dispose();
+  }
+}

@@ -39,3 +39,5 @@ export type { CliIO } from './cli/io.js';
 export { loadPlugins, loadedPlugins, firstPartyPlugins } from './plugins.js';
 export type { ShipgatePlugin } from './plugins.js';
 export type { CommandRegistrar } from './cli/program.js';
+export { approvalStep, createApprovalStep } from './steps/approval/index.js';
+export { slackNotifyStep, createSlackNotifyStep } from './steps/slack-notify/index.js';

@@ -2,6 +2,8 @@
 // `StepRegistry.register` when it embeds the engine.
 import type { StepDefinition } from './define.js';
 import { runStep } from './run/index.js';
+import { approvalStep } from './approval/index.js';
+import { slackNotifyStep } from './slack-notify/index.js';
 import { pluginSteps } from '../plugins.js';
 
 export class StepRegistry {
@@ -31,7 +33,11 @@ export class StepRegistry {
 }
 
 /** Every step shipgate ships with. Other packages' steps are added here as they land. */
-export const builtinSteps: readonly StepDefinition[] = [runStep as unknown as StepDefinition];
+export const builtinSteps: readonly StepDefinition[] = [
+  runStep as unknown as StepDefinition,
+  approvalStep as unknown as StepDefinition,
+  slackNotifyStep as unknown as StepDefinition,
+];
 
 /** The built-in steps and those of the loaded plugins (see loadPlugins). */
 export function defaultRegistry(): StepRegistry {

@@ -4,6 +4,7 @@ import type { StepDefinition } from './define.js';
 import { runStep } from './run/index.js';
 import { approvalStep } from './approval/index.js';
 import { slackNotifyStep } from './slack-notify/index.js';
+import { qualityGateStep } from './quality-gate/index.js';
 import { pluginSteps } from '../plugins.js';
 
 export class StepRegistry {
@@ -37,6 +38,7 @@ export const builtinSteps: readonly StepDefinition[] = [
   runStep as unknown as StepDefinition,
   approvalStep as unknown as StepDefinition,
   slackNotifyStep as unknown as StepDefinition,
+  qualityGateStep as unknown as StepDefinition,
 ];
 
 /** The built-in steps and those of the loaded plugins (see loadPlugins). */

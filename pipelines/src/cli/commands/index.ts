@@ -2,5 +2,6 @@
 import type { CommandRegistrar } from '../program.js';
 import { registerPipelineCommands } from './pipeline.js';
 import { registerStepCommand } from './step.js';
+import { registerGateCommand } from './gate.js';
 
-export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand];

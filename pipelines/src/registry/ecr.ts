@@ -1,0 +1,44 @@
+// Amazon ECR log-in: GetAuthorizationToken hands out a base64 `AWS:<password>` valid for 12 hours
+// for the registry `https://<account>.dkr.ecr.<region>.amazonaws.com`. The same credentials serve
+// `docker login` (build and push) and the registry HTTP API (Basic auth) for promote and rollback.
+//
+// Least privilege: `ecr:GetAuthorizationToken` on `*` (it is not resource-scoped), plus on the
+// repository ARN `ecr:BatchGetImage`, `ecr:BatchCheckLayerAvailability`, `ecr:PutImage`
+// (re-pointing tags), and for pushes `ecr:InitiateLayerUpload`, `ecr:UploadLayerPart`,
+// `ecr:CompleteLayerUpload`.
+import { GetAuthorizationTokenCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import { ExitCode, ShipgateError } from '../errors.js';
+import type { BasicCredentials } from './auth.js';
+
+export interface EcrLogin extends BasicCredentials {
+  /** The registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
+  registry: string;
+  expiresAt?: Date;
+}
+
+/** Calls GetAuthorizationToken and decodes the first authorization it returns. */
+export async function ecrLogin(client: Pick<ECRClient, 'send'>, options: { registryIds?: string[]; signal?: AbortSignal } = {}): Promise<EcrLogin> {
+  let output;
+  try {
+    output = await client.send(new GetAuthorizationTokenCommand(options.registryIds?.length ? { registryIds: options.registryIds } : {}), options.signal ? { abortSignal: options.signal } : {});
+  } catch (error) {
+    const name = (error as Error).name;
+    throw new ShipgateError('image.ecr-login', `ECR GetAuthorizationToken failed: ${name}: ${(error as Error).message}`, {
+      exitCode: ExitCode.external,
+      hint: name === 'AccessDeniedException' ? 'allow ecr:GetAuthorizationToken on "*" for this role' : 'check the AWS region and credentials (AWS_REGION, AWS_PROFILE)',
+      cause: error,
+    });
+  }
+  const data = output.authorizationData?.[0];
+  const decoded = data?.authorizationToken ? Buffer.from(data.authorizationToken, 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  if (!data?.proxyEndpoint || colon <= 0) {
+    throw new ShipgateError('image.ecr-login', 'ECR GetAuthorizationToken returned no usable authorization data', { exitCode: ExitCode.external });
+  }
+  return {
+    registry: data.proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/$/, ''),
+    username: decoded.slice(0, colon),
+    password: decoded.slice(colon + 1),
+    ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}),
+  };
+}

@@ -1,0 +1,192 @@
+// Promote, rollback and history against a real registry holding real images pushed with `docker
+// push`; after every change skopeo (which reads manifests straight from the registry) says which
+// digest each tag points at.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { promoteImage, readImageHistory, rollbackImage } from '../../../src/steps/image/promote.js';
+import { imageStep } from '../../../src/steps/image/index.js';
+import { runStepInProcess } from '../../../src/executors/local.js';
+import { RegistryClient } from '../../../src/registry/client.js';
+import { cli } from '../../helpers.js';
+import { buildTinyImage, inspectDigest, pushImage, removeLocalImages, requireDocker, startRegistry, type StartedRegistry } from '../../support/registry.js';
+import { startBearerProxy, type BearerProxy } from '../../registry/bearer-proxy.js';
+
+const run = promisify(execFile);
+const enabled = await requireDocker('image promote / rollback tests');
+const suite = enabled ? describe : describe.skip;
+
+suite('image promote and rollback on a real registry', () => {
+  let registry: StartedRegistry;
+  let v1: string;
+  let v2: string;
+  let v3: string;
+  const local: string[] = [];
+  let workspace: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    workspace = mkdtempSync(path.join(os.tmpdir(), 'sg-image-it-'));
+    const refs = ['v1', 'v2', 'v3'].map((v) => `${registry.host}/shop/orders:${v}`);
+    local.push(...refs);
+    await Promise.all(refs.map((ref, i) => buildTinyImage(ref, { 'version.txt': `orders ${i + 1} ${Date.now()}\n`, 'data.bin': Buffer.alloc(1000 + i, i) })));
+    [v1, v2, v3] = await Promise.all(refs.map((ref) => pushImage(ref))) as [string, string, string];
+  });
+
+  afterAll(async () => {
+    await removeLocalImages(...local);
+    await registry?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+  });
+
+  const at = (tag: string, repo = 'shop/orders') => inspectDigest(`${registry.host}/${repo}:${tag}`);
+
+  it('promotes by digest, records history, rolls back to the previous good one, and refuses when none is left', async () => {
+    expect(new Set([v1, v2, v3]).size).toBe(3);
+    const first = await promoteImage({ source: `${registry.host}/shop/orders:v1`, tag: 'production', actor: 'ana' });
+    expect(first).toMatchObject({ digest: v1, changed: true, environment: 'production', mounted: 0, copied: 0 });
+    expect(first.previous).toBeUndefined();
+    expect(await at('production')).toBe(v1);
+
+    const second = await promoteImage({ source: `${registry.host}/shop/orders@${v2}`, tag: 'production' });
+    expect(second).toMatchObject({ digest: v2, previous: v1, changed: true });
+    expect(await at('production')).toBe(v2);
+    await promoteImage({ source: `${registry.host}/shop/orders:v3`, tag: 'production' });
+    expect(await at('production')).toBe(v3);
+
+    const again = await promoteImage({ source: `${registry.host}/shop/orders:v3`, tag: 'production' });
+    expect(again.changed).toBe(false);
+
+    const back = await rollbackImage({ repository: `${registry.host}/shop/orders`, environment: 'production', actor: 'slack:U123' });
+    expect(back).toEqual({ from: v3, to: v2, tag: 'production', repository: `${registry.host}/shop/orders`, environment: 'production' });
+    expect(await at('production')).toBe(v2);
+    // the source tags did not move
+    expect([await at('v1'), await at('v2'), await at('v3')]).toEqual([v1, v2, v3]);
+
+    const backAgain = await rollbackImage({ repository: `${registry.host}/shop/orders`, environment: 'production' });
+    expect(backAgain).toMatchObject({ from: v2, to: v1 });
+    expect(await at('production')).toBe(v1);
+
+    await expect(rollbackImage({ repository: `${registry.host}/shop/orders`, environment: 'production' })).rejects.toMatchObject({ code: 'image.no-rollback-target' });
+    expect(await at('production')).toBe(v1);
+
+    const history = await readImageHistory({ repository: `${registry.host}/shop/orders`, environment: 'production' });
+    expect(history.entries.map((e) => [e.action, e.digest, e.from])).toEqual([
+      ['rollback', v1, v2],
+      ['rollback', v2, v3],
+      ['promote', v3, v2],
+      ['promote', v2, v1],
+      ['promote', v1, undefined],
+    ]);
+    expect(history.entries.at(-1)).toMatchObject({ by: 'ana', source: 'shop/orders:v1', tag: 'production' });
+    expect(history.entries[1]).toMatchObject({ by: 'slack:U123' });
+
+    // a fresh promote of a rolled-back digest makes it good again
+    await promoteImage({ source: `${registry.host}/shop/orders:v3`, tag: 'production' });
+    expect(await rollbackImage({ repository: `${registry.host}/shop/orders`, environment: 'production' })).toMatchObject({ from: v3, to: v1 });
+    expect(await at('production')).toBe(v1);
+    // the pulled image is the one the digest says
+    await run('docker', ['pull', '-q', `${registry.host}/shop/orders:production`]);
+    local.push(`${registry.host}/shop/orders:production`);
+    const { stdout } = await run('docker', ['image', 'inspect', '--format', '{{index .RepoDigests 0}}', `${registry.host}/shop/orders:production`]);
+    expect(stdout.trim()).toBe(`${registry.host}/shop/orders@${v1}`);
+  });
+
+  it('refuses to move a release tag without force, and moves it with force', async () => {
+    await promoteImage({ source: `${registry.host}/shop/orders:v1`, tag: '1.0.0', environment: 'releases' });
+    expect(await at('1.0.0')).toBe(v1);
+    await expect(promoteImage({ source: `${registry.host}/shop/orders:v2`, tag: '1.0.0', environment: 'releases' })).rejects.toMatchObject({
+      code: 'image.immutable-tag',
+      message: expect.stringContaining('"1.0.0"'),
+    });
+    expect(await at('1.0.0')).toBe(v1);
+    await promoteImage({ source: `${registry.host}/shop/orders:v2`, tag: '1.0.0', environment: 'releases', force: true });
+    expect(await at('1.0.0')).toBe(v2);
+  });
+
+  it('promotes into another repository by mounting blobs (no layer copy) and the image pulls from there', async () => {
+    const result = await promoteImage({ source: `${registry.host}/shop/orders:v2`, tag: 'staging', repository: 'shop/orders-staging' });
+    expect(result).toMatchObject({ digest: v2, repository: `${registry.host}/shop/orders-staging`, copied: 0 });
+    expect(result.mounted).toBeGreaterThanOrEqual(2); // config + layers
+    expect(await at('staging', 'shop/orders-staging')).toBe(v2);
+    await run('docker', ['pull', '-q', `${registry.host}/shop/orders-staging:staging`]);
+    local.push(`${registry.host}/shop/orders-staging:staging`);
+  });
+
+  it('errors: a missing image, an unreachable registry, and a cancelled call', async () => {
+    await expect(promoteImage({ source: `${registry.host}/shop/orders:nope`, tag: 'production' })).rejects.toMatchObject({ code: 'registry.not-found', exitCode: 3 });
+    await expect(
+      promoteImage({ source: '127.0.0.1:1/shop/orders:v1', tag: 'production', maxAttempts: 2, timeoutMs: 2000 }),
+    ).rejects.toMatchObject({ code: 'registry.unreachable', message: expect.stringContaining('127.0.0.1:1') });
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(rollbackImage({ repository: `${registry.host}/shop/orders`, environment: 'production', signal: controller.signal })).rejects.toThrow('stop');
+    await expect(rollbackImage({ repository: `${registry.host}/shop/orders`, environment: 'qa' })).rejects.toMatchObject({ code: 'image.no-history' });
+  });
+
+  it('works through a Docker Hub style Bearer token challenge, with one token for the whole promote', async () => {
+    let proxy: BearerProxy | undefined;
+    try {
+      proxy = await startBearerProxy(registry.url, { username: 'ci', password: 's3cret' });
+      const host = proxy.host;
+      await expect(promoteImage({ source: `${host}/shop/orders:v1`, tag: 'canary' })).rejects.toMatchObject({ code: 'registry.unauthorized' });
+      const before = proxy.tokenRequests.length;
+      const result = await promoteImage({ source: `${host}/shop/orders:v1`, tag: 'canary', repository: 'shop/canary', credentials: { username: 'ci', password: 's3cret' } });
+      expect(result).toMatchObject({ digest: v1, copied: 0 });
+      expect(await at('canary', 'shop/canary')).toBe(v1);
+      // one token, asked for every scope the promote needs (the source read by the mounts too)
+      expect(proxy.tokenRequests.slice(before)).toEqual([{ service: 'proxy.test', scopes: ['repository:shop/canary:pull,push', 'repository:shop/orders:pull'] }]);
+      // a client of our own, without declared scopes, earns tokens as the challenges say
+      const client = new RegistryClient({ registry: host, credentials: { username: 'ci', password: 's3cret' } });
+      expect((await client.headManifest('shop/orders', 'v2'))?.digest).toBe(v2);
+      expect(await client.mountBlob('shop/other', (await client.getManifest('shop/orders', 'v2')).json.config!.digest, 'shop/orders')).toBe(true);
+      const back = await rollbackImage({ repository: `${host}/shop/canary`, environment: 'canary', credentials: { username: 'ci', password: 'wrong' } }).catch((e: unknown) => e);
+      expect(back).toMatchObject({ code: 'registry.unauthorized' });
+    } finally {
+      await proxy?.stop();
+    }
+  });
+
+  it('the image step pushes a locally built image with computed tags, then promotes and rolls back; the CLI does the same', async () => {
+    const sourceImage = `${registry.host}/shop/orders:v3`;
+    const pushed = await runStepInProcess(
+      imageStep,
+      { command: 'push', image: `${registry.host}/shop/api`, 'source-image': sourceImage, builder: 'docker', tags: 'type=ref,event=branch\ntype=sha' },
+      { cwd: workspace, ci: { provider: 'github', branch: 'main', defaultBranch: 'main', sha: '0123456789abcdef0123456789abcdef01234567', repository: 'acme/api' } },
+    );
+    expect(pushed.error).toBeUndefined();
+    expect(pushed.status).toBe('success');
+    expect(pushed.outputs.tags!.split('\n')).toEqual([`${registry.host}/shop/api:main`, `${registry.host}/shop/api:sha-0123456`, `${registry.host}/shop/api:latest`]);
+    expect(pushed.outputs.labels).toContain('org.opencontainers.image.source=https://github.com/acme/api');
+    expect(pushed.outputs.digest).toBe(v3);
+    local.push(...pushed.outputs.tags!.split('\n'));
+    expect(await at('sha-0123456', 'shop/api')).toBe(v3);
+    expect(pushed.summaries.join('\n')).toContain(`| \`${registry.host}/shop/api:main\` | \`${v3}\` |`);
+
+    const promoted = await runStepInProcess(imageStep, { command: 'promote', image: `${registry.host}/shop/orders:v2`, tag: 'prod', repository: 'shop/api' }, { cwd: workspace });
+    expect(promoted.status).toBe('success');
+    expect(promoted.outputs).toMatchObject({ digest: v2, tags: `${registry.host}/shop/api:prod` });
+    await runStepInProcess(imageStep, { command: 'promote', image: `${registry.host}/shop/api:main`, tag: 'prod' }, { cwd: workspace });
+    expect(await at('prod', 'shop/api')).toBe(v3);
+
+    const cliBack = await cli(['image', 'rollback', `${registry.host}/shop/api`, '--env', 'prod', '--json'], workspace);
+    expect(cliBack.err).toBe('');
+    expect(cliBack.code).toBe(0);
+    expect(JSON.parse(cliBack.out)).toMatchObject({ from: v3, to: v2, tag: 'prod' });
+    expect(await at('prod', 'shop/api')).toBe(v2);
+
+    const cliHistory = await cli(['image', 'history', `${registry.host}/shop/api`, '--env', 'prod', '--json'], workspace);
+    expect(JSON.parse(cliHistory.out).map((e: { digest: string }) => e.digest)).toEqual([v2, v3, v2]);
+
+    const refused = await cli(['image', 'promote', `${registry.host}/shop/orders:v1`, '--tag', '2.0.0'], workspace);
+    expect(refused.code).toBe(0);
+    const moved = await cli(['image', 'promote', `${registry.host}/shop/orders:v2`, '--tag', '2.0.0'], workspace);
+    expect(moved.code).toBe(2);
+    expect(moved.err).toContain('[image.immutable-tag]');
+    expect(moved.err).not.toMatch(/\n\s+at /);
+    expect(await at('2.0.0')).toBe(v1);
+  });
+});

@@ -54,3 +54,12 @@ export type { LocalGateConfig, LocalMeasures } from './steps/quality-gate/local/
 export { parseLcov, overallCoverage, changedLinesCoverage } from './steps/quality-gate/local/lcov.js';
 export { parseUnifiedDiff } from './steps/quality-gate/local/diff.js';
 export { eslintCounts, jestCounts, jscpdDuplication } from './steps/quality-gate/local/reports.js';
+export { computeTags, parseTagRules, parseFlavor, defaultTagRules, promoteImage, rollbackImage, readImageHistory, isImmutableTag, chooseRollbackTarget, imageStep } from './steps/image/index.js';
+export type { TagRule, TagRules, TagContext, Flavor, ImageMetadata, PromoteOptions, PromoteResult, RollbackOptions, RollbackResult, HistoryOptions, RegistryAccessOptions, HistoryEntry, ImageHistory } from './steps/image/index.js';
+export { RegistryClient, manifestMediaTypes } from './registry/client.js';
+export type { RegistryClientOptions, Manifest, ManifestDescriptor, FetchFunction } from './registry/client.js';
+export { parseImageReference, formatReference } from './registry/reference.js';
+export type { ImageReference } from './registry/reference.js';
+export type { RegistryCredentials, BasicCredentials, TokenCredentials } from './registry/auth.js';
+export { ecrLogin } from './registry/ecr.js';
+export type { EcrLogin } from './registry/ecr.js';

@@ -5,6 +5,7 @@ import { runStep } from './run/index.js';
 import { approvalStep } from './approval/index.js';
 import { slackNotifyStep } from './slack-notify/index.js';
 import { qualityGateStep } from './quality-gate/index.js';
+import { imageStep } from './image/index.js';
 import { pluginSteps } from '../plugins.js';
 
 export class StepRegistry {
@@ -39,6 +40,7 @@ export const builtinSteps: readonly StepDefinition[] = [
   approvalStep as unknown as StepDefinition,
   slackNotifyStep as unknown as StepDefinition,
   qualityGateStep as unknown as StepDefinition,
+  imageStep as unknown as StepDefinition,
 ];
 
 /** The built-in steps and those of the loaded plugins (see loadPlugins). */

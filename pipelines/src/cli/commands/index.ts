@@ -3,5 +3,6 @@ import type { CommandRegistrar } from '../program.js';
 import { registerPipelineCommands } from './pipeline.js';
 import { registerStepCommand } from './step.js';
 import { registerGateCommand } from './gate.js';
+import { registerImageCommands } from './image.js';
 
-export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands];

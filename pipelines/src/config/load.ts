@@ -13,10 +13,13 @@ import type { MatrixSpec, MatrixValue, PipelineSpec, StepSpec } from './model.js
 import { pipelineKeys, pipelineSchema, stepKeys, type RawPipeline, type RawStep } from './schema.js';
 import { closest, didYouMean } from './suggest.js';
 import { expandMatrix } from '../engine/matrix.js';
+import { executorKinds, resolveExecutor } from './executor.js';
+import type { ExecutorConfig } from './model.js';
+import { codebuildExecutorKeys } from './schema.js';
 
 export interface LoadOptions {
   registry: StepRegistry;
-  /** Executor names `executor:` may use. Default: local, codebuild. */
+  /** Executor kinds `executor:` may name. Default: local, codebuild. */
   executors?: readonly string[];
   /** How messages name the file (e.g. relative to where the user is). Default: `file` as given. */
   displayFile?: string;
@@ -138,6 +141,8 @@ function allowedKeysFor(p: Path): readonly string[] | undefined {
   if (p.length === 0) return pipelineKeys;
   if (p.length === 2 && p[0] === 'steps') return stepKeys;
   if (p.length === 3 && p[0] === 'steps' && p[2] === 'cache') return ['inputs'];
+  const last = p.length >= 2 ? p.slice(-2).join('.') : '';
+  if (last === 'executor.codebuild' && (p.length === 2 || (p.length === 4 && p[0] === 'steps'))) return codebuildExecutorKeys;
   return undefined;
 }
 
@@ -155,7 +160,21 @@ function valueAt(root: unknown, p: Path): unknown {
   return v;
 }
 
-function reportSchemaIssues(issues: readonly z.core.$ZodIssue[], raw: unknown, pos: Positions, problems: Problems): void {
+/**
+ * A union (such as `executor: local | { codebuild: … }`) fails as one vague "Invalid input". When
+ * only one of its branches has the right shape, that branch's own issues say what is wrong.
+ */
+function unwrapUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union') return [issue];
+    const shaped = issue.errors.filter((errors) => !errors.some((e) => e.code === 'invalid_type' && e.path.length === 0));
+    if (shaped.length !== 1) return [issue];
+    return unwrapUnions(shaped[0]!.map((e) => ({ ...e, path: [...issue.path, ...e.path] }) as z.core.$ZodIssue));
+  });
+}
+
+function reportSchemaIssues(all: readonly z.core.$ZodIssue[], raw: unknown, pos: Positions, problems: Problems): void {
+  const issues = unwrapUnions(all);
   // "unknown key stepz — did you mean steps?" already says what "steps is required" would say
   const misspelt = new Set<string>();
   for (const issue of issues) {
@@ -214,7 +233,19 @@ function issuesOutsideExpressions(issues: readonly z.core.$ZodIssue[], value: un
 
 /** Parses and validates pipeline text. Pure: the file is only used in messages and for `root`. */
 export function parsePipeline(text: string, file: string, options: LoadOptions): PipelineSpec {
-  const executors = options.executors ?? ['local', 'codebuild'];
+  const executorKindsAllowed = options.executors ?? executorKinds;
+  const executorConfigs: Record<string, ExecutorConfig> = {};
+  /** The executor's name for the spec, or undefined after recording why it is not usable. */
+  const executorName = (raw: RawStep['executor'], where: string, p: Path): string | undefined => {
+    if (raw === undefined) return undefined;
+    const resolved = resolveExecutor(raw, executorKindsAllowed);
+    if (!resolved.ok) {
+      problems.add('config.executor', `${where}${resolved.message}`, pos.value(p) ?? pos.key(p), resolved.hint);
+      return undefined;
+    }
+    executorConfigs[resolved.name] = resolved.config;
+    return resolved.name;
+  };
   const displayFile = options.displayFile ?? file;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -237,9 +268,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
   const pipeline = parsed.data as RawPipeline;
   const ids = Object.keys(pipeline.steps);
   if (ids.length === 0) problems.add('config.type', 'steps: a pipeline needs at least one step', pos.key(['steps']));
-  if (pipeline.executor !== undefined && !executors.includes(pipeline.executor)) {
-    problems.add('config.type', `executor: unknown executor "${pipeline.executor}"${didYouMean(pipeline.executor, executors)}`, pos.value(['executor']) ?? 0, `allowed: ${executors.join(', ')}`);
-  }
+  const pipelineExecutor = executorName(pipeline.executor, 'executor: ', ['executor']);
 
   const needsOf = new Map<string, string[]>();
   for (const id of ids) {
@@ -324,9 +353,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
       }
     }
 
-    if (step.executor !== undefined && !executors.includes(step.executor)) {
-      problems.add('config.type', `step "${id}": unknown executor "${step.executor}"${didYouMean(step.executor, executors)}`, pos.value([...base, 'executor']) ?? pos.key(base), `allowed: ${executors.join(', ')}`);
-    }
+    const stepExecutor = executorName(step.executor, `step "${id}": `, [...base, 'executor']);
     if (step['working-directory'] !== undefined && path.isAbsolute(step['working-directory'])) {
       problems.add('config.type', `step "${id}": working-directory must be relative to ${path.basename(file)}`, pos.value([...base, 'working-directory']) ?? pos.key(base));
     }
@@ -345,7 +372,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
       ...(step['working-directory'] !== undefined ? { workingDirectory: step['working-directory'] } : {}),
       outputs: step.outputs ?? [],
       ...(step.cache ? { cache: { inputs: step.cache.inputs } } : {}),
-      ...(step.executor !== undefined ? { executor: step.executor } : {}),
+      ...(stepExecutor !== undefined ? { executor: stepExecutor } : {}),
       location: problems.at(pos.key(base)),
     };
     steps.push(spec);
@@ -440,7 +467,8 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
     root: path.dirname(path.resolve(file)),
     env: toStringRecord(pipeline.env),
     steps,
-    ...(pipeline.executor !== undefined ? { executor: pipeline.executor } : {}),
+    ...(pipelineExecutor !== undefined ? { executor: pipelineExecutor } : {}),
+    ...(Object.keys(executorConfigs).length ? { executors: executorConfigs } : {}),
   };
 }
 

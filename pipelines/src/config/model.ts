@@ -41,7 +41,11 @@ export interface StepSpec {
   /** Declared output names (documentation, export, and a check that they were set). */
   readonly outputs: readonly string[];
   readonly cache?: CacheSpec;
-  /** Which executor runs this step: `local` (default) or `codebuild`, … */
+  /**
+   * Name of the executor that runs this step: `local` (default), `codebuild` (project from
+   * `$SHIPGATE_CODEBUILD_PROJECT`), `codebuild:<project>`, or a name derived from an object form.
+   * Its settings are in `PipelineSpec.executors[name]`.
+   */
   readonly executor?: string;
   /** Where the step is defined, for errors raised later (at plan or run time). */
   readonly location?: SourceLocation;
@@ -58,4 +62,28 @@ export interface PipelineSpec {
   readonly steps: readonly StepSpec[];
   /** Pipeline-wide executor default (`local`). */
   readonly executor?: string;
+  /** Settings of every executor named by the pipeline or a step, by name. */
+  readonly executors?: Readonly<Record<string, ExecutorConfig>>;
 }
+
+/** Where a secret environment variable of a CodeBuild build comes from (CodeBuild resolves it). */
+export interface CodeBuildSecretRef {
+  readonly type: 'PARAMETER_STORE' | 'SECRETS_MANAGER';
+  /** Parameter name, or `secret-id[:json-key[:version-stage[:version-id]]]`. */
+  readonly value: string;
+}
+
+export interface CodeBuildExecutorConfig {
+  readonly kind: 'codebuild';
+  /** Undefined: taken from `$SHIPGATE_CODEBUILD_PROJECT` when the run starts. */
+  readonly project?: string;
+  readonly region?: string;
+  readonly image?: string;
+  readonly computeType?: string;
+  /** Commands before the step (default `npm ci`). */
+  readonly install?: readonly string[];
+  readonly secrets: Readonly<Record<string, CodeBuildSecretRef>>;
+  readonly pollIntervalMs?: number;
+}
+
+export type ExecutorConfig = { readonly kind: 'local' } | CodeBuildExecutorConfig;

@@ -18,6 +18,52 @@ export const matrixSchema = z
   .catchall(z.array(scalar).min(1, 'a matrix axis needs at least one value'))
   .describe('Runs the step once per combination of the axes: `{ target: [api, worker] }`.');
 
+/** CodeBuild compute types (the API's ComputeType values; kept here so loading shipgate.yml never loads the AWS SDK). */
+export const codebuildComputeTypes = [
+  'BUILD_GENERAL1_SMALL',
+  'BUILD_GENERAL1_MEDIUM',
+  'BUILD_GENERAL1_LARGE',
+  'BUILD_GENERAL1_XLARGE',
+  'BUILD_GENERAL1_2XLARGE',
+  'BUILD_LAMBDA_1GB',
+  'BUILD_LAMBDA_2GB',
+  'BUILD_LAMBDA_4GB',
+  'BUILD_LAMBDA_8GB',
+  'BUILD_LAMBDA_10GB',
+  'ATTRIBUTE_BASED_COMPUTE',
+  'CUSTOM_INSTANCE_TYPE',
+] as const;
+
+/** A CodeBuild project name, as the CodeBuild API allows it. */
+export const codebuildProjectPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
+
+export const codebuildExecutorKeys = ['project', 'region', 'image', 'compute-type', 'install', 'secrets', 'poll-interval'] as const;
+
+export const codebuildExecutorSchema = z
+  .strictObject({
+    project: z.string().regex(codebuildProjectPattern, 'a CodeBuild project name: letters, digits, - and _ (2–255)').describe('The CodeBuild project whose builds run the steps.'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region such as eu-west-1').optional().describe('AWS region of the project (default: AWS_REGION of the run).'),
+    image: z.string().min(1).optional().describe('imageOverride: the build image (it needs Node.js 24 and the repository\'s dependencies installable).'),
+    'compute-type': z.enum(codebuildComputeTypes).optional().describe('computeTypeOverride, e.g. BUILD_GENERAL1_MEDIUM.'),
+    install: z.array(z.string().min(1)).optional().describe('Commands run before the step in the build (default: npm ci).'),
+    secrets: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'),
+        z.string().regex(/^(parameter-store|secrets-manager):.+$/, 'parameter-store:<parameter name> or secrets-manager:<secret id>[:json-key]'),
+      )
+      .optional()
+      .describe('Secret environment variables the build reads from Parameter Store or Secrets Manager itself: { DB_PASSWORD: parameter-store:/orders/db-password }. Their values never travel in the request.'),
+    'poll-interval': z.string().optional().describe('How often the build is polled: 5s (default), 2s, 1m.'),
+  })
+  .describe('Run in AWS CodeBuild with these settings.');
+
+export const executorSchema = z
+  .union([
+    z.string().min(1).describe('local, codebuild:<project>, or codebuild (the project named by $SHIPGATE_CODEBUILD_PROJECT).'),
+    z.strictObject({ codebuild: codebuildExecutorSchema }),
+  ])
+  .describe('Where the step runs: local (default), codebuild:<project>, or { codebuild: { project, region, image, compute-type, install, secrets } }.');
+
 export const stepKeys = [
   'run',
   'uses',
@@ -53,7 +99,7 @@ export const stepSchema = z
       .strictObject({ inputs: z.array(z.string().min(1)).min(1).describe('Globs whose contents key the cache.') })
       .optional()
       .describe('Skip the step when its definition, input files, env and upstream outputs are unchanged.'),
-    executor: z.string().optional().describe('Where the step runs: local (default) or codebuild.'),
+    executor: executorSchema.optional(),
   })
   .describe('A step: `run:` a script or `uses:` a registered step.');
 
@@ -63,10 +109,11 @@ export const pipelineSchema = z
   .strictObject({
     name: z.string().min(1).describe('The pipeline name (reports, exports).'),
     env: envSchema.optional(),
-    executor: z.string().optional().describe('Default executor for every step: local (default) or codebuild.'),
+    executor: executorSchema.optional().describe('Default executor of every step (a step\'s own executor wins): local, codebuild:<project>, or { codebuild: { project, … } }.'),
     steps: z.record(z.string().regex(identifierPattern, 'step ids are letters, digits, _ and -, starting with a letter or _'), stepSchema).describe('The steps, by id.'),
   })
   .describe('shipgate pipeline (shipgate.yml)');
 
 export type RawPipeline = z.infer<typeof pipelineSchema>;
 export type RawStep = z.infer<typeof stepSchema>;
+export type RawExecutor = z.infer<typeof executorSchema>;

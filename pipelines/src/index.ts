@@ -36,7 +36,7 @@ export { RunReportBuilder, renderJUnit, writeRunReports, createReporter, chooseR
 export type { RunReport, InvocationReport, Reporter, ReporterKind } from './report/index.js';
 export { runCli } from './cli/program.js';
 export type { CliIO } from './cli/io.js';
-export { loadPlugins, loadedPlugins, firstPartyPlugins } from './plugins.js';
+export { loadPlugins, loadedPlugins, firstPartyPlugins, addBundledPlugin } from './plugins.js';
 export type { ShipgatePlugin } from './plugins.js';
 export type { CommandRegistrar } from './cli/program.js';
 export { approvalStep, createApprovalStep } from './steps/approval/index.js';

@@ -18,6 +18,15 @@ export const firstPartyPlugins = ['@shipgate/test-harness/plugin'];
 
 let loaded: ShipgatePlugin[] = [];
 let loading: Promise<ShipgatePlugin[]> | undefined;
+// Plugins compiled into a bundle (the GitHub actions), by the specifier they would be imported as:
+// a bundle has no node_modules to import them from.
+const bundled = new Map<string, ShipgatePlugin>();
+
+/** Makes a plugin that is compiled into this program available as `specifier` (before loadPlugins). */
+export function addBundledPlugin(specifier: string, plugin: ShipgatePlugin): void {
+  bundled.set(specifier, plugin);
+  if (!loaded.includes(plugin)) loaded = [...loaded, plugin];
+}
 
 export function loadedPlugins(): readonly ShipgatePlugin[] {
   return loaded;
@@ -36,6 +45,11 @@ export function loadPlugins(env: Readonly<Record<string, string | undefined>> = 
     const result: ShipgatePlugin[] = [];
     for (const specifier of [...firstPartyPlugins, ...requested]) {
       const firstParty = firstPartyPlugins.includes(specifier);
+      const inBundle = bundled.get(specifier);
+      if (inBundle) {
+        result.push(inBundle);
+        continue;
+      }
       const target = specifier.startsWith('.') || path.isAbsolute(specifier) ? pathToFileURL(path.resolve(cwd, specifier)).href : specifier;
       let mod: { default?: unknown; plugin?: unknown };
       try {

@@ -1,0 +1,88 @@
+// actions/run, run from its bundle as the runner does: one script, one step by name, a pipeline.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { copyBundle, runBundledAction } from './runner.js';
+
+let bundle: ReturnType<typeof copyBundle>;
+let workspace: string;
+
+beforeAll(() => {
+  bundle = copyBundle();
+  workspace = mkdtempSync(path.join(os.tmpdir(), 'shipgate-ws-'));
+});
+afterAll(() => {
+  bundle.remove();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+describe('actions/run', () => {
+  it('runs a script: its $SHIPGATE_OUTPUT lines become step outputs, the summary lists them', async () => {
+    const run = await runBundledAction('run', {
+      bundleDir: bundle.dir,
+      workspace,
+      inputs: { script: 'echo "building $GITHUB_SHA"\necho "artifact=orders-$GITHUB_RUN_NUMBER.tgz" >> "$SHIPGATE_OUTPUT"\nprintf "notes<<EOF\\nline one\\nline two\\nEOF\\n" >> "$SHIPGATE_OUTPUT"' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('building 4f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d');
+    expect(run.outputs).toEqual({ artifact: 'orders-311.tgz', notes: 'line one\nline two' });
+    expect(run.summary).toContain('## ✅ shipgate run: success');
+    expect(run.summary).toContain('| artifact | orders-311.tgz |');
+    expect(run.summary).toContain('| notes | line one<br>line two |');
+  });
+
+  it('a failing script fails the job with one annotation: message and hint', async () => {
+    const run = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { script: 'echo about to fail; exit 3' } });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([{ title: 'shipgate run: step.exit-code', message: 'script exited with code 3\nhint: see the step log above for its output' }]);
+    expect(run.summary).toContain('## ❌ shipgate run: failure');
+    expect(run.summary).toContain('**step.exit-code**: script exited with code 3');
+  });
+
+  it('runs one step by name with JSON inputs, in the working directory', async () => {
+    const dir = path.join(workspace, 'svc');
+    rmSync(dir, { recursive: true, force: true });
+    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    const run = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { uses: 'run', with: JSON.stringify({ script: 'pwd > where.txt' }), 'working-directory': 'svc' } });
+    expect(run.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'where.txt'), 'utf8').trim()).toBe(dir);
+  });
+
+  it('names the known steps when uses is wrong, and rejects script with uses', async () => {
+    const unknown = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { uses: 'deploy-everything' } });
+    expect(unknown.code).toBe(1);
+    expect(unknown.errors[0]?.message).toMatch(/^input uses: no step named "deploy-everything"\nhint: known steps: .*approval.*db-test.*run.*slack-notify/);
+    const both = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { uses: 'run', script: 'true' } });
+    expect(both.errors[0]?.title).toBe('shipgate run: action.input');
+    const badJson = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { uses: 'run', with: '{script: true' } });
+    expect(badJson.errors[0]?.message).toMatch(/^input with must be JSON/);
+  });
+
+  it('runs a whole shipgate.yml with the CLI: report written, exit code out, failure annotated', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-pipeline-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'shipgate.yml'),
+        ['name: orders', 'steps:', '  lint:', '    run: echo lint ok', '  unit:', '    run: echo unit ok', '  package:', '    needs: [lint, unit]', '    run: echo packaged > package.txt', ''].join('\n'),
+      );
+      const run = await runBundledAction('run', { bundleDir: bundle.dir, workspace: dir, inputs: { 'keep-going': 'true' } });
+      expect(run.code).toBe(0);
+      expect(run.outputs).toEqual({ 'exit-code': '0', report: '.shipgate/report.json' });
+      expect(readFileSync(path.join(dir, 'package.txt'), 'utf8')).toBe('packaged\n');
+      const report = JSON.parse(readFileSync(path.join(dir, '.shipgate', 'report.json'), 'utf8')) as { outcome: string };
+      expect(report.outcome).toBe('success');
+      expect(run.summary).toContain('orders');
+
+      writeFileSync(path.join(dir, 'shipgate.yml'), ['name: orders', 'steps:', '  unit:', '    run: exit 4', ''].join('\n'));
+      const failed = await runBundledAction('run', { bundleDir: bundle.dir, workspace: dir, inputs: {} });
+      expect(failed.code).toBe(1);
+      expect(failed.outputs['exit-code']).toBe('1');
+      expect(failed.errors.some((e) => e.title === 'shipgate run: pipeline.failed')).toBe(true);
+      expect(existsSync(path.join(dir, '.shipgate', 'junit.xml'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -75,6 +75,11 @@ export async function startFakeSonar(options: { token?: string } = {}): Promise<
     const params = Object.fromEntries(url.searchParams);
     requests.push({ path: url.pathname, params, authorization: req.headers.authorization });
     let answer: FakeAnswer | undefined;
+    // public on a real server too: scanners ask it before anything else
+    if (url.pathname.endsWith('/api/server/version')) {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('10.7.0.96327');
+      return;
+    }
     if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) answer = { status: 401, body: '' };
     else if (url.pathname.endsWith('/api/ce/task')) answer = next(tasks.get(params.id ?? '')) ?? sonarError(404, `No activity found for task '${params.id}'`);
     else if (url.pathname.endsWith('/api/qualitygates/project_status')) answer = next(statuses.get(params.analysisId ?? '')) ?? sonarError(404, `Analysis with id '${params.analysisId}' is not found`);

@@ -230,6 +230,22 @@ describe('the quality-gate step (sonar mode, stand-in scanner)', () => {
     expect(sonar.requests).toHaveLength(0);
   });
 
+  it('by default runs the sonarqube-scanner package, which reaches SONAR_HOST_URL with the token from its environment', async () => {
+    // The real scanner then asks the server for a JRE and its engine; this stand-in server has none,
+    // so the scan fails — after proving which scanner ran and how it was given the token.
+    const result = await runStepInProcess(qualityGateStep as never, { properties: { 'sonar.projectKey': 'orders-service' }, 'ci-parameters': false }, {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, SONAR_USER_HOME: path.join(dir, '.sonar'), SONAR_TOKEN: token, SONAR_HOST_URL: sonar.url },
+      ci: { provider: 'local' },
+    });
+    expect(result.error?.code).toBe('quality-gate.scanner-failed');
+    expect(result.logs.join('\n')).toMatch(/Using SonarScanner for NPM/);
+    const authenticated = sonar.requests.filter((r) => r.path.startsWith('/api/v2/analysis/'));
+    expect(authenticated.length).toBeGreaterThan(0);
+    expect(authenticated.every((r) => r.authorization === `Bearer ${token}`)).toBe(true);
+    expect(result.logs.join('\n')).not.toContain(token);
+  });
+
   it('refuses a token in with.properties (it would be on the scanner command line)', async () => {
     const result = await run({ properties: { 'sonar.token': 'abc' } });
     expect(result.error?.code).toBe('quality-gate.token-in-properties');

@@ -1,3 +1,20 @@
-// shared helpers of the actions bundles
-export {};
+// The one bundle behind every shipgate action (actions/shared/dist/index.cjs). Each
+// actions/<name>/dist/index.js calls run('<name>'); an action's module, and the steps it
+// imports, load only when that action runs.
+import { runAction } from './door.js';
+export const actions = {
+    run: () => import('./run.js'),
+    'db-test': () => import('./db-test.js'),
+    approval: () => import('./approval.js'),
+    'slack-notify': () => import('./slack-notify.js'),
+};
+export async function run(name) {
+    const load = actions[name];
+    if (!load) {
+        process.exitCode = 1;
+        process.stdout.write(`::error::no shipgate action named ${name} (known: ${Object.keys(actions).join(', ')})\n`);
+        return;
+    }
+    await runAction((await load()).default);
+}
 //# sourceMappingURL=index.js.map

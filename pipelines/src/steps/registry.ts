@@ -2,6 +2,7 @@
 // `StepRegistry.register` when it embeds the engine.
 import type { StepDefinition } from './define.js';
 import { runStep } from './run/index.js';
+import { codedeployStep } from './codedeploy/index.js';
 import { approvalStep } from './approval/index.js';
 import { slackNotifyStep } from './slack-notify/index.js';
 import { qualityGateStep } from './quality-gate/index.js';
@@ -41,6 +42,7 @@ export const builtinSteps: readonly StepDefinition[] = [
   slackNotifyStep as unknown as StepDefinition,
   qualityGateStep as unknown as StepDefinition,
   imageStep as unknown as StepDefinition,
+  codedeployStep as unknown as StepDefinition,
 ];
 
 /** The built-in steps and those of the loaded plugins (see loadPlugins). */

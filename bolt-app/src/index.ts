@@ -1,2 +1,21 @@
-// @shipgate/bolt-app — public surface (see README.md)
-export {};
+// @shipgate/bolt-app — the Slack app that approves, rejects and rolls back deployments (see README.md).
+export { createShipgateApp } from './app.js';
+export type { ShipgateApp, ShipgateAppOptions } from './app.js';
+export { ApprovalStore } from './store/store.js';
+export type { OutboxRow, OutboxKind, AuditEntry, AuditRow, DecideResult } from './store/store.js';
+export { openDatabase, openPglite, openPostgres } from './store/sql.js';
+export type { SqlDatabase, Queryable } from './store/sql.js';
+export { migrations } from './store/migrations.js';
+export { ConfigSource, parseConfig, loadConfigFile, configSchema } from './config.js';
+export type { AppConfig } from './config.js';
+export { nextState, verdictOf, isPastDeadline } from './approvals/machine.js';
+export type { ApprovalEvent, Transition, Refusal } from './approvals/machine.js';
+export { mayAct, isRequester } from './approvals/access.js';
+export type { EnvironmentPolicy, Actor, AccessDecision } from './approvals/access.js';
+export { planRollback, selectRollbackTarget, currentDeployment } from './approvals/rollback.js';
+export type { RollbackPlan, RollbackRefusal } from './approvals/rollback.js';
+export { approvalRequestSchema, deploymentRequestSchema, backendSchema, rollbackSpecSchema } from './approvals/model.js';
+export type { Approval, ApprovalBackend, ApprovalRequest, ApprovalState, Deployment, DeploymentRequest, RollbackSpec } from './approvals/model.js';
+export { BackendError, jenkinsDecisionBackend, jenkinsRollbackBackend, githubDecisionBackend, codePipelineDecisionBackend, defaultDecisionBackends, defaultRollbackBackends } from './backends/index.js';
+export type { DecisionBackend, DecisionBackends, RollbackBackend, RollbackBackends, RollbackRequest, BackendResult, DecisionNotice } from './backends/index.js';
+export { createLogger } from './log.js';

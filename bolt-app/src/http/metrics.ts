@@ -1,0 +1,33 @@
+// Prometheus metrics of one app instance, on its own registry (several instances in one process,
+// as in the tests, never clash). Outbox depth is read from the database when scraped, so every
+// replica reports the shared queue.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class AppMetrics {
+  readonly registry = new Registry();
+  readonly approvals = new Counter({ name: 'shipgate_approvals_total', help: 'Approvals that reached a final state, by outcome', labelNames: ['outcome', 'environment'] as const, registers: [this.registry] });
+  readonly requests = new Counter({ name: 'shipgate_approval_requests_total', help: 'Approval requests received over the API', labelNames: ['environment'] as const, registers: [this.registry] });
+  readonly timeToDecision = new Histogram({
+    name: 'shipgate_approval_time_to_decision_seconds',
+    help: 'From the request to its decision (approved, rejected or expired)',
+    labelNames: ['outcome'] as const,
+    buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400],
+    registers: [this.registry],
+  });
+  readonly backendCalls = new Counter({ name: 'shipgate_backend_calls_total', help: 'Calls to backends (CodePipeline, Jenkins, GitHub, rollbacks), by result', labelNames: ['backend', 'result'] as const, registers: [this.registry] });
+  readonly backendErrors = new Counter({ name: 'shipgate_backend_errors_total', help: 'Failed backend calls (each attempt)', labelNames: ['backend'] as const, registers: [this.registry] });
+  readonly slackActions = new Counter({ name: 'shipgate_slack_actions_total', help: 'Clicks and submissions, by action and result', labelNames: ['action', 'result'] as const, registers: [this.registry] });
+  readonly outboxDepth: Gauge;
+
+  constructor(depth: () => Promise<number>, options: { defaultMetrics?: boolean } = {}) {
+    this.outboxDepth = new Gauge({
+      name: 'shipgate_outbox_depth',
+      help: 'Work written but not yet done (backend calls, Slack messages)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await depth());
+      },
+    });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+}

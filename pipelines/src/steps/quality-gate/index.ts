@@ -90,7 +90,8 @@ async function runSonarGate(ctx: StepContext<QualityGateInputs>): Promise<GateRe
   else ctx.logger.warn(`sonar: $${inputs['token-env']} is not set; calling the server without a token`);
   const file = await readProjectProperties(path.resolve(ctx.cwd, inputs['project-properties']));
   if (file['sonar.token'] || file['sonar.login']) ctx.logger.warn(`sonar: ${inputs['project-properties']} holds a token; keep it in the ${inputs['token-env']} secret instead`);
-  const hostUrl = inputs['host-url'] ?? inputs.properties['sonar.host.url'] ?? ctx.env.SONAR_HOST_URL ?? file['sonar.host.url'];
+  // `||`: an empty SONAR_HOST_URL (an unset CI variable) must not hide the properties file's URL
+  const hostUrl = inputs['host-url'] || inputs.properties['sonar.host.url'] || ctx.env.SONAR_HOST_URL || file['sonar.host.url'] || undefined;
 
   let reportTaskFile: string;
   if (inputs['report-task']) {

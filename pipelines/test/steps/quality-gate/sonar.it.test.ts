@@ -252,6 +252,16 @@ describe('the quality-gate step (sonar mode, stand-in scanner)', () => {
     expect(existsSync(path.join(dir, 'scanner-record.json'))).toBe(false);
   });
 
+  it('takes the server URL from sonar-project.properties when SONAR_HOST_URL is empty', async () => {
+    writeFileSync(path.join(dir, 'sonar-project.properties'), `sonar.projectKey=orders-service\nsonar.host.url=${sonar.url}\n`);
+    sonar.tasks.set('AYtask0001', [ceTask('AYtask0001', 'SUCCESS')]);
+    sonar.statuses.set('analysis-AYtask0001', [passing()]);
+    const result = await run({}, { SONAR_HOST_URL: '' });
+    expect(result.error).toBeUndefined();
+    expect(record().args).toContain(`-Dsonar.host.url=${sonar.url}`);
+    expect(record().env.SONAR_HOST_URL).toBe(sonar.url);
+  });
+
   it('without a server URL it says how to set one', async () => {
     const result = await run({}, { SONAR_HOST_URL: '' });
     expect(result.error).toMatchObject({ code: 'quality-gate.no-server' });

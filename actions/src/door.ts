@@ -22,6 +22,11 @@ export interface ActionSpec {
   step(inputs: Record<string, unknown>): Promise<{ step: StepDefinition; with: Record<string, unknown> }>;
   /** An input naming the directory to run in, relative to $GITHUB_WORKSPACE. */
   workingDirectoryInput?: string;
+  /**
+   * Inputs handed to the step as environment variables instead of `with:` (input → variable), for
+   * steps that take a credential only from the environment, e.g. the Sonar token.
+   */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** The common case: every input goes to the step under its own name. */
@@ -87,6 +92,15 @@ function cancellation(): AbortSignal {
   return controller.signal;
 }
 
+const masked = new Set<string>();
+
+/** Asks the runner to mask a value in the log (once per value). */
+function mask(value: string): void {
+  if (!value || masked.has(value)) return;
+  masked.add(value);
+  core.setSecret(value);
+}
+
 /** Masks what the step marks secret with the runner too, so the values never reach the log. */
 function withRunnerMasking(step: StepDefinition): StepDefinition {
   return {
@@ -95,7 +109,7 @@ function withRunnerMasking(step: StepDefinition): StepDefinition {
       step.run({
         ...ctx,
         setSecret(value: string) {
-          core.setSecret(value);
+          mask(value);
           ctx.setSecret(value);
         },
       }),
@@ -138,7 +152,7 @@ export async function runAction(spec: ActionSpec): Promise<void> {
       const value = readInput(name, kind);
       if (value === undefined) continue;
       if (kind === 'secret') {
-        core.setSecret(value as string);
+        mask(value as string);
         secrets.push(value as string);
       }
       inputs[name] = value;
@@ -148,6 +162,11 @@ export async function runAction(spec: ActionSpec): Promise<void> {
     const cwd = path.resolve(workspace, relative);
     // The step sees the job's environment without the action's own INPUT_* variables (they may hold tokens).
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INPUT_')));
+    for (const [input, variable] of Object.entries(spec.env ?? {})) {
+      if (inputs[input] === undefined) continue;
+      env[variable] = String(inputs[input]);
+      delete inputs[input];
+    }
     const planned = await spec.step(inputs);
     const result = await runStepInProcess(withRunnerMasking(planned.step), planned.with, { cwd, env, ci: ciContextFromGitHub(github, process.env), signal: cancellation(), logger, secrets });
     for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value);

@@ -10,6 +10,8 @@ export const actions: Readonly<Record<string, Loader>> = {
   'db-test': () => import('./db-test.js'),
   approval: () => import('./approval.js'),
   'slack-notify': () => import('./slack-notify.js'),
+  image: () => import('./image.js'),
+  'quality-gate': () => import('./quality-gate.js'),
 };
 
 export async function run(name: string): Promise<void> {

@@ -158,7 +158,8 @@ export class SonarClient {
     }
     const detail = sonarMessage(body);
     const endpoint = url.pathname.replace(this.#base.pathname, '');
-    if (response.status >= 500) throw new TransientError(detail ?? (body.slice(0, 200) || response.statusText), 'server', response.status);
+    // 429: SonarCloud's rate limit; like a 5xx it passes, so it is retried with back-off
+    if (response.status >= 500 || response.status === 429) throw new TransientError(detail ?? (body.slice(0, 200) || response.statusText), 'server', response.status);
     if (response.status === 401) {
       throw new ShipgateError('quality-gate.unauthorized', `the Sonar server at ${this.#base.origin} rejected the token (401)${this.#token ? '' : ': no token was sent'}`, {
         exitCode: ExitCode.external,

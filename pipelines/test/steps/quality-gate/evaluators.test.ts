@@ -85,6 +85,7 @@ describe('evaluateLocalGate', () => {
   it.each([
     [{}, /at least one/],
     [{ coverage: { min: 120 } }, /100/],
+    [{ coverage: { lcov: 'coverage/lcov.info' } }, /set min, new-lines-min or both/],
     [{ eslint: { 'max-errors': 0 } }, /report/],
     [{ tests: { report: 'j.json', 'max-failure': 1 } }, /max-failure/],
   ])('rejects %j', (input, message) => {
@@ -94,10 +95,10 @@ describe('evaluateLocalGate', () => {
   });
 
   it.each([
-    [{ coverage: { base: 'develop' } }, {}, {}, ['develop']],
-    [{ coverage: {} }, { GITHUB_BASE_REF: 'release' }, {}, ['origin/release', 'release']],
-    [{ coverage: {} }, {}, { defaultBranch: 'trunk' }, ['origin/trunk', 'trunk']],
-    [{ coverage: {} }, {}, {}, ['origin/main', 'main']],
+    [{ coverage: { min: 1, base: 'develop' } }, {}, {}, ['develop']],
+    [{ coverage: { 'new-lines-min': 80 } }, { GITHUB_BASE_REF: 'release' }, {}, ['origin/release', 'release']],
+    [{ coverage: { 'new-lines-min': 80 } }, {}, { defaultBranch: 'trunk' }, ['origin/trunk', 'trunk']],
+    [{ coverage: { 'new-lines-min': 80 } }, {}, {}, ['origin/main', 'main']],
   ])('base candidates for %j, env %j, ci %j', (input, env, ci, expected) => {
     expect(baseCandidates(localGateSchema.parse(input), { provider: 'local', ...ci }, env)).toEqual(expected);
   });
@@ -143,6 +144,16 @@ describe('parseUnifiedDiff', () => {
       '@@ -20,2 +23,0 @@',
       '-gone',
       '-gone',
+      'diff --git a/src/legacy.ts b/src/moved.ts',
+      'similarity index 90%',
+      'rename from src/legacy.ts',
+      'rename to src/moved.ts',
+      'index 3333333..4444444 100644',
+      '--- a/src/legacy.ts',
+      '+++ b/src/moved.ts',
+      '@@ -2 +2 @@',
+      '-old',
+      '+new',
       'diff --git a/old.ts b/old.ts',
       'deleted file mode 100644',
       '--- a/old.ts',
@@ -159,7 +170,7 @@ describe('parseUnifiedDiff', () => {
       '+2',
     ].join('\n');
     const changed = parseUnifiedDiff(diff);
-    expect(Object.fromEntries([...changed].map(([f, s]) => [f, [...s]]))).toEqual({ 'src/orders.ts': [3, 11, 12, 13], 'café.ts': [1, 2] });
+    expect(Object.fromEntries([...changed].map(([f, s]) => [f, [...s]]))).toEqual({ 'src/orders.ts': [3, 11, 12, 13], 'src/moved.ts': [2], 'café.ts': [1, 2] });
   });
 });
 

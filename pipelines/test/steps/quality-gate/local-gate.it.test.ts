@@ -29,6 +29,7 @@ beforeAll(() => {
   git('config', 'commit.gpgsign', 'false');
   write('svc/src/orders.ts', lines(10, 'o'));
   write('svc/src/other.ts', lines(5, 'x'));
+  write('svc/src/legacy.ts', lines(6, 'l'));
   git('add', '.');
   git('commit', '-q', '-m', 'base');
   git('checkout', '-q', '-b', 'feature');
@@ -37,6 +38,10 @@ beforeAll(() => {
   changed[2] = 'export const o3 = 33;';
   write('svc/src/orders.ts', [...changed.slice(0, 10), 'export const n1 = 1;', 'export const n2 = 2;', 'export const n3 = 3;', ''].join('\n'));
   git('commit', '-q', '-am', 'feature work');
+  // a moved file: only its edited line is new, not the whole file
+  git('mv', 'svc/src/legacy.ts', 'svc/src/moved.ts');
+  write('svc/src/moved.ts', lines(6, 'l').replace('l2 = 2', 'l2 = 22'));
+  git('commit', '-q', '-am', 'move legacy');
   // main moves on after the branch: its change must not count as the feature's
   git('checkout', '-q', 'main');
   write('svc/src/other.ts', lines(8, 'x'));
@@ -65,7 +70,7 @@ describe('changed lines since the merge-base', () => {
     const since = await changedLinesSince(runner, svc(), ['origin/main', 'main']);
     expect(since.base).toBe('main'); // there is no origin: the second candidate
     expect(since.mergeBase).toBe(git('rev-parse', 'main~1').trim());
-    expect(Object.fromEntries([...since.changed].map(([f, s]) => [f, [...s].sort((a, b) => a - b)]))).toEqual({ 'svc/src/orders.ts': [3, 11, 12, 13, 14] });
+    expect(Object.fromEntries([...since.changed].map(([f, s]) => [f, [...s].sort((a, b) => a - b)]))).toEqual({ 'svc/src/orders.ts': [3, 11, 12, 13, 14], 'svc/src/moved.ts': [2] });
   });
 });
 
@@ -84,7 +89,7 @@ describe('the quality-gate step in local mode', () => {
       test_failures: '0',
       duplicated_lines_density: '0',
     });
-    expect(result.logs.join('\n')).toMatch(/1 file\(s\) changed since main/);
+    expect(result.logs.join('\n')).toMatch(/2 file\(s\) changed since main/);
     expect(result.summaries[0]).toContain('| new_coverage | 40 | < | 40 | ✅ OK |');
     expect(result.outputs['dashboard-url']).toBeUndefined();
   });

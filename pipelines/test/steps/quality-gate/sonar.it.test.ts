@@ -115,8 +115,8 @@ describe('waitForQualityGate', () => {
     expect(error.message).toMatch(/No activity found for task 'NOPE'/);
   });
 
-  it('retries 5xx answers with back-off, then carries on', async () => {
-    sonar.tasks.set('T7', [sonarError(503, 'Service Unavailable'), { status: 502, body: 'Bad Gateway' }, ceTask('T7', 'SUCCESS')]);
+  it('retries 5xx and 429 answers with back-off, then carries on', async () => {
+    sonar.tasks.set('T7', [sonarError(503, 'Service Unavailable'), { status: 429, body: '' }, ceTask('T7', 'SUCCESS')]);
     sonar.statuses.set('analysis-T7', [{ status: 500, body: { errors: [{ msg: 'boom' }] } }, passing()]);
     const result = await waitForQualityGate({ reportTask: reportTask('T7'), token, ...fast, retries: 3 });
     expect(result.status).toBe('OK');

@@ -1,6 +1,7 @@
 // The lines a change adds or modifies, relative to where it branched off: `git diff` against the
-// merge-base of the base ref and HEAD (what a pull request shows), working-tree changes included so
-// a local run before committing sees them too. Parsing the diff is pure; running git is injected.
+// merge-base of the base ref and HEAD (what a pull request shows), working-tree changes to tracked
+// files included so a local run before committing sees them too. Renames are followed: a moved file's
+// unchanged lines are not new. Parsing the diff is pure; running git is injected.
 import path from 'node:path';
 import { ShipgateError, ExitCode } from '../../../errors.js';
 import type { ProcessRunner } from '../../define.js';
@@ -89,7 +90,7 @@ export async function changedLinesSince(runner: ProcessRunner, cwd: string, base
     const mergeBase = await git(runner, cwd, ['merge-base', base, 'HEAD']);
     if (!mergeBase.ok) continue;
     const sha = mergeBase.stdout.trim();
-    const diff = await git(runner, root, ['diff', '--unified=0', '--no-color', '--no-ext-diff', '--no-renames', sha, '--']);
+    const diff = await git(runner, root, ['diff', '--unified=0', '--no-color', '--no-ext-diff', '--find-renames', sha, '--']);
     if (!diff.ok) {
       throw new ShipgateError('quality-gate.git-diff', `git diff ${sha} failed: ${diff.stderr}`, { exitCode: ExitCode.failed, hint: 'is the checkout complete?' });
     }

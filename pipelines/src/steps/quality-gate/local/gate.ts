@@ -24,6 +24,7 @@ export const localGateSchema = z
         'new-lines-min': percent.optional().describe('fail when coverage of the lines changed since the base is below this (metric new_coverage)'),
         base: z.string().min(1).optional().describe('base ref for changed lines; default: the pull request base or default branch (origin/<it>, else <it>), else main'),
       })
+      .refine((c) => c.min !== undefined || c['new-lines-min'] !== undefined, { message: 'set min, new-lines-min or both' })
       .optional(),
     eslint: z
       .strictObject({

@@ -3,6 +3,7 @@
 import type { StepDefinition } from './define.js';
 import { runStep } from './run/index.js';
 import { codedeployStep } from './codedeploy/index.js';
+import { codepipelineStep } from './codepipeline/index.js';
 import { approvalStep } from './approval/index.js';
 import { slackNotifyStep } from './slack-notify/index.js';
 import { qualityGateStep } from './quality-gate/index.js';
@@ -43,6 +44,7 @@ export const builtinSteps: readonly StepDefinition[] = [
   qualityGateStep as unknown as StepDefinition,
   imageStep as unknown as StepDefinition,
   codedeployStep as unknown as StepDefinition,
+  codepipelineStep as unknown as StepDefinition,
 ];
 
 /** The built-in steps and those of the loaded plugins (see loadPlugins). */

@@ -12,6 +12,7 @@ export const actions: Readonly<Record<string, Loader>> = {
   'slack-notify': () => import('./slack-notify.js'),
   image: () => import('./image.js'),
   'quality-gate': () => import('./quality-gate.js'),
+  codedeploy: () => import('./codedeploy.js'),
 };
 
 export async function run(name: string): Promise<void> {

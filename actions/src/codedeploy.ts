@@ -1,0 +1,33 @@
+// actions/codedeploy: deploys with AWS CodeDeploy (an S3 revision to EC2 / on-premises, or ECS
+// blue/green with a new task definition revision), follows it to the end and records it.
+import { defaultRegistry, type StepDefinition } from '@shipgate/pipelines';
+import { forwardTo, type ActionSpec } from './door.js';
+
+export default {
+  name: 'codedeploy',
+  inputs: {
+    application: 'string',
+    'deployment-group': 'string',
+    region: 'string',
+    endpoint: 'string',
+    bucket: 'string',
+    key: 'string',
+    'bundle-type': 'string',
+    'object-version': 'string',
+    etag: 'string',
+    'task-definition': 'string',
+    container: 'string',
+    'container-port': 'number',
+    image: 'string',
+    service: 'string',
+    environment: 'string',
+    version: 'string',
+    digest: 'string',
+    description: 'string',
+    'deployment-config': 'string',
+    timeout: 'string',
+    'poll-interval': 'string',
+    'rollback-timeout': 'string',
+  },
+  step: forwardTo(async () => defaultRegistry().get('codedeploy') as StepDefinition),
+} satisfies ActionSpec;

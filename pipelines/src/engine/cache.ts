@@ -124,35 +124,63 @@ export async function writeCacheEntry(stateDir: string, stepId: string, entry: C
 
 type OutputsRecord = Record<string, { at: string; outputs: Record<string, string> }>;
 
-function outputsFile(stateDir: string): string {
+/**
+ * Recorded outputs live one file per step, `outputs/<step>.json` (`{ at, outputs }`), so runs of
+ * different steps in one workspace at the same time (`shipgate run --only a` beside
+ * `--only b`, as the Jenkins library's parallel branches do) never overwrite each other's
+ * records: each writes only its own steps' files, atomically. Step ids are letters, digits,
+ * `_` and `-`, so they are safe file names.
+ */
+function outputsDir(stateDir: string): string {
+  return path.join(stateDir, 'outputs');
+}
+
+/** The single file earlier versions wrote; still read, under the per-step files. */
+function legacyOutputsFile(stateDir: string): string {
   return path.join(stateDir, 'outputs.json');
 }
 
-async function readOutputsRecord(stateDir: string): Promise<OutputsRecord> {
+async function readJsonFile<T>(file: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(outputsFile(stateDir), 'utf8')) as OutputsRecord;
+    return JSON.parse(await readFile(file, 'utf8')) as T;
   } catch {
-    return {};
+    return undefined;
   }
 }
 
+/** Every recorded success by step: the legacy file merged under the per-step files. */
+export async function readRecordedOutputs(stateDir: string): Promise<OutputsRecord> {
+  const record: OutputsRecord = { ...(await readJsonFile<OutputsRecord>(legacyOutputsFile(stateDir))) };
+  const files = await readdir(outputsDir(stateDir)).catch(() => [] as string[]);
+  for (const file of files.filter((f) => f.endsWith('.json'))) {
+    const entry = await readJsonFile<OutputsRecord[string]>(path.join(outputsDir(stateDir), file));
+    if (entry?.outputs) record[file.slice(0, -'.json'.length)] = entry;
+  }
+  return record;
+}
+
 /**
- * Records the outputs of each step's latest success (every step, cached or not), for `--only`.
- * One file for the whole pipeline, written once at the end of a run.
+ * Records the outputs of each step's latest success, for `--only`: one file per step, written
+ * once at the end of a run.
  */
 export async function recordStepOutputs(stateDir: string, outputsByStep: Readonly<Record<string, Record<string, string>>>): Promise<void> {
   if (Object.keys(outputsByStep).length === 0) return;
-  const record = await readOutputsRecord(stateDir);
+  const dir = outputsDir(stateDir);
+  await mkdir(dir, { recursive: true });
   const at = new Date().toISOString();
-  for (const [stepId, outputs] of Object.entries(outputsByStep)) record[stepId] = { at, outputs };
-  await mkdir(stateDir, { recursive: true });
-  const file = outputsFile(stateDir);
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, JSON.stringify(record, null, 2));
-  await rename(tmp, file);
+  await Promise.all(
+    Object.entries(outputsByStep).map(async ([stepId, outputs]) => {
+      const file = path.join(dir, `${stepId}.json`);
+      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      await writeFile(tmp, JSON.stringify({ at, outputs }, null, 2));
+      await rename(tmp, file);
+    }),
+  );
 }
 
 /** Outputs of the newest recorded success of a step, for `--only`; undefined when it never succeeded. */
 export async function lastSuccessfulOutputs(stateDir: string, stepId: string): Promise<Record<string, string> | undefined> {
-  return (await readOutputsRecord(stateDir))[stepId]?.outputs;
+  const own = await readJsonFile<OutputsRecord[string]>(path.join(outputsDir(stateDir), `${stepId}.json`));
+  if (own?.outputs) return own.outputs;
+  return (await readJsonFile<OutputsRecord>(legacyOutputsFile(stateDir)))?.[stepId]?.outputs;
 }

@@ -1,6 +1,8 @@
 // Every run leaves two files under <workspace>/.shipgate/: report.json (the RunReport) and
 // junit.xml — and a copy of the report per run id under runs/, so `shipgate plan` can estimate
-// durations from the last run.
+// durations from the last run. `shipgate run --report-dir <dir>` writes the two files there
+// instead, so runs side by side in one workspace (the Jenkins library's parallel `--only`
+// branches) each keep their own; the per-run copy still goes under runs/.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunReport } from './run-report.js';
@@ -12,15 +14,17 @@ export interface WrittenReports {
 }
 
 async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile(tmp, content);
   await rename(tmp, file);
 }
 
-export async function writeRunReports(shipgateDir: string, report: RunReport): Promise<WrittenReports> {
+export async function writeRunReports(shipgateDir: string, report: RunReport, options: { reportDir?: string } = {}): Promise<WrittenReports> {
   await mkdir(path.join(shipgateDir, 'runs'), { recursive: true });
-  const json = path.join(shipgateDir, 'report.json');
-  const junit = path.join(shipgateDir, 'junit.xml');
+  const reportDir = options.reportDir ?? shipgateDir;
+  await mkdir(reportDir, { recursive: true });
+  const json = path.join(reportDir, 'report.json');
+  const junit = path.join(reportDir, 'junit.xml');
   const text = `${JSON.stringify(report, null, 2)}\n`;
   await writeAtomic(json, text);
   await writeAtomic(path.join(shipgateDir, 'runs', `${report.runId || 'run'}.json`), text);

@@ -100,15 +100,16 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .option('--no-cache', 'run every step even when its inputs are unchanged')
     .addOption(new Option('--reporter <kind>', 'output style (default: tty on a terminal, github under GitHub Actions, else plain)').choices(['tty', 'plain', 'github']))
     .option('-v, --verbose', 'show debug lines')
+    .option('--report-dir <dir>', 'write report.json and junit.xml here instead of .shipgate/ (runs side by side in one workspace each keep their own)')
     .addHelpText(
       'after',
-      '\nExamples:\n  shipgate run\n  shipgate run --only unit,lint --no-cache\n  shipgate -C examples/orders-service run -j 2 --keep-going\n\n' +
-        'Writes .shipgate/report.json and .shipgate/junit.xml next to shipgate.yml.\n' +
+      '\nExamples:\n  shipgate run\n  shipgate run --only unit,lint --no-cache\n  shipgate -C examples/orders-service run -j 2 --keep-going\n  shipgate run --only lint --report-dir .shipgate/jenkins/lint\n\n' +
+        'Writes .shipgate/report.json and .shipgate/junit.xml next to shipgate.yml (or in --report-dir).\n' +
         'Exit codes: 0 success, 1 a step failed, 2 invalid config or flags, 130 interrupted (Ctrl-C).',
     )
     .action(
       async (
-        opts: { only?: string[]; from?: string; maxParallel?: number; keepGoing?: boolean; dryRun?: boolean; cache: boolean; reporter?: ReporterKind; verbose?: boolean },
+        opts: { only?: string[]; from?: string; maxParallel?: number; keepGoing?: boolean; dryRun?: boolean; cache: boolean; reporter?: ReporterKind; verbose?: boolean; reportDir?: string },
         command: Command,
       ) => {
         const registry = defaultRegistry();
@@ -143,7 +144,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
           reporter.close();
         }
         if (!opts.dryRun) {
-          const written = await writeRunReports(stateDir, report.report);
+          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir: path.resolve(io.cwd, opts.reportDir) } : {});
           io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
           const summaryFile = io.env.GITHUB_STEP_SUMMARY;
           if (summaryFile) {

@@ -1,0 +1,554 @@
+// The Jenkins shared library (vars/*.groovy, Jenkinsfile.shared) run by Groovy 2.4 — the line
+// Jenkins' pipelines use — against a stand-in for the pipeline DSL (test/jenkins/standin/) that
+// records every step call. Its `sh` really runs the built shipgate CLI on real pipelines in temp
+// directories, so the stages come from a real `shipgate plan --json` and parallel branches really
+// run side by side in one workspace. A loopback HTTP server stands in for the Slack app: it takes
+// POST /api/approvals and /api/deployments and answers the Jenkins input the way the app does
+// (crumb from /crumbIssuer/api/json, then POST <build>/input/ShipgateApproval/proceedEmpty or
+// /abort). All scenarios run in one JVM (Groovy start-up is the slow part).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const standin = path.join(root, 'test/jenkins/standin');
+const cliMain = path.join(root, 'pipelines/dist/cli/main.js');
+
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** JAVA_HOME for the groovy launcher: as set, else from `java` on PATH (Debian's default-java link may be missing). */
+function javaHome(): string | undefined {
+  const set = process.env.JAVA_HOME;
+  if (set && existsSync(path.join(set, 'bin', 'java'))) return set;
+  const java = onPath('java');
+  return java ? path.dirname(path.dirname(realpathSync(java))) : undefined;
+}
+
+const groovy = onPath('groovy');
+const java = javaHome();
+const missing = !groovy
+  ? 'groovy is not installed (apt-get install groovy)'
+  : !java
+    ? 'no Java runtime for groovy'
+    : !existsSync(cliMain)
+      ? 'pipelines is not built (npm run build)'
+      : undefined;
+
+// --- the Slack app stand-in ---------------------------------------------------------------------
+
+const apiToken = 'sg-api-t0ken-5ecret';
+const secrets = {
+  sonar: 'sonar-5ecret-login',
+  registryUser: 'reg-user-5ecret',
+  registryPassword: 'reg-pa55word-5ecret',
+  kubeconfig: 'kubeconfig-5ecret-content',
+  awsKey: 'AKIA5ECRETKEYID0',
+  awsSecret: 'aws-5ecret-access-key',
+};
+const credentials = {
+  sonar: { type: 'string', secret: secrets.sonar },
+  'sonar-token': { type: 'string', secret: secrets.sonar },
+  registry: { type: 'usernamePassword', username: secrets.registryUser, password: secrets.registryPassword },
+  kubeconfig: { type: 'file', content: secrets.kubeconfig },
+  aws: { type: 'aws', accessKey: secrets.awsKey, secretKey: secrets.awsSecret },
+  'aws-deploy': { type: 'aws', accessKey: secrets.awsKey, secretKey: secrets.awsSecret },
+  'shipgate-api-token': { type: 'string', secret: apiToken },
+};
+
+/** How the app's approver answers each job's approval: proceed, abort, or never. */
+const decisions: Record<string, 'proceedEmpty' | 'abort'> = { approved: 'proceedEmpty', rejected: 'abort' };
+
+interface AppCall {
+  path: string;
+  authorized: boolean;
+  body: Record<string, unknown>;
+  jenkins?: { crumb: number; answers: number[] };
+}
+const appCalls: AppCall[] = [];
+
+async function answerJenkins(call: AppCall): Promise<void> {
+  const backend = call.body.backend as { buildUrl: string; inputId: string };
+  const job = /\/job\/([^/]+)\//.exec(backend.buildUrl)?.[1] ?? '';
+  const decision = decisions[job];
+  if (!decision) return; // nobody answers: the build's timeout ends the wait
+  const auth = `Basic ${Buffer.from('shipgate-slack:jenkins-api-token').toString('base64')}`;
+  const crumbRes = await fetch(new URL('/crumbIssuer/api/json', backend.buildUrl), { headers: { authorization: auth } });
+  const crumb = (await crumbRes.json()) as { crumb: string; crumbRequestField: string };
+  call.jenkins = { crumb: crumbRes.status, answers: [] };
+  // the input starts waiting just after the app answered the POST: a 404 until then
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const res = await fetch(`${backend.buildUrl}input/${backend.inputId}/${decision}`, { method: 'POST', headers: { authorization: auth, [crumb.crumbRequestField]: crumb.crumb } });
+    call.jenkins.answers.push(res.status);
+    if (res.status !== 404) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const app = http.createServer((req, res) => {
+  let text = '';
+  req.on('data', (c: Buffer) => (text += c.toString()));
+  req.on('end', () => {
+    const call: AppCall = { path: `${req.method} ${req.url}`, authorized: req.headers.authorization === `Bearer ${apiToken}`, body: {} };
+    try {
+      call.body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      call.body = { unparsable: text };
+    }
+    appCalls.push(call);
+    res.setHeader('content-type', 'application/json');
+    if (!call.authorized) {
+      res.writeHead(401).end(JSON.stringify({ error: 'unauthorized' }));
+      return;
+    }
+    if (call.path === 'POST /api/approvals') {
+      res.writeHead(201).end(JSON.stringify({ id: `appr-${appCalls.length}`, state: 'pending', expiresAt: new Date(Date.now() + 3_600_000).toISOString() }));
+      void answerJenkins(call).catch((error: Error) => (call.jenkins = { crumb: -1, answers: [String(error) as unknown as number] }));
+      return;
+    }
+    if (call.path === 'POST /api/deployments') {
+      res.writeHead(201).end(JSON.stringify({ id: `dep-${appCalls.length}` }));
+      return;
+    }
+    res.writeHead(404).end(JSON.stringify({ error: 'not found' }));
+  });
+});
+
+// --- the pipelines the scenarios run --------------------------------------------------------------
+
+const levelsYaml = `name: levels
+steps:
+  lint: { run: 'sleep 0.6; echo linted' }
+  unit:
+    run: 'sleep 0.6; echo "sonar login=$SONAR_LOGIN registry=$REGISTRY_USER:$REGISTRY_PASSWORD aws=$AWS_SECRET_ACCESS_KEY kubeconfig=$KUBECONFIG"; test -s "$KUBECONFIG"'
+  build:
+    matrix: { target: [api, worker] }
+    run: 'sleep 0.6; echo "artifact=\${{ matrix.target }}" >> "$SHIPGATE_OUTPUT"'
+  package:
+    needs: [build, unit, lint]
+    run: 'echo "\${{ steps.build.outputs.artifact }}" > packaged'
+`;
+
+const failFastYaml = `name: failfast
+steps:
+  broken: { run: 'sleep 0.5; echo "compile error in src/app.ts"; exit 1' }
+  slow: { run: 'sleep 20; touch slow-finished' }
+  after: { needs: [broken, slow], run: 'touch after-ran' }
+`;
+
+const releaseYaml = `name: orders
+steps:
+  version: { run: 'echo "version=1.4.2" >> "$SHIPGATE_OUTPUT"', outputs: [version] }
+  test: { run: 'echo "sonar=$SONAR_TOKEN"' }
+  deploy:
+    needs: [version, test]
+    run: 'echo "deploying \${{ steps.version.outputs.version }} as $AWS_ACCESS_KEY_ID"; echo "\${{ steps.version.outputs.version }}" > deployed'
+  rollback:
+    needs: [deploy]
+    if: \${{ failure() }}
+    run: 'printf "%s|%s|%s" "$VERSION" "$ENVIRONMENT" "$REASON" > rolled-back'
+`;
+
+const brokenDeployYaml = `name: payments
+steps:
+  build: { run: 'echo built' }
+  deploy: { needs: [build], run: 'echo "rolling out"; exit 3' }
+  rollback: { needs: [deploy], run: 'printf "%s|%s|%s" "$ENVIRONMENT" "$REASON" "$FAILED_VERSION" > rolled-back' }
+`;
+
+const sharedJenkinsfile = readFileSync(path.join(root, 'Jenkinsfile.shared'), 'utf8');
+const library = "@Library('shipgate') _\n";
+const injection = 'error rate up"; touch pwned; echo "$(touch pwned2)';
+
+interface Scenario {
+  name: string;
+  yaml?: string;
+  jenkinsfile: string;
+  params?: Record<string, string>;
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'levels',
+    yaml: levelsYaml,
+    jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', credentials: [
+  [type: 'string', id: 'sonar', variable: 'SONAR_LOGIN'],
+  [type: 'usernamePassword', id: 'registry', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD'],
+  [type: 'file', id: 'kubeconfig', variable: 'KUBECONFIG'],
+  [type: 'aws', id: 'aws'],
+])`,
+  },
+  { name: 'failfast', yaml: failFastYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml')` },
+  { name: 'approved', yaml: releaseYaml, jenkinsfile: sharedJenkinsfile },
+  { name: 'rejected', yaml: releaseYaml, jenkinsfile: sharedJenkinsfile },
+  { name: 'timeout', yaml: releaseYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', rollback: 'rollback', version: '9.9.9', approval: [timeout: '2s'])` },
+  { name: 'brokendeploy', yaml: brokenDeployYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', environment: 'staging', version: '2.0.0', rollback: 'rollback')` },
+  {
+    name: 'typo',
+    jenkinsfile: `${library}shipgatePipeline(fiel: 'shipgate.yml', failfast: false, maxParallel: 'two', approval: [timout: '1h'], credentials: [[type: 'strng', id: 'x', variable: 'X']])`,
+  },
+  { name: 'steptypo', yaml: releaseYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', deploy: ['deplyo'], rollback: 'rolback')` },
+  {
+    name: 'rollbackjob',
+    yaml: releaseYaml,
+    jenkinsfile: `${library}shipgateRollback(file: 'shipgate.yml', step: 'rollback', environments: ['staging', 'production'])`,
+    params: { VERSION: '1.4.1', ENVIRONMENT: 'production', REASON: injection },
+  },
+  {
+    name: 'rollbackbadenv',
+    yaml: releaseYaml,
+    jenkinsfile: `${library}shipgateRollback(file: 'shipgate.yml', step: 'rollback', environments: ['staging', 'production'])`,
+    params: { VERSION: '1.4.1', ENVIRONMENT: 'prodution', REASON: '' },
+  },
+];
+
+// --- reading the results --------------------------------------------------------------------------
+
+interface Call {
+  step: string;
+  args: Record<string, unknown>;
+  children?: Call[];
+  status?: string;
+  at: number;
+  endedAt?: number;
+  durationMs?: number;
+  exitCode?: number;
+  interrupted?: boolean;
+  env?: Record<string, string>;
+  output?: string[];
+  [key: string]: unknown;
+}
+interface Build {
+  name: string;
+  result: string;
+  error: string | null;
+  description: string | null;
+  calls: Call[];
+  console: string[];
+  http: { method: string; path: string; crumb: boolean; user: string | null }[];
+}
+
+function all(calls: Call[], step?: string): Call[] {
+  const found: Call[] = [];
+  const walk = (list: Call[]): void => {
+    for (const c of list) {
+      if (!step || c.step === step) found.push(c);
+      walk(c.children ?? []);
+    }
+  };
+  walk(calls);
+  return found;
+}
+const stages = (b: Build): [string, string][] => all(b.calls, 'stage').map((s) => [String(s.args.name), String(s.status)]);
+const stage = (b: Build, name: string): Call => {
+  const s = all(b.calls, 'stage').find((c) => c.args.name === name);
+  if (!s) throw new Error(`no stage "${name}" in ${JSON.stringify(stages(b))}`);
+  return s;
+};
+const labels = (calls: Call[]): string[] => all(calls, 'sh').map((s) => String(s.args.label));
+const posted = (job: string, what: string): AppCall[] =>
+  appCalls.filter((c) => c.path === `POST /api/${what}` && (String((c.body.backend as { buildUrl?: string } | undefined)?.buildUrl ?? c.body.url ?? '').includes(`/job/${job}/`)));
+
+// --- running them ---------------------------------------------------------------------------------
+
+const dirs: string[] = [];
+const workspaces: Record<string, string> = {};
+const builds: Record<string, Build> = {};
+let groovyOutput = '';
+let child: ChildProcess | undefined;
+
+if (missing && process.env.CI !== 'true') {
+  describe('Jenkins shared library', () => {
+    it.skip(`skipped: ${missing}`, () => undefined);
+  });
+  console.warn(`test/jenkins: skipped — ${missing}`);
+} else {
+  describe('Jenkins shared library (vars/, Jenkinsfile.shared) against the pipeline-DSL stand-in', () => {
+    beforeAll(async () => {
+      if (missing) throw new Error(`the Jenkins library tests cannot run: ${missing}`);
+      await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+      const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+      const shipgateCli = `${process.execPath} ${cliMain}`;
+      if (/\s/.test(process.execPath) || /\s/.test(cliMain)) throw new Error('the node or shipgate path has a space; SHIPGATE_CLI is word-split by the shell');
+      const work = mkdtempSync(path.join(os.tmpdir(), 'sg-jenkins-'));
+      dirs.push(work);
+      const input = {
+        library: root,
+        scenarios: scenarios.map((s) => {
+          const ws = mkdtempSync(path.join(work, `${s.name}-`));
+          workspaces[s.name] = ws;
+          if (s.yaml) writeFileSync(path.join(ws, 'shipgate.yml'), s.yaml);
+          return { name: s.name, workspace: ws, jenkinsfile: s.jenkinsfile, params: s.params ?? {}, credentials, env: { SHIPGATE_CLI: shipgateCli, SHIPGATE_APP_URL: appUrl } };
+        }),
+      };
+      const scenariosFile = path.join(work, 'scenarios.json');
+      const resultsFile = path.join(work, 'results.json');
+      writeFileSync(scenariosFile, JSON.stringify(input));
+      // a small, explicit environment: nothing of this machine's own leaks into the builds
+      const env = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`, HOME: process.env.HOME, TMPDIR: os.tmpdir(), LANG: 'C.UTF-8', JAVA_HOME: java, SHIPGATE_SPAWNER: process.env.SHIPGATE_SPAWNER };
+      child = spawn(groovy!, ['-cp', `${path.join(standin, 'classes')}${path.delimiter}${standin}`, path.join(standin, 'run.groovy'), scenariosFile, resultsFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (c: Buffer) => (groovyOutput += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (groovyOutput += c.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child?.kill('SIGKILL'), 150_000);
+        child!.on('close', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      if (code !== 0 || !existsSync(resultsFile)) throw new Error(`groovy exited ${code}:\n${groovyOutput}`);
+      for (const b of JSON.parse(readFileSync(resultsFile, 'utf8')) as Build[]) builds[b.name] = b;
+      if (process.env.SHIPGATE_TEST_VERBOSE) console.log(groovyOutput);
+    }, 180_000);
+
+    afterAll(async () => {
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      await new Promise<void>((resolve) => (app.listening ? app.close(() => resolve()) : resolve()));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    it('one stage per DAG level from `shipgate plan --json`; steps of a level run as real parallel branches in one workspace', () => {
+      const b = builds.levels!;
+      expect(b.result).toBe('SUCCESS');
+      expect(stages(b)).toEqual([
+        ['Plan', 'SUCCESS'],
+        ['Level 1: lint, unit, build', 'SUCCESS'],
+        ['package', 'SUCCESS'],
+      ]);
+      expect(labels([stage(b, 'Plan')])).toEqual(['shipgate plan --json']);
+      const par = all([stage(b, 'Level 1: lint, unit, build')], 'parallel')[0]!;
+      expect(par.args).toEqual({ branches: ['lint', 'unit', 'build'], failFast: true });
+      const runs = all(par.children!, 'sh');
+      expect(runs.map((s) => [s.args.label, s.env?.SHIPGATE_STEP, s.exitCode])).toEqual([
+        ['shipgate run --only lint', 'lint', 0],
+        ['shipgate run --only unit', 'unit', 0],
+        ['shipgate run --only build', 'build', 0],
+      ]);
+      // really side by side: every branch started before any of them ended
+      const lastStart = Math.max(...runs.map((s) => s.at));
+      const firstEnd = Math.min(...runs.map((s) => s.endedAt!));
+      expect(lastStart).toBeLessThan(firstEnd);
+      // every script is one constant; the step reaches the shell through the environment
+      expect(new Set(runs.map((s) => s.args.script)).size).toBe(1);
+      // the dependent read both matrix instances' outputs, recorded one file per step
+      const ws = workspaces.levels!;
+      expect(readFileSync(path.join(ws, 'packaged'), 'utf8').trim()).toBe('worker');
+      for (const step of ['lint', 'unit', 'build', 'package']) expect(existsSync(path.join(ws, '.shipgate', 'outputs', `${step}.json`))).toBe(true);
+    });
+
+    it('publishes JUnit per step from its own report directory', () => {
+      const junit = all(builds.levels!.calls, 'junit').map((j) => [j.args.testResults, j.found, j.tests, j.failures]);
+      expect(junit).toEqual(
+        expect.arrayContaining([
+          ['./.shipgate/jenkins/lint/junit.xml', true, 1, 0],
+          ['./.shipgate/jenkins/unit/junit.xml', true, 1, 0],
+          ['./.shipgate/jenkins/build/junit.xml', true, 2, 0],
+          ['./.shipgate/jenkins/package/junit.xml', true, 1, 0],
+        ]),
+      );
+      expect(junit).toHaveLength(4);
+    });
+
+    it('binds string, usernamePassword, file and aws credentials; shipgate masks them through SHIPGATE_SECRETS', () => {
+      const b = builds.levels!;
+      const bindings = all(b.calls, 'withCredentials')[0]!.args.bindings;
+      expect(bindings).toEqual([
+        { type: 'string', credentialsId: 'sonar', variable: 'SONAR_LOGIN' },
+        { type: 'usernamePassword', credentialsId: 'registry', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD' },
+        { type: 'file', credentialsId: 'kubeconfig', variable: 'KUBECONFIG' },
+        { type: 'aws', credentialsId: 'aws', accessKeyVariable: 'AWS_ACCESS_KEY_ID', secretKeyVariable: 'AWS_SECRET_ACCESS_KEY' },
+      ]);
+      expect(all(b.calls, 'withEnv')[0]!.args.env).toMatchObject({ SHIPGATE_SECRETS: 'SONAR_LOGIN,REGISTRY_USER,REGISTRY_PASSWORD,KUBECONFIG,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY' });
+      // SONAR_LOGIN does not look secret by name: only SHIPGATE_SECRETS makes shipgate mask it
+      expect(b.console.some((l) => l.includes('sonar login=*** registry=***:*** aws=*** kubeconfig=***'))).toBe(true);
+    });
+
+    it('no secret value appears in any console line, script, argument or request of any build', () => {
+      expect(Object.keys(builds).sort()).toEqual(scenarios.map((s) => s.name).sort());
+      const everything = JSON.stringify(builds);
+      for (const value of [apiToken, ...Object.values(secrets)]) expect(everything).not.toContain(value);
+      // the app did get the token — from the shell, not from Groovy
+      expect(appCalls.length).toBeGreaterThan(0);
+      expect(appCalls.every((c) => c.authorized)).toBe(true);
+    });
+
+    it('fail-fast: the first failure stops the running branches and nothing after the level runs', () => {
+      const b = builds.failfast!;
+      expect(b.result).toBe('FAILURE');
+      expect(b.error).toBe('script returned exit code 1');
+      expect(stages(b)).toEqual([
+        ['Plan', 'SUCCESS'],
+        ['Level 1: broken, slow', 'FAILURE'],
+      ]);
+      const branches = all(b.calls, 'branch').map((br) => [br.args.name, br.status]);
+      expect(branches).toEqual([
+        ['broken', 'FAILURE'],
+        ['slow', 'ABORTED'],
+      ]);
+      const slow = all(b.calls, 'sh').find((s) => s.env?.SHIPGATE_STEP === 'slow')!;
+      expect(slow.interrupted).toBe(true);
+      expect(slow.endedAt! - slow.at).toBeLessThan(15_000); // stopped, not left to its 20 s sleep
+      const ws = workspaces.failfast!;
+      expect(existsSync(path.join(ws, 'slow-finished'))).toBe(false);
+      expect(existsSync(path.join(ws, 'after-ran'))).toBe(false);
+      // the failing step's JUnit is published too, with its failure
+      const junit = all(b.calls, 'junit').find((j) => j.args.testResults === './.shipgate/jenkins/broken/junit.xml')!;
+      expect([junit.found, junit.failures]).toEqual([true, 1]);
+    });
+
+    it('approval (Jenkinsfile.shared): posts to the Slack app, waits in input ShipgateApproval, deploys when the app proceeds', () => {
+      const b = builds.approved!;
+      expect(b.result).toBe('SUCCESS');
+      expect(stages(b).map(([n]) => n)).toEqual(['Plan', 'Level 1: version, test', 'Approval', 'Deploy']);
+      const approval = stage(b, 'Approval');
+      expect(labels([approval])).toEqual(['ask the Slack app for approval']);
+      const timeout = all([approval], 'timeout')[0]!;
+      expect(timeout.args).toEqual({ time: 1800, unit: 'SECONDS' });
+      const input = all(timeout.children!, 'input')[0]!;
+      expect(input).toMatchObject({ args: { id: 'ShipgateApproval', message: 'Deploy orders 1.4.2 to production?', ok: 'Deploy' }, answer: 'proceed', answeredBy: 'shipgate-slack' });
+      const [request] = posted('approved', 'approvals');
+      expect(request?.body).toEqual({
+        service: 'orders',
+        environment: 'production',
+        version: '1.4.2',
+        summary: 'release to production',
+        expiresInSeconds: 1800,
+        idempotencyKey: 'jenkins-approved-1:approval',
+        backend: { kind: 'jenkins', buildUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/job\/approved\/1\/$/), inputId: 'ShipgateApproval' },
+      });
+      // the app answered over Jenkins' REST API with a crumb (a 404 only while the input was not yet waiting)
+      expect(request?.jenkins?.crumb).toBe(200);
+      expect(request?.jenkins?.answers.at(-1)).toBe(200);
+      expect(b.http.filter((r) => r.method === 'POST').every((r) => r.crumb && r.user === 'shipgate-slack')).toBe(true);
+      expect(readFileSync(path.join(workspaces.approved!, 'deployed'), 'utf8').trim()).toBe('1.4.2');
+      // the rollback step only runs in a Rollback stage, never as a level
+      expect(labels(b.calls)).not.toContain('shipgate run --only rollback');
+    });
+
+    it('records the deployment in the Slack app after the deploy, with the rollback job', () => {
+      const [record] = posted('approved', 'deployments');
+      expect(record?.body).toEqual({
+        service: 'orders',
+        environment: 'production',
+        version: '1.4.2',
+        outcome: 'succeeded',
+        url: expect.stringMatching(/\/job\/approved\/1\/$/),
+        rollback: { kind: 'jenkins', jobUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/job\/approved-rollback\/$/) },
+      });
+    });
+
+    it('approval rejected in Slack: the build ends ABORTED and nothing is deployed', () => {
+      const b = builds.rejected!;
+      expect(b.result).toBe('ABORTED');
+      expect(stages(b)).toEqual([
+        ['Plan', 'SUCCESS'],
+        ['Level 1: version, test', 'SUCCESS'],
+        ['Approval', 'ABORTED'],
+      ]);
+      expect(all(b.calls, 'input')[0]).toMatchObject({ answer: 'abort', answeredBy: 'shipgate-slack' });
+      expect(b.console).toContain('[Approval] shipgate: the approval was rejected (Rejected by shipgate-slack) — nothing was deployed');
+      expect(existsSync(path.join(workspaces.rejected!, 'deployed'))).toBe(false);
+      expect(posted('rejected', 'deployments')).toEqual([]);
+    });
+
+    it('approval timeout: the input is stopped by timeout, the build ends ABORTED and nothing is deployed', () => {
+      const b = builds.timeout!;
+      expect(b.result).toBe('ABORTED');
+      expect(stage(b, 'Approval').status).toBe('ABORTED');
+      expect(stages(b).map(([n]) => n)).not.toContain('Deploy');
+      const timeout = all(b.calls, 'timeout')[0]!;
+      expect(timeout).toMatchObject({ args: { time: 2, unit: 'SECONDS' }, expired: true });
+      expect(all(b.calls, 'input')[0]!.answer).toBe('interrupted');
+      expect(posted('timeout', 'approvals')[0]?.body).toMatchObject({ version: '9.9.9', expiresInSeconds: 2 });
+      expect(b.console).toContain('[Approval] shipgate: the approval timed out after 2s — nothing was deployed');
+      expect(existsSync(path.join(workspaces.timeout!, 'deployed'))).toBe(false);
+      expect(posted('timeout', 'deployments')).toEqual([]);
+    });
+
+    it('a failed deploy runs the Rollback stage (the rollback step, told why through the environment) and records the failure', () => {
+      const b = builds.brokendeploy!;
+      expect(b.result).toBe('FAILURE');
+      expect(stages(b)).toEqual([
+        ['Plan', 'SUCCESS'],
+        ['build', 'SUCCESS'],
+        ['Deploy', 'FAILURE'],
+        ['Rollback', 'SUCCESS'],
+      ]);
+      const rollback = all([stage(b, 'Rollback')], 'sh')[0]!;
+      expect(rollback.args.label).toBe('shipgate step rollback');
+      expect(rollback.env).toMatchObject({ ENVIRONMENT: 'staging', REASON: 'deploy failed: deploy', FAILED_VERSION: '2.0.0', SHIPGATE_ROLLBACK_STEP: 'rollback' });
+      expect(readFileSync(path.join(workspaces.brokendeploy!, 'rolled-back'), 'utf8')).toBe('staging|deploy failed: deploy|2.0.0');
+      const junit = all(b.calls, 'junit').find((j) => j.args.testResults === './.shipgate/jenkins/deploy/junit.xml')!;
+      expect([junit.found, junit.failures]).toEqual([true, 1]);
+      expect(posted('brokendeploy', 'deployments').map((c) => c.body)).toEqual([
+        { service: 'payments', environment: 'staging', version: '2.0.0', outcome: 'failed', url: expect.stringMatching(/\/job\/brokendeploy\/1\/$/) },
+      ]);
+    });
+
+    it('a mistyped option stops the build before it takes an agent, with a did-you-mean and the allowed list', () => {
+      const b = builds.typo!;
+      expect(b.result).toBe('FAILURE');
+      expect(b.calls.map((c) => c.step)).toEqual(['error']);
+      const lines = b.error!.split('\n');
+      expect(lines).toContain('shipgatePipeline: unknown option "fiel" — did you mean "file"?');
+      expect(lines).toContain('shipgatePipeline: unknown option "failfast" — did you mean "failFast"?');
+      expect(lines).toContain('  allowed: file, shipgate, label, checkout, failFast, maxParallel, env, credentials, deploy, rollback, rollbackCommand, approval, environment, service, version, versionFrom, appUrl, appTokenCredentialsId, rollbackJobUrl');
+      expect(lines).toContain('shipgatePipeline: option maxParallel must be a whole number, got "two" (a string)');
+      expect(lines).toContain('shipgatePipeline: unknown approval option "timout" — did you mean "timeout"?');
+      expect(lines).toContain('shipgatePipeline: credentials[0].type "strng" is not a binding type — did you mean "string"?');
+    });
+
+    it('a step name that is not in shipgate.yml stops the build after the plan, naming the steps', () => {
+      const b = builds.steptypo!;
+      expect(b.result).toBe('FAILURE');
+      expect(stages(b)).toEqual([['Plan', 'SUCCESS']]);
+      expect(b.error).toBe(
+        [
+          'shipgatePipeline: deploy: "deplyo" is not a step of orders — did you mean "deploy"?',
+          '  steps: version, test, deploy, rollback',
+          'shipgatePipeline: rollback: "rolback" is not a step of orders — did you mean "rollback"?',
+          '  steps: version, test, deploy, rollback',
+        ].join('\n'),
+      );
+    });
+
+    it('rollback job: VERSION / ENVIRONMENT / REASON reach the step only through the environment, and it is recorded', () => {
+      const b = builds.rollbackjob!;
+      expect(b.result).toBe('SUCCESS');
+      const props = all(b.calls, 'properties')[0]!.args.properties as { parameters: Record<string, unknown>[] }[];
+      expect(props[0]!.parameters.map((p) => [p.$symbol, p.name])).toEqual([
+        ['string', 'VERSION'],
+        ['choice', 'ENVIRONMENT'],
+        ['string', 'REASON'],
+      ]);
+      expect(props[0]!.parameters[1]!.choices).toEqual(['staging', 'production']);
+      expect(stages(b)).toEqual([['Rollback', 'SUCCESS']]);
+      expect(labels(b.calls)).toEqual(['shipgate plan --json', 'shipgate step rollback', 'record the deployment (rolled-back) in the Slack app']);
+      const ws = workspaces.rollbackjob!;
+      expect(readFileSync(path.join(ws, 'rolled-back'), 'utf8')).toBe(`1.4.1|production|${injection}`);
+      expect(existsSync(path.join(ws, 'pwned'))).toBe(false);
+      expect(existsSync(path.join(ws, 'pwned2'))).toBe(false);
+      for (const s of all(b.calls, 'sh')) expect(`${s.args.script}`).not.toMatch(/1\.4\.1|error rate/);
+      expect(b.description).toBe('production → 1.4.1');
+      expect(appCalls.filter((c) => c.path === 'POST /api/deployments' && c.body.outcome === 'rolled-back').map((c) => c.body)).toEqual([
+        { service: 'orders', environment: 'production', version: '1.4.1', outcome: 'rolled-back', url: expect.stringMatching(/\/job\/rollbackjob\/1\/$/) },
+      ]);
+    });
+
+    it('rollback job: an ENVIRONMENT outside the list stops it with a did-you-mean, before any agent', () => {
+      const b = builds.rollbackbadenv!;
+      expect(b.result).toBe('FAILURE');
+      expect(b.calls.map((c) => c.step)).toEqual(['properties', 'error']);
+      expect(b.error).toBe('shipgateRollback: parameter ENVIRONMENT "prodution" is not one of the environments — did you mean "production"?\n  allowed: staging, production');
+    });
+  });
+}

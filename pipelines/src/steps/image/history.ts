@@ -53,9 +53,17 @@ export function historyTag(environment: string): string {
   return `shipgate-history.${environment}`;
 }
 
-/** The new history after an action (newest first, bounded). */
+/** Entries that keep their manifest bytes; older ones keep the digest (a rollback there GETs it). */
+export const manifestsKept = 10;
+
+/** The new history after an action (newest first, bounded; manifest bytes only on the newest few). */
 export function appendEntry(history: ImageHistory, entry: HistoryEntry, limit = historyLimit): ImageHistory {
-  return { environment: history.environment, entries: [entry, ...history.entries].slice(0, limit) };
+  const entries = [entry, ...history.entries].slice(0, limit).map((e, i) => {
+    if (i < manifestsKept || !e.manifest) return e;
+    const { manifest: _dropped, ...rest } = e;
+    return rest;
+  });
+  return { environment: history.environment, entries };
 }
 
 /**

@@ -34,6 +34,12 @@ describe('history artifact', () => {
     let h = history();
     for (let i = 1; i <= 60; i += 1) h = appendEntry(h, promote(d(i % 10)));
     expect(h.entries).toHaveLength(50);
+    h = appendEntry(h, { ...promote(d(1)), manifest: { mediaType: 'm', data: 'e30=' } });
+    for (let i = 0; i < 10; i += 1) h = appendEntry(h, promote(d(2)));
+    expect(h.entries[10]).toMatchObject({ digest: d(1) });
+    expect(h.entries[10]!.manifest).toBeUndefined();
+    h = appendEntry(h, { ...promote(d(3)), manifest: { mediaType: 'm', data: 'e30=' } });
+    expect(h.entries[0]!.manifest).toEqual({ mediaType: 'm', data: 'e30=' });
     const { bytes, mediaType } = encodeHistory(h);
     expect(mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
     const json = JSON.parse(bytes.toString('utf8'));

@@ -2,7 +2,7 @@
 // push`; after every change skopeo (which reads manifests straight from the registry) says which
 // digest each tag points at.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -148,6 +148,31 @@ suite('image promote and rollback on a real registry', () => {
     } finally {
       await proxy?.stop();
     }
+  });
+
+  it('the image step builds from a Dockerfile (buildx if present, else docker build), labels the image and pushes every tag', async () => {
+    const context = path.join(workspace, 'app');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(path.join(context, 'hello.txt'), `hello ${Date.now()}\n`);
+    writeFileSync(path.join(context, 'Dockerfile'), 'FROM scratch\nARG GREETING\nCOPY hello.txt /hello.txt\n');
+    const result = await runStepInProcess(
+      imageStep,
+      { command: 'push', image: `${registry.host}/shop/built`, context: 'app', tags: 'type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.{{minor}}', 'build-args': 'GREETING=hi', labels: 'team=payments' },
+      { cwd: workspace, ci: { provider: 'github', tag: 'v4.5.6', sha: 'fedcba9876543210fedcba9876543210fedcba98', repository: 'acme/built' } },
+    );
+    expect(result.error).toBeUndefined();
+    const tags = result.outputs.tags!.split('\n');
+    expect(tags).toEqual([`${registry.host}/shop/built:4.5.6`, `${registry.host}/shop/built:4.5`, `${registry.host}/shop/built:latest`]);
+    local.push(...tags);
+    const digest = result.outputs.digest!;
+    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    for (const tag of ['4.5.6', '4.5', 'latest']) expect(await at(tag, 'shop/built')).toBe(digest);
+    const { stdout } = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/shop/built:4.5.6`]);
+    expect((JSON.parse(stdout) as { Labels: Record<string, string> }).Labels).toMatchObject({ team: 'payments', 'org.opencontainers.image.version': '4.5.6', 'org.opencontainers.image.revision': 'fedcba9876543210fedcba9876543210fedcba98', 'org.opencontainers.image.source': 'https://github.com/acme/built' });
+    expect(result.summaries.join('\n')).toContain(`| \`${registry.host}/shop/built:4.5\` | \`${digest}\` |`);
+
+    const failed = await runStepInProcess(imageStep, { command: 'push', image: `${registry.host}/shop/built`, context: 'missing-dir', tags: 'type=raw,value=x', builder: 'docker' }, { cwd: workspace });
+    expect(failed.error).toMatchObject({ code: 'image.docker-failed' });
   });
 
   it('the image step pushes a locally built image with computed tags, then promotes and rolls back; the CLI does the same', async () => {

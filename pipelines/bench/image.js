@@ -1,0 +1,147 @@
+// Image benchmark (npm run bench -w pipelines, after `npm run build`): promote and rollback by
+// registry API against the two usual ways to re-tag an image, in the same run, on a real registry:
+//   - docker pull && docker tag && docker push (from a runner that does not have the image yet)
+//   - skopeo copy docker://…:v1 docker://…:production
+// for a 10 MB and a 300 MB image whose layer is random (incompressible) data generated here and
+// removed afterwards. Prints medians, ratios, and whether the targets are met: ≥ 50× faster than
+// pull + tag + push, and the same time for both sizes (re-pointing a tag must not move layers).
+// Needs docker, docker-registry and skopeo.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promoteImage, rollbackImage, RegistryClient } from '../dist/index.js';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...opts }).toString();
+const time = (fn) => {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+};
+const timeAsync = async (fn) => {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+};
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+async function startRegistry(dir) {
+  const port = await freePort();
+  const config = path.join(dir, 'registry.yml');
+  writeFileSync(config, `version: 0.1\nlog: { level: error }\nstorage:\n  filesystem: { rootdirectory: ${JSON.stringify(path.join(dir, 'data'))} }\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
+  for (let i = 0; i < 200; i += 1) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/v2/`)).ok) return { host: `127.0.0.1:${port}`, child };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('docker-registry did not start');
+}
+
+/** Two versions of an image of `mb` MB: v1 = one random layer, v2 = v1 plus a small layer. */
+function buildImages(dir, host, name, mb) {
+  const ctx = path.join(dir, name);
+  sh('mkdir', ['-p', ctx]);
+  sh('sh', ['-c', `head -c ${mb * 1024 * 1024} /dev/urandom > ${JSON.stringify(path.join(ctx, 'data.bin'))}`]);
+  writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY data.bin /data.bin\n');
+  const env = { ...process.env, DOCKER_BUILDKIT: '0' };
+  sh('docker', ['build', '-q', '-t', `${host}/bench/${name}:v1`, ctx], { env });
+  writeFileSync(path.join(ctx, 'v2.txt'), `v2 ${Date.now()}\n`);
+  writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${host}/bench/${name}:v1\nCOPY v2.txt /v2.txt\n`);
+  sh('docker', ['build', '-q', '-t', `${host}/bench/${name}:v2`, ctx], { env });
+  rmSync(path.join(ctx, 'data.bin'), { force: true });
+  sh('docker', ['push', '-q', `${host}/bench/${name}:v1`]);
+  sh('docker', ['push', '-q', `${host}/bench/${name}:v2`]);
+  return [`${host}/bench/${name}:v1`, `${host}/bench/${name}:v2`];
+}
+
+const digestOf = (ref) => sh('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`]).trim();
+
+async function benchSize(dir, host, mb, rounds) {
+  const name = `img${mb}`;
+  const [v1, v2] = buildImages(dir, host, name, mb);
+  const repo = `${host}/bench/${name}`;
+  const [d1, d2] = [digestOf(v1), digestOf(v2)];
+  const client = new RegistryClient({ registry: host });
+  // warm up the connection and the code path once, as a long-lived caller (the Slack app) would be
+  await promoteImage({ source: v1, tag: 'production', client });
+
+  const promote = [];
+  const rollback = [];
+  // each round: the tag is on v1; promote moves it to v2, rollback moves it back to v1
+  for (let i = 0; i < rounds; i += 1) {
+    promote.push(await timeAsync(() => promoteImage({ source: v2, tag: 'production', client })));
+    rollback.push(await timeAsync(() => rollbackImage({ repository: repo, environment: 'production', client })));
+  }
+  // correctness: promote moves the tag, rollback moves it back
+  await promoteImage({ source: v2, tag: 'production', client });
+  if (digestOf(`${repo}:production`) !== d2) throw new Error('promote did not move the tag');
+  await rollbackImage({ repository: repo, environment: 'production', client });
+  if (digestOf(`${repo}:production`) !== d1) throw new Error('rollback did not move the tag back');
+
+  // a fresh process, as `shipgate image promote` in a CI job runs it
+  const cli = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist/cli/main.js');
+  const cliRuns = [];
+  for (let i = 0; i < 3; i += 1) cliRuns.push(time(() => sh(process.execPath, [cli, 'image', 'promote', i % 2 ? v1 : v2, '--tag', 'cli'])));
+
+  const pullTagPush = [];
+  for (let i = 0; i < 3; i += 1) {
+    sh('docker', ['rmi', '-f', v1, v2, `${repo}:docker`]);
+    pullTagPush.push(time(() => {
+      sh('docker', ['pull', '-q', v1]);
+      sh('docker', ['tag', v1, `${repo}:docker`]);
+      sh('docker', ['push', '-q', `${repo}:docker`]);
+    }));
+  }
+  const skopeo = [];
+  for (let i = 0; i < 3; i += 1) skopeo.push(time(() => sh('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${i % 2 ? v1 : v2}`, `docker://${repo}:skopeo`])));
+  sh('docker', ['rmi', '-f', v1, v2, `${repo}:docker`]);
+  return { mb, promoteMs: median(promote), rollbackMs: median(rollback), cliMs: median(cliRuns), pullTagPushMs: median(pullTagPush), skopeoMs: median(skopeo) };
+}
+
+// The registry's filesystem driver fsyncs every manifest it writes, so on a busy VM disk one tag
+// write alone costs 15–40 ms, for every method alike. By default the registry keeps its data on
+// tmpfs (/dev/shm) so the figures show what the client does; `--disk` keeps it on the temp disk.
+const onDisk = process.argv.includes('--disk') || !existsSync('/dev/shm');
+const dir = mkdtempSync(path.join(onDisk ? os.tmpdir() : '/dev/shm', 'sg-bench-image-'));
+let registry;
+try {
+  registry = await startRegistry(dir);
+  const results = [];
+  for (const mb of [10, 300]) results.push(await benchSize(dir, registry.host, mb, 15));
+  console.log(`\nshipgate image benchmark — node ${process.version}, ${os.availableParallelism()} CPUs, local docker-registry on 127.0.0.1 with its storage on ${onDisk ? 'disk' : 'tmpfs'}; medians (promote / rollback of 15, others of 3)\n`);
+  console.log('| image | promote | rollback | `shipgate image promote` (new process) | pull + tag + push | skopeo copy | pull+tag+push / promote | skopeo / promote |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    console.log(`| ${r.mb} MB | ${fmt(r.promoteMs)} | ${fmt(r.rollbackMs)} | ${fmt(r.cliMs)} | ${fmt(r.pullTagPushMs)} | ${fmt(r.skopeoMs)} | ${(r.pullTagPushMs / r.promoteMs).toFixed(0)}× | ${(r.skopeoMs / r.promoteMs).toFixed(0)}× |`);
+  }
+  const [small, large] = results;
+  const sizeRatio = Math.max(large.promoteMs, small.promoteMs) / Math.min(large.promoteMs, small.promoteMs);
+  const checks = [
+    [`promote ≥ 50× faster than pull + tag + push (10 MB)`, small.pullTagPushMs / small.promoteMs >= 50],
+    [`promote ≥ 50× faster than pull + tag + push (300 MB)`, large.pullTagPushMs / large.promoteMs >= 50],
+    [`rollback ≥ 50× faster than pull + tag + push (10 MB)`, small.pullTagPushMs / small.rollbackMs >= 50],
+    [`same promote time for 10 MB and 300 MB (ratio ${sizeRatio.toFixed(2)}, target ≤ 1.5)`, sizeRatio <= 1.5],
+  ];
+  console.log('');
+  for (const [what, ok] of checks) console.log(`${ok ? 'met' : 'NOT MET'}: ${what}`);
+} finally {
+  registry?.child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -2,7 +2,7 @@
 // approvals go to, and who may decide. Read with positions, validated by one zod schema, and
 // reloaded when the file changes — a broken edit is reported and the last good config is kept.
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ShipgateError } from '@shipgate/pipelines/errors';
 import type { EnvironmentPolicy } from './approvals/access.js';
@@ -42,7 +42,12 @@ export function parseConfig(text: string, file = 'shipgate-bolt.yml'): AppConfig
   const parsed = configSchema.safeParse(doc.toJS());
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => {
-      const node = doc.getIn(issue.path as Array<string | number>, true) as { range?: [number, number] } | undefined;
+      let node = doc.getIn(issue.path as Array<string | number>, true) as { range?: [number, number] } | undefined;
+      // an unknown key: point at the key itself, not at the map that holds it
+      if (issue.code === 'unrecognized_keys' && isMap(node)) {
+        const key = node.items.find((pair) => isScalar(pair.key) && issue.keys.includes(String(pair.key.value)))?.key;
+        if (isScalar(key)) node = key as { range?: [number, number] };
+      }
       const parent = issue.path.length ? (doc.getIn(issue.path.slice(0, -1) as Array<string | number>, true) as { range?: [number, number] } | undefined) : undefined;
       const field = issue.path.join('.') || '(top level)';
       return new ShipgateError('bolt.config', `${field}: ${issue.message}`, { location: where(node?.range?.[0] ?? parent?.range?.[0]), hint: 'environments: { <name>: { channel: C…, approvers: [U…, S…], self-approve: false } }' });

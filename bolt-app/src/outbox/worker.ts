@@ -51,7 +51,11 @@ export class OutboxWorker {
   #pokes = 0;
 
   constructor(options: OutboxWorkerOptions) {
-    this.#o = { now: () => new Date(), leaseSeconds: 120, pollMs: 1000, concurrency: 4, maxAttempts: 8, callTimeoutMs: 15_000, retryBaseSeconds: 2, secrets: [], ...options };
+    const o = { now: () => new Date(), leaseSeconds: 120, pollMs: 1000, concurrency: 4, maxAttempts: 8, callTimeoutMs: 15_000, retryBaseSeconds: 2, secrets: [], ...options };
+    // a call must end well inside its row's lease, or another replica could take the row and call
+    // the backend a second time while the first call is still running
+    o.callTimeoutMs = Math.min(o.callTimeoutMs, (o.leaseSeconds * 1000) / 2);
+    this.#o = o;
   }
 
   start(): void {

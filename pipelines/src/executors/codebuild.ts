@@ -61,6 +61,17 @@ interface Member {
 
 const run = promisify(execFile);
 
+/**
+ * The directory of shipgate.yml relative to the root of its git repository (`.` at the root, or
+ * outside a repository): builds and CI jobs check out the repository root, the pipeline may sit below.
+ */
+export async function sourceDirectoryOf(workspace: string): Promise<string> {
+  return run('git', ['rev-parse', '--show-prefix'], { cwd: workspace, timeout: 5000 }).then(
+    ({ stdout }) => stdout.trim().replace(/\/$/, '') || '.',
+    () => '.',
+  );
+}
+
 function statusOnAbort(signal: AbortSignal): InvocationStatus {
   return (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'timed-out' : 'cancelled';
 }
@@ -118,11 +129,7 @@ export class CodeBuildExecutor implements Executor {
 
   #sourceDir(workspace: string): Promise<string> {
     if (this.#options.sourceDirectory !== undefined) return Promise.resolve(this.#options.sourceDirectory);
-    // builds check out the repository root; shipgate.yml may sit below it
-    this.#sourceDirectory ??= run('git', ['rev-parse', '--show-prefix'], { cwd: workspace, timeout: 5000 }).then(
-      ({ stdout }) => stdout.trim().replace(/\/$/, '') || '.',
-      () => '.',
-    );
+    this.#sourceDirectory ??= sourceDirectoryOf(workspace);
     return this.#sourceDirectory;
   }
 

@@ -4,5 +4,6 @@ import { registerPipelineCommands } from './pipeline.js';
 import { registerStepCommand } from './step.js';
 import { registerGateCommand } from './gate.js';
 import { registerImageCommands } from './image.js';
+import { registerExportCommand } from './export.js';
 
-export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand];

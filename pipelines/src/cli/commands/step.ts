@@ -47,6 +47,28 @@ export function decodeOutputs(lines: Iterable<string>): Record<string, string> |
   return found;
 }
 
+const needsSchema = z.record(z.string(), z.looseObject({ outputs: z.record(z.string(), z.string()).default({}), result: z.string().optional() }));
+
+/** `--needs`: GitHub's `needs` context (`{ build: { result, outputs } }`). */
+function needsContext(value: unknown): z.infer<typeof needsSchema> {
+  const parsed = needsSchema.safeParse(value);
+  if (!parsed.success) throw new ShipgateError('cli.bad-json', '--needs must look like {"build":{"outputs":{"name":"value"}}}', { hint: 'pass ${{ toJSON(needs) }} from a GitHub workflow' });
+  return parsed.data;
+}
+
+/** Appends outputs to GitHub's $GITHUB_OUTPUT file, each as a `name<<delimiter` block (values may span lines). */
+async function appendGitHubOutputs(file: string, outputs: Readonly<Record<string, string>>): Promise<void> {
+  const { appendFile } = await import('node:fs/promises');
+  const { randomUUID } = await import('node:crypto');
+  const text = Object.entries(outputs)
+    .map(([name, value]) => {
+      const delimiter = `ghadelimiter_${randomUUID()}`;
+      return `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
+    })
+    .join('');
+  await appendFile(file, text);
+}
+
 function parseJsonOption(flag: string, text: string): unknown {
   try {
     return JSON.parse(text);
@@ -80,12 +102,14 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
     .option('--inputs <json>', 'override / add `with:` inputs (JSON object)')
     .option('--invocation <data>', 'a whole invocation: base64 JSON, raw JSON, or @file (remote executors use this)')
     .option('--json', 'print the result as JSON instead of the outputs line')
+    .option('--matrix <json>', 'pick the matrix instance by its values, {"target":"api"} (exported workflows pass ${{ toJSON(matrix) }})')
+    .option('--needs <json>', "upstream outputs as GitHub's needs context, {\"build\":{\"outputs\":{…}}} (exported workflows pass ${{ toJSON(needs) }})")
     .addHelpText(
       'after',
       '\nExamples:\n  shipgate step unit\n  shipgate step "build[target=api]"\n  shipgate step deploy --inputs \'{"environment":"staging"}\'\n\n' +
         `Prints outputs as one line ${outputsMarker}<base64 JSON>. Exit codes: 0 success, 1 failure, 2 bad input, 130 cancelled.`,
     )
-    .action(async (id: string | undefined, opts: { inputs?: string; invocation?: string; json?: boolean }, command: Command) => {
+    .action(async (id: string | undefined, opts: { inputs?: string; invocation?: string; json?: boolean; needs?: string; matrix?: string }, command: Command) => {
       const registry = defaultRegistry();
       const { directory, file } = pipelineLocation(command, io);
       let invocation: StepInvocation;
@@ -99,13 +123,24 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
         workspace = spec.root;
         const stepId = id.replace(/\[.*$/, '');
         const plan = planPipeline(spec, { only: [stepId] });
-        const node = plan.nodes.find((n) => n.id === id) ?? (plan.nodes.length === 1 ? plan.nodes[0] : undefined);
+        const wanted = opts.matrix === undefined ? undefined : parseJsonOption('--matrix', opts.matrix);
+        if (wanted !== undefined && (!wanted || typeof wanted !== 'object' || Array.isArray(wanted))) throw new ShipgateError('cli.bad-json', '--matrix must be a JSON object', { hint: `--matrix '{"target":"api"}'` });
+        const sameCombination = (combo: Readonly<Record<string, unknown>> | undefined): boolean => {
+          const given = Object.entries(wanted as Record<string, unknown>);
+          return given.length === Object.keys(combo ?? {}).length && given.every(([k, v]) => combo !== undefined && k in combo && String(combo[k]) === String(v));
+        };
+        const node = wanted !== undefined ? plan.nodes.find((n) => sameCombination(n.matrix)) : (plan.nodes.find((n) => n.id === id) ?? (plan.nodes.length === 1 ? plan.nodes[0] : undefined));
         if (!node) {
-          throw new ShipgateError('cli.unknown-invocation', `"${id}" is a matrix step: name one instance`, { hint: `instances: ${plan.nodes.map((n) => n.id).join(', ')}` });
+          const message = wanted !== undefined ? `--matrix ${opts.matrix} is no instance of "${stepId}"` : `"${id}" is a matrix step: name one instance`;
+          throw new ShipgateError('cli.unknown-invocation', message, { hint: `instances: ${plan.nodes.map((n) => n.id).join(', ')}` });
         }
         const stateDir = path.join(spec.root, '.shipgate');
         const steps: Record<string, { outputs: Record<string, string>; outcome: string }> = {};
-        for (const need of node.step.needs) steps[need] = { outputs: (await lastSuccessfulOutputs(stateDir, need)) ?? {}, outcome: 'success' };
+        const given = opts.needs === undefined ? undefined : needsContext(parseJsonOption('--needs', opts.needs));
+        for (const need of node.step.needs) {
+          const upstream = given?.[need];
+          steps[need] = upstream ? { outputs: upstream.outputs, outcome: upstream.result ?? 'success' } : { outputs: (await lastSuccessfulOutputs(stateDir, need)) ?? {}, outcome: 'success' };
+        }
         const env = Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined));
         invocation = buildInvocation(spec, node, { env, matrix: node.matrix ?? {}, steps, ci: await resolveCiContext(spec.root, io.env), status: { failed: false, cancelled: false } });
       }
@@ -132,6 +167,8 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
       io.signal.removeEventListener('abort', onAbort);
       if (opts.json) io.stdout.write(`${JSON.stringify({ id: invocation.id, ...result }, null, 2)}\n`);
       else io.stdout.write(`${outputsMarker}${Buffer.from(JSON.stringify(result.outputs)).toString('base64')}\n`);
+      // under GitHub Actions the outputs also become the job step's outputs (exported workflows read them)
+      if (io.env.GITHUB_OUTPUT && Object.keys(result.outputs).length) await appendGitHubOutputs(io.env.GITHUB_OUTPUT, result.outputs);
       if (result.error) io.stderr.write(`shipgate: ${invocation.id} ${result.status}: ${result.error.message} [${result.error.code}]${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}\n`);
       setExitCode(
         result.status === 'success' ? ExitCode.ok : result.status === 'cancelled' ? ExitCode.interrupted : result.error?.code === 'step.inputs' ? ExitCode.usage : ExitCode.failed,

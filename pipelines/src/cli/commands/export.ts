@@ -1,0 +1,93 @@
+// `shipgate export github|jenkins|codebuild`: writes the pipeline for another engine — a GitHub
+// Actions workflow, a Jenkinsfile over the shipgate library, a CodeBuild batch buildspec — to
+// stdout or `--output <file>`. The exporters decide; this file reads flags and writes the text.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { findPipelineFile, loadPipeline } from '../../config/index.js';
+import type { PipelineSpec } from '../../config/model.js';
+import { sourceDirectoryOf } from '../../executors/codebuild.js';
+import { exportCodeBuildBuildspec, exportGitHubWorkflow, exportJenkinsfile, type ExportResult } from '../../export/index.js';
+import { defaultRegistry } from '../../steps/registry.js';
+import type { CommandRegistrar } from '../program.js';
+import type { CliIO } from '../io.js';
+import { listOption, pipelineLocation, positiveInt } from '../context.js';
+
+interface Common {
+  output?: string;
+  directory?: string;
+}
+
+async function load(command: Command, io: CliIO): Promise<PipelineSpec> {
+  const { directory, file } = pipelineLocation(command, io);
+  const found = findPipelineFile(directory, file);
+  return loadPipeline(found, { registry: defaultRegistry(), displayFile: path.relative(io.cwd, found) || found });
+}
+
+async function emit(io: CliIO, result: ExportResult, output: string | undefined): Promise<void> {
+  for (const warning of result.warnings) io.stderr.write(`shipgate: warning: ${warning}\n`);
+  if (!output) {
+    io.stdout.write(result.text);
+    return;
+  }
+  const file = path.resolve(io.cwd, output);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, result.text);
+  io.stderr.write(`wrote ${path.relative(io.cwd, file) || file}\n`);
+}
+
+export const registerExportCommand: CommandRegistrar = (program, io) => {
+  const exp = program
+    .command('export')
+    .description('write the pipeline as a GitHub Actions workflow, a Jenkinsfile or a CodeBuild batch buildspec')
+    .addHelpText('after', '\nExamples:\n  shipgate export github -o .github/workflows/shipgate.yml\n  shipgate export jenkins --label linux -o Jenkinsfile\n  shipgate export codebuild -o buildspec.yml');
+  const common = (c: Command) =>
+    c
+      .option('-o, --output <file>', 'write to this file (default: stdout)')
+      .option('--source-dir <dir>', "shipgate.yml's directory inside the repository (default: what git says)");
+  const sourceDir = async (opts: Common & { sourceDir?: string }, spec: PipelineSpec) => opts.sourceDir ?? (await sourceDirectoryOf(spec.root));
+
+  common(exp.command('github'))
+    .description('a GitHub Actions workflow: one job per step, needs, strategy.matrix, job outputs')
+    .option('--actions-ref <owner/repo@ref>', 'where the shipgate actions live', 'shipgate/shipgate@v1')
+    .option('--no-actions', 'run every step with npx shipgate step, also those that have an action')
+    .option('--actions <names>', 'steps (by uses: name) to run through their action (default: every shipgate action)', listOption)
+    .option('--runs-on <label>', 'runner label', 'ubuntu-latest')
+    .option('--branch <name>', 'pushes to this branch run the workflow (pull requests always do)', 'main')
+    .option('--node-version <version>', 'Node.js for npx shipgate', '24')
+    .action(async (opts: Common & { sourceDir?: string; actionsRef: string; actions: boolean | string[]; runsOn: string; branch: string; nodeVersion: string }, command: Command) => {
+      const spec = await load(command, io);
+      const actions = opts.actions === false ? [] : Array.isArray(opts.actions) ? opts.actions : undefined;
+      await emit(
+        io,
+        exportGitHubWorkflow(spec, { actionsRef: opts.actionsRef, actions, runsOn: opts.runsOn, branch: opts.branch, nodeVersion: opts.nodeVersion, sourceDirectory: await sourceDir(opts, spec) }),
+        opts.output,
+      );
+    });
+
+  common(exp.command('jenkins'))
+    .description("a Jenkinsfile that runs the pipeline with the shipgate shared library (@Library('shipgate'))")
+    .option('--library <name[@version]>', 'the shared library as configured in Jenkins', 'shipgate')
+    .option('--label <label>', 'run on agents with this label')
+    .option('-j, --max-parallel <n>', 'at most this many steps at once', positiveInt('--max-parallel'))
+    .action(async (opts: Common & { sourceDir?: string; library: string; label?: string; maxParallel?: number }, command: Command) => {
+      const spec = await load(command, io);
+      await emit(io, exportJenkinsfile(spec, { library: opts.library, label: opts.label, maxParallel: opts.maxParallel, sourceDirectory: await sourceDir(opts, spec) }), opts.output);
+    });
+
+  common(exp.command('codebuild'))
+    .description('a CodeBuild batch buildspec: one build-graph task per step invocation, depend-on from needs')
+    .option('--buildspec-path <path>', 'where the buildspec will live in the repository (every task runs it; default: --output relative to the repository, else buildspec.yml)')
+    .option('--install <command>', 'a command before the step (repeatable; default: npm ci)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--no-install', 'no install commands')
+    .action(async (opts: Common & { sourceDir?: string; buildspecPath?: string; install: boolean | string[] }, command: Command) => {
+      const spec = await load(command, io);
+      const dir = await sourceDir(opts, spec);
+      // the tasks run the file this writes: name it as the repository will see it
+      const repoRoot = path.resolve(spec.root, ...(dir === '.' ? [] : dir.split('/').map(() => '..')));
+      const written = opts.output ? path.relative(repoRoot, path.resolve(io.cwd, opts.output)).split(path.sep).join('/') : undefined;
+      const buildspecPath = opts.buildspecPath ?? (written && !written.startsWith('..') ? written : undefined);
+      const install = opts.install === false ? [] : Array.isArray(opts.install) ? opts.install : undefined;
+      await emit(io, exportCodeBuildBuildspec(spec, { buildspecPath, install, sourceDirectory: dir }), opts.output);
+    });
+};

@@ -13,6 +13,7 @@ export const actions: Readonly<Record<string, Loader>> = {
   image: () => import('./image.js'),
   'quality-gate': () => import('./quality-gate.js'),
   codedeploy: () => import('./codedeploy.js'),
+  codepipeline: () => import('./codepipeline.js'),
 };
 
 export async function run(name: string): Promise<void> {

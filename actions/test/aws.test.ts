@@ -1,4 +1,4 @@
-// actions/codedeploy (and codepipeline, when present) from the bundle against a loopback endpoint
+// actions/codedeploy and actions/codepipeline from the bundle against a loopback endpoint
 // speaking the AWS JSON 1.1 protocol: the real SDK in the bundle signs and sends the calls.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -59,5 +59,44 @@ describe('actions/codedeploy', () => {
     const run = await runBundledAction('codedeploy', { bundleDir: bundle.dir, workspace, inputs: { ...revision, endpoint: aws.url }, env: fakeAwsEnv });
     expect(run.code).toBe(1);
     expect(run.errors[0]?.message).toMatch(/codedeploy:CreateDeployment/);
+  });
+});
+
+describe('actions/codepipeline', () => {
+  it('starts an execution with variables and follows it to Succeeded', async () => {
+    aws.calls.length = 0;
+    let polls = 0;
+    aws.handlers.set('StartPipelineExecution', () => ({ pipelineExecutionId: 'e-0001-aaaa' }));
+    aws.handlers.set('GetPipelineExecution', (input) => ({ pipelineExecution: { pipelineName: input.pipelineName, pipelineExecutionId: input.pipelineExecutionId, status: (polls += 1) < 2 ? 'InProgress' : 'Succeeded' } }));
+    aws.handlers.set('ListActionExecutions', () => ({ actionExecutionDetails: [] }));
+    aws.handlers.set('GetPipelineState', () => ({ pipelineName: 'orders-release', stageStates: [] }));
+    const run = await runBundledAction('codepipeline', {
+      bundleDir: bundle.dir,
+      workspace,
+      inputs: { pipeline: 'orders-release', variables: '{"IMAGE_DIGEST":"sha256:abc"}', 'poll-interval': '10ms' },
+      env: { ...fakeAwsEnv, AWS_ENDPOINT_URL_CODEPIPELINE: aws.url },
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.outputs).toMatchObject({ 'execution-id': 'e-0001-aaaa', status: 'Succeeded' });
+    expect(run.outputs.url).toContain('orders-release');
+    const start = aws.calls.find((c) => c.target === 'CodePipeline_20150709.StartPipelineExecution')!;
+    expect(start.input).toMatchObject({ name: 'orders-release', variables: [{ name: 'IMAGE_DIGEST', value: 'sha256:abc' }] });
+    expect(start.authorization).toMatch(/\/eu-west-1\/codepipeline\/aws4_request/);
+  });
+
+  it('approves the manual approval waiting in a stage', async () => {
+    aws.calls.length = 0;
+    aws.handlers.set('GetPipelineState', () => ({
+      pipelineName: 'orders-release',
+      stageStates: [{ stageName: 'Production', latestExecution: { pipelineExecutionId: 'e-0002-bbbb', status: 'InProgress' }, actionStates: [{ actionName: 'Approve', latestExecution: { status: 'InProgress', token: 'tok-1234' } }] }],
+    }));
+    aws.handlers.set('PutApprovalResult', () => ({ approvedAt: 1764580000 }));
+    const run = await runBundledAction('codepipeline', { bundleDir: bundle.dir, workspace, inputs: { pipeline: 'orders-release', operation: 'approve', stage: 'Production', action: 'Approve', summary: 'approved in Slack by U0ALICE', endpoint: aws.url }, env: fakeAwsEnv });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe('Approved');
+    const put = aws.calls.find((c) => c.target === 'CodePipeline_20150709.PutApprovalResult')!;
+    expect(put.input).toEqual({ pipelineName: 'orders-release', stageName: 'Production', actionName: 'Approve', token: 'tok-1234', result: { status: 'Approved', summary: 'approved in Slack by U0ALICE' } });
   });
 });

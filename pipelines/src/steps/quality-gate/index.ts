@@ -98,9 +98,12 @@ async function runSonarGate(ctx: StepContext<QualityGateInputs>): Promise<GateRe
     reportTaskFile = path.resolve(ctx.cwd, inputs['report-task']);
   } else {
     if (!hostUrl) {
-      throw new ShipgateError('quality-gate.no-server', 'no Sonar server: set SONAR_HOST_URL, with.host-url or sonar.host.url', {
+      throw new ShipgateError('quality-gate.no-server', 'no Sonar server: set SONAR_HOST_URL, host-url (shipgate gate --host-url) or sonar.host.url', {
         hint: 'for SonarCloud: https://sonarcloud.io (and sonar.organization); without a server, use the local gate (with: { local: … })',
       });
+    }
+    if (String(inputs.properties['sonar.qualitygate.wait'] ?? file['sonar.qualitygate.wait']) === 'true') {
+      ctx.logger.warn('sonar: sonar.qualitygate.wait=true makes the scanner itself fail on a failing gate, without the conditions table; shipgate waits for the gate anyway');
     }
     const properties = analysisProperties({ file, given: inputs.properties, ci: ctx.ci, env: ctx.env, hostUrl, ciParameters: inputs['ci-parameters'] });
     const scanner = inputs.scanner ?? defaultScannerCommand();

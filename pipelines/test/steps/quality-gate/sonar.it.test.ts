@@ -246,6 +246,18 @@ describe('the quality-gate step (sonar mode, stand-in scanner)', () => {
     expect(result.logs.join('\n')).not.toContain(token);
   });
 
+  it('is cancelled promptly while it waits, when the run is cancelled', async () => {
+    writeFileSync(path.join(dir, 'report-task.txt'), `ceTaskId=Q1\nserverUrl=${sonar.url}\n`);
+    sonar.tasks.set('Q1', [ceTask('Q1', 'PENDING')]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 150);
+    const started = performance.now();
+    const result = await runStepInProcess(qualityGateStep as never, { 'report-task': 'report-task.txt', 'poll-interval': '20ms' }, { cwd: dir, env: { SONAR_TOKEN: token }, signal: controller.signal });
+    expect(result.status).toBe('cancelled');
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(sonar.requests.length).toBeGreaterThan(1);
+  });
+
   it('refuses a token in with.properties (it would be on the scanner command line)', async () => {
     const result = await run({ properties: { 'sonar.token': 'abc' } });
     expect(result.error?.code).toBe('quality-gate.token-in-properties');

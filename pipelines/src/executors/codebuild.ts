@@ -122,7 +122,7 @@ export class CodeBuildExecutor implements Executor {
     return new Promise((resolve) => this.#enqueue({ invocation, environment, resolve }));
   }
 
-  #api_(): Promise<CodeBuildApi> {
+  #client(): Promise<CodeBuildApi> {
     this.#api ??= this.#options.api ? Promise.resolve(this.#options.api) : createCodeBuildApi({ project: this.project(), region: this.#options.config.region, env: this.#env });
     return this.#api;
   }
@@ -153,7 +153,7 @@ export class CodeBuildExecutor implements Executor {
     try {
       project = this.project();
       remote = prepareRemoteInvocation(invocation, this.#options.config, environment.secrets, this.name);
-      api = await this.#api_();
+      api = await this.#client();
     } catch (error) {
       return failure(started, asError(error));
     }
@@ -226,7 +226,7 @@ export class CodeBuildExecutor implements Executor {
     let project: string;
     try {
       project = this.project();
-      api = await this.#api_();
+      api = await this.#client();
     } catch (error) {
       for (const m of members) m.resolve(failure(started, asError(error)));
       return;
@@ -281,8 +281,10 @@ export class CodeBuildExecutor implements Executor {
       m.environment.signal.addEventListener(
         'abort',
         () => {
+          // its own build is stopped by #follow (at once if it starts after this); the batch only
+          // when no instance is left, so one instance's time-out never stops its siblings
           aborted.add(m.identifier);
-          if (aborted.size === ready.length || !buildIds.has(m.identifier)) stopBatch();
+          if (aborted.size === ready.length) stopBatch();
         },
         { once: true },
       );
@@ -336,7 +338,7 @@ export class CodeBuildExecutor implements Executor {
     run: { invocation: StepInvocation; environment: ExecutionEnvironment; started: number; data: string[]; stop: () => Promise<void> },
   ): Promise<InvocationResult> {
     const { environment } = run;
-    const api = await this.#api_();
+    const api = await this.#client();
     const masker = new SecretMasker(environment.secrets);
     const lines: string[] = [];
     let stream: { logGroupName: string; logStreamName: string } | undefined;

@@ -199,7 +199,9 @@ describe('the CodeBuild executor, end to end', () => {
     expect(fake.codebuild.commandCalls(StopBuildCommand).map((c) => c.args[0].input.id)).toEqual([build!.id]);
     await fake.settle();
     expect(build!.status).toBe('STOPPED');
+    // its process group got SIGTERM; give init a moment to reap the orphaned sleep (bounded)
     const pid = Number(readFileSync(path.join(dir, 'sleep.pid'), 'utf8'));
+    for (let i = 0; i < 40 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 50));
     expect(alive(pid)).toBe(false);
   });
 

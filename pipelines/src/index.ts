@@ -61,5 +61,5 @@ export type { RegistryClientOptions, Manifest, ManifestDescriptor, FetchFunction
 export { parseImageReference, formatReference } from './registry/reference.js';
 export type { ImageReference } from './registry/reference.js';
 export type { RegistryCredentials, BasicCredentials, TokenCredentials } from './registry/auth.js';
-export { ecrLogin } from './registry/ecr.js';
+export { ecrLogin, createEcrClient } from './registry/ecr.js';
 export type { EcrLogin } from './registry/ecr.js';

@@ -6,7 +6,7 @@
 // repository ARN `ecr:BatchGetImage`, `ecr:BatchCheckLayerAvailability`, `ecr:PutImage`
 // (re-pointing tags), and for pushes `ecr:InitiateLayerUpload`, `ecr:UploadLayerPart`,
 // `ecr:CompleteLayerUpload`.
-import { GetAuthorizationTokenCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { ExitCode, ShipgateError } from '../errors.js';
 import type { BasicCredentials } from './auth.js';
 
@@ -18,6 +18,8 @@ export interface EcrLogin extends BasicCredentials {
 
 /** Calls GetAuthorizationToken and decodes the first authorization it returns. */
 export async function ecrLogin(client: Pick<ECRClient, 'send'>, options: { registryIds?: string[]; signal?: AbortSignal } = {}): Promise<EcrLogin> {
+  // loaded on first use: the AWS SDK is heavy, and most shipgate commands never talk to ECR
+  const { GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
   let output;
   try {
     output = await client.send(new GetAuthorizationTokenCommand(options.registryIds?.length ? { registryIds: options.registryIds } : {}), options.signal ? { abortSignal: options.signal } : {});
@@ -41,4 +43,10 @@ export async function ecrLogin(client: Pick<ECRClient, 'send'>, options: { regis
     password: decoded.slice(colon + 1),
     ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}),
   };
+}
+
+/** An ECR client for `region` (default: the SDK's own resolution: AWS_REGION, profile …). */
+export async function createEcrClient(region?: string): Promise<ECRClient> {
+  const { ECRClient } = await import('@aws-sdk/client-ecr');
+  return new ECRClient(region ? { region } : {});
 }

@@ -2,12 +2,11 @@
 // call the same functions the `image` step calls, print. Registry credentials come from
 // SHIPGATE_REGISTRY_USERNAME / SHIPGATE_REGISTRY_PASSWORD or from ECR (`--ecr`), never from flags,
 // so they stay out of shell history and process lists.
-import { ECRClient } from '@aws-sdk/client-ecr';
 import type { Command } from 'commander';
 import { ExitCode, ShipgateError } from '../../errors.js';
 import { resolveCiContext } from '../../ci/context.js';
 import type { RegistryCredentials } from '../../registry/auth.js';
-import { ecrLogin } from '../../registry/ecr.js';
+import { createEcrClient, ecrLogin } from '../../registry/ecr.js';
 import { promoteImage, readImageHistory, rollbackImage, type RegistryAccessOptions } from '../../steps/image/promote.js';
 import { computeTags, parseFlavor, parseKeyValueLines, parseTagRules } from '../../steps/image/tags.js';
 import type { CommandRegistrar } from '../program.js';
@@ -26,7 +25,7 @@ async function access(flags: AccessFlags, io: CliIO): Promise<RegistryAccessOpti
   let credentials: RegistryCredentials | undefined;
   if (flags.ecr) {
     const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
-    const login = await ecrLogin(new ECRClient(region ? { region } : {}), { signal: io.signal });
+    const login = await ecrLogin(await createEcrClient(region), { signal: io.signal });
     credentials = { username: login.username, password: login.password };
   } else if (io.env.SHIPGATE_REGISTRY_PASSWORD) {
     credentials = { username: io.env.SHIPGATE_REGISTRY_USERNAME ?? '', password: io.env.SHIPGATE_REGISTRY_PASSWORD };

@@ -5,11 +5,10 @@
 //   rollback point an environment's tag back at its previous good digest
 // Outputs: `tags` and `labels` (newline-separated, as metadata-action sets them), `version`,
 // `digest`, and for promote / rollback `previous`. The run summary gets a tags-and-digests table.
-import { ECRClient } from '@aws-sdk/client-ecr';
 import { z } from 'zod';
 import { ShipgateError } from '../../errors.js';
 import type { RegistryCredentials } from '../../registry/auth.js';
-import { ecrLogin } from '../../registry/ecr.js';
+import { createEcrClient, ecrLogin } from '../../registry/ecr.js';
 import { defineStep, type StepContext } from '../define.js';
 import { buildAndPush, hasBuildx } from './build.js';
 import { promoteImage, rollbackImage } from './promote.js';
@@ -72,7 +71,7 @@ function metadataFor(context: StepContext<ImageInputs>): ImageMetadata {
 async function registryCredentials(context: StepContext<ImageInputs>): Promise<RegistryCredentials | undefined> {
   const { inputs } = context;
   if (inputs['ecr-login']) {
-    const login = await ecrLogin(new ECRClient(inputs['aws-region'] ? { region: inputs['aws-region'] } : {}), { signal: context.signal });
+    const login = await ecrLogin(await createEcrClient(inputs['aws-region']), { signal: context.signal });
     context.setSecret(login.password);
     return { username: login.username, password: login.password };
   }
@@ -85,7 +84,7 @@ async function registryCredentials(context: StepContext<ImageInputs>): Promise<R
 
 async function dockerLoginToEcr(context: StepContext<ImageInputs>): Promise<void> {
   const { inputs } = context;
-  const login = await ecrLogin(new ECRClient(inputs['aws-region'] ? { region: inputs['aws-region'] } : {}), { signal: context.signal });
+  const login = await ecrLogin(await createEcrClient(inputs['aws-region']), { signal: context.signal });
   context.setSecret(login.password);
   const result = await context.process.exec('docker', ['login', '--username', login.username, '--password-stdin', login.registry], { input: login.password, quiet: true, timeoutMs: 60_000 });
   if (result.exitCode !== 0) {

@@ -16,7 +16,7 @@ describe('README quality-gate examples', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(2);
   });
 
-  it.each(blocks.map((block, i) => [i + 1, block]))('yaml block %d is a valid pipeline', (_n, block) => {
+  it.each(blocks.map((block, i) => [i + 1, block] as const))('yaml block %d is a valid pipeline', (_n, block) => {
     // a fragment of `steps:` (indented) gets the steps it needs around it
     const text = block.startsWith('steps:') ? `name: readme\n${block}` : `name: readme\nsteps:\n  unit: { run: "true" }\n  lint: { run: "true" }\n${block}`;
     const spec = parsePipeline(text, 'README.md', { registry: new StepRegistry(builtinSteps) });

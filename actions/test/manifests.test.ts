@@ -63,6 +63,16 @@ describe('action.yml files', () => {
   });
 });
 
+describe('actions/README.md', () => {
+  const readme = readFileSync(path.join(actionsDir, 'README.md'), 'utf8');
+  it.each(actionNames())('documents every input and output of %s in its table', (name) => {
+    const section = readme.split(/^### /m).find((s) => s.startsWith(`${name}\n`)) ?? '';
+    const yml = manifest(name);
+    const documented = [...section.matchAll(/^\| `([\w-]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual([...Object.keys(yml.inputs ?? {}), ...Object.keys(yml.outputs ?? {})].sort());
+  });
+});
+
 describe('the committed bundle', () => {
   it('is what node actions/scripts/bundle.mjs builds from the sources today', async () => {
     const run = promisify(execFile);

@@ -70,6 +70,9 @@ process.on('message', (m) => {
   if (pid !== undefined) process.send({ t: 'spawned', id: m.id, pid });
 });
 process.on('disconnect', () => process.exit(0));
+// A run shorter than the helper's start-up has exited before 'ready' is sent: the send fails with
+// EPIPE, which would print a stack trace into the run's log. Without the engine there is nothing to do.
+process.on('error', () => process.exit(0));
 process.send({ t: 'ready' });
 `;
 

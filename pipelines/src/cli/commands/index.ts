@@ -5,5 +5,6 @@ import { registerStepCommand } from './step.js';
 import { registerGateCommand } from './gate.js';
 import { registerImageCommands } from './image.js';
 import { registerExportCommand } from './export.js';
+import { registerDeployCommands } from './deploy.js';
 
-export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand, registerDeployCommands];

@@ -2,10 +2,10 @@
 // Engine finished the analysis the scanner submitted?) and `api/qualitygates/project_status` (what
 // did the gate say about that analysis?). Every request is bounded (its own timeout, the caller's
 // deadline and AbortSignal); 5xx answers and network failures are retried a bounded number of times
-// with exponential back-off and jitter (cockatiel); everything else becomes a ShipgateError with a
+// with exponential back-off and jitter, behind a per-server circuit breaker (cockatiel); everything else becomes a ShipgateError with a
 // code of its own, so people (and scripts) can tell a bad token from a server that is down.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry, wrap, type CircuitBreakerPolicy } from 'cockatiel';
 import { ShipgateError, ExitCode } from '../../errors.js';
 import { gateStatus, type ConditionStatus, type GateCondition, type GateOperator, type GateResult } from './conditions.js';
 import type { ReportTask } from './properties.js';
@@ -67,6 +67,24 @@ class TransientError extends Error {
   }
 }
 
+/**
+ * One breaker per server in this process: when calls to it failed (after their retries) this many
+ * times in a row, further calls fail at once for a while, so a matrix of gates — or a long-lived
+ * process — stops hammering a server that is down instead of each waiting out its own retries.
+ */
+const breakerThreshold = 3;
+const breakerOpenMs = 30_000;
+const breakers = new Map<string, CircuitBreakerPolicy>();
+
+function breakerFor(origin: string): CircuitBreakerPolicy {
+  let breaker = breakers.get(origin);
+  if (!breaker) {
+    breaker = circuitBreaker(handleWhen((e) => e instanceof TransientError), { halfOpenAfter: breakerOpenMs, breaker: new ConsecutiveBreaker(breakerThreshold) });
+    breakers.set(origin, breaker);
+  }
+  return breaker;
+}
+
 const serverHint = 'check the server URL (SONAR_HOST_URL / host-url) and that the server is up; retry later';
 
 function sonarMessage(body: string): string | undefined {
@@ -126,9 +144,12 @@ export class SonarClient {
       { maxAttempts: this.#retries, backoff: new ExponentialBackoff({ initialDelay: this.#retryDelayMs, maxDelay: this.#retryDelayMs * 10 }) },
     );
     try {
-      return await policy.execute(() => this.#once<T>(url, signal, what), signal);
+      return await wrap(breakerFor(this.#base.origin), policy).execute(() => this.#once<T>(url, signal, what), signal);
     } catch (error) {
       signal.throwIfAborted();
+      if (error instanceof BrokenCircuitError) {
+        throw new ShipgateError('quality-gate.unreachable', `the Sonar server at ${this.#base.origin} failed ${breakerThreshold} times in a row; not calling it again for ${breakerOpenMs / 1000} s`, { exitCode: ExitCode.external, hint: serverHint, cause: error });
+      }
       if (error instanceof TransientError) {
         const attempts = `${this.#retries + 1} attempts`;
         if (error.kind === 'server') {

@@ -141,6 +141,18 @@ describe('waitForQualityGate', () => {
     expect(error.message).toMatch(/ECONNREFUSED/);
   });
 
+  it('after 3 calls that failed in a row, calls to that server fail at once (circuit breaker)', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const wait = () => gateError(waitForQualityGate({ reportTask: reportTask('T13', `http://127.0.0.1:${port}`), token, ...fast, retries: 0 }));
+    for (let i = 0; i < 3; i += 1) expect((await wait()).message).toMatch(/ECONNREFUSED/);
+    const open = await wait();
+    expect(open.code).toBe('quality-gate.unreachable');
+    expect(open.message).toMatch(/failed 3 times in a row; not calling it again for 30 s/);
+  });
+
   it('a slow server hits the deadline: quality-gate.timeout', async () => {
     sonar.tasks.set('T10', [{ ...ceTask('T10', 'IN_PROGRESS'), delayMs: 5000 }]);
     const started = performance.now();

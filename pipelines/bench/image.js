@@ -66,6 +66,7 @@ function buildImages(dir, host, name, mb) {
   writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${host}/bench/${name}:v1\nCOPY v2.txt /v2.txt\n`);
   sh('docker', ['build', '-q', '-t', `${host}/bench/${name}:v2`, ctx], { env });
   rmSync(path.join(ctx, 'data.bin'), { force: true });
+  localImages.push(`${host}/bench/${name}:v1`, `${host}/bench/${name}:v2`, `${host}/bench/${name}:docker`);
   sh('docker', ['push', '-q', `${host}/bench/${name}:v1`]);
   sh('docker', ['push', '-q', `${host}/bench/${name}:v2`]);
   return [`${host}/bench/${name}:v1`, `${host}/bench/${name}:v2`];
@@ -119,6 +120,7 @@ async function benchSize(dir, host, mb, rounds) {
 // write alone costs 15–40 ms, for every method alike. By default the registry keeps its data on
 // tmpfs (/dev/shm) so the figures show what the client does; `--disk` keeps it on the temp disk.
 const onDisk = process.argv.includes('--disk') || !existsSync('/dev/shm');
+const localImages = [];
 const dir = mkdtempSync(path.join(onDisk ? os.tmpdir() : '/dev/shm', 'sg-bench-image-'));
 let registry;
 try {
@@ -142,6 +144,13 @@ try {
   console.log('');
   for (const [what, ok] of checks) console.log(`${ok ? 'met' : 'NOT MET'}: ${what}`);
 } finally {
+  if (localImages.length) {
+    try {
+      sh('docker', ['rmi', '-f', ...localImages]);
+    } catch {
+      // already gone
+    }
+  }
   registry?.child.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

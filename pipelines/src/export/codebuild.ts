@@ -49,7 +49,6 @@ export function exportCodeBuildBuildspec(spec: PipelineSpec, options: CodeBuildE
       });
     }
     if (step.retries > 0) warnings.push(`step "${step.id}": retries are not exported (retry the batch's failed builds in CodeBuild)`);
-    if (step.timeoutMs !== undefined) warnings.push(`step "${step.id}": timeout is not exported (a build-graph task takes the project's time-out)`);
     if (step.matrix?.maxParallel) warnings.push(`step "${step.id}": matrix max-parallel is not exported (the batch's own limits apply)`);
 
     const config = step.executor ? spec.executors?.[step.executor] : undefined;

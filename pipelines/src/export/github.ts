@@ -87,7 +87,6 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
     const useAction = withActions.has(step.uses) && action !== undefined && (stepDir === '.' || !action.readsFiles || action.workingDirectoryInput !== undefined);
 
     if (step.retries > 0) warnings.push(`step "${step.id}": retries are not exported (re-run the failed job on GitHub)`);
-    if (step.cache) warnings.push(`step "${step.id}": cache: is kept per machine and is not exported`);
     if (step.executor && step.executor !== 'local') warnings.push(`step "${step.id}": runs on the GitHub runner, not on executor ${step.executor}`);
 
     const steps: unknown[] = [{ uses: 'actions/checkout@v4' }];

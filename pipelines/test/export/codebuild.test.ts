@@ -83,7 +83,6 @@ describe('exportCodeBuildBuildspec', () => {
     const { warnings } = exportCodeBuildBuildspec(load('name: x\nsteps:\n  a: { run: "true", retries: 1, timeout: 5m, matrix: { n: [1, 2], max-parallel: 1 } }\n'));
     expect(warnings).toEqual([
       'step "a": retries are not exported (retry the batch\'s failed builds in CodeBuild)',
-      'step "a": timeout is not exported (a build-graph task takes the project\'s time-out)',
       'step "a": matrix max-parallel is not exported (the batch\'s own limits apply)',
     ]);
   });

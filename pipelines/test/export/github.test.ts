@@ -108,7 +108,6 @@ describe('exportGitHubWorkflow', () => {
     expect(wf.on.push.branches).toEqual(['trunk']);
     expect(acme.warnings).toEqual([
       'step "flaky": retries are not exported (re-run the failed job on GitHub)',
-      'step "flaky": cache: is kept per machine and is not exported',
       'step "flaky": runs on the GitHub runner, not on executor codebuild:orders-build',
     ]);
     expect(await githubErrors(acme.text)).toEqual([]);

@@ -112,11 +112,14 @@ async function runSonarGate(ctx: StepContext<QualityGateInputs>): Promise<GateRe
     reportTaskFile = scanned.reportTask;
   }
   const reportTask = await readReportTask(reportTaskFile, path.relative(ctx.cwd, reportTaskFile) || reportTaskFile);
-  ctx.logger.info(`sonar: waiting for analysis task ${reportTask.ceTaskId} on ${hostUrl ?? reportTask.serverUrl}`);
+  // the URL this job reaches the server by wins over the one the scanner wrote (it may have run
+  // elsewhere, or behind another name)
+  const serverUrl = inputs['host-url'] || ctx.env.SONAR_HOST_URL || reportTask.serverUrl;
+  ctx.logger.info(`sonar: waiting for analysis task ${reportTask.ceTaskId} on ${serverUrl}`);
   let last = '';
   return waitForQualityGate({
     reportTask,
-    ...(inputs['host-url'] || ctx.env.SONAR_HOST_URL ? { serverUrl: inputs['host-url'] ?? ctx.env.SONAR_HOST_URL } : {}),
+    serverUrl,
     ...(token ? { token } : {}),
     timeoutMs: parseDuration(inputs.timeout),
     pollIntervalMs: parseDuration(inputs['poll-interval']),

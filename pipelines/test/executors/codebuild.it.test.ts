@@ -201,7 +201,7 @@ describe('the CodeBuild executor, end to end', () => {
     expect(build!.status).toBe('STOPPED');
     // its process group got SIGTERM; give init a moment to reap the orphaned sleep (bounded)
     const pid = Number(readFileSync(path.join(dir, 'sleep.pid'), 'utf8'));
-    for (let i = 0; i < 40 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 50));
     expect(alive(pid)).toBe(false);
   });
 
@@ -216,6 +216,34 @@ describe('the CodeBuild executor, end to end', () => {
     await fake.settle();
     expect([...fake.builds.values()].map((b) => b.status)).toEqual(['STOPPED', 'STOPPED']);
     expect(fake.codebuild.commandCalls(StopBuildCommand)).toHaveLength(2);
+  });
+});
+
+describe('the CodeBuild executor, when CodeBuild says no', () => {
+  it('fails the step with the missing permission named, without retrying a denial', async () => {
+    fake.codebuild.on(StartBuildCommand).rejects(
+      Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/ci/run is not authorized to perform: codebuild:StartBuild on resource: arn:aws:codebuild:eu-west-1:123456789012:project/orders-build because no identity-based policy allows the codebuild:StartBuild action'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400, requestId: 'r-1' },
+      }),
+    );
+    const r = await run(['name: orders', 'executor: codebuild:orders-build', 'steps:', '  a: { run: "true" }'].join('\n'));
+    expect(outcomes(r)).toEqual({ a: 'failure' });
+    expect(r.invocations.a!.error).toMatchObject({
+      code: 'aws.access-denied',
+      message: 'missing permission: codebuild:StartBuild on arn:aws:codebuild:eu-west-1:123456789012:project/orders-build',
+      hint: expect.stringContaining('arn:aws:sts::123456789012:assumed-role/ci/run'),
+    });
+    expect(fake.codebuild.commandCalls(StartBuildCommand)).toHaveLength(1);
+  });
+
+  it('says where the project comes from when `executor: codebuild` names none', async () => {
+    const r = await run(['name: orders', 'executor: codebuild', 'steps:', '  a: { run: "true" }'].join('\n'));
+    expect(r.invocations.a!.error).toMatchObject({ code: 'executor.codebuild-project', hint: expect.stringContaining('SHIPGATE_CODEBUILD_PROJECT') });
+    const named = await run(['name: orders', 'executor: codebuild', 'steps:', '  a: { run: "true" }'].join('\n'), { env: { SHIPGATE_CODEBUILD_PROJECT: 'orders-staging' } });
+    expect(outcomes(named)).toEqual({ a: 'success' });
+    expect(fake.codebuild.commandCalls(StartBuildCommand)[0]!.args[0].input.projectName).toBe('orders-staging');
   });
 });
 

@@ -32,6 +32,14 @@ const deniedText: Record<Exclude<AccessDecision, { allowed: true }>['why'], stri
   'self-approval': 'you requested this deploy, and this environment needs someone else to approve it',
 };
 
+/**
+ * After ack(): yield to the event loop's check phase, so requests already waiting (other clicks in
+ * a burst) are read and acked before this one's database work starts.
+ */
+function afterAcks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function who(id: string | null): string {
   return id && /^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : (id ?? 'someone');
 }
@@ -92,6 +100,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
 
   app.action<BlockButtonAction>(actionIds.approve, async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
     await ack();
+    await afterAcks();
     const userId = body.user?.id;
     if (!userId || typeof action.value !== 'string') return malformed('approve', userId, { value: typeof action.value });
     const approval = await authorised({ client, userId, approvalId: action.value, channel: body.channel?.id, action: 'approve' });
@@ -124,6 +133,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       return;
     }
     await ack();
+    await afterAcks();
     const userId = body.user.id;
     const approval = await authorised({ client, userId, approvalId: view.private_metadata || undefined, channel: undefined, action: 'reject' });
     if (!approval) return;
@@ -135,6 +145,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
 
   app.action<BlockButtonAction>(actionIds.rollback, async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
     await ack();
+    await afterAcks();
     const userId = body.user?.id;
     const ids = typeof action.value === 'string' ? parseRollbackValue(action.value) : undefined;
     if (!userId || !ids) return malformed('rollback', userId, { value: typeof action.value });

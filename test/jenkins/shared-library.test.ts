@@ -198,6 +198,25 @@ const scenarios: Scenario[] = [
   },
   { name: 'steptypo', yaml: releaseYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', deploy: ['deplyo'], rollback: 'rolback')` },
   {
+    // the pure parts as a table: the same Groovy the builds run, called directly
+    name: 'pure',
+    jenkinsfile: `${library}def p = shipgatePipeline
+def plan = [pipeline: 'shop', levels: [['lint', 'unit', 'build', 'typecheck', 'integration', 'e2e-tests'], ['deploy-eu', 'package', 'release'], ['rollback']],
+            steps: [lint: [uses: 'run'], unit: [uses: 'run'], build: [uses: 'run'], typecheck: [uses: 'run'], integration: [uses: 'run'], 'e2e-tests': [uses: 'run'],
+                    'deploy-eu': [uses: 'run'], package: [uses: 'run'], release: [uses: 'codedeploy'], rollback: [uses: 'run']]]
+def out = [
+  durations: ['90s', '30m', '1h30m', '2h', ' 45s ', '', '1x', '0s', 'm', '30'].collect { p.parseDuration(it) },
+  didYouMean: [['fiel', ['file', 'label']], ['zzzzzz', ['file', 'label']], ['Approval', ['approval']]].collect { p.didYouMean(it[0], it[1]) },
+  layout: p.layoutStages(plan, [approval: [:]]),
+  layoutExplicit: p.layoutStages(plan, [deploy: ['package'], rollback: 'rollback']),
+  noDeploy: p.layoutStages([pipeline: 'x', levels: [['a']], steps: [a: [uses: 'run']]], [approval: [timeout: '1h']]).problems,
+  baseEnv: p.baseEnv(p.withDefaults([credentials: [[type: 'aws', id: 'a']], maxParallel: 2, env: [FOO: 'bar']], [:]), 'EXISTING,AWS_ACCESS_KEY_ID'),
+  defaults: p.withDefaults([file: 'services/api/shipgate.yml', approval: true], [GIT_COMMIT: '0123456789abcdef', SHIPGATE_CLI: 'npx shipgate']).subMap(['stateRoot', 'shipgate', 'approval', 'defaultVersion', 'environment']),
+]
+echo('PURE ' + groovy.json.JsonOutput.toJson(out))
+`,
+  },
+  {
     name: 'rollbackjob',
     yaml: releaseYaml,
     jenkinsfile: `${library}shipgateRollback(file: 'shipgate.yml', step: 'rollback', environments: ['staging', 'production'])`,
@@ -376,6 +395,8 @@ if (missing && process.env.CI !== 'true') {
       expect(Object.keys(builds).sort()).toEqual(scenarios.map((s) => s.name).sort());
       const everything = JSON.stringify(builds);
       for (const value of [apiToken, ...Object.values(secrets)]) expect(everything).not.toContain(value);
+      // and the CLI's logs are clean: no crash of a helper process in any build
+      expect(Object.values(builds).flatMap((b) => b.console.filter((l) => /EPIPE|Unhandled 'error' event/.test(l)))).toEqual([]);
       // the app did get the token — from the shell, not from Groovy
       expect(appCalls.length).toBeGreaterThan(0);
       expect(appCalls.every((c) => c.authorized)).toBe(true);
@@ -519,6 +540,28 @@ if (missing && process.env.CI !== 'true') {
           '  steps: version, test, deploy, rollback',
         ].join('\n'),
       );
+    });
+
+    it('pure parts: durations, did-you-mean, stage layout, environment and defaults', () => {
+      const line = builds.pure!.console.find((l) => l.startsWith('PURE '));
+      expect(builds.pure!.result).toBe('SUCCESS');
+      const out = JSON.parse(line!.slice('PURE '.length));
+      expect(out.durations).toEqual([90, 1800, 5400, 7200, 45, null, null, null, null, null]);
+      expect(out.didYouMean).toEqual([' — did you mean "file"?', '', ' — did you mean "approval"?']);
+      // deploy steps by default: deploy-* and codedeploy / codepipeline steps; a long level gets a short name
+      expect(out.layout).toEqual({
+        stages: [
+          { name: 'Level 1 (6 steps)', steps: ['lint', 'unit', 'build', 'typecheck', 'integration', 'e2e-tests'], deploy: false },
+          { name: 'Deploy: deploy-eu, package, release', steps: ['deploy-eu', 'package', 'release'], deploy: true },
+          { name: 'rollback', steps: ['rollback'], deploy: false },
+        ],
+        problems: [],
+      });
+      // the rollback step leaves the levels
+      expect(out.layoutExplicit.stages.map((s: { name: string }) => s.name)).toEqual(['Level 1 (6 steps)', 'Deploy: deploy-eu, package, release']);
+      expect(out.noDeploy).toEqual(["approval: no deploy step to wait before\n  hint: name them with deploy: ['<step>'] (steps: a)"]);
+      expect(out.baseEnv).toEqual(['SHIPGATE_CLI=shipgate', 'SHIPGATE_FILE=shipgate.yml', 'SHIPGATE_RUN_FLAGS=-j 2', 'SHIPGATE_SECRETS=EXISTING,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY', 'FOO=bar']);
+      expect(out.defaults).toEqual({ stateRoot: 'services/api', shipgate: 'npx shipgate', approval: { timeout: '1h', timeoutSeconds: 3600 }, defaultVersion: '0123456789ab', environment: 'production' });
     });
 
     it('rollback job: VERSION / ENVIRONMENT / REASON reach the step only through the environment, and it is recorded', () => {

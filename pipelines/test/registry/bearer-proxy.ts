@@ -20,7 +20,12 @@ function scopeOf(method: string, pathname: string): { repository: string; action
   return { repository: m[1]!, action: method === 'GET' || method === 'HEAD' ? 'pull' : 'push' };
 }
 
-export async function startBearerProxy(upstream: string, credentials: { username: string; password: string }): Promise<BearerProxy> {
+export interface BearerProxyOptions {
+  /** Answer cross-repository mounts the way registries do when they will not mount: open a plain upload (202). */
+  refuseMounts?: boolean;
+}
+
+export async function startBearerProxy(upstream: string, credentials: { username: string; password: string }, options: BearerProxyOptions = {}): Promise<BearerProxy> {
   const tokens = new Map<string, Set<string>>(); // token → "repo:action"
   const tokenRequests: BearerProxy['tokenRequests'] = [];
   const target = new URL(upstream);
@@ -69,8 +74,10 @@ export async function startBearerProxy(upstream: string, credentials: { username
     }
     const headers = { ...req.headers };
     delete headers.authorization;
+    let forwardPath = req.url ?? '/';
+    if (options.refuseMounts && url.searchParams.has('mount')) forwardPath = url.pathname;
     const forward = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      { host: target.hostname, port: target.port, method: req.method, path: forwardPath, headers },
       (upstreamResponse) => {
         res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
         upstreamResponse.pipe(res);

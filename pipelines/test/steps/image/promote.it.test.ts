@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { promoteImage, readImageHistory, rollbackImage } from '../../../src/steps/image/promote.js';
 import { imageStep } from '../../../src/steps/image/index.js';
 import { runStepInProcess } from '../../../src/executors/local.js';
-import { RegistryClient } from '../../../src/registry/client.js';
+import { RegistryClient, sha256Digest } from '../../../src/registry/client.js';
 import { cli } from '../../helpers.js';
 import { buildTinyImage, inspectDigest, pushImage, removeLocalImages, requireDocker, startRegistry, type StartedRegistry } from '../../support/registry.js';
 import { startBearerProxy, type BearerProxy } from '../../registry/bearer-proxy.js';
@@ -114,6 +114,36 @@ suite('image promote and rollback on a real registry', () => {
     expect(await at('staging', 'shop/orders-staging')).toBe(v2);
     await run('docker', ['pull', '-q', `${registry.host}/shop/orders-staging:staging`]);
     local.push(`${registry.host}/shop/orders-staging:staging`);
+  });
+
+  it('promotes a multi-platform index into another repository: child manifests by digest, blobs copied when the registry refuses mounts', async () => {
+    let proxy: BearerProxy | undefined;
+    try {
+      const client = new RegistryClient({ registry: registry.host });
+      const [m1, m2] = await Promise.all([client.getManifest('shop/orders', v1), client.getManifest('shop/orders', v2)]);
+      const index = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
+          manifests: [
+            { mediaType: m1.mediaType, digest: m1.digest, size: m1.size, platform: { os: 'linux', architecture: 'amd64' } },
+            { mediaType: m2.mediaType, digest: m2.digest, size: m2.size, platform: { os: 'linux', architecture: 'arm64' } },
+          ],
+        }),
+      );
+      const indexDigest = await client.putManifest('shop/orders', 'multi', index, 'application/vnd.docker.distribution.manifest.list.v2+json');
+      proxy = await startBearerProxy(registry.url, { username: 'ci', password: 'pw' }, { refuseMounts: true });
+      const result = await promoteImage({ source: `${proxy.host}/shop/orders:multi`, tag: 'production', repository: 'shop/fleet', credentials: { username: 'ci', password: 'pw' } });
+      expect(result).toMatchObject({ digest: indexDigest, mounted: 0 });
+      expect(result.copied).toBe(6); // per image: its config and two layers
+      const { stdout } = await run('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${registry.host}/shop/fleet:production`]);
+      expect(sha256Digest(Buffer.from(stdout))).toBe(indexDigest);
+      for (const child of [v1, v2]) expect(await inspectDigest(`${registry.host}/shop/fleet@${child}`)).toBe(child);
+      await run('docker', ['pull', '-q', `${registry.host}/shop/fleet@${v1}`]);
+      local.push(`${registry.host}/shop/fleet@${v1}`);
+    } finally {
+      await proxy?.stop();
+    }
   });
 
   it('errors: a missing image, an unreachable registry, and a cancelled call', async () => {

@@ -7,18 +7,25 @@ export type LineCoverage = Map<string, Map<number, number>>;
 export function parseLcov(text: string): LineCoverage {
   const files: LineCoverage = new Map();
   let current: Map<number, number> | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line.startsWith('SF:')) {
-      const file = line.slice(3);
+  // a large monorepo's tracefile has millions of DA lines: indexOf and slices, no per-line arrays
+  for (const raw of text.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.startsWith('DA:')) {
+      if (!current) continue;
+      const comma = line.indexOf(',', 3);
+      if (comma === -1) continue;
+      const n = Number(line.slice(3, comma));
+      const end = line.indexOf(',', comma + 1); // an optional checksum follows the hits
+      const h = Number(line.slice(comma + 1, end === -1 ? undefined : end));
+      if (Number.isInteger(n) && Number.isFinite(h)) {
+        const before = current.get(n);
+        current.set(n, before === undefined || h > before ? h : before);
+      }
+    } else if (line.startsWith('SF:')) {
+      const file = line.slice(3).trim();
       current = files.get(file) ?? new Map();
       files.set(file, current);
-    } else if (line.startsWith('DA:') && current) {
-      const [lineNo, hits] = line.slice(3).split(',');
-      const n = Number(lineNo);
-      const h = Number(hits);
-      if (Number.isInteger(n) && Number.isFinite(h)) current.set(n, Math.max(current.get(n) ?? 0, h));
-    } else if (line === 'end_of_record') {
+    } else if (line.trim() === 'end_of_record') {
       current = undefined;
     }
   }

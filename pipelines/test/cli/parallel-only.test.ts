@@ -2,6 +2,7 @@
 // branches do: `shipgate run --only a` beside `--only b`) keep every step's outputs and each their
 // own report.
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +63,31 @@ describe('shipgate run --only side by side, --report-dir', () => {
     }
     // --report-dir leaves the shared report alone; each run still keeps its copy under runs/
     expect(existsSync(path.join(dir, '.shipgate', 'report.json'))).toBe(false);
+    const c = await cli(['run', '--only', 'c'], dir);
+    expect(c.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'got'), 'utf8').trim()).toBe('from-a from-b');
+  });
+
+  it('the same with two real processes of the built binary started together', async () => {
+    const bin = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
+    expect(existsSync(bin)).toBe(true); // scripts/test.sh builds before the tests
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'shipgate.yml'), yaml);
+    const runOnly = (step: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [bin, 'run', '--only', step, '--report-dir', `reports/${step}`, '--reporter', 'plain'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+    const [a, b] = await Promise.all([runOnly('a'), runOnly('b')]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    for (const step of ['a', 'b']) {
+      expect(JSON.parse(readFileSync(path.join(dir, '.shipgate', 'outputs', `${step}.json`), 'utf8')).outputs).toEqual({ v: `from-${step}` });
+      expect(JSON.parse(readFileSync(path.join(dir, 'reports', step, 'report.json'), 'utf8')).invocations.map((i: { id: string }) => i.id)).toEqual([step]);
+    }
+    expect(`${a.out}${b.out}`).not.toMatch(/EPIPE|Unhandled 'error' event/);
     const c = await cli(['run', '--only', 'c'], dir);
     expect(c.code).toBe(0);
     expect(readFileSync(path.join(dir, 'got'), 'utf8').trim()).toBe('from-a from-b');

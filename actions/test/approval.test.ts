@@ -46,7 +46,7 @@ describe('actions/approval', () => {
       env: { SHIPGATE_APP_URL: app.url },
     });
     const asked = await newApproval(before + 1);
-    expect(asked.request).toMatchObject({ service: 'orders', environment: 'production', version: 'v1.4.2', requester: 'monalisa', idempotencyKey: 'acme/orders-service:12345678901:approval:production:v1.4.2', backend: { kind: 'shipgate' } });
+    expect(asked.request).toMatchObject({ service: 'orders', environment: 'production', version: 'v1.4.2', requester: 'monalisa', idempotencyKey: 'acme/orders-service:12345678901:1:approval:production:v1.4.2', backend: { kind: 'shipgate' } });
     app.decide(asked.id, 'approved', 'U0ALICE');
     const run = await running;
     expect(run.code).toBe(0);

@@ -34,7 +34,7 @@ export const approvalInputs = z.strictObject({
   requester: z.string().optional().describe('Who asks (default: the CI actor).'),
   'expires-in': duration.default('1h').describe('How long approvers have: 90s, 30m, 1h (default 1h).'),
   timeout: duration.optional().describe('Stop waiting after this long even if the approval is still open (default: until it expires).'),
-  'idempotency-key': z.string().optional().describe('Same key, same approval (default: repository, run id, step and version, so a re-run waits on the same approval).'),
+  'idempotency-key': z.string().optional().describe('Same key, same approval (default: repository, run id and attempt, step, environment and version).'),
   backend: backend.default({ kind: 'shipgate' }).describe('Who else is told of the decision: {kind: shipgate} (this run only), codepipeline, jenkins or github.'),
   'poll-seconds': z.number().int().min(1).max(maxWaitSeconds).default(maxWaitSeconds).describe('Long-poll length per request, 1–60 s.'),
   url: z.url().optional().describe('The Slack app (default $SHIPGATE_APP_URL).'),
@@ -78,7 +78,10 @@ export function createApprovalStep(options: ApprovalStepOptions = {}) {
       const expiresInSeconds = Math.ceil(parseDuration(inputs['expires-in']) / 1000);
       const what = `${inputs.service} ${inputs.version} to ${inputs.environment}`;
       const { ci } = ctx;
-      const idempotencyKey = inputs['idempotency-key'] ?? (ci.runId ? [ci.repository ?? 'local', ci.runId, ctx.id, inputs.environment, inputs.version].join(':') : undefined);
+      // A retry inside one run (the engine's retries, a lost connection) finds the same approval; a
+      // new run, or a GitHub re-run (a new attempt), asks again.
+      const attempt = env.GITHUB_RUN_ATTEMPT;
+      const idempotencyKey = inputs['idempotency-key'] ?? (ci.runId ? [ci.repository ?? 'local', ci.runId, ...(attempt ? [attempt] : []), ctx.id, inputs.environment, inputs.version].join(':') : undefined);
       const requester = inputs.requester ?? ci.actor;
       const created = await client.create({
         service: inputs.service,
@@ -121,7 +124,7 @@ export function createApprovalStep(options: ApprovalStepOptions = {}) {
             throw new ShipgateError('approval.expired', `the approval for ${what} expired before anyone decided`, { exitCode: ExitCode.failed, hint: 'ask again, or raise expires-in' });
           case 'timed-out':
             ctx.summary(table('⌛ not decided in time'));
-            throw new ShipgateError('approval.timeout', `no decision on ${what} within the step's timeout; approval ${created.id} stays open in Slack`, { exitCode: ExitCode.failed, hint: 'raise the timeout input, or re-run: the same idempotency key waits on the same approval' });
+            throw new ShipgateError('approval.timeout', `no decision on ${what} within the step's timeout; approval ${created.id} stays open in Slack`, { exitCode: ExitCode.failed, hint: 'raise the timeout input; the approval can still be decided in Slack until it expires' });
           case 'wait': {
             const before = Date.now();
             status = await client.status(created.id, move.waitSeconds);

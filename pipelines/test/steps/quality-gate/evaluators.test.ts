@@ -122,6 +122,11 @@ describe('lcov', () => {
     expect(changedLinesCoverage(parseLcov(lcov), map)).toEqual(expected);
   });
 
+  it('reads CRLF files, DA checksums, and the highest count of a line listed twice', () => {
+    const coverage = parseLcov('SF:src/a.ts\r\nDA:1,0,Zm9v\r\nDA:2,3,YmFy\r\nDA:1,2\r\nend_of_record\r\n');
+    expect([...coverage.get('src/a.ts')!]).toEqual([[1, 2], [2, 3]]);
+  });
+
   it('an empty tracefile has no coverage to speak of', () => {
     expect(overallCoverage(parseLcov(''))).toEqual({ lines: 0, covered: 0, percent: undefined });
   });

@@ -74,8 +74,8 @@ describe('shipgate-bolt', () => {
   });
 
   it.each([
-    ['no config file', { SHIPGATE_CONFIG: '/nonexistent/bolt.yml' }, /cannot read the config file \/nonexistent\/bolt\.yml: ENOENT \[bolt\.config-missing\]\n  hint: set SHIPGATE_CONFIG/],
-    ['no bot token', { SLACK_SIGNING_SECRET: 's' }, /SLACK_BOT_TOKEN is not set \[bolt\.env\]\n  hint: the bot token/],
+    ['no config file', { SHIPGATE_CONFIG: '/nonexistent/bolt.yml' }, /cannot read the config file \/nonexistent\/bolt\.yml: ENOENT \[bolt\.config-missing\]\n {2}hint: set SHIPGATE_CONFIG/],
+    ['no bot token', { SLACK_SIGNING_SECRET: 's' }, /SLACK_BOT_TOKEN is not set \[bolt\.env\]\n {2}hint: the bot token/],
     ['no signing secret in HTTP mode', { SLACK_BOT_TOKEN: 'xoxb-1' }, /SLACK_SIGNING_SECRET is not set \[bolt\.env\]/],
     ['a bad port', { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', PORT: 'http' }, /PORT "http" is not a port number \[bolt\.env\]/],
     ['a bad config', { CONFIG_TEXT: 'environments:\n  prod:\n    channel: C0PROD0001\n    approvers: [ada]\n' }, /bolt\.yml:4:17: environments\.prod\.approvers\.0: a Slack user ID/],

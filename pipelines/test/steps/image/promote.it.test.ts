@@ -2,7 +2,9 @@
 // push`; after every change skopeo (which reads manifests straight from the registry) says which
 // digest each tag points at.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { mockClient } from 'aws-sdk-client-mock';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -205,6 +207,30 @@ suite('image promote and rollback on a real registry', () => {
     expect(failed.error).toMatchObject({ code: 'image.docker-failed' });
   });
 
+  it('push with ecr-login: GetAuthorizationToken, then docker login --password-stdin, then the push; the password never shows', async () => {
+    const password = 'ecr-token-9f8e7d6c5b4a';
+    const ecr = mockClient(ECRClient);
+    const dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'sg-docker-config-'));
+    try {
+      ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'), proxyEndpoint: `http://${registry.host}` }] });
+      const result = await runStepInProcess(
+        imageStep,
+        { command: 'push', image: `${registry.host}/shop/ecr`, 'source-image': `${registry.host}/shop/orders:v1`, tags: 'type=raw,value=prod', 'ecr-login': true, 'aws-region': 'eu-west-1' },
+        { cwd: workspace, env: { ...process.env, DOCKER_CONFIG: dockerConfig } },
+      );
+      expect(result.error).toBeUndefined();
+      expect(result.outputs.digest).toBe(v1);
+      local.push(`${registry.host}/shop/ecr:prod`);
+      const config = JSON.parse(readFileSync(path.join(dockerConfig, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+      expect(Buffer.from(config.auths[registry.host]!.auth, 'base64').toString()).toBe(`AWS:${password}`);
+      expect(JSON.stringify(result)).not.toContain(password);
+      expect(result.logs).toContain(`logged in to ${registry.host}`);
+    } finally {
+      ecr.restore();
+      rmSync(dockerConfig, { recursive: true, force: true });
+    }
+  });
+
   it('the image step pushes a locally built image with computed tags, then promotes and rolls back; the CLI does the same', async () => {
     const sourceImage = `${registry.host}/shop/orders:v3`;
     const pushed = await runStepInProcess(
@@ -236,8 +262,8 @@ suite('image promote and rollback on a real registry', () => {
     const cliHistory = await cli(['image', 'history', `${registry.host}/shop/api`, '--env', 'prod', '--json'], workspace);
     expect(JSON.parse(cliHistory.out).map((e: { digest: string }) => e.digest)).toEqual([v2, v3, v2]);
 
-    const refused = await cli(['image', 'promote', `${registry.host}/shop/orders:v1`, '--tag', '2.0.0'], workspace);
-    expect(refused.code).toBe(0);
+    const created = await cli(['image', 'promote', `${registry.host}/shop/orders:v1`, '--tag', '2.0.0'], workspace);
+    expect(created).toMatchObject({ code: 0, out: `${registry.host}/shop/orders:2.0.0 → ${v1}\n` });
     const moved = await cli(['image', 'promote', `${registry.host}/shop/orders:v2`, '--tag', '2.0.0'], workspace);
     expect(moved.code).toBe(2);
     expect(moved.err).toContain('[image.immutable-tag]');

@@ -476,6 +476,7 @@ if (missing && process.env.CI !== 'true') {
         ['Approval', 'ABORTED'],
       ]);
       expect(all(b.calls, 'input')[0]).toMatchObject({ answer: 'abort', answeredBy: 'shipgate-slack' });
+      expect(all([stage(b, 'Approval')], 'currentBuild.result').map((c) => c.args.value)).toEqual(['ABORTED']);
       expect(b.console).toContain('[Approval] shipgate: the approval was rejected (Rejected by shipgate-slack) — nothing was deployed');
       expect(existsSync(path.join(workspaces.rejected!, 'deployed'))).toBe(false);
       expect(posted('rejected', 'deployments')).toEqual([]);
@@ -489,6 +490,7 @@ if (missing && process.env.CI !== 'true') {
       const timeout = all(b.calls, 'timeout')[0]!;
       expect(timeout).toMatchObject({ args: { time: 2, unit: 'SECONDS' }, expired: true });
       expect(all(b.calls, 'input')[0]!.answer).toBe('interrupted');
+      expect(all([stage(b, 'Approval')], 'currentBuild.result').map((c) => c.args.value)).toEqual(['ABORTED']);
       expect(posted('timeout', 'approvals')[0]?.body).toMatchObject({ version: '9.9.9', expiresInSeconds: 2 });
       expect(b.console).toContain('[Approval] shipgate: the approval timed out after 2s — nothing was deployed');
       expect(existsSync(path.join(workspaces.timeout!, 'deployed'))).toBe(false);
@@ -581,6 +583,7 @@ if (missing && process.env.CI !== 'true') {
       expect(existsSync(path.join(ws, 'pwned'))).toBe(false);
       expect(existsSync(path.join(ws, 'pwned2'))).toBe(false);
       for (const s of all(b.calls, 'sh')) expect(`${s.args.script}`).not.toMatch(/1\.4\.1|error rate/);
+      expect(all(b.calls, 'currentBuild.description').map((c) => c.args.value)).toEqual(['production → 1.4.1']);
       expect(b.description).toBe('production → 1.4.1');
       expect(appCalls.filter((c) => c.path === 'POST /api/deployments' && c.body.outcome === 'rolled-back').map((c) => c.body)).toEqual([
         { service: 'orders', environment: 'production', version: '1.4.1', outcome: 'rolled-back', url: expect.stringMatching(/\/job\/rollbackjob\/1\/$/) },

@@ -42,11 +42,24 @@ class CurrentBuild {
     String displayName = '#1'
     int number = 1
     String absoluteUrl
+    /** Records what the script sets (`currentBuild.result = …`) in the call tree. */
+    Closure onSet = { String property, value -> }
 
     String getCurrentResult() { result ?: 'SUCCESS' }
 
-    /** Jenkins only lets a build's result get worse. */
-    synchronized void setResult(String r) {
+    /** `currentBuild.result = r` from a script: recorded, and (as in Jenkins) it can only get worse. */
+    void setResult(String r) {
+        onSet('result', r)
+        worsen(r)
+    }
+
+    void setDescription(String d) {
+        onSet('description', d)
+        description = d
+    }
+
+    /** What steps and the end of the build do to the result. */
+    synchronized void worsen(String r) {
         if (result == null || ORDER.indexOf(r) > ORDER.indexOf(result)) result = r
     }
 }
@@ -60,6 +73,7 @@ class EnvStandin extends GroovyObjectSupport {
     }
 
     void setProperty(String name, Object value) {
+        standin.record('env', [name: name, value: value?.toString()])
         standin.globalEnv[name] = value?.toString()
     }
 }
@@ -89,6 +103,7 @@ class JenkinsStandin {
                           JENKINS_URL: http.url('/'), BUILD_URL: http.url(buildPath), JOB_URL: http.url("/job/${job}/".toString())])
         (scenario.env ?: [:]).each { k, v -> if (v == null) globalEnv.remove(k) else globalEnv[k] = v.toString() }
         currentBuild.absoluteUrl = globalEnv.BUILD_URL
+        currentBuild.onSet = { String property, value -> record("currentBuild.${property}".toString(), [value: value]) }
         current.set(new Frame(node: root, cwd: workspace.absolutePath))
     }
 
@@ -451,7 +466,7 @@ class JenkinsStandin {
         n.failures = cases.count { c -> c.children().any { it.name() == 'failure' || it.name() == 'error' } }
         n.skipped = cases.count { c -> c.children().any { it.name() == 'skipped' } }
         n.cases = cases.collect { it.@name.toString() }
-        if (n.failures > 0) currentBuild.setResult('UNSTABLE')
+        if (n.failures > 0) currentBuild.worsen('UNSTABLE')
         return null
     }
 
@@ -503,7 +518,7 @@ class JenkinsStandin {
             return nested(n, body)
         } catch (Throwable e) {
             n.caught = e.message
-            currentBuild.setResult((args.buildResult ?: 'FAILURE').toString())
+            currentBuild.worsen((args.buildResult ?: 'FAILURE').toString())
             if (frame().stage) frame().stage.status = (args.stageResult ?: 'FAILURE').toString()
             log("ERROR: ${e.message}")
             return null
@@ -518,10 +533,10 @@ class JenkinsStandin {
         try {
             body()
         } catch (FlowInterruptedException e) {
-            currentBuild.setResult(e.result)
+            currentBuild.worsen(e.result)
             failure = e.message
         } catch (Throwable e) {
-            currentBuild.setResult('FAILURE')
+            currentBuild.worsen('FAILURE')
             failure = e instanceof AbortException ? e.message : e.toString()
             if (!(e instanceof AbortException)) {
                 StringWriter trace = new StringWriter()

@@ -200,12 +200,14 @@ async function getTargets(s: Session, id: string): Promise<DeploymentTarget[]> {
 async function stopDeployment(s: Session, id: string, why: string): Promise<void> {
   // The step's own signal may be the reason we stop (cancel), so the stop gets its own deadline.
   const signal = AbortSignal.timeout(20_000);
+  // It may have finished between our last look and the stop: then there is nothing to stop.
+  const finished = () => new ShipgateError('codedeploy.already-finished', 'it had already finished', { exitCode: ExitCode.failed });
   try {
-    const out = await call(s, 'StopDeployment', s.groupArn, (o) => s.client.send(new s.sdk.StopDeploymentCommand({ deploymentId: id, autoRollbackEnabled: true }), o), undefined, signal);
+    const out = await call(s, 'StopDeployment', s.groupArn, (o) => s.client.send(new s.sdk.StopDeploymentCommand({ deploymentId: id, autoRollbackEnabled: true }), o), { DeploymentAlreadyCompletedException: finished }, signal);
     s.log(`${id}: stopped (${why}), automatic rollback requested — ${out.status ?? 'Pending'}${out.statusMessage ? `: ${out.statusMessage}` : ''}`);
   } catch (error) {
-    s.log(`${id}: could not stop it (${why}): ${(error as Error).message}`);
-    throw error;
+    s.log(`${id}: not stopped (${why}): ${(error as Error).message}`);
+    if (!(error instanceof ShipgateError && error.code === 'codedeploy.already-finished')) throw error;
   }
 }
 
@@ -248,6 +250,7 @@ async function follow(s: Session, id: string, timeoutMs: number, label = id): Pr
     const failedNow = info.deploymentOverview?.Failed ?? 0;
     const statusChanged = status !== lastStatus;
     if (statusChanged) s.log(`${label}: ${status}${info.deploymentStatusMessages?.length ? ` — ${info.deploymentStatusMessages.join('; ')}` : ''}`);
+    if (statusChanged && status === 'Ready') s.log(`${label}: the replacement targets are ready; CodeDeploy waits for traffic to be rerouted (ContinueDeployment, or the group's wait time)`);
     if (overview && overview !== lastOverview) s.log(`${label}: targets ${overview}`);
     // Targets are read when something moved (not on every poll): their lifecycle events say why.
     // ECS and Lambda deployments have no overview counts: their targets' own status is the progress.
@@ -279,7 +282,19 @@ async function follow(s: Session, id: string, timeoutMs: number, label = id): Pr
 }
 
 /** Follows CodeDeploy's automatic rollback of `info` (if it started one) and reports how it went. */
-async function followRollback(s: Session, info: DeploymentInfo): Promise<{ id?: string; status?: string }> {
+async function followRollback(s: Session, failed: DeploymentInfo): Promise<{ id?: string; status?: string }> {
+  let info = failed;
+  // CodeDeploy may mark the deployment Failed a moment before it names the rollback deployment.
+  if (!info.rollbackInfo?.rollbackDeploymentId && info.autoRollbackConfiguration?.enabled && info.deploymentId) {
+    const named = await pollUntil(
+      async () => {
+        const again = await getDeployment(s, info.deploymentId!);
+        return again.rollbackInfo?.rollbackDeploymentId ? again : undefined;
+      },
+      { intervalMs: Math.min(s.options.pollIntervalMs ?? 15_000, 5_000), timeoutMs: 30_000, maxPolls: 6, clock: s.clock, signal: s.options.signal },
+    );
+    if (!named.timedOut) info = named.value;
+  }
   const rollbackId = info.rollbackInfo?.rollbackDeploymentId;
   if (!rollbackId) return {};
   s.log(`${info.deploymentId}: CodeDeploy is rolling back with deployment ${rollbackId}${info.rollbackInfo?.rollbackMessage ? ` (${info.rollbackInfo.rollbackMessage})` : ''}`);

@@ -68,6 +68,11 @@ export function versionOf(inputs: Pick<CodeDeployInputs, 'version' | 'image' | '
   return tag ?? inputs['object-version'] ?? 'unknown';
 }
 
+/** The digest a deploy record names: the input, else the one the ECS image is pinned to. */
+export function digestOf(inputs: Pick<CodeDeployInputs, 'digest' | 'image'>): string | undefined {
+  return inputs.digest ?? /(?:^|@)(sha256:[0-9a-f]{64})$/.exec(inputs.image ?? '')?.[1];
+}
+
 async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
   const { deployCodeDeploy } = await import('./deploy.js');
   const { recordDeployment, deployerFrom } = await import('../../deployments/index.js');
@@ -80,7 +85,7 @@ async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
     service: inputs.service ?? inputs.application,
     environment: inputs.environment ?? inputs['deployment-group'],
     version: versionOf(inputs, ctx.ci),
-    ...(inputs.digest ? { digest: inputs.digest } : {}),
+    ...(digestOf(inputs) ? { digest: digestOf(inputs) } : {}),
     ...(inputs.image ? { image: inputs.image } : {}),
     ...(deployerFrom(ctx.env, ctx.ci.actor) ? { deployer: deployerFrom(ctx.env, ctx.ci.actor) } : {}),
     rollback: { kind: 'codedeploy' as const, application: inputs.application, deploymentGroup: inputs['deployment-group'], ...(region ? { region } : {}) },

@@ -174,6 +174,33 @@ describe('deployCodeDeploy', () => {
     expect(clock.now()).toBeLessThan(60_000 + 15_000);
   });
 
+  it('waits for CodeDeploy to name the automatic rollback when it lags behind the failure', async () => {
+    cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-7QX1ABCDE' });
+    const failed = info('Failed', { autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] }, errorInformation: { code: 'HEALTH_CONSTRAINTS' as const, message: 'too many failed' } });
+    cd.on(GetDeploymentCommand, { deploymentId: 'd-7QX1ABCDE' })
+      .resolvesOnce(failed)
+      .resolvesOnce(failed)
+      .resolves({ deploymentInfo: { ...failed.deploymentInfo, rollbackInfo: { rollbackDeploymentId: 'd-LATE' } } });
+    cd.on(GetDeploymentCommand, { deploymentId: 'd-LATE' }).resolves(info('Succeeded', { deploymentId: 'd-LATE' }));
+    cd.on(ListDeploymentTargetsCommand).resolves({ targetIds: [] });
+    const result = await deployCodeDeploy({ application: 'orders', deploymentGroup: 'prod', revision, client: client(), clock: fakeClock() });
+    expect(result).toMatchObject({ outcome: 'rolled-back', rollbackDeploymentId: 'd-LATE', rollbackStatus: 'Succeeded' });
+  });
+
+  it('carries on when the deployment finished just as the timeout stopped it', async () => {
+    cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-7QX1ABCDE' });
+    let stopAsked = false;
+    cd.on(StopDeploymentCommand).callsFake(async () => {
+      stopAsked = true;
+      throw new CodeDeployServiceException({ name: 'DeploymentAlreadyCompletedException', message: 'The deployment is already complete', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    });
+    cd.on(GetDeploymentCommand).callsFake(async () => (stopAsked ? info('Succeeded') : info('InProgress')));
+    const lines: string[] = [];
+    const result = await deployCodeDeploy({ application: 'orders', deploymentGroup: 'prod', revision, client: client(), clock: fakeClock(), timeoutMs: 30_000, log: (l) => lines.push(l) });
+    expect(result).toMatchObject({ status: 'Succeeded', timedOut: true });
+    expect(lines).toContainEqual(expect.stringMatching(/not stopped .*already finished/));
+  });
+
   it('stops the deployment when the run is cancelled, and rejects with the reason', async () => {
     cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-7QX1ABCDE' });
     cd.on(StopDeploymentCommand).resolves({ status: 'Pending' });

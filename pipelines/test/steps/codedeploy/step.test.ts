@@ -8,9 +8,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentTargetsCommand, BatchGetDeploymentTargetsCommand } from '@aws-sdk/client-codedeploy';
+import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentTargetsCommand, BatchGetDeploymentTargetsCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { runStepInProcess } from '../../../src/executors/local.js';
-import { codedeployStep } from '../../../src/steps/codedeploy/index.js';
+import { codedeployStep, digestOf, versionOf } from '../../../src/steps/codedeploy/index.js';
 import { defaultRegistry } from '../../../src/steps/registry.js';
 
 const cd = mockClient(CodeDeployClient);
@@ -80,6 +80,36 @@ describe('codedeploy step', () => {
     expect((await records())[0]).toMatchObject({ outcome: 'rolled-back', detail: 'rolled back by d-STEP0003 (Succeeded)' });
   });
 
+  it('fails with codedeploy.timeout after stopping a deployment that ran too long', async () => {
+    cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-SLOW' });
+    let stopped = false;
+    cd.on(StopDeploymentCommand).callsFake(async () => {
+      stopped = true;
+      return { status: 'Pending' };
+    });
+    cd.on(GetDeploymentCommand).callsFake(async () => ({ deploymentInfo: { deploymentId: 'd-SLOW', status: stopped ? 'Stopped' : 'InProgress' } }));
+    cd.on(ListDeploymentTargetsCommand).resolves({ targetIds: [] });
+    const result = await runStepInProcess(codedeployStep, { ...inputs, timeout: '20ms' }, { cwd: dir, env });
+    expect(result.status).toBe('failure');
+    expect(result.error).toMatchObject({ code: 'codedeploy.timeout', message: 'deployment d-SLOW did not finish within 20ms: stopped, rollback requested' });
+    expect(cd.commandCalls(StopDeploymentCommand)[0]!.args[0].input).toEqual({ deploymentId: 'd-SLOW', autoRollbackEnabled: true });
+    expect((await records())[0]).toMatchObject({ outcome: 'failed', deploymentId: 'd-SLOW' });
+  });
+
+  it('records a cancelled deployment after stopping it', async () => {
+    const controller = new AbortController();
+    cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-CANCEL' });
+    cd.on(StopDeploymentCommand).resolves({ status: 'Pending' });
+    cd.on(GetDeploymentCommand).callsFake(async () => {
+      controller.abort(new Error('Ctrl-C'));
+      return { deploymentInfo: { deploymentId: 'd-CANCEL', status: 'InProgress' } };
+    });
+    const result = await runStepInProcess(codedeployStep, inputs, { cwd: dir, env, signal: controller.signal });
+    expect(result.status).toBe('cancelled');
+    expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(1);
+    expect((await records())[0]).toMatchObject({ outcome: 'failed', deploymentId: 'd-CANCEL', detail: 'cancelled; stopped with automatic rollback' });
+  });
+
   it('still deploys when the Slack app is down, with a warning', async () => {
     cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-STEP0004' });
     cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { deploymentId: 'd-STEP0004', status: 'Succeeded' } });
@@ -99,5 +129,28 @@ describe('codedeploy step', () => {
     expect(result.error?.code).toBe('step.inputs');
     expect(result.error?.message).toMatch(message);
     expect(cd.calls()).toHaveLength(0);
+  });
+});
+
+describe('deploy record defaults', () => {
+  const digest = `sha256:${'c'.repeat(64)}`;
+  it.each([
+    [{ version: '1.4.2' }, { tag: 'v9', sha: 'abcdef1234567890' }, '1.4.2'],
+    [{}, { tag: 'v1.4.2', sha: 'abcdef1234567890' }, 'v1.4.2'],
+    [{}, { sha: 'abcdef1234567890' }, 'abcdef123456'],
+    [{ image: 'acme/orders:1.4.2' }, {}, '1.4.2'],
+    [{ 'object-version': 'v42' }, {}, 'v42'],
+    [{}, {}, 'unknown'],
+  ])('version of %j with CI %j is %s', (given, ci, expected) => {
+    expect(versionOf(given, ci)).toBe(expected);
+  });
+
+  it.each([
+    [{ digest }, digest],
+    [{ image: digest }, digest],
+    [{ image: `acme/orders@${digest}` }, digest],
+    [{ image: 'acme/orders:1.4.2' }, undefined],
+  ])('digest of %j', (given, expected) => {
+    expect(digestOf(given)).toBe(expected);
   });
 });

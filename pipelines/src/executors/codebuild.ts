@@ -396,7 +396,12 @@ export class CodeBuildExecutor implements Executor {
         await this.#clock.sleep(this.#pollMs);
       }
     } catch (error) {
-      result = environment.signal.aborted ? undefined : failure(run.started, asError(error));
+      if (!environment.signal.aborted) {
+        result = failure(run.started, asError(error));
+        // no one follows the build any more (its log, its outputs): do not leave it running
+        environment.logger.warn(`${this.name}: stopping build ${id}, which can no longer be followed: ${errorMessage(error)}`);
+        await run.stop().catch(() => undefined);
+      }
     } finally {
       environment.signal.removeEventListener('abort', onAbort);
     }

@@ -163,7 +163,9 @@ describe('the CodeBuild executor, end to end', () => {
       'steps:',
       '  migrate:',
       '    env: { DB_PASSWORD: "${{ env.DB_PASSWORD }}" }',
-      '    run: echo "connecting with $DB_PASSWORD"',
+      '    run: |',
+      '      echo "connecting with $DB_PASSWORD"',
+      '      echo "dsn=postgres://orders:$DB_PASSWORD@db/orders" >> "$SHIPGATE_OUTPUT"',
     ].join('\n');
     const r = await run(yaml, { env: { DB_PASSWORD: secretValue } });
     expect(outcomes(r)).toEqual({ migrate: 'success' });
@@ -177,7 +179,13 @@ describe('the CodeBuild executor, end to end', () => {
     ]);
     // the build resolved the reference itself (the fake's Parameter Store), and masked it in its log
     expect(r.logs('migrate')).toContain('connecting with ***');
-    expect(JSON.stringify(fake.builds.values().next().value!.events)).not.toContain(secretValue);
+    const events = fake.builds.values().next().value!.events.map((e) => e.message);
+    expect(events.join('')).not.toContain(secretValue);
+    // an output holding the secret comes back masked: the outputs line is in the build's log too
+    const marker = events.find((l) => l.startsWith('::shipgate-outputs::'))!;
+    expect(Buffer.from(marker.slice('::shipgate-outputs::'.length).trim(), 'base64').toString()).toBe(JSON.stringify({ dsn: 'postgres://orders:***@db/orders' }));
+    expect(r.invocations.migrate!.outputs).toEqual({ dsn: 'postgres://orders:***@db/orders' });
+    expect(events).toContain('shipgate: warning: output dsn holds a secret; it is masked in the outputs line\n');
   });
 
   it('refuses to send an unmapped secret, before starting any build', async () => {
@@ -236,6 +244,22 @@ describe('the CodeBuild executor, when CodeBuild says no', () => {
       hint: expect.stringContaining('arn:aws:sts::123456789012:assumed-role/ci/run'),
     });
     expect(fake.codebuild.commandCalls(StartBuildCommand)).toHaveLength(1);
+  });
+
+  it('stops a build it cannot follow (no logs:GetLogEvents), and fails the step naming the permission', async () => {
+    fake.logs.on(GetLogEventsCommand).rejects(
+      Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/ci/run is not authorized to perform: logs:GetLogEvents on resource: arn:aws:logs:eu-west-1:123456789012:log-group:/aws/codebuild/orders-build:log-stream:x'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const r = await run(['name: orders', 'executor: codebuild:orders-build', 'steps:', '  a: { run: sleep 20 }'].join('\n'));
+    expect(r.invocations.a!.error).toMatchObject({ code: 'aws.access-denied', message: expect.stringContaining('missing permission: logs:GetLogEvents') });
+    const [build] = [...fake.builds.values()];
+    expect(fake.codebuild.commandCalls(StopBuildCommand).map((c) => c.args[0].input.id)).toEqual([build!.id]);
+    await fake.settle();
+    expect(build!.status).toBe('STOPPED');
   });
 
   it('says where the project comes from when `executor: codebuild` names none', async () => {

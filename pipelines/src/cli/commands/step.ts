@@ -9,7 +9,7 @@ import { findPipelineFile, loadPipeline } from '../../config/index.js';
 import { buildInvocation } from '../../engine/invocation.js';
 import { lastSuccessfulOutputs } from '../../engine/cache.js';
 import { planPipeline } from '../../engine/plan.js';
-import { secretsFromEnv } from '../../engine/secrets.js';
+import { SecretMasker, secretsFromEnv } from '../../engine/secrets.js';
 import type { StepInvocation } from '../../executors/executor.js';
 import { LocalExecutor } from '../../executors/local.js';
 import { resolveCiContext } from '../../ci/context.js';
@@ -155,18 +155,26 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
       io.signal.addEventListener('abort', onAbort, { once: true });
       const signal = invocation.timeoutMs ? AbortSignal.any([controller.signal, AbortSignal.timeout(invocation.timeoutMs)]) : controller.signal;
       const write = (line: string) => io.stdout.write(`${line}\n`);
+      const secrets = new Set(secretsFromEnv(io.env));
       const result = await new LocalExecutor(registry).execute(invocation, {
         workspace,
         stateDir: path.join(workspace, '.shipgate', 'state'),
         ci: await resolveCiContext(workspace, io.env),
         signal,
         logger: { debug: () => {}, info: write, warn: write, error: (l) => write(`error: ${l}`) },
-        secrets: new Set(secretsFromEnv(io.env)),
+        secrets,
         env: io.env,
       });
       io.signal.removeEventListener('abort', onAbort);
       if (opts.json) io.stdout.write(`${JSON.stringify({ id: invocation.id, ...result }, null, 2)}\n`);
-      else io.stdout.write(`${outputsMarker}${Buffer.from(JSON.stringify(result.outputs)).toString('base64')}\n`);
+      else {
+        // the outputs line ends up in CI logs (CodeBuild, Jenkins): a secret in an output is masked
+        // there as everywhere else, so what a remote executor hands back is `***`, never the value
+        const masker = new SecretMasker(secrets);
+        const shown = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, masker.mask(v)]));
+        for (const [k, v] of Object.entries(shown)) if (v !== result.outputs[k]) io.stderr.write(`shipgate: warning: output ${k} holds a secret; it is masked in the outputs line\n`);
+        io.stdout.write(`${outputsMarker}${Buffer.from(JSON.stringify(shown)).toString('base64')}\n`);
+      }
       // under GitHub Actions the outputs also become the job step's outputs (exported workflows read them)
       if (io.env.GITHUB_OUTPUT && Object.keys(result.outputs).length) await appendGitHubOutputs(io.env.GITHUB_OUTPUT, result.outputs);
       if (result.error) io.stderr.write(`shipgate: ${invocation.id} ${result.status}: ${result.error.message} [${result.error.code}]${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}\n`);

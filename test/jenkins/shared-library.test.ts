@@ -86,7 +86,7 @@ async function answerJenkins(call: AppCall): Promise<void> {
   const crumb = (await crumbRes.json()) as { crumb: string; crumbRequestField: string };
   call.jenkins = { crumb: crumbRes.status, answers: [] };
   // the input starts waiting just after the app answered the POST: a 404 until then
-  for (let attempt = 0; attempt < 100; attempt += 1) {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
     const res = await fetch(`${backend.buildUrl}input/${backend.inputId}/${decision}`, { method: 'POST', headers: { authorization: auth, [crumb.crumbRequestField]: crumb.crumb } });
     call.jenkins.answers.push(res.status);
     if (res.status !== 404) return;
@@ -463,7 +463,7 @@ if (missing && process.env.CI !== 'true') {
         version: '1.4.2',
         outcome: 'succeeded',
         url: expect.stringMatching(/\/job\/approved\/1\/$/),
-        rollback: { kind: 'jenkins', jobUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/job\/approved-rollback\/$/) },
+        rollback: { kind: 'jenkins', jobUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/job\/orders-rollback\/$/) },
       });
     });
 

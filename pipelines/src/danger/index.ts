@@ -188,7 +188,9 @@ export function qualityGateComment(report: DangerReporter, options: ShipgateDang
   const run = readJson(file) as { pipeline?: string; outcome?: string; invocations?: Array<{ id: string; stepId: string; summaries?: string[] }> } | undefined;
   const withSummaries = (run?.invocations ?? []).filter((i) => i.summaries && i.summaries.length > 0);
   if (withSummaries.length === 0) return false;
-  const gateFirst = [...withSummaries].sort((a, b) => Number(/gate/.test(b.stepId)) - Number(/gate/.test(a.stepId)));
+  // the quality-gate step's summary opens with "### Quality gate" whatever the step is called (sonar:, gate:, …)
+  const isGate = (i: { stepId: string; summaries?: string[] }) => /gate/.test(i.stepId) || i.summaries!.some((s) => /^#{1,6} Quality gate/m.test(s));
+  const gateFirst = [...withSummaries].sort((a, b) => Number(isGate(b)) - Number(isGate(a)));
   report.markdown([`### shipgate: ${run?.pipeline ?? 'pipeline'} — ${run?.outcome ?? 'unknown'}`, ...gateFirst.flatMap((i) => ['', `#### ${i.id}`, '', ...i.summaries!])].join('\n'));
   return true;
 }

@@ -195,6 +195,24 @@ describe('quality-gate comment and the one-line entry point', () => {
     expect(qualityGateComment(none.r, { cwd: os.tmpdir(), report: 'no-such-report.json' })).toBe(false);
   });
 
+  it('finds the gate table by its heading when the step has another name', () => {
+    const { dir } = pullRequest(service, {
+      '.shipgate/report.json': JSON.stringify({
+        pipeline: 'svc',
+        outcome: 'success',
+        invocations: [
+          { id: 'unit', stepId: 'unit', summaries: ['42 tests passed'] },
+          { id: 'sonar', stepId: 'sonar', summaries: ['### Quality gate: OK\n\n| metric | actual | status |\n| --- | --- | --- |\n| coverage | 91% | OK |'] },
+        ],
+      }),
+    });
+    const { r, calls } = reporter();
+    expect(qualityGateComment(r, { cwd: dir })).toBe(true);
+    const md = calls[0]!.text;
+    expect(md.indexOf('#### sonar')).toBeGreaterThan(-1);
+    expect(md.indexOf('#### sonar')).toBeLessThan(md.indexOf('#### unit'));
+  });
+
   it('shipgateRules() reads Danger globals and runs every rule', async () => {
     const { dir, danger } = pullRequest(service, { 'db/migrations/V2__x.sql': 'ALTER TABLE customers ADD COLUMN x int;\n', 'src/orders.ts': '// changed\n' });
     const { r, calls } = reporter();

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { StartBuildBatchCommand, StartBuildCommand, StopBuildCommand, BatchGetBuildsCommand } from '@aws-sdk/client-codebuild';
+import { BatchGetBuildsCommand, StartBuildBatchCommand, StartBuildCommand, StopBuildBatchCommand, StopBuildCommand } from '@aws-sdk/client-codebuild';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { parse } from 'yaml';
 import { parsePipeline } from '../../src/config/index.js';
@@ -224,6 +224,8 @@ describe('the CodeBuild executor, end to end', () => {
     await fake.settle();
     expect([...fake.builds.values()].map((b) => b.status)).toEqual(['STOPPED', 'STOPPED']);
     expect(fake.codebuild.commandCalls(StopBuildCommand)).toHaveLength(2);
+    // every instance cancelled: the batch itself is stopped too
+    expect(fake.codebuild.commandCalls(StopBuildBatchCommand).map((c) => c.args[0].input.id)).toEqual([...fake.batches.keys()]);
   });
 });
 

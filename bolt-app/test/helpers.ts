@@ -56,7 +56,7 @@ export interface SlackCall {
 }
 
 /** Slack's Web API, as the WebClient sees it: POST /api/<method>, form or JSON body, `{ ok: true, … }` answers. */
-export async function slackStandIn(options: { groups?: Record<string, string[]>; emails?: Record<string, string> } = {}) {
+export async function slackStandIn(options: { groups?: Record<string, string[]>; emails?: Record<string, string>; socketUrl?: string } = {}) {
   const calls: SlackCall[] = [];
   const responses: Array<{ path: string; body: any }> = [];
   let ts = 1_700_000_000;
@@ -89,6 +89,8 @@ export async function slackStandIn(options: { groups?: Record<string, string[]>;
         return reply(200, { ok: true, view: { id: 'V0VIEW0001' } });
       case 'usergroups.users.list':
         return groups[args.usergroup] ? reply(200, { ok: true, users: groups[args.usergroup] }) : reply(200, { ok: false, error: 'no_such_subteam' });
+      case 'apps.connections.open':
+        return options.socketUrl ? reply(200, { ok: true, url: options.socketUrl }) : reply(200, { ok: false, error: 'not_allowed_token_type' });
       case 'users.info':
         return reply(200, { ok: true, user: { id: args.user, profile: { email: options.emails?.[args.user] } } });
       default:

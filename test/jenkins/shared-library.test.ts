@@ -193,6 +193,11 @@ const scenarios: Scenario[] = [
   { name: 'timeout', yaml: releaseYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', rollback: 'rollback', version: '9.9.9', approval: [timeout: '2s'])` },
   { name: 'brokendeploy', yaml: brokenDeployYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', environment: 'staging', version: '2.0.0', rollback: 'rollback')` },
   {
+    name: 'rollbackfails',
+    yaml: brokenDeployYaml,
+    jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', version: '2.0.1', rollbackCommand: 'echo "undoing $FAILED_VERSION in $ENVIRONMENT"; exit 4')`,
+  },
+  {
     name: 'typo',
     jenkinsfile: `${library}shipgatePipeline(fiel: 'shipgate.yml', failfast: false, maxParallel: 'two', approval: [timout: '1h'], credentials: [[type: 'strng', id: 'x', variable: 'X']])`,
   },
@@ -515,6 +520,20 @@ if (missing && process.env.CI !== 'true') {
       expect(posted('brokendeploy', 'deployments').map((c) => c.body)).toEqual([
         { service: 'payments', environment: 'staging', version: '2.0.0', outcome: 'failed', url: expect.stringMatching(/\/job\/brokendeploy\/1\/$/) },
       ]);
+    });
+
+    it('a rollback command that fails marks the Rollback stage failed and says to check by hand', () => {
+      const b = builds.rollbackfails!;
+      expect(b.result).toBe('FAILURE');
+      expect(stages(b).slice(-2)).toEqual([
+        ['Deploy', 'FAILURE'],
+        ['Rollback', 'FAILURE'],
+      ]);
+      const rollback = all([stage(b, 'Rollback')], 'sh')[0]!;
+      expect(rollback).toMatchObject({ args: { label: 'rollback command' }, exitCode: 4 });
+      expect(rollback.output).toContain('undoing 2.0.1 in production');
+      expect(b.console).toContain('[Rollback] shipgate: the rollback failed — check the environment by hand');
+      expect(posted('rollbackfails', 'deployments').map((c) => c.body.outcome)).toEqual(['failed']);
     });
 
     it('a mistyped option stops the build before it takes an agent, with a did-you-mean and the allowed list', () => {

@@ -45,17 +45,18 @@ export async function awsCall<Output>(send: (options: SendOptions) => Promise<Ou
   const policy = retry(
     handleWhen((error) => !(awsErrorName(error)! in known) && isRetryableAwsError(error)),
     { maxAttempts: Math.max(0, attempts - 1), backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }) },
-  );
+  ).dangerouslyUnref(); // an abandoned back-off (see untilAborted) must not keep the process alive
   let tried = 0;
   const listener = options.onRetry ? policy.onRetry((r) => 'error' in r && options.onRetry!(r.attempt, r.error, r.delay)) : undefined;
   try {
     options.signal?.throwIfAborted();
-    return await policy.execute(async ({ signal }) => {
+    const attempt = policy.execute(async ({ signal }) => {
       tried += 1;
       const combined = options.signal ? AbortSignal.any([options.signal, signal]) : signal;
       combined.throwIfAborted();
       return send({ abortSignal: combined });
     }, options.signal);
+    return await untilAborted(attempt, options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     if (isAbortError(error)) throw error;
@@ -65,4 +66,19 @@ export async function awsCall<Output>(send: (options: SendOptions) => Promise<Ou
   } finally {
     listener?.dispose();
   }
+}
+
+/**
+ * `work`, or the signal's reason as soon as it aborts. cockatiel checks the signal only between
+ * attempts, not during a back-off delay, so a cancel would otherwise wait out the delay (up to 10 s).
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => {}); // settles after we stopped listening: not an unhandled rejection
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

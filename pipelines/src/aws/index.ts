@@ -3,7 +3,7 @@
 // `pollUntil` (bounded polling with an injectable clock). Never imports the SDK itself.
 export { awsClientConfig, resolveRegion, consoleUrl } from './config.js';
 export type { AwsClientOptions, AwsClientConfig, AwsCredentials, AwsCredentialsInput } from './config.js';
-export { awsCall, defaultRetry } from './call.js';
+export { awsCall, defaultRetry, untilAborted } from './call.js';
 export type { AwsCallOptions, RetryOptions, SendOptions } from './call.js';
 export { toShipgateError, isRetryableAwsError, isThrottlingError, isAbortError, awsErrorName } from './errors.js';
 export type { AwsOperation, AwsErrorLike } from './errors.js';

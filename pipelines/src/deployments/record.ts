@@ -115,8 +115,8 @@ async function postNotice(appUrl: string, token: string, notice: DeploymentNotic
   const policy = retry(
     handleWhen((e) => !(e instanceof HttpStatusError) || e.status >= 500 || e.status === 429),
     { maxAttempts: Math.max(0, (options.attempts ?? 3) - 1), backoff: new ExponentialBackoff({ initialDelay: options.retryDelayMs ?? 200, maxDelay: 2_000 }) },
-  );
-  return policy.execute(async ({ signal }) => {
+  ).dangerouslyUnref();
+  const posted = policy.execute(async ({ signal }) => {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? 5_000);
     const response = await doFetch(url, {
       method: 'POST',
@@ -133,6 +133,16 @@ async function postNotice(appUrl: string, token: string, notice: DeploymentNotic
       return undefined;
     }
   }, options.signal);
+  if (!options.signal) return posted;
+  // cockatiel does not watch the signal during its back-off delay; stop waiting as soon as it fires.
+  posted.catch(() => {});
+  const signal = options.signal;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    posted.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Reads deployments.jsonl, newest last; lines that do not parse are skipped (a hand-edited file). */

@@ -105,7 +105,10 @@ describe('awsCall', () => {
       retry: { attempts: 5, initialDelayMs: 5_000, maxDelayMs: 5_000 },
       onRetry: () => setImmediate(() => controller.abort(new Error('cancelled by test'))),
     });
+    const started = performance.now();
     await expect(pending).rejects.toThrow('cancelled by test');
+    // not after the 5 s back-off: cancel is immediate
+    expect(performance.now() - started).toBeLessThan(2_000);
     expect(cd.commandCalls(GetDeploymentCommand)).toHaveLength(1);
   });
 });

@@ -75,6 +75,8 @@ suite('image promote and rollback on a real registry', () => {
     await expect(rollbackImage({ repository: `${registry.host}/shop/orders`, environment: 'production' })).rejects.toMatchObject({ code: 'image.no-rollback-target' });
     expect(await at('production')).toBe(v1);
 
+    // the history is a tag of its own next to the images
+    expect((await new RegistryClient({ registry: registry.host }).listTags('shop/orders')).sort()).toEqual(['production', 'shipgate-history.production', 'v1', 'v2', 'v3']);
     const history = await readImageHistory({ repository: `${registry.host}/shop/orders`, environment: 'production' });
     expect(history.entries.map((e) => [e.action, e.digest, e.from])).toEqual([
       ['rollback', v1, v2],

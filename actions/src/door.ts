@@ -170,7 +170,7 @@ export async function runAction(spec: ActionSpec): Promise<void> {
     const planned = await spec.step(inputs);
     const result = await runStepInProcess(withRunnerMasking(planned.step), planned.with, { cwd, env, ci: ciContextFromGitHub(github, process.env), signal: cancellation(), logger, secrets });
     for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value);
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(spec.name, result, secrets)).write();
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(spec.name, result, [...masked])).write();
     if (result.error) fail(spec.name, result.error);
     else if (result.status !== 'success') fail(spec.name, { code: `step.${result.status}`, message: `${spec.name} was ${result.status === 'timed-out' ? 'stopped at its timeout' : 'cancelled'}` });
   } catch (error) {

@@ -24,7 +24,10 @@ export interface EnvironmentVariableOverride {
 export interface RemoteInvocation {
   /** The invocation to send: secret-mapped variables removed (the build reads them itself). */
   invocation: StepInvocation;
-  /** References for the secrets it uses, and SHIPGATE_SECRETS so the build masks them. */
+  /**
+   * The step's env as PLAINTEXT (visible in the build, its install commands included), references
+   * for the secrets it uses, and SHIPGATE_SECRETS so the build masks them.
+   */
   environment: EnvironmentVariableOverride[];
 }
 
@@ -67,9 +70,40 @@ export function prepareRemoteInvocation(invocation: StepInvocation, config: Code
     });
   }
   for (const name of Object.keys(mapped)) if (mentions(withText, name)) used.add(name);
-  const environment: EnvironmentVariableOverride[] = [...used].sort().map((name) => ({ name, value: mapped[name]!.value, type: mapped[name]!.type }));
+  const environment: EnvironmentVariableOverride[] = [
+    // CODEBUILD_* names are CodeBuild's own: those stay inside the invocation only
+    ...Object.entries(env)
+      .filter(([name]) => !name.startsWith('CODEBUILD_'))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, value]) => ({ name, value, type: 'PLAINTEXT' as const })),
+    ...[...used].sort().map((name) => ({ name, value: mapped[name]!.value, type: mapped[name]!.type })),
+  ];
   if (used.size) environment.push({ name: 'SHIPGATE_SECRETS', value: [...used].sort().join(','), type: 'PLAINTEXT' });
   return { invocation: { ...invocation, env }, environment };
+}
+
+/**
+ * A batch shares one `environmentVariablesOverride`: what every instance has alike goes there
+ * (secret references, SHIPGATE_SECRETS, the step's env); what differs (SHIPGATE_MATRIX_*, env built
+ * from matrix values) goes into each instance's build-list `env.variables`.
+ */
+export function splitBatchEnvironment(lists: ReadonlyArray<readonly EnvironmentVariableOverride[]>): { shared: EnvironmentVariableOverride[]; own: Record<string, string>[] } {
+  const key = (o: EnvironmentVariableOverride) => `${o.type}\u0000${o.name}\u0000${o.value}`;
+  const counts = new Map<string, number>();
+  for (const list of lists) for (const o of list) if (o.name !== 'SHIPGATE_SECRETS') counts.set(key(o), (counts.get(key(o)) ?? 0) + 1);
+  const shared = new Map<string, EnvironmentVariableOverride>();
+  const own = lists.map(() => ({}) as Record<string, string>);
+  const secretNames = new Set<string>();
+  lists.forEach((list, i) => {
+    for (const o of list) {
+      if (o.name === 'SHIPGATE_SECRETS') for (const n of o.value.split(',')) secretNames.add(n);
+      else if (counts.get(key(o)) === lists.length || o.type !== 'PLAINTEXT') shared.set(o.name, o);
+      else own[i]![o.name] = o.value;
+    }
+  });
+  const result = [...shared.values()];
+  if (secretNames.size) result.push({ name: 'SHIPGATE_SECRETS', value: [...secretNames].sort().join(','), type: 'PLAINTEXT' });
+  return { shared: result, own };
 }
 
 /** The command a build runs for one invocation (`data` is the base64, or "$SHIPGATE_INVOCATION"). */
@@ -82,7 +116,7 @@ export interface BuildspecOptions {
   install?: readonly string[] | undefined;
   command: string;
   /** A matrix batch: one build-list entry per invocation, each with its own SHIPGATE_INVOCATION. */
-  buildList?: ReadonlyArray<{ identifier: string; invocation: string }>;
+  buildList?: ReadonlyArray<{ identifier: string; invocation: string; variables?: Readonly<Record<string, string>> }>;
 }
 
 /** The `buildspecOverride` text (buildspec version 0.2). */
@@ -95,7 +129,7 @@ export function renderBuildspec(options: BuildspecOptions): string {
     spec.batch = {
       // shipgate decides what a failure stops (fail-fast, --keep-going), not the batch
       'fast-fail': false,
-      'build-list': options.buildList.map((b) => ({ identifier: b.identifier, env: { variables: { [invocationVariable]: b.invocation } } })),
+      'build-list': options.buildList.map((b) => ({ identifier: b.identifier, env: { variables: { ...b.variables, [invocationVariable]: b.invocation } } })),
     };
   }
   const install = options.install ?? defaultInstallCommands;

@@ -24,6 +24,7 @@ import {
   invocationVariable,
   prepareRemoteInvocation,
   renderBuildspec,
+  splitBatchEnvironment,
   stepCommand,
   type EnvironmentVariableOverride,
   type RemoteInvocation,
@@ -232,21 +233,17 @@ export class CodeBuildExecutor implements Executor {
       return;
     }
     // an instance whose request cannot be sent fails alone; the others still run
-    const ready: Array<Member & { data: string; identifier: string }> = [];
-    const overrides = new Map<string, EnvironmentVariableOverride>();
+    const ready: Array<Member & { data: string; identifier: string; requestEnv: EnvironmentVariableOverride[] }> = [];
     for (const m of members) {
       try {
         const remote = prepareRemoteInvocation(m.invocation, this.#options.config, m.environment.secrets, this.name);
-        for (const o of remote.environment) {
-          const seen = overrides.get(o.name);
-          overrides.set(o.name, o.name === 'SHIPGATE_SECRETS' && seen ? { ...o, value: [...new Set([...seen.value.split(','), ...o.value.split(',')])].sort().join(',') } : o);
-        }
-        ready.push({ ...m, data: encodeInvocation(remote.invocation), identifier: batchIdentifier(m.invocation.id, ready.length) });
+        ready.push({ ...m, data: encodeInvocation(remote.invocation), identifier: batchIdentifier(m.invocation.id, ready.length), requestEnv: remote.environment });
       } catch (error) {
         m.resolve(failure(started, asError(error)));
       }
     }
     if (ready.length === 0) return;
+    const { shared: overrides, own } = splitBatchEnvironment(ready.map((m) => m.requestEnv));
     const timeout = Math.max(0, ...ready.map((m) => buildTimeoutMinutes(m.invocation.timeoutMs) ?? 0));
     let batch: BuildBatch;
     try {
@@ -255,9 +252,9 @@ export class CodeBuildExecutor implements Executor {
         buildspecOverride: renderBuildspec({
           install: this.#options.config.install,
           command: stepCommand(await this.#sourceDir(environment.workspace), `"$${invocationVariable}"`),
-          buildList: ready.map((m) => ({ identifier: m.identifier, invocation: m.data })),
+          buildList: ready.map((m, i) => ({ identifier: m.identifier, invocation: m.data, variables: own[i]! })),
         }),
-        ...(overrides.size ? { environmentVariablesOverride: [...overrides.values()] } : {}),
+        ...(overrides.length ? { environmentVariablesOverride: overrides } : {}),
         ...(timeout ? { buildTimeoutInMinutesOverride: timeout } : {}),
         idempotencyToken: randomUUID(),
       });

@@ -94,6 +94,7 @@ describe('the CodeBuild executor, end to end', () => {
     expect(starts).toHaveLength(1); // the local step did not go to CodeBuild
     const input = starts[0]!.args[0].input;
     expect(input).toMatchObject({ projectName: 'orders-build', sourceVersion: '3f5e2c1d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d', timeoutInMinutesOverride: 11 });
+    expect(input.environmentVariablesOverride).toEqual([{ name: 'PATCH', value: '7', type: 'PLAINTEXT' }]);
     const buildspec = parse(input.buildspecOverride!);
     expect(buildspec.phases.install.commands).toEqual(['npm ci --no-audit --no-fund']);
     const [command] = buildspec.phases.build.commands as string[];
@@ -120,6 +121,7 @@ describe('the CodeBuild executor, end to end', () => {
         'steps:',
         '  build:',
         '    executor: codebuild:orders-build',
+        '    env: { STAGE: ci }',
         '    matrix: { target: [api, worker] }',
         '    run: |',
         '      echo "packing ${{ matrix.target }}"',
@@ -136,6 +138,10 @@ describe('the CodeBuild executor, end to end', () => {
     expect(batches).toHaveLength(1);
     const spec = parse(batches[0]!.args[0].input.buildspecOverride!);
     expect(spec.batch['build-list'].map((b: { identifier: string }) => b.identifier)).toEqual(['i0_build_target_api', 'i1_build_target_worker']);
+    // what differs between the instances is in each build's own variables, the rest shared
+    expect(spec.batch['build-list'].map((b: { env: { variables: Record<string, string> } }) => b.env.variables.SHIPGATE_MATRIX_TARGET)).toEqual(['api', 'worker']);
+    expect(batches[0]!.args[0].input.environmentVariablesOverride).toEqual([{ name: 'STAGE', value: 'ci', type: 'PLAINTEXT' }]);
+    expect([...fake.builds.values()].map((b) => [b.env.SHIPGATE_MATRIX_TARGET, b.env.STAGE])).toEqual([['api', 'ci'], ['worker', 'ci']]);
     expect(spec.phases.build.commands).toEqual(['npx shipgate step --invocation "$SHIPGATE_INVOCATION"']);
     // each instance's log is its own build's
     expect(r.logs('build[target=api]')).toContain('packing api');

@@ -7,7 +7,7 @@ import { resolveExecutor } from '../../src/config/executor.js';
 import type { CodeBuildExecutorConfig } from '../../src/config/model.js';
 import type { StepInvocation } from '../../src/executors/executor.js';
 import { buildOutcome, displayLine, stepErrorFromLog, type BuildLike } from '../../src/executors/codebuild-outcome.js';
-import { batchIdentifier, buildIdFromArn, buildTimeoutMinutes, prepareRemoteInvocation, renderBuildspec, shellWord, stepCommand } from '../../src/executors/codebuild-request.js';
+import { batchIdentifier, buildIdFromArn, buildTimeoutMinutes, prepareRemoteInvocation, renderBuildspec, shellWord, splitBatchEnvironment, stepCommand } from '../../src/executors/codebuild-request.js';
 import { ShipgateError } from '../../src/errors.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 
@@ -83,8 +83,25 @@ const config = (extra: Partial<CodeBuildExecutorConfig> = {}): CodeBuildExecutor
 const invocation = (extra: Partial<StepInvocation> = {}): StepInvocation => ({ id: 'unit', stepId: 'unit', uses: 'run', with: { script: 'npm test' }, env: { NODE_ENV: 'test' }, workingDirectory: '.', ...extra });
 
 describe('prepareRemoteInvocation: secrets never travel as values', () => {
-  it('sends plain env inside the invocation and no overrides when no secret is used', () => {
-    expect(prepareRemoteInvocation(invocation(), config(), [], 'codebuild:orders-build')).toEqual({ invocation: invocation(), environment: [] });
+  it('sends plain env inside the invocation and as PLAINTEXT overrides (not CodeBuild\'s own names)', () => {
+    const inv = invocation({ env: { NODE_ENV: 'test', CODEBUILD_X: 'y', A_FLAG: '1' } });
+    expect(prepareRemoteInvocation(inv, config(), [], 'codebuild:orders-build')).toEqual({
+      invocation: inv,
+      environment: [
+        { name: 'A_FLAG', value: '1', type: 'PLAINTEXT' },
+        { name: 'NODE_ENV', value: 'test', type: 'PLAINTEXT' },
+      ],
+    });
+  });
+
+  it('splits a batch: what all instances share is one override, what differs goes to each build', () => {
+    const ref = { name: 'DB_PASSWORD', value: '/orders/db', type: 'PARAMETER_STORE' as const };
+    const { shared, own } = splitBatchEnvironment([
+      [{ name: 'NODE_ENV', value: 'test', type: 'PLAINTEXT' }, { name: 'SHIPGATE_MATRIX_TARGET', value: 'api', type: 'PLAINTEXT' }, ref, { name: 'SHIPGATE_SECRETS', value: 'DB_PASSWORD', type: 'PLAINTEXT' }],
+      [{ name: 'NODE_ENV', value: 'test', type: 'PLAINTEXT' }, { name: 'SHIPGATE_MATRIX_TARGET', value: 'worker', type: 'PLAINTEXT' }, ref, { name: 'SHIPGATE_SECRETS', value: 'DB_PASSWORD', type: 'PLAINTEXT' }],
+    ]);
+    expect(shared).toEqual([{ name: 'NODE_ENV', value: 'test', type: 'PLAINTEXT' }, ref, { name: 'SHIPGATE_SECRETS', value: 'DB_PASSWORD', type: 'PLAINTEXT' }]);
+    expect(own).toEqual([{ SHIPGATE_MATRIX_TARGET: 'api' }, { SHIPGATE_MATRIX_TARGET: 'worker' }]);
   });
 
   it('takes mapped secrets out of the invocation and sends references, plus SHIPGATE_SECRETS for masking', () => {
@@ -93,6 +110,7 @@ describe('prepareRemoteInvocation: secrets never travel as values', () => {
     const remote = prepareRemoteInvocation(inv, cfg, ['hunter2-very-secret'], 'codebuild:orders-build');
     expect(remote.invocation.env).toEqual({ NODE_ENV: 'test' });
     expect(remote.environment).toEqual([
+      { name: 'NODE_ENV', value: 'test', type: 'PLAINTEXT' },
       { name: 'API_TOKEN', value: 'orders/api:token', type: 'SECRETS_MANAGER' },
       { name: 'DB_PASSWORD', value: '/orders/db', type: 'PARAMETER_STORE' },
       { name: 'SHIPGATE_SECRETS', value: 'API_TOKEN,DB_PASSWORD', type: 'PLAINTEXT' },

@@ -307,6 +307,8 @@ if (missing && process.env.CI !== 'true') {
       dirs.push(work);
       const input = {
         library: root,
+        // builds side by side, as on a Jenkins controller: the waits (approval, timeout) overlap
+        parallel: 3,
         scenarios: scenarios.map((s) => {
           const ws = mkdtempSync(path.join(work, `${s.name}-`));
           workspaces[s.name] = ws;

@@ -1,6 +1,7 @@
 // actions/approval and actions/slack-notify from their bundles, against loopback stand-ins of the
 // shipgate Slack app and of Slack itself (the same ones the steps' own tests use).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +71,26 @@ describe('actions/approval', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([{ title: 'shipgate approval: approval.rejected', message: 'orders 1.5.0 to production was rejected by U0BOB: freeze until Monday\nhint: address the reason, then run the pipeline again for a new approval' }]);
     expect(run.summary).toContain('❌ rejected');
+  });
+
+  it('a cancelled job (SIGINT, as the runner sends) stops waiting at once and fails', async () => {
+    const before = app.approvals.size;
+    let child: ChildProcess | undefined;
+    const running = runBundledAction('approval', {
+      bundleDir: bundle.dir,
+      workspace,
+      inputs: { service: 'orders', environment: 'production', version: '1.6.0', 'poll-seconds': '30' },
+      env: { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: app.token },
+      started: (c) => (child = c),
+    });
+    await newApproval(before + 1);
+    await new Promise((r) => setTimeout(r, 200)); // the long-poll is under way
+    const sent = Date.now();
+    child!.kill('SIGINT');
+    const run = await running;
+    expect(Date.now() - sent).toBeLessThan(3000);
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([{ title: 'shipgate approval: step.cancelled', message: 'approval was cancelled' }]);
   });
 
   it('bad inputs are annotated before anything is asked', async () => {

@@ -2,7 +2,7 @@
 // INPUT_* variables, the GITHUB_* environment, an event payload file, and the GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files. The bundle is copied outside the repository first, so nothing it
 // needs can come from node_modules: on a runner there is none.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,6 +73,8 @@ export interface RunOptions {
   /** The job's workspace (GITHUB_WORKSPACE and the working directory). */
   workspace: string;
   timeoutMs?: number;
+  /** Called once the action's process runs (e.g. to cancel it as the runner would). */
+  started?: (child: ChildProcess) => void;
 }
 
 export async function runBundledAction(name: string, options: RunOptions): Promise<ActionRun> {
@@ -114,6 +116,7 @@ export async function runBundledAction(name: string, options: RunOptions): Promi
       ...options.env,
     };
     const child = spawn(process.execPath, [path.join(options.bundleDir, 'actions', name, 'dist', 'index.js')], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    options.started?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

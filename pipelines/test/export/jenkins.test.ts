@@ -89,6 +89,36 @@ describe('exportJenkinsfile', () => {
   });
 });
 
+describe('the exported Jenkinsfile, run', () => {
+  it('runs the pipeline through the shared library (the pipeline-DSL stand-in of test/jenkins), outputs and all', async () => {
+    const standin = path.join(repo, 'test/jenkins/standin');
+    const cliMain = path.join(repo, 'pipelines/dist/cli/main.js');
+    const missing = !groovy ? 'groovy is not installed' : !existsSync(path.join(repo, 'vars/shipgatePipeline.groovy')) || !existsSync(standin) ? 'the Jenkins library or its stand-in is not in this checkout' : !existsSync(cliMain) ? 'pipelines is not built (npm run build)' : undefined;
+    if (missing) {
+      if (process.env.CI === 'true') throw new Error(`cannot run the exported Jenkinsfile: ${missing}`);
+      return void console.warn(`exported Jenkinsfile not run: ${missing}`);
+    }
+    const ws = path.join(dir, 'run-ws');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(ws, { recursive: true });
+    const yaml = ['name: orders', 'steps:', '  version: { run: \'echo "version=1.2.3" >> "$SHIPGATE_OUTPUT"\' }', '  package:', '    needs: version', '    run: \'echo "packaged ${{ steps.version.outputs.version }}" > packaged.txt\''].join('\n');
+    writeFileSync(path.join(ws, 'shipgate.yml'), yaml);
+    const jenkinsfile = exportJenkinsfile(parsePipeline(yaml, path.join(ws, 'shipgate.yml'), { registry: defaultRegistry() }), { sourceDirectory: '.' }).text;
+    const scenarios = path.join(dir, 'scenarios.json');
+    const results = path.join(dir, 'results.json');
+    writeFileSync(scenarios, JSON.stringify({ library: repo, parallel: 1, scenarios: [{ name: 'exported', workspace: ws, jenkinsfile, params: {}, credentials: {}, env: { SHIPGATE_CLI: `${process.execPath} ${cliMain}` } }] }));
+    const run = spawnSync(groovy!, ['-cp', `${path.join(standin, 'classes')}${path.delimiter}${standin}`, path.join(standin, 'run.groovy'), scenarios, results], {
+      encoding: 'utf8',
+      timeout: 90_000,
+      env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`, HOME: process.env.HOME, TMPDIR: os.tmpdir(), LANG: 'C.UTF-8', ...(java ? { JAVA_HOME: java } : {}) },
+    });
+    expect({ status: run.status, stderr: run.stderr }).toMatchObject({ status: 0 });
+    const [build] = JSON.parse(readFileSync(results, 'utf8')) as Array<{ result: string; console: string[] }>;
+    expect({ result: build!.result, console: build!.result === 'SUCCESS' ? [] : build!.console }).toEqual({ result: 'SUCCESS', console: [] });
+    expect(readFileSync(path.join(ws, 'packaged.txt'), 'utf8').trim()).toBe('packaged 1.2.3');
+  });
+});
+
 async function fixture(): Promise<string> {
   const ws = path.join(dir, 'ws');
   const { mkdirSync } = await import('node:fs');

@@ -57,6 +57,7 @@ export interface SlackNotifyOptions {
 export function createSlackNotifyStep(options: SlackNotifyOptions = {}) {
   const doFetch = options.fetch ?? globalThis.fetch;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
+  const maxAttempts = options.maxAttempts ?? 3;
   return defineStep({
     name: 'slack-notify',
     description: 'Posts a message (text and optional Block Kit) to Slack through an incoming webhook or chat.postMessage.',
@@ -77,7 +78,7 @@ export function createSlackNotifyStep(options: SlackNotifyOptions = {}) {
       const message = { text: inputs.text, ...(inputs.blocks ? { blocks: inputs.blocks } : {}) };
 
       const policy = retry(handleWhen((e) => e instanceof Transient), {
-        maxAttempts: (options.maxAttempts ?? 3) - 1,
+        maxAttempts: maxAttempts - 1,
         backoff: new ExponentialBackoff({ initialDelay: options.retryBaseDelayMs ?? 1000, maxDelay: 20_000 }),
       });
       const post = async (url: string, body: unknown, headers: Record<string, string>) => {
@@ -99,7 +100,8 @@ export function createSlackNotifyStep(options: SlackNotifyOptions = {}) {
             if (response.status === 429 || response.status >= 500) {
               // Slack says how long to wait; honour it (bounded) before cockatiel's own back-off.
               const retryAfter = Math.min(Number(response.headers.get('retry-after')) || 0, 30) * 1000;
-              if (attempt < (options.maxAttempts ?? 3) && retryAfter > 0) await sleep(retryAfter, undefined, { signal: ctx.signal });
+              // (`attempt` counts from 0; the last one has nothing left to wait for)
+              if (attempt < maxAttempts - 1 && retryAfter > 0) await sleep(retryAfter, undefined, { signal: ctx.signal });
               throw new Transient(`Slack answered ${response.status}${retryAfter ? ` (retry after ${retryAfter / 1000} s)` : ''}`);
             }
             return { status: response.status, text };

@@ -72,8 +72,14 @@ describe('slack-notify step', () => {
     expect(slack.posts.length - seen).toBe(2);
     slack.throttleNext(5, 0);
     const down = await runStepInProcess(step, { text: 'never', channel: '#deploys' }, { env: botEnv() });
-    slack.throttleNext(0);
     expect(down.error?.code).toBe('slack-notify.unreachable');
+    // a Retry-After on the last attempt is not waited for: two waits of 1 s for three attempts
+    slack.throttleNext(5, 1);
+    const throttledFrom = Date.now();
+    const throttled = await runStepInProcess(step, { text: 'never', channel: '#deploys' }, { env: botEnv() });
+    slack.throttleNext(0);
+    expect(throttled.error?.message).toContain('retry after 1 s');
+    expect(Date.now() - throttledFrom).toBeLessThan(2900);
   });
 
   it('explains missing destinations and bad blocks before calling Slack', async () => {

@@ -79,4 +79,5 @@ export { startCodePipeline, answerCodePipelineApproval, rollbackCodePipelineStag
 export type { CodePipelineOptions, ApprovalRequest as CodePipelineApprovalRequest, ApprovalAnswer as CodePipelineApprovalAnswer, StageRollbackRequest as CodePipelineStageRollbackRequest, StageRollbackResult as CodePipelineStageRollbackResult, StartRequest as CodePipelineStartRequest, ExecutionResult as CodePipelineExecutionResult } from './steps/codepipeline/pipeline.js';
 export { recordDeployment, readDeployments, deploymentNoticeSchema, deploymentRecordSchema } from './deployments/index.js';
 export type { DeploymentRecord, DeploymentNotice, DeploymentOutcome, RollbackRef, RecordDeploymentOptions, RecordDeploymentResult } from './deployments/index.js';
+export { awsCircuitBreaker } from './aws/index.js';
 export type { AwsClientOptions, AwsCredentials, AwsCredentialsInput, Clock, RetryOptions as AwsRetryOptions } from './aws/index.js';

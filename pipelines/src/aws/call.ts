@@ -2,8 +2,8 @@
 // and jitter (cockatiel) for throttling and transient faults, the caller's AbortSignal handed to the
 // SDK as `abortSignal` and honoured during back-off, and any failure that is left turned into a
 // ShipgateError that names the IAM action and resource (see errors.ts).
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import type { ShipgateError } from '../errors.js';
+import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, isBrokenCircuitError, retry, wrap, type CircuitBreakerPolicy } from 'cockatiel';
+import { ExitCode, ShipgateError } from '../errors.js';
 import { awsErrorName, isAbortError, isRetryableAwsError, toShipgateError, type AwsOperation } from './errors.js';
 
 export interface RetryOptions {
@@ -23,6 +23,11 @@ export interface AwsCallOptions extends AwsOperation {
    * each maps the SDK error to the caller's own ShipgateError. Not retried.
    */
   errors?: Readonly<Record<string, (error: unknown) => ShipgateError>> | undefined;
+  /**
+   * A breaker shared by the calls of a long-lived process (the Slack app): after repeated faults
+   * AWS is not called at all for a while (`aws.circuit-open`). See `awsCircuitBreaker`.
+   */
+  breaker?: CircuitBreakerPolicy | undefined;
   /** Told before each retry (logged by steps as progress). */
   onRetry?: ((attempt: number, error: unknown, delayMs: number) => void) | undefined;
 }
@@ -50,7 +55,8 @@ export async function awsCall<Output>(send: (options: SendOptions) => Promise<Ou
   const listener = options.onRetry ? policy.onRetry((r) => 'error' in r && options.onRetry!(r.attempt, r.error, r.delay)) : undefined;
   try {
     options.signal?.throwIfAborted();
-    const attempt = policy.execute(async ({ signal }) => {
+    const guarded = options.breaker ? wrap(policy, options.breaker) : policy;
+    const attempt = guarded.execute(async ({ signal }) => {
       tried += 1;
       const combined = options.signal ? AbortSignal.any([options.signal, signal]) : signal;
       combined.throwIfAborted();
@@ -60,12 +66,27 @@ export async function awsCall<Output>(send: (options: SendOptions) => Promise<Ou
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     if (isAbortError(error)) throw error;
+    if (isBrokenCircuitError(error)) {
+      throw new ShipgateError('aws.circuit-open', `not calling ${options.action}: AWS failed repeatedly just now`, { exitCode: ExitCode.external, hint: 'wait a little and try again; see the earlier errors for the cause' });
+    }
     const name = awsErrorName(error);
     if (name !== undefined && Object.hasOwn(known, name)) throw known[name]!(error);
     throw toShipgateError(error, options, tried);
   } finally {
     listener?.dispose();
   }
+}
+
+export interface BreakerOptions {
+  /** Faults in a row (after retries) that open the circuit. Default 5. */
+  consecutiveFailures?: number;
+  /** How long it stays open before one trial call. Default 30 s. */
+  halfOpenAfterMs?: number;
+}
+
+/** A circuit breaker for `awsCall({ breaker })`; only faults worth retrying count (not AccessDenied). */
+export function awsCircuitBreaker(options: BreakerOptions = {}): CircuitBreakerPolicy {
+  return circuitBreaker(handleWhen(isRetryableAwsError), { halfOpenAfter: options.halfOpenAfterMs ?? 30_000, breaker: new ConsecutiveBreaker(options.consecutiveFailures ?? 5) });
 }
 
 /**

@@ -3,8 +3,8 @@
 // `pollUntil` (bounded polling with an injectable clock). Never imports the SDK itself.
 export { awsClientConfig, resolveRegion, consoleUrl } from './config.js';
 export type { AwsClientOptions, AwsClientConfig, AwsCredentials, AwsCredentialsInput } from './config.js';
-export { awsCall, defaultRetry, untilAborted } from './call.js';
-export type { AwsCallOptions, RetryOptions, SendOptions } from './call.js';
+export { awsCall, awsCircuitBreaker, defaultRetry, untilAborted } from './call.js';
+export type { AwsCallOptions, RetryOptions, SendOptions, BreakerOptions } from './call.js';
 export { toShipgateError, isRetryableAwsError, isThrottlingError, isAbortError, awsErrorName } from './errors.js';
 export type { AwsOperation, AwsErrorLike } from './errors.js';
 export { pollUntil, systemClock, fakeClock } from './poll.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CodeDeployClient, CodeDeployServiceException, GetDeploymentCommand, DeploymentLimitExceededException } from '@aws-sdk/client-codedeploy';
-import { awsCall, awsClientConfig, isRetryableAwsError, toShipgateError } from '../../src/aws/index.js';
+import { awsCall, awsCircuitBreaker, awsClientConfig, isRetryableAwsError, toShipgateError } from '../../src/aws/index.js';
 import { ShipgateError } from '../../src/errors.js';
 
 // Errors as the SDK deserialises them from AWS's JSON protocol: a ServiceException whose name is
@@ -110,6 +110,28 @@ describe('awsCall', () => {
     // not after the 5 s back-off: cancel is immediate
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(cd.commandCalls(GetDeploymentCommand)).toHaveLength(1);
+  });
+});
+
+describe('awsCircuitBreaker', () => {
+  it('stops calling AWS after repeated faults, and not for access denied', async () => {
+    const breaker = awsCircuitBreaker({ consecutiveFailures: 2, halfOpenAfterMs: 60_000 });
+    const c = client();
+    const get = () => awsCall((o) => c.send(new GetDeploymentCommand({ deploymentId: 'd-1' }), o), { ...op, breaker, retry: { attempts: 1 } }).then(
+        () => { throw new Error('expected a failure'); },
+        (e: unknown) => e as ShipgateError,
+      );
+    cd.on(GetDeploymentCommand).rejects(serviceError('AccessDeniedException', 'no'));
+    expect((await get()).code).toBe('aws.access-denied');
+    expect((await get()).code).toBe('aws.access-denied');
+    cd.on(GetDeploymentCommand).rejects(serviceError('ServiceUnavailable', 'down', 503));
+    expect((await get()).code).toBe('aws.request-failed');
+    expect((await get()).code).toBe('aws.request-failed');
+    const callsBefore = cd.commandCalls(GetDeploymentCommand).length;
+    const open = await get();
+    expect(open.code).toBe('aws.circuit-open');
+    expect(open.message).toBe('not calling codedeploy:GetDeployment: AWS failed repeatedly just now');
+    expect(cd.commandCalls(GetDeploymentCommand)).toHaveLength(callsBefore);
   });
 });
 

@@ -5,7 +5,7 @@
 import type { CodeDeployClient, DeploymentInfo, DeploymentTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { ExitCode, ShipgateError } from '../../errors.js';
-import { awsCall, awsClientConfig, consoleUrl, pollUntil, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
+import { awsCall, awsClientConfig, consoleUrl, pollUntil, type AwsCallOptions, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
 import type { DeploymentOutcome } from '../../deployments/index.js';
 import { describeOverview, formatFailure, targetFailures, targetStates, type TargetFailure } from './progress.js';
 import { describeRevision, ecsRevision, revisionKey, s3Revision, type S3RevisionSpec } from './revision.js';
@@ -21,6 +21,8 @@ export interface CodeDeployOptions extends AwsClientOptions {
   signal?: AbortSignal | undefined;
   clock?: Clock | undefined;
   retry?: RetryOptions | undefined;
+  /** A circuit breaker shared across calls (long-lived callers such as the Slack app): `awsCircuitBreaker()`. */
+  breaker?: AwsCallOptions['breaker'];
   /** Progress lines (status changes, target counts, failures). */
   log?: ((line: string) => void) | undefined;
   /** Give up (and stop the deployment, rolling back) after this long. Default 30 min. */
@@ -112,7 +114,7 @@ async function openSession(application: string, deploymentGroup: string, options
 }
 
 function call<T>(s: Session, action: string, resource: string, send: (o: SendOptions) => Promise<T>, errors?: Record<string, (e: unknown) => ShipgateError>, signal = s.options.signal): Promise<T> {
-  return awsCall(send, { action: `codedeploy:${action}`, resource, signal, retry: s.options.retry, errors, onRetry: (n, e, ms) => s.log(`${action}: ${(e as Error).name ?? 'error'}, retry ${n} in ${Math.round(ms)} ms`) });
+  return awsCall(send, { action: `codedeploy:${action}`, resource, signal, retry: s.options.retry, breaker: s.options.breaker, errors, onRetry: (n, e, ms) => s.log(`${action}: ${(e as Error).name ?? 'error'}, retry ${n} in ${Math.round(ms)} ms`) });
 }
 
 function groupErrors(application: string, group: string): Record<string, (e: unknown) => ShipgateError> {
@@ -129,7 +131,7 @@ async function registerTaskDefinition(s: Session, revision: Extract<RevisionRequ
   const ecs = s.options.ecsClient ?? new ecsSdk.ECSClient(awsClientConfig({ ...s.options, region: s.region }, s.options.env ?? process.env));
   const tdArn = `arn:aws:ecs:${s.region}:*:task-definition/${revision.taskDefinition.replace(/^arn:[^/]+\//, '').split(':')[0]}:*`;
   const ecsCall = <T>(action: string, send: (o: SendOptions) => Promise<T>) =>
-    awsCall(send, { action: `ecs:${action}`, resource: action === 'DescribeTaskDefinition' || action === 'RegisterTaskDefinition' ? tdArn : '*', signal: s.options.signal, retry: s.options.retry });
+    awsCall(send, { action: `ecs:${action}`, resource: action === 'DescribeTaskDefinition' || action === 'RegisterTaskDefinition' ? tdArn : '*', signal: s.options.signal, retry: s.options.retry, breaker: s.options.breaker });
   const described = await ecsCall('DescribeTaskDefinition', (o) => ecs.send(new ecsSdk.DescribeTaskDefinitionCommand({ taskDefinition: revision.taskDefinition, include: ['TAGS'] }), o));
   if (!described.taskDefinition) throw new ShipgateError('codedeploy.task-definition', `task definition "${revision.taskDefinition}" was not found`, { hint: 'name it by family, family:revision or ARN' });
   const input = rewriteTaskDefinition(described.taskDefinition, described.tags, { container: revision.container, image: revision.image });

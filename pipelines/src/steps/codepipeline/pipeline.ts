@@ -3,7 +3,7 @@
 // Loaded lazily (by the step's run and by the exported functions), with the SDK.
 import type { CodePipelineClient, ActionExecutionDetail, PipelineExecutionSummary, StageState } from '@aws-sdk/client-codepipeline';
 import { ExitCode, ShipgateError } from '../../errors.js';
-import { awsCall, awsClientConfig, consoleUrl, pollUntil, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
+import { awsCall, awsClientConfig, consoleUrl, pollUntil, type AwsCallOptions, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
 import { chooseStageRollbackTarget, describeChanges, describeFailedActions, executionSnapshot, findApproval, terminalExecutionStatuses } from './decisions.js';
 
 export interface CodePipelineOptions extends AwsClientOptions {
@@ -12,6 +12,8 @@ export interface CodePipelineOptions extends AwsClientOptions {
   signal?: AbortSignal | undefined;
   clock?: Clock | undefined;
   retry?: RetryOptions | undefined;
+  /** A circuit breaker shared across calls (long-lived callers such as the Slack app): `awsCircuitBreaker()`. */
+  breaker?: AwsCallOptions['breaker'];
   log?: ((line: string) => void) | undefined;
 }
 
@@ -71,6 +73,7 @@ function call<T>(s: Session, action: string, send: (o: SendOptions) => Promise<T
     resource: s.arn,
     signal,
     retry: s.options.retry,
+    breaker: s.options.breaker,
     errors: { ...pipelineErrors(s.pipeline), ...errors },
     onRetry: (n, e, ms) => s.log(`${action}: ${(e as Error).name ?? 'error'}, retry ${n} in ${Math.round(ms)} ms`),
   });

@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import { ShipgateError } from '@shipgate/pipelines/errors';
 import type { Logger } from 'pino';
 import type { Approval } from './approvals/model.js';
 import { defaultDecisionBackends, defaultRollbackBackends } from './backends/index.js';
@@ -107,7 +108,11 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     httpReceiver = new HTTPReceiver({ signingSecret: options.slack.signingSecret, logger: boltLog, processBeforeResponse: false });
     receiver = httpReceiver;
   }
-  const bolt = new App({ token: options.slack.botToken, receiver, logger: boltLog, clientOptions, convoStore: false });
+  const identity = await botIdentity(new webApi.WebClient(options.slack.botToken, { ...clientOptions, logger: boltLog }), logger).catch(async (error: unknown) => {
+    if (ownStore) await store.close().catch(() => undefined);
+    throw error;
+  });
+  const bolt = new App({ token: options.slack.botToken, ...identity, receiver, logger: boltLog, clientOptions, convoStore: false });
 
   const metrics = new AppMetrics(() => store.outboxDepth());
   const decisions = new EventEmitter();
@@ -249,6 +254,26 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     },
     sweep,
   };
+}
+
+/**
+ * Who the bot is (auth.test), asked once here rather than by Bolt: Bolt's own eager call has no
+ * error handler, so an unreachable Slack at start would crash the process. A token Slack refuses
+ * is a configuration mistake; an unreachable Slack is not — the app starts, and its Slack calls
+ * are retried from the outbox.
+ */
+async function botIdentity(client: webApi.WebClient, logger: Logger): Promise<{ botId: string; botUserId: string }> {
+  try {
+    const res = await client.auth.test();
+    return { botId: String(res.bot_id ?? 'unknown'), botUserId: String(res.user_id ?? 'unknown') };
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    if (code === 'invalid_auth' || code === 'not_authed' || code === 'account_inactive' || code === 'token_revoked') {
+      throw new ShipgateError('bolt.slack-auth', `Slack refused SLACK_BOT_TOKEN: ${code}`, { hint: 'copy the Bot User OAuth Token (xoxb-…) from the Slack app’s OAuth & Permissions page' });
+    }
+    logger.warn({ err: (error as Error).message }, 'Slack did not answer auth.test; starting anyway (Slack calls are retried)');
+    return { botId: 'unknown', botUserId: 'unknown' };
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
 // called once per attempt; a row is retried with exponential back-off and jitter, and given up
 // (with a note in Slack and the audit trail) after `maxAttempts`.
 import { randomBytes } from 'node:crypto';
-import type { WebClient } from '@slack/web-api';
+import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { verdictOf } from '../approvals/machine.js';
 import type { Approval, Deployment } from '../approvals/model.js';
@@ -18,7 +18,7 @@ import type { ApprovalStore, OutboxRow } from '../store/store.js';
 
 export interface OutboxWorkerOptions {
   store: ApprovalStore;
-  slack: WebClient;
+  slack: webApi.WebClient;
   config: () => AppConfig;
   decisionBackends: DecisionBackends;
   rollbackBackends: RollbackBackends;

@@ -1,7 +1,7 @@
 // What Slack knows about a user that access decisions need: which of the approver user groups
 // (usergroups.users.list) they belong to, and their e-mail address (users.info) when a requester
 // was given as one. Group members are cached briefly; a failed lookup counts as "not a member".
-import type { WebClient } from '@slack/web-api';
+import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { isUserGroupId, type Actor, type EnvironmentPolicy } from '../approvals/access.js';
 
@@ -9,7 +9,7 @@ export class ApproverDirectory {
   readonly #members = new Map<string, { at: number; users: Promise<ReadonlySet<string>> }>();
 
   constructor(
-    private readonly client: WebClient,
+    private readonly client: webApi.WebClient,
     private readonly logger: Logger,
     private readonly ttlMs = 60_000,
   ) {}

@@ -67,7 +67,7 @@ export type { RegistryClientOptions, Manifest, ManifestDescriptor, FetchFunction
 export { parseImageReference, formatReference } from './registry/reference.js';
 export type { ImageReference } from './registry/reference.js';
 export type { RegistryCredentials, BasicCredentials, TokenCredentials } from './registry/auth.js';
-export { ecrLogin, createEcrClient } from './registry/ecr.js';
+export { ecrLogin, ecrLoginFor, createEcrClient, parseEcrHost } from './registry/ecr.js';
 export type { EcrLogin } from './registry/ecr.js';
 export { codedeployStep } from './steps/codedeploy/index.js';
 export { deployCodeDeploy, rollbackCodeDeploy } from './steps/codedeploy/deploy.js';

@@ -50,3 +50,25 @@ export async function createEcrClient(region?: string): Promise<ECRClient> {
   const { ECRClient } = await import('@aws-sdk/client-ecr');
   return new ECRClient(region ? { region } : {});
 }
+
+/** Account and region of an ECR registry host (`123456789012.dkr.ecr.eu-west-1.amazonaws.com`), or undefined. */
+export function parseEcrHost(registry: string): { accountId: string; region: string } | undefined {
+  const m = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(registry);
+  return m ? { accountId: m[1]!, region: m[2]! } : undefined;
+}
+
+/**
+ * Logs in to the ECR registry an image lives on: its account and region come from the host, so
+ * the token is for that registry and never sent to another one.
+ */
+export async function ecrLoginFor(registry: string, options: { region?: string; signal?: AbortSignal; client?: Pick<ECRClient, 'send'> } = {}): Promise<EcrLogin> {
+  const host = parseEcrHost(registry);
+  const client = options.client ?? (await createEcrClient(host?.region ?? options.region));
+  const login = await ecrLogin(client, { ...(host ? { registryIds: [host.accountId] } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+  if (login.registry !== registry) {
+    throw new ShipgateError('image.ecr-registry-mismatch', `ECR log-in is for ${login.registry}, the image is on ${registry}`, {
+      hint: 'ECR credentials only work for ECR registries: use an image on <account>.dkr.ecr.<region>.amazonaws.com, or drop ecr-login / --ecr',
+    });
+  }
+  return login;
+}

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ecrLogin } from '../../src/registry/ecr.js';
+import { ecrLogin, ecrLoginFor, parseEcrHost } from '../../src/registry/ecr.js';
 import { imageStep } from '../../src/steps/image/index.js';
 import { runStepInProcess } from '../../src/executors/local.js';
 
@@ -30,6 +30,23 @@ describe('ecrLogin', () => {
   it('no usable data is an error, not a silent empty password', async () => {
     ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [] });
     await expect(ecrLogin(new ECRClient({ region: 'eu-west-1' }))).rejects.toMatchObject({ code: 'image.ecr-login' });
+  });
+
+  it.each([
+    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com', { accountId: '123456789012', region: 'eu-west-1' }],
+    ['123456789012.dkr.ecr-fips.us-east-1.amazonaws.com', { accountId: '123456789012', region: 'us-east-1' }],
+    ['ghcr.io', undefined],
+    ['12345.dkr.ecr.eu-west-1.amazonaws.com', undefined],
+  ])('parseEcrHost(%s)', (host, expected) => {
+    expect(parseEcrHost(host)).toEqual(expected);
+  });
+
+  it('ecrLoginFor asks for the image’s own account and refuses a token for another registry', async () => {
+    const host = '210987654321.dkr.ecr.us-east-2.amazonaws.com';
+    ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:pw').toString('base64'), proxyEndpoint: `https://${host}` }] });
+    expect(await ecrLoginFor(host, { client: new ECRClient({ region: 'us-east-2' }) })).toMatchObject({ registry: host, username: 'AWS', password: 'pw' });
+    expect(ecr.commandCalls(GetAuthorizationTokenCommand)[0]!.args[0].input).toEqual({ registryIds: ['210987654321'] });
+    await expect(ecrLoginFor('ghcr.io', { client: new ECRClient({ region: 'us-east-2' }) })).rejects.toMatchObject({ code: 'image.ecr-registry-mismatch', message: expect.stringContaining('ghcr.io') });
   });
 
   it('the image step logs in to ECR for promote and masks the password in every log line', async () => {

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { ExitCode, ShipgateError } from '../../errors.js';
 import { resolveCiContext } from '../../ci/context.js';
 import type { RegistryCredentials } from '../../registry/auth.js';
-import { createEcrClient, ecrLogin } from '../../registry/ecr.js';
+import { ecrLoginFor } from '../../registry/ecr.js';
+import { parseImageReference } from '../../registry/reference.js';
 import { promoteImage, readImageHistory, rollbackImage, type RegistryAccessOptions } from '../../steps/image/promote.js';
 import { computeTags, parseFlavor, parseKeyValueLines, parseTagRules } from '../../steps/image/tags.js';
 import type { CommandRegistrar } from '../program.js';
@@ -21,11 +22,11 @@ interface AccessFlags {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-async function access(flags: AccessFlags, io: CliIO): Promise<RegistryAccessOptions> {
+async function access(flags: AccessFlags, io: CliIO, image: string): Promise<RegistryAccessOptions> {
   let credentials: RegistryCredentials | undefined;
   if (flags.ecr) {
     const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
-    const login = await ecrLogin(await createEcrClient(region), { signal: io.signal });
+    const login = await ecrLoginFor(parseImageReference(image).registry, { ...(region ? { region } : {}), signal: io.signal });
     credentials = { username: login.username, password: login.password };
   } else if (io.env.SHIPGATE_REGISTRY_PASSWORD) {
     credentials = { username: io.env.SHIPGATE_REGISTRY_USERNAME ?? '', password: io.env.SHIPGATE_REGISTRY_PASSWORD };
@@ -106,7 +107,7 @@ export const registerImageCommands: CommandRegistrar = (program, io, setExitCode
         ...(opts.to ? { repository: opts.to } : {}),
         ...(opts.force ? { force: true } : {}),
         ...(io.env.USER ? { actor: io.env.USER } : {}),
-        ...(await access(opts, io)),
+        ...(await access(opts, io, ref)),
       });
       if (opts.json) print(JSON.stringify(result, null, 2));
       else if (!result.changed) print(`${result.repository}:${result.tag} already points at ${result.digest}`);
@@ -134,7 +135,7 @@ export const registerImageCommands: CommandRegistrar = (program, io, setExitCode
         ...(opts.to ? { to: opts.to } : {}),
         ...(opts.force ? { force: true } : {}),
         ...(io.env.USER ? { actor: io.env.USER } : {}),
-        ...(await access(opts, io)),
+        ...(await access(opts, io, repository)),
       });
       if (opts.json) print(JSON.stringify(result, null, 2));
       else print(`${result.repository}:${result.tag} rolled back ${result.from ?? '(none)'} → ${result.to}`);
@@ -149,7 +150,7 @@ export const registerImageCommands: CommandRegistrar = (program, io, setExitCode
       .requiredOption('--env <environment>', 'the environment')
       .option('--json', 'print the entries as JSON'),
   ).action(async (repository: string, opts: AccessFlags & { env: string; json?: boolean }) => {
-    const history = await readImageHistory({ repository, environment: opts.env, ...(await access(opts, io)) });
+    const history = await readImageHistory({ repository, environment: opts.env, ...(await access(opts, io, repository)) });
     if (opts.json) print(JSON.stringify(history.entries, null, 2));
     else if (!history.entries.length) print(`no history for ${opts.env} in ${repository}`);
     else for (const e of history.entries) print(`${e.at}  ${e.action.padEnd(8)}  ${e.tag}  ${e.digest}${e.by ? `  by ${e.by}` : ''}${e.source ? `  from ${e.source}` : ''}`);

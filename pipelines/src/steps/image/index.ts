@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import { ShipgateError } from '../../errors.js';
 import type { RegistryCredentials } from '../../registry/auth.js';
-import { createEcrClient, ecrLogin } from '../../registry/ecr.js';
+import { ecrLoginFor } from '../../registry/ecr.js';
+import { parseImageReference } from '../../registry/reference.js';
 import { defineStep, type StepContext } from '../define.js';
 import { buildAndPush, hasBuildx } from './build.js';
 import { promoteImage, rollbackImage } from './promote.js';
@@ -71,7 +72,7 @@ function metadataFor(context: StepContext<ImageInputs>): ImageMetadata {
 async function registryCredentials(context: StepContext<ImageInputs>): Promise<RegistryCredentials | undefined> {
   const { inputs } = context;
   if (inputs['ecr-login']) {
-    const login = await ecrLogin(await createEcrClient(inputs['aws-region']), { signal: context.signal });
+    const login = await ecrLoginFor(parseImageReference(inputs.image).registry, { ...(inputs['aws-region'] ? { region: inputs['aws-region'] } : {}), signal: context.signal });
     context.setSecret(login.password);
     return { username: login.username, password: login.password };
   }
@@ -84,7 +85,8 @@ async function registryCredentials(context: StepContext<ImageInputs>): Promise<R
 
 async function dockerLoginToEcr(context: StepContext<ImageInputs>): Promise<void> {
   const { inputs } = context;
-  const login = await ecrLogin(await createEcrClient(inputs['aws-region']), { signal: context.signal });
+  const registry = parseImageReference(lines(inputs.image)[0] ?? inputs.image).registry;
+  const login = await ecrLoginFor(registry, { ...(inputs['aws-region'] ? { region: inputs['aws-region'] } : {}), signal: context.signal });
   context.setSecret(login.password);
   const result = await context.process.exec('docker', ['login', '--username', login.username, '--password-stdin', login.registry], { input: login.password, quiet: true, timeoutMs: 60_000 });
   if (result.exitCode !== 0) {

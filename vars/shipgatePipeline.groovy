@@ -99,6 +99,7 @@ def runPipeline(Map cfg) {
             }
             Map layout = layoutStages(plan, cfg)
             if (layout.problems) error(formatProblems('shipgatePipeline', layout.problems))
+            cfg.needs = layout.needs
             if (!cfg.service) cfg.service = plan.pipeline.toString()
             Map results = Collections.synchronizedMap([:])
             boolean approved = false
@@ -146,11 +147,20 @@ def runLevel(Map cfg, List ids, Map results) {
 }
 
 def runStep(Map cfg, String id, Map results) {
+    // `shipgate run --only` would restore a skipped need's outputs from an earlier build's
+    // success; in one `shipgate run` the dependent of a skipped step is skipped, so here too.
+    String blocked = skippedNeed(cfg.needs[id] ?: [], results)
+    if (blocked) {
+        echo "shipgate: ${id} skipped: needs ${blocked}, which was skipped"
+        results[id] = 'skipped'
+        return
+    }
     String reportDir = reportDirOf(cfg, id)
     withEnv(["SHIPGATE_STEP=${id}", "SHIPGATE_REPORT_DIR=${reportDir}"]) {
         try {
             sh(label: "shipgate run --only ${id}", script: RUN_SCRIPT)
-            results[id] = 'success'
+            String report = "${reportDir}/report.json"
+            results[id] = fileExists(report) ? stepOutcome(readJSON(file: report)) : 'success'
         } catch (err) {
             results[id] = 'failure'
             throw err
@@ -529,7 +539,9 @@ Map layoutStages(Map plan, Map cfg) {
     if (cfg.approval && !stages.any { it.deploy }) {
         problems << "approval: no deploy step to wait before\n  hint: name them with deploy: ['<step>'] (steps: ${ids.join(', ')})".toString()
     }
-    return [stages: stages, problems: problems]
+    Map needs = [:]
+    for (String id in ids) needs[id] = (steps[id]?.needs ?: []).collect { it.toString() }
+    return [stages: stages, problems: problems, needs: needs]
 }
 
 /** `<option>: "x" is not a step of <pipeline> — did you mean "y"?` and the steps; null when it is one. */
@@ -538,6 +550,19 @@ String unknownStep(Map plan, String option, String id) {
     List ids = plan.levels.flatten().collect { it.toString() }
     if (id in ids) return null
     return "${option}: \"${id}\" is not a step of ${plan.pipeline}${didYouMean(id, ids)}\n  steps: ${ids.join(', ')}".toString()
+}
+
+/** The first of `needs` that was skipped in this build (by its `if:`, or for its own needs), else null. */
+@NonCPS
+String skippedNeed(List needs, Map results) {
+    return needs.find { results[it.toString()] == 'skipped' }?.toString()
+}
+
+/** `skipped` when a step's run report shows every invocation skipped (its `if:` was false), else `success`. */
+@NonCPS
+String stepOutcome(Map report) {
+    List invocations = report.invocations ?: []
+    return invocations && invocations.every { it.outcome == 'skipped' } ? 'skipped' : 'success'
 }
 
 @NonCPS

@@ -8,7 +8,7 @@
 // /abort). All scenarios run in one JVM (Groovy start-up is the slow part).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -165,6 +165,12 @@ steps:
   rollback: { needs: [deploy], run: 'printf "%s|%s|%s" "$ENVIRONMENT" "$REASON" "$FAILED_VERSION" > rolled-back' }
 `;
 
+const skippedYaml = `name: skipped
+steps:
+  docs: { if: "\${{ ci.branch == 'never-this-branch' }}", run: 'echo "url=fresh" >> "$SHIPGATE_OUTPUT"' }
+  publish: { needs: [docs], run: 'echo "\${{ steps.docs.outputs.url }}" > published' }
+`;
+
 const sharedJenkinsfile = readFileSync(path.join(root, 'Jenkinsfile.shared'), 'utf8');
 const library = "@Library('shipgate') _\n";
 const injection = 'error rate up"; touch pwned; echo "$(touch pwned2)';
@@ -187,6 +193,7 @@ const scenarios: Scenario[] = [
   [type: 'aws', id: 'aws'],
 ])`,
   },
+  { name: 'skipped', yaml: skippedYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml')` },
   { name: 'failfast', yaml: failFastYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml')` },
   { name: 'approved', yaml: releaseYaml, jenkinsfile: sharedJenkinsfile },
   { name: 'rejected', yaml: releaseYaml, jenkinsfile: sharedJenkinsfile },
@@ -313,6 +320,11 @@ if (missing && process.env.CI !== 'true') {
           const ws = mkdtempSync(path.join(work, `${s.name}-`));
           workspaces[s.name] = ws;
           if (s.yaml) writeFileSync(path.join(ws, 'shipgate.yml'), s.yaml);
+          if (s.name === 'skipped') {
+            // an earlier build's success of docs, which this build skips
+            mkdirSync(path.join(ws, '.shipgate', 'outputs'), { recursive: true });
+            writeFileSync(path.join(ws, '.shipgate', 'outputs', 'docs.json'), JSON.stringify({ at: '2026-01-01T00:00:00.000Z', outputs: { url: 'stale' } }));
+          }
           return { name: s.name, workspace: ws, jenkinsfile: s.jenkinsfile, params: s.params ?? {}, credentials, env: { SHIPGATE_CLI: shipgateCli, SHIPGATE_APP_URL: appUrl } };
         }),
       };
@@ -369,6 +381,19 @@ if (missing && process.env.CI !== 'true') {
       const ws = workspaces.levels!;
       expect(readFileSync(path.join(ws, 'packaged'), 'utf8').trim()).toBe('worker');
       for (const step of ['lint', 'unit', 'build', 'package']) expect(existsSync(path.join(ws, '.shipgate', 'outputs', `${step}.json`))).toBe(true);
+    });
+
+    it('a step skipped by its if: skips its dependents, even when an earlier build left outputs for it', () => {
+      const b = builds.skipped!;
+      expect(b.result).toBe('SUCCESS');
+      expect(stages(b)).toEqual([
+        ['Plan', 'SUCCESS'],
+        ['docs', 'SUCCESS'],
+        ['publish', 'SUCCESS'],
+      ]);
+      expect(labels(b.calls)).toEqual(['shipgate plan --json', 'shipgate run --only docs']);
+      expect(b.console).toContain('[publish] shipgate: publish skipped: needs docs, which was skipped');
+      expect(existsSync(path.join(workspaces.skipped!, 'published'))).toBe(false);
     });
 
     it('publishes JUnit per step from its own report directory', () => {
@@ -579,6 +604,7 @@ if (missing && process.env.CI !== 'true') {
           { name: 'rollback', steps: ['rollback'], deploy: false },
         ],
         problems: [],
+        needs: { lint: [], unit: [], build: [], typecheck: [], integration: [], 'e2e-tests': [], 'deploy-eu': [], package: [], release: [], rollback: [] },
       });
       // the rollback step leaves the levels
       expect(out.layoutExplicit.stages.map((s: { name: string }) => s.name)).toEqual(['Level 1 (6 steps)', 'Deploy: deploy-eu, package, release']);

@@ -31,6 +31,8 @@ export interface AwsClientConfig {
   region: string;
   endpoint?: string;
   credentials?: AwsCredentialsInput;
+  /** A named profile of ~/.aws/config (from the step's AWS_PROFILE). */
+  profile?: string;
   /**
    * 1: the SDK makes one attempt and `awsCall` owns retries. Two layers of retries would multiply
    * (3 × 5 attempts), and only ours honours the step's AbortSignal during back-off and can be
@@ -64,7 +66,12 @@ export function awsClientConfig(options: AwsClientOptions, env: Readonly<Record<
     }
     config.endpoint = options.endpoint;
   }
+  // A step's own `env:` may carry the AWS identity (AWS_PROFILE, or keys from a secret store) that
+  // differs from the process's; the SDK reads only process.env, so hand them over explicitly.
   if (options.credentials !== undefined) config.credentials = options.credentials;
+  else if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    config.credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+  } else if (env.AWS_PROFILE) config.profile = env.AWS_PROFILE;
   return config;
 }
 

@@ -169,6 +169,14 @@ describe('awsClientConfig', () => {
     expect(awsClientConfig({}, { AWS_DEFAULT_REGION: 'us-west-2' }).region).toBe('us-west-2');
   });
 
+  it("takes the identity from the step's environment: keys first, else the profile", () => {
+    expect(awsClientConfig({ region: 'eu-west-1' }, { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't', AWS_PROFILE: 'p' })).toMatchObject({ credentials: { accessKeyId: 'AKID', secretAccessKey: 's', sessionToken: 't' } });
+    const withProfile = awsClientConfig({ region: 'eu-west-1' }, { AWS_PROFILE: 'deploy' });
+    expect(withProfile.profile).toBe('deploy');
+    expect(withProfile).not.toHaveProperty('credentials');
+    expect(awsClientConfig({ region: 'eu-west-1' }, {})).toEqual({ region: 'eu-west-1', maxAttempts: 1 });
+  });
+
   it('leaves retries to awsCall (one SDK attempt)', () => {
     expect(awsClientConfig({ region: 'eu-west-1' }, {}).maxAttempts).toBe(1);
   });

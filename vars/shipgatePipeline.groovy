@@ -124,7 +124,7 @@ def runPipeline(Map cfg) {
                     }
                     throw err
                 }
-                if (level.deploy) deployed = true
+                if (level.deploy && anySucceeded(level.steps, results)) deployed = true
             }
             if (deployed) recordDeployment(cfg, 'succeeded')
         }
@@ -230,8 +230,15 @@ def rollbackAfter(Map cfg, List failed) {
 /** POST /api/deployments. A failure to record is a warning: the deploy itself is what counts. */
 def recordDeployment(Map cfg, String outcome) {
     if (!cfg.appUrl) return
-    Map body = deploymentRecord(cfg, resolveVersion(cfg), outcome, envSnapshot())
-    postToApp(cfg, '/api/deployments', body, "record the deployment (${outcome}) in the Slack app", false)
+    try {
+        Map body = deploymentRecord(cfg, resolveVersion(cfg), outcome, envSnapshot())
+        postToApp(cfg, '/api/deployments', body, "record the deployment (${outcome}) in the Slack app", false)
+    } catch (FlowInterruptedException e) {
+        throw e
+    } catch (e) {
+        // e.g. the token credential is missing; after a failed deploy this must not hide its error
+        echo "shipgate: warning: could not record the deployment (${e.message}); the build result is unchanged"
+    }
 }
 
 /**
@@ -563,6 +570,11 @@ String skippedNeed(List needs, Map results) {
 String stepOutcome(Map report) {
     List invocations = report.invocations ?: []
     return invocations && invocations.every { it.outcome == 'skipped' } ? 'skipped' : 'success'
+}
+
+@NonCPS
+boolean anySucceeded(List ids, Map results) {
+    return ids.any { results[it] == 'success' }
 }
 
 @NonCPS

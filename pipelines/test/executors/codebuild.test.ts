@@ -1,6 +1,8 @@
 // The CodeBuild executor's pure parts: the executor: key, the request (buildspec, env overrides,
 // secrets), and reading a build back (status, failed phase, the step's error line).
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse } from 'yaml';
 import { parsePipeline } from '../../src/config/index.js';
 import { resolveExecutor } from '../../src/config/executor.js';
@@ -61,6 +63,15 @@ describe('executor: in shipgate.yml', () => {
     }
     throw new Error('expected a config error');
   };
+
+  it("the README's executor: example is a valid pipeline", () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### `executor:` — where a step runs'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const spec = load(`name: readme\n${yaml}`);
+    expect(spec.steps.map((s) => s.executor)).toEqual(['local', undefined, expect.stringMatching(/^codebuild:orders-build\+/)]);
+    expect(spec.executors![spec.steps[2]!.executor!]).toMatchObject({ region: 'eu-west-1', computeType: 'BUILD_GENERAL1_MEDIUM', secrets: { DB_PASSWORD: { type: 'PARAMETER_STORE', value: '/orders/db-password' } }, pollIntervalMs: 5000 });
+  });
 
   it('loads the pipeline default and a step override, with the settings of each name', () => {
     const spec = load(

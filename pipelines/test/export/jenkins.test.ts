@@ -63,6 +63,16 @@ describe('exportJenkinsfile', () => {
     expect(groovyString("a\\b'c\nd")).toBe("'a\\\\b\\'c\\nd'");
   });
 
+  it("is what the README shows for the quick start", async () => {
+    const { loadPipeline } = await import('../../src/config/index.js');
+    const { loadPlugins } = await import('../../src/plugins.js');
+    await loadPlugins({});
+    const example = await loadPipeline(path.join(repo, 'examples/orders-service/shipgate.yml'), { registry: defaultRegistry() });
+    const readme = readFileSync(path.join(repo, 'pipelines/README.md'), 'utf8');
+    const shown = /```groovy\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Exporting to GitHub Actions')))![1];
+    expect(exportJenkinsfile(example, { sourceDirectory: 'examples/orders-service', label: 'linux' }).text).toBe(shown);
+  });
+
   it('passes only options the shared library declares', () => {
     const library = path.join(repo, 'vars/shipgatePipeline.groovy');
     if (!existsSync(library)) return void console.warn('vars/shipgatePipeline.groovy is not in this checkout; option names not checked');

@@ -219,8 +219,12 @@ interface Followed {
   failures: TargetFailure[];
 }
 
-/** Polls a deployment to its end, logging progress; on timeout stops it (rolling back), on abort too. */
-async function follow(s: Session, id: string, timeoutMs: number, label = id): Promise<Followed> {
+/**
+ * Polls a deployment to its end, logging progress. On timeout and on abort a deployment is stopped
+ * with automatic rollback — but a rollback (CodeDeploy's, or ours) is left to finish (`stop: false`):
+ * stopping it would leave a mixed fleet, and its automatic rollback would bring back the bad revision.
+ */
+async function follow(s: Session, id: string, timeoutMs: number, label = id, stop = true): Promise<Followed> {
   let lastStatus: string | undefined;
   let lastOverview: string | undefined;
   let lastFailed = 0;
@@ -269,10 +273,15 @@ async function follow(s: Session, id: string, timeoutMs: number, label = id): Pr
     if (!outcome.timedOut) return { info: outcome.value, timedOut: false, failures };
   } catch (error) {
     if (s.options.signal?.aborted) {
-      await stopDeployment(s, id, 'cancelled').catch(() => {});
+      if (stop) await stopDeployment(s, id, 'cancelled').catch(() => {});
+      else s.log(`${label}: no longer followed (cancelled); it goes on in CodeDeploy`);
       throw s.options.signal.reason;
     }
     throw error;
+  }
+  if (!stop) {
+    s.log(`${label}: not finished after ${Math.round(timeoutMs / 1000)} s; it goes on in CodeDeploy`);
+    return { info: latest ?? { deploymentId: id, status: 'InProgress' }, timedOut: true, failures };
   }
   await stopDeployment(s, id, `not finished after ${Math.round(timeoutMs / 1000)} s`);
   // Read the stopped deployment back for rollbackInfo (bounded: CodeDeploy marks it within seconds).
@@ -300,7 +309,7 @@ async function followRollback(s: Session, failed: DeploymentInfo): Promise<{ id?
   const rollbackId = info.rollbackInfo?.rollbackDeploymentId;
   if (!rollbackId) return {};
   s.log(`${info.deploymentId}: CodeDeploy is rolling back with deployment ${rollbackId}${info.rollbackInfo?.rollbackMessage ? ` (${info.rollbackInfo.rollbackMessage})` : ''}`);
-  const followed = await follow(s, rollbackId, s.options.rollbackTimeoutMs ?? 15 * 60_000, `rollback ${rollbackId}`);
+  const followed = await follow(s, rollbackId, s.options.rollbackTimeoutMs ?? 15 * 60_000, `rollback ${rollbackId}`, false);
   return { id: rollbackId, status: followed.timedOut ? 'TimedOut' : followed.info.status };
 }
 
@@ -418,12 +427,14 @@ export async function rollbackCodeDeploy(request: RollbackRequest): Promise<Roll
   s.log(`rolling ${application}/${deploymentGroup} back from ${from.description}${fromId ? ` (${fromId})` : ''} to ${to.description} (first deployed by ${to.deploymentId})`);
   const id = await createDeployment(s, application, deploymentGroup, revision, { description: `shipgate rollback to ${to.deploymentId} (${to.description})` });
   s.log(`${id}: rollback deployment started — ${consoleUrl(s.region, `codesuite/codedeploy/deployments/${id}`)}`);
-  const followed = await follow(s, id, request.timeoutMs ?? 30 * 60_000);
+  const followed = await follow(s, id, request.timeoutMs ?? 30 * 60_000, id, false);
   const result = await finish(s, id, revision, followed);
   const message =
     result.status === 'Succeeded'
       ? `rolled ${application}/${deploymentGroup} back from ${from.description} to ${to.description} (deployment ${id})`
-      : `rollback of ${application}/${deploymentGroup} to ${to.description} ${result.timedOut ? 'timed out' : result.status.toLowerCase()} (deployment ${id})`;
+      : result.timedOut
+        ? `rollback of ${application}/${deploymentGroup} to ${to.description} is still in progress after the timeout (deployment ${id}): not stopped, it goes on`
+        : `rollback of ${application}/${deploymentGroup} to ${to.description} ${result.status.toLowerCase()} (deployment ${id})`;
   return { ...result, from, to, message };
 }
 

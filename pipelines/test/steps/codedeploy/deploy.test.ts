@@ -333,6 +333,18 @@ describe('rollbackCodeDeploy', () => {
     expect(result.to.description).toBe('task definition orders:40');
   });
 
+  it('leaves a slow rollback running at the timeout instead of stopping it (stopping would bring back the bad revision)', async () => {
+    cd.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: { targetRevision: s3('orders-2.zip', 'v2') } });
+    cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-2', 'd-1'] });
+    cd.on(BatchGetDeploymentsCommand).resolves({ deploymentsInfo: [done('d-2', '02', s3('orders-2.zip', 'v2')), done('d-1', '01', s3('orders-1.zip', 'v1'))] });
+    cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-BACK' });
+    cd.on(GetDeploymentCommand).resolves(info('InProgress', { deploymentId: 'd-BACK' }));
+    const result = await rollbackCodeDeploy({ application: 'orders', deploymentGroup: 'prod', client: client(), clock: fakeClock(), timeoutMs: 60_000, signal: new AbortController().signal });
+    expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(0);
+    expect(result).toMatchObject({ timedOut: true, status: 'InProgress' });
+    expect(result.message).toBe('rollback of orders/prod to s3://releases/orders-1.zip (version v1) is still in progress after the timeout (deployment d-BACK): not stopped, it goes on');
+  });
+
   it('refuses when there is nothing earlier to go back to', async () => {
     cd.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: { targetRevision: s3('orders-1.zip', 'v1') } });
     cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-1'] });

@@ -11,6 +11,7 @@ import { ShipgateError } from '@shipgate/pipelines/errors';
 import type { Logger } from 'pino';
 import type { Approval } from './approvals/model.js';
 import { defaultDecisionBackends, defaultRollbackBackends } from './backends/index.js';
+import { pipelinesRollbacks } from './backends/pipelines.js';
 import type { CodePipelineClientFactory } from './backends/codepipeline.js';
 import type { DecisionBackends, RollbackBackends } from './backends/types.js';
 import { ConfigSource, type AppConfig } from './config.js';
@@ -52,7 +53,7 @@ export interface ShipgateAppOptions {
   fetch?: typeof fetch;
   codePipelineClient?: CodePipelineClientFactory;
   now?: () => Date;
-  outbox?: Partial<Pick<OutboxWorkerOptions, 'leaseSeconds' | 'pollMs' | 'concurrency' | 'maxAttempts' | 'callTimeoutMs' | 'retryBaseSeconds'>> & { autostart?: boolean };
+  outbox?: Partial<Pick<OutboxWorkerOptions, 'leaseSeconds' | 'pollMs' | 'concurrency' | 'maxAttempts' | 'callTimeoutMs' | 'rollbackTimeoutMs' | 'retryBaseSeconds'>> & { autostart?: boolean };
   /** How often pending approvals past their deadline are expired. Default 5 s. */
   sweepMs?: number;
   /** Watch the config file and reload it on change (default true with a file). */
@@ -123,7 +124,7 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     slack: bolt.client,
     config: () => config.current,
     decisionBackends: { ...defaultDecisionBackends({ ...(options.env ? { env: options.env } : {}), ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.codePipelineClient ? { codePipelineClient: options.codePipelineClient } : {}) }), ...options.decisionBackends },
-    rollbackBackends: { ...(await pipelinesRollbackBackends(logger)), ...defaultRollbackBackends({ ...(options.env ? { env: options.env } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) }), ...options.rollbackBackends },
+    rollbackBackends: { ...pipelinesRollbacks(options.env ? { env: options.env } : {}), ...defaultRollbackBackends({ ...(options.env ? { env: options.env } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) }), ...options.rollbackBackends },
     metrics,
     logger: logger.child({ component: 'outbox' }),
     now,
@@ -274,13 +275,4 @@ async function botIdentity(client: webApi.WebClient, logger: Logger): Promise<{ 
     logger.warn({ err: (error as Error).message }, 'Slack did not answer auth.test; starting anyway (Slack calls are retried)');
     return { botId: 'unknown', botUserId: 'unknown' };
   }
-}
-
-/**
- * The image and codedeploy rollbacks live in @shipgate/pipelines (`rollbackImage`,
- * `rollbackCodeDeploy`); they are used when that package exports them.
- */
-async function pipelinesRollbackBackends(logger: Logger): Promise<RollbackBackends> {
-  const { pipelinesRollbacks } = await import('./backends/pipelines.js');
-  return pipelinesRollbacks(logger);
 }

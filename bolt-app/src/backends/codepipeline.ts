@@ -1,7 +1,10 @@
-// AWS CodePipeline: answer a manual approval action with PutApprovalResult. The approval token
-// is read from GetPipelineState (the action's latest execution); when the action is no longer
-// in progress, someone already answered it or it timed out, and there is nothing to tell.
-import { CodePipelineClient, GetPipelineStateCommand, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
+// AWS CodePipeline: answer a manual approval action with PutApprovalResult, through
+// @shipgate/pipelines' `answerCodePipelineApproval` (the token from GetPipelineState, or from
+// ListActionExecutions in PARALLEL-mode pipelines; bounded retries with back-off and jitter, and
+// a circuit breaker shared by every call of this app). When the action is no longer waiting,
+// someone already answered it or it timed out: there is nothing left to tell.
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { answerCodePipelineApproval, awsCircuitBreaker, isShipgateError, type AwsRetryOptions } from '@shipgate/pipelines';
 import type { ApprovalBackend } from '../approvals/model.js';
 import { BackendError, type BackendResult, type DecisionBackend } from './types.js';
 
@@ -9,47 +12,42 @@ export type CodePipelineClientFactory = (region: string | undefined) => CodePipe
 
 const clients = new Map<string, CodePipelineClient>();
 
-/** One client per region, with the SDK's own retries (standard mode, 3 attempts). */
+/** One client per region (credentials and region from the SDK's own provider chain). */
 export const defaultCodePipelineClient: CodePipelineClientFactory = (region) => {
   const key = region ?? '';
   let client = clients.get(key);
   if (!client) {
-    client = new CodePipelineClient({ ...(region ? { region } : {}), maxAttempts: 3 });
+    client = new CodePipelineClient({ ...(region ? { region } : {}), maxAttempts: 1 });
     clients.set(key, client);
   }
   return client;
 };
 
-const alreadyAnswered = new Set(['ApprovalAlreadyCompletedException', 'InvalidApprovalTokenException', 'ActionNotFoundException']);
+const noLongerWaiting = new Set(['codepipeline.approval-already-answered', 'codepipeline.approval-expired', 'codepipeline.no-pending-approval']);
 
-export function codePipelineDecisionBackend(clientFor: CodePipelineClientFactory = defaultCodePipelineClient): DecisionBackend<'codepipeline'> {
+export function codePipelineDecisionBackend(clientFor: CodePipelineClientFactory = defaultCodePipelineClient, retry?: AwsRetryOptions): DecisionBackend<'codepipeline'> {
+  const breaker = awsCircuitBreaker();
   return async (backend: Extract<ApprovalBackend, { kind: 'codepipeline' }>, _approval, notice): Promise<BackendResult> => {
-    const client = clientFor(backend.region);
     const where = `${backend.pipeline}/${backend.stage}/${backend.action}`;
     try {
-      const state = await client.send(new GetPipelineStateCommand({ name: backend.pipeline }), { abortSignal: notice.signal });
-      const action = state.stageStates?.find((s) => s.stageName === backend.stage)?.actionStates?.find((a) => a.actionName === backend.action);
-      if (!action) throw new BackendError(`CodePipeline ${where}: no such stage or action`, false);
-      const token = action.latestExecution?.token;
-      if (action.latestExecution?.status !== 'InProgress' || !token) return { detail: `CodePipeline ${where} was no longer waiting (${action.latestExecution?.status ?? 'no execution'})` };
-      await client.send(
-        new PutApprovalResultCommand({
-          pipelineName: backend.pipeline,
-          stageName: backend.stage,
-          actionName: backend.action,
-          token,
-          result: { status: notice.verdict === 'approved' ? 'Approved' : 'Rejected', summary: notice.comment.slice(0, 512) },
-        }),
-        { abortSignal: notice.signal },
-      );
-      return { detail: `CodePipeline ${where}: ${notice.verdict}` };
+      const answer = await answerCodePipelineApproval({
+        pipeline: backend.pipeline,
+        stage: backend.stage,
+        action: backend.action,
+        approved: notice.verdict === 'approved',
+        summary: notice.comment,
+        client: clientFor(backend.region),
+        ...(backend.region ? { region: backend.region } : {}),
+        signal: notice.signal,
+        breaker,
+        ...(retry ? { retry } : {}),
+      });
+      return { detail: `CodePipeline ${where}: ${answer.status.toLowerCase()}${answer.pipelineExecutionId ? ` (execution ${answer.pipelineExecutionId})` : ''}` };
     } catch (error) {
-      if (error instanceof BackendError) throw error;
-      const name = (error as { name?: string }).name ?? '';
-      if (alreadyAnswered.has(name)) return { detail: `CodePipeline ${where} was no longer waiting (${name})` };
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      const retryable = (error as { $retryable?: unknown }).$retryable !== undefined || status === undefined || status >= 500 || name === 'ThrottlingException';
-      throw new BackendError(`CodePipeline ${where}: ${name || 'error'}: ${(error as Error).message}`, retryable, { cause: error });
+      if (isShipgateError(error) && noLongerWaiting.has(error.code)) return { detail: `CodePipeline ${where} was no longer waiting: ${error.message}` };
+      // a mistake in the request (no such pipeline, stage or action) will not heal by itself
+      const retryable = !(isShipgateError(error) && (error.exitCode === 2 || /^codepipeline\.unknown-/.test(error.code)));
+      throw new BackendError(isShipgateError(error) ? `${error.message} [${error.code}]` : `CodePipeline ${where}: ${(error as Error).message}`, retryable, { cause: error });
     }
   };
 }

@@ -32,6 +32,8 @@ export interface OutboxWorkerOptions {
   maxAttempts?: number;
   /** Timeout of one backend call. */
   callTimeoutMs?: number;
+  /** Timeout of one rollback (a CodeDeploy rollback is followed to its end). Default 35 min. */
+  rollbackTimeoutMs?: number;
   /** First retry delay; doubles per attempt, with jitter, up to 5 minutes. */
   retryBaseSeconds?: number;
   /** Strings never to write to logs or Slack (tokens). */
@@ -51,7 +53,7 @@ export class OutboxWorker {
   #pokes = 0;
 
   constructor(options: OutboxWorkerOptions) {
-    const o = { now: () => new Date(), leaseSeconds: 120, pollMs: 1000, concurrency: 4, maxAttempts: 8, callTimeoutMs: 15_000, retryBaseSeconds: 2, secrets: [], ...options };
+    const o = { now: () => new Date(), leaseSeconds: 120, pollMs: 1000, concurrency: 4, maxAttempts: 8, callTimeoutMs: 15_000, rollbackTimeoutMs: 35 * 60_000, retryBaseSeconds: 2, secrets: [], ...options };
     // a call must end well inside its row's lease, or another replica could take the row and call
     // the backend a second time while the first call is still running
     o.callTimeoutMs = Math.min(o.callTimeoutMs, (o.leaseSeconds * 1000) / 2);
@@ -281,7 +283,9 @@ export class OutboxWorker {
       return finish(false, `no ${spec.kind} rollback backend is configured in this app`);
     }
     try {
-      const result = await backend.rollback(spec, { from, to, requestedBy: from.rollbackBy ?? 'someone', signal: this.#signal() });
+      // the rollback may outlast the normal lease: hold the row for as long as it may take
+      if (!(await this.#o.store.extendLease(row.id, this.id, (this.#o.rollbackTimeoutMs / 1000) * 1.2 + 60))) return;
+      const result = await backend.rollback(spec, { from, to, requestedBy: from.rollbackBy ?? 'someone', signal: AbortSignal.timeout(this.#o.rollbackTimeoutMs) });
       this.#o.metrics.backendCalls.inc({ backend: `rollback-${spec.kind}`, result: 'ok' });
       log.info({ kind: spec.kind, detail: result.detail }, 'rolled back');
       await finish(true, result.detail);

@@ -351,6 +351,12 @@ export class ApprovalStore {
     });
   }
 
+  /** Holds a claimed row longer (a rollback that follows a deployment for many minutes). */
+  async extendLease(id: number, worker: string, seconds: number): Promise<boolean> {
+    const { rows } = await this.db.query('UPDATE outbox SET locked_until = clock_timestamp() + make_interval(secs => $3) WHERE id = $1 AND locked_by = $2 AND done_at IS NULL RETURNING id', [id, worker, seconds]);
+    return rows.length === 1;
+  }
+
   /** Puts a row back for a later attempt, or gives up on it (`dead`). */
   async retryOutbox(id: number, worker: string, error: string, options: { delaySeconds: number; dead: boolean; audit?: AuditEntry[] }): Promise<void> {
     await this.db.transaction(async (tx) => {

@@ -2,7 +2,9 @@
 // input, exit codes, a command that does not exist, their own process group (so cancelling kills
 // the whole tree), and a spawner that dies mid-step.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createProcessRunner } from '../../src/engine/process.js';
 import { SecretMasker } from '../../src/engine/secrets.js';
 import { spawnChild, spawnerState, stopSpawners } from '../../src/engine/spawner.js';
@@ -48,6 +50,32 @@ describe('spawner helpers', () => {
     expect(pgid).toBeGreaterThan(0);
     for (let i = 0; i < 100 && alive(bg); i += 1) await new Promise((r) => setTimeout(r, 20));
     expect(alive(bg)).toBe(false);
+  });
+
+  it('helpers still starting when the engine exits go away quietly (no EPIPE stack trace in its log)', async () => {
+    // An engine whose run is over before its helpers are ready (~40 ms): it starts them with its
+    // first child and exits at once. Node runs the TypeScript source itself (type stripping).
+    const source = path.resolve(import.meta.dirname, '../../src/engine/spawner.ts');
+    const script = `import(${JSON.stringify(source)}).then((m) => { m.spawnChild({ command: 'true', args: [], cwd: '/', env: { PATH: process.env.PATH ?? '' } }); process.stdout.write(JSON.stringify(m.spawnerState().pids)); process.exit(0); });`;
+    const engine = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    engine.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    engine.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // the helpers inherit the engine's stderr, so 'close' comes only once they have exited too
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      new Promise<number | null>((resolve) => engine.on('close', resolve)),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 20_000))),
+    ]).finally(() => clearTimeout(timer));
+    const pids = JSON.parse(stdout || '[]') as number[];
+    if (code === 'timeout') {
+      engine.kill('SIGKILL');
+      for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+    }
+    expect(code).toBe(0);
+    expect(pids).toHaveLength(2);
+    expect(stderr).toBe('');
   });
 
   it('a spawner that dies fails its running step with a reason; the next steps still run', async () => {

@@ -82,7 +82,7 @@ async function run(ctx: StepContext<CodePipelineInputs>): Promise<void> {
   if (result.status === 'Succeeded' || (!inputs.wait && result.status === 'InProgress')) return;
   throw new ShipgateError(
     result.timedOut ? 'codepipeline.timeout' : 'codepipeline.failed',
-    result.timedOut ? `${title} execution ${result.pipelineExecutionId} did not finish within ${inputs.timeout}: stop requested` : `${title} execution ${result.pipelineExecutionId} ${result.status.toLowerCase()}${result.failures[0] ? `: ${result.failures[0]}` : ''}`,
+    result.timedOut ? `${title} execution ${result.pipelineExecutionId} did not finish within ${inputs.timeout}: ${inputs.operation === 'rollback' ? 'not stopped, it goes on' : 'stop requested'}` : `${title} execution ${result.pipelineExecutionId} ${result.status.toLowerCase()}${result.failures[0] ? `: ${result.failures[0]}` : ''}`,
     { exitCode: ExitCode.failed, hint: result.timedOut ? 'raise `timeout`, or see which stage waits in the console' : `see ${result.url}` },
   );
 }

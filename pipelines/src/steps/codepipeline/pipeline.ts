@@ -106,7 +106,7 @@ async function stopExecution(s: Session, executionId: string, reason: string, ab
 }
 
 /** Follows one execution stage by stage to its end; stops it on timeout and on cancel. */
-async function followExecution(s: Session, executionId: string, follow: FollowOptions): Promise<ExecutionResult> {
+async function followExecution(s: Session, executionId: string, follow: FollowOptions, stop = true): Promise<ExecutionResult> {
   const timeoutMs = follow.timeoutMs ?? 3_600_000;
   let seen = new Map<string, string>();
   let lastStatus: string | undefined;
@@ -128,10 +128,15 @@ async function followExecution(s: Session, executionId: string, follow: FollowOp
     outcome = await pollUntil(check, { intervalMs: follow.pollIntervalMs ?? 15_000, timeoutMs, clock: s.options.clock, signal: s.options.signal });
   } catch (error) {
     if (s.options.signal?.aborted) {
-      await stopExecution(s, executionId, 'shipgate run cancelled', follow.abandon ?? false).catch(() => {});
+      if (stop) await stopExecution(s, executionId, 'shipgate run cancelled', follow.abandon ?? false).catch(() => {});
+      else s.log(`${executionId}: no longer followed (cancelled); it goes on in CodePipeline`);
       throw s.options.signal.reason;
     }
     throw error;
+  }
+  if (outcome.timedOut && !stop) {
+    s.log(`${executionId}: not finished after ${Math.round(timeoutMs / 1000)} s; it goes on in CodePipeline`);
+    return { pipeline: s.pipeline, pipelineExecutionId: executionId, status: lastStatus ?? 'InProgress', timedOut: true, failures: [], url };
   }
   if (outcome.timedOut) {
     await stopExecution(s, executionId, `shipgate: not finished after ${Math.round(timeoutMs / 1000)} s`, follow.abandon ?? false);
@@ -288,10 +293,10 @@ export async function rollbackCodePipelineStage(request: StageRollbackRequest): 
   const id = out.pipelineExecutionId;
   if (!id) throw new ShipgateError('codepipeline.no-id', 'RollbackStage returned no execution id', { exitCode: ExitCode.external });
   s.log(`${request.pipeline}/${request.stage}: rolling back from ${current ?? '(unknown)'} to ${target} with execution ${id}`);
-  const followed = request.wait === false ? { pipeline: request.pipeline, pipelineExecutionId: id, status: 'InProgress', timedOut: false, failures: [], url: consoleUrl(s.region, `codesuite/codepipeline/pipelines/${request.pipeline}/view`) } : await followExecution(s, id, request);
+  const followed = request.wait === false ? { pipeline: request.pipeline, pipelineExecutionId: id, status: 'InProgress', timedOut: false, failures: [], url: consoleUrl(s.region, `codesuite/codepipeline/pipelines/${request.pipeline}/view`) } : await followExecution(s, id, request, false); // a half-stopped rollback helps no one: let it finish
   const message =
     followed.status === 'Succeeded' || request.wait === false
       ? `${request.wait === false ? 'rolling' : 'rolled'} ${request.pipeline}/${request.stage} back from ${current ?? '(unknown)'} to ${target} (execution ${id})`
-      : `rollback of ${request.pipeline}/${request.stage} to ${target} ${followed.timedOut ? 'timed out' : followed.status.toLowerCase()} (execution ${id})`;
+      : `rollback of ${request.pipeline}/${request.stage} to ${target} ${followed.timedOut ? 'is still in progress after the timeout, not stopped' : followed.status.toLowerCase()} (execution ${id})`;
   return { ...followed, stage: request.stage, fromExecutionId: current, targetExecutionId: target, message };
 }

@@ -210,4 +210,12 @@ describe('rollbackCodePipelineStage', () => {
     expect(cp.commandCalls(RollbackStageCommand)[0]!.args[0].input).toEqual({ pipelineName: 'orders', stageName: 'Deploy', targetPipelineExecutionId: 'e-0002' });
     expect(result).toMatchObject({ status: 'Succeeded', pipelineExecutionId: 'r-0001', fromExecutionId: current, targetExecutionId: 'e-0002', message: 'rolled orders/Deploy back from e-0004 to e-0002 (execution r-0001)' });
   });
+  it('leaves a slow stage rollback running at the timeout', async () => {
+    cp.on(GetPipelineStateCommand).resolves({ stageStates: [{ stageName: 'Deploy', latestExecution: { pipelineExecutionId: 'e-2', status: 'Failed' }, actionStates: [] }] });
+    cp.on(RollbackStageCommand).resolves({ pipelineExecutionId: 'r-2' });
+    cp.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { pipelineExecutionId: 'r-2', status: 'InProgress', executionType: 'ROLLBACK' } });
+    const result = await rollbackCodePipelineStage({ pipeline: 'orders', stage: 'Deploy', targetExecutionId: 'e-1', client: client(), clock: fakeClock(), timeoutMs: 60_000 });
+    expect(cp.commandCalls(StopPipelineExecutionCommand)).toHaveLength(0);
+    expect(result).toMatchObject({ timedOut: true, status: 'InProgress', message: 'rollback of orders/Deploy to e-1 is still in progress after the timeout, not stopped (execution r-2)' });
+  });
 });

@@ -1,7 +1,6 @@
 // `shipgate deploy`, `shipgate rollback` and `shipgate codepipeline`: thin doors onto the
 // `codedeploy` and `codepipeline` steps and the rollback functions the Slack app calls. Flags map
 // one to one to the steps' `with:` inputs; the AWS SDK loads only when one of these runs.
-import path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, ShipgateError } from '../../errors.js';
 import { resolveCiContext } from '../../ci/context.js';
@@ -116,7 +115,10 @@ export const registerDeployCommands: CommandRegistrar = (program, io, setExitCod
       if (!flags.application || !flags.deploymentGroup) {
         throw new ShipgateError('cli.usage', 'name what to roll back: --application and --deployment-group (CodeDeploy), or --pipeline and --stage (CodePipeline)', { hint: 'shipgate rollback --application orders --deployment-group prod' });
       }
-      setExitCode(await rollbackDeploymentGroup(flags, command, io));
+      const { codedeployStep } = await import('../../steps/codedeploy/index.js');
+      const { application, deploymentGroup, region, endpoint, timeout, pollInterval, service, environment, release } = flags;
+      const inputs = inputsFrom({ application, deploymentGroup, region, endpoint, timeout, pollInterval, service, environment, release, operation: 'rollback' });
+      setExitCode(await runStep(codedeployStep as unknown as StepDefinition, inputs, command, io, flags.json as boolean | undefined));
     });
 
   awsOptions(
@@ -138,64 +140,3 @@ export const registerDeployCommands: CommandRegistrar = (program, io, setExitCod
       setExitCode(await runStep(codepipelineStep as unknown as StepDefinition, { ...inputsFrom(flags), operation }, command, io, flags.json as boolean | undefined));
     });
 };
-
-/** `shipgate rollback --application … --deployment-group …`: rollbackCodeDeploy, then the deploy record. */
-async function rollbackDeploymentGroup(flags: Record<string, string | boolean | undefined>, command: Command, io: CliIO): Promise<number> {
-  const { rollbackCodeDeploy } = await import('../../steps/codedeploy/deploy.js');
-  const { recordDeployment, deployerFrom } = await import('../../deployments/index.js');
-  const { parseDuration } = await import('../../config/load.js');
-  const { directory } = pipelineLocation(command, io);
-  const ci = await resolveCiContext(directory, io.env);
-  const application = String(flags.application);
-  const deploymentGroup = String(flags.deploymentGroup);
-  const write = (line: string) => io.stdout.write(`${line}\n`);
-  const duration = (flag: string, value: string | boolean | undefined) => {
-    if (typeof value !== 'string') return undefined;
-    try {
-      return parseDuration(value);
-    } catch (error) {
-      throw new ShipgateError('cli.usage', `${flag}: ${(error as ShipgateError).message}`, { hint: `${flag} 30m` });
-    }
-  };
-  let result;
-  try {
-    result = await rollbackCodeDeploy({
-    application,
-    deploymentGroup,
-    region: flags.region as string | undefined,
-    endpoint: flags.endpoint as string | undefined,
-    env: io.env,
-    signal: io.signal,
-    timeoutMs: duration('--timeout', flags.timeout),
-    pollIntervalMs: duration('--poll-interval', flags.pollInterval),
-    log: write,
-    });
-  } catch (error) {
-    // Ctrl-C: the rollback deployment (if one started) was stopped; say so instead of a stack trace.
-    if (io.signal.aborted) {
-      io.stderr.write('shipgate: rollback cancelled\n');
-      return ExitCode.interrupted;
-    }
-    throw error;
-  }
-  const deployer = deployerFrom(io.env, ci.actor);
-  const told = await recordDeployment(
-    {
-      service: (flags.service as string | undefined) ?? application,
-      environment: (flags.environment as string | undefined) ?? deploymentGroup,
-      version: (flags.release as string | undefined) ?? result.to.description,
-      outcome: result.status === 'Succeeded' ? 'rolled-back' : 'failed',
-      ...(deployer ? { deployer } : {}),
-      url: result.url,
-      rollback: { kind: 'codedeploy', application, deploymentGroup, region: result.region },
-      via: 'codedeploy-rollback',
-      deploymentId: result.deploymentId,
-      detail: result.message,
-    },
-    { stateDir: path.join(directory, '.shipgate', 'state'), env: io.env, signal: AbortSignal.timeout(20_000) },
-  );
-  if (told.warning) write(`warning: ${told.warning}`);
-  if (flags.json) io.stdout.write(`${JSON.stringify({ deploymentId: result.deploymentId, status: result.status, outcome: result.outcome, from: result.from, to: result.to, message: result.message }, null, 2)}\n`);
-  else write(result.message);
-  return result.status === 'Succeeded' ? ExitCode.ok : ExitCode.failed;
-}

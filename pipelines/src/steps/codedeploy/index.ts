@@ -24,6 +24,7 @@ const duration = (fallback: string, what: string) =>
 
 export const codedeployInputs = z
   .strictObject({
+    operation: z.enum(['deploy', 'rollback']).default('deploy').describe('deploy a revision, or rollback: redeploy the deployment group’s last good revision.'),
     application: z.string().min(1).describe('The CodeDeploy application.'),
     'deployment-group': z.string().min(1).describe('The deployment group of the application (one per environment, usually).'),
     region: z.string().optional().describe('AWS region; default AWS_REGION.'),
@@ -50,6 +51,10 @@ export const codedeployInputs = z
   .superRefine((inputs, ctx) => {
     const s3 = inputs.bucket !== undefined || inputs.key !== undefined;
     const ecs = inputs['task-definition'] !== undefined || inputs.container !== undefined || inputs.image !== undefined || inputs['container-port'] !== undefined;
+    if (inputs.operation === 'rollback') {
+      if (s3 || ecs) ctx.addIssue({ code: 'custom', path: ['operation'], message: 'a rollback redeploys an earlier succeeded revision: leave out bucket, key, task-definition, container, container-port and image' });
+      return;
+    }
     if (s3 === ecs) {
       ctx.addIssue({ code: 'custom', path: [], message: 'give either bucket + key (an S3 revision for EC2/on-premises) or task-definition + container + container-port + image (ECS blue/green)' });
       return;
@@ -91,10 +96,12 @@ async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
     rollback: { kind: 'codedeploy' as const, application: inputs.application, deploymentGroup: inputs['deployment-group'], ...(region ? { region } : {}) },
     via: 'codedeploy',
   };
-  const tell = async (fields: { outcome: 'succeeded' | 'failed' | 'rolled-back'; deploymentId?: string; url?: string; detail?: string }) => {
+  const tell: Tell = async (fields) => {
     const told = await recordDeployment({ ...record, ...fields }, { stateDir: ctx.stateDir, env: ctx.env, signal: AbortSignal.timeout(20_000) });
     if (told.warning) ctx.logger.warn(told.warning);
   };
+
+  if (inputs.operation === 'rollback') return rollback(ctx, tell);
 
   let deploymentId: string | undefined;
   let result;
@@ -153,6 +160,38 @@ async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
   );
 }
 
+type Tell = (fields: { outcome: 'succeeded' | 'failed' | 'rolled-back'; deploymentId?: string; url?: string; detail?: string; version?: string }) => Promise<void>;
+
+/** `operation: rollback` — rollbackCodeDeploy, recorded as rolled-back (or failed). */
+async function rollback(ctx: StepContext<CodeDeployInputs>, tell: Tell): Promise<void> {
+  const { rollbackCodeDeploy } = await import('./deploy.js');
+  const { inputs } = ctx;
+  const result = await rollbackCodeDeploy({
+    application: inputs.application,
+    deploymentGroup: inputs['deployment-group'],
+    region: inputs.region,
+    endpoint: inputs.endpoint,
+    env: ctx.env,
+    timeoutMs: parseDuration(inputs.timeout),
+    pollIntervalMs: parseDuration(inputs['poll-interval']),
+    signal: ctx.signal,
+    log: (line) => ctx.logger.info(line),
+  });
+  const succeeded = result.status === 'Succeeded';
+  ctx.logger.info(result.message);
+  ctx.setOutput('deployment-id', result.deploymentId);
+  ctx.setOutput('status', result.status);
+  ctx.setOutput('outcome', succeeded ? 'rolled-back' : 'failed');
+  ctx.setOutput('url', result.url);
+  ctx.setOutput('rolled-back-to', result.to.deploymentId);
+  // The record names what now runs: the version given, else the revision gone back to.
+  await tell({ outcome: succeeded ? 'rolled-back' : 'failed', deploymentId: result.deploymentId, url: result.url, detail: result.message, version: inputs.version ?? result.to.description });
+  ctx.summary(`### CodeDeploy rollback ${inputs.application}/${inputs['deployment-group']}: ${result.status}\n\n${result.message}`);
+  if (!succeeded) {
+    throw new ShipgateError(result.timedOut ? 'codedeploy.timeout' : 'codedeploy.failed', result.message, { exitCode: ExitCode.failed, hint: `see ${result.url}` });
+  }
+}
+
 export const codedeployStep = defineStep({
   name: 'codedeploy',
   description: 'Deploys with AWS CodeDeploy (S3 revision to EC2/on-premises, or ECS blue/green with a new task definition) and follows it to the end.',
@@ -164,6 +203,7 @@ export const codedeployStep = defineStep({
     url: 'the deployment in the AWS console',
     'task-definition-arn': 'ECS: the task definition revision registered',
     'rollback-deployment-id': 'the deployment CodeDeploy rolled back with, if any',
+    'rolled-back-to': 'operation rollback: the earlier deployment whose revision was deployed again',
   },
   run,
 });

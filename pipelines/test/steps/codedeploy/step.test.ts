@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentTargetsCommand, BatchGetDeploymentTargetsCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentTargetsCommand, BatchGetDeploymentTargetsCommand, StopDeploymentCommand, GetDeploymentGroupCommand, ListDeploymentsCommand, BatchGetDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import { runStepInProcess } from '../../../src/executors/local.js';
 import { codedeployStep, digestOf, versionOf } from '../../../src/steps/codedeploy/index.js';
 import { defaultRegistry } from '../../../src/steps/registry.js';
@@ -110,6 +110,26 @@ describe('codedeploy step', () => {
     expect((await records())[0]).toMatchObject({ outcome: 'failed', deploymentId: 'd-CANCEL', detail: 'cancelled; stopped with automatic rollback' });
   });
 
+  it('operation: rollback redeploys the last good revision and records it as rolled back', async () => {
+    const s3 = (key: string) => ({ revisionType: 'S3' as const, s3Location: { bucket: 'releases', key, bundleType: 'zip' as const } });
+    cd.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: { targetRevision: s3('orders-1.4.2.zip') } });
+    cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-NEW', 'd-OLD'] });
+    cd.on(BatchGetDeploymentsCommand).resolves({
+      deploymentsInfo: [
+        { deploymentId: 'd-NEW', status: 'Succeeded', completeTime: new Date('2026-11-30'), revision: s3('orders-1.4.2.zip') },
+        { deploymentId: 'd-OLD', status: 'Succeeded', completeTime: new Date('2026-11-29'), revision: s3('orders-1.4.1.zip') },
+      ],
+    });
+    cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-RB' });
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { deploymentId: 'd-RB', status: 'Succeeded' } });
+    const result = await runStepInProcess(codedeployStep, { operation: 'rollback', application: 'orders', 'deployment-group': 'prod', version: '1.4.1', 'poll-interval': '1ms' }, { cwd: dir, env });
+    expect(result.status).toBe('success');
+    expect(result.outputs).toMatchObject({ 'deployment-id': 'd-RB', outcome: 'rolled-back', 'rolled-back-to': 'd-OLD' });
+    expect(cd.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.revision).toEqual(s3('orders-1.4.1.zip'));
+    expect((await records())[0]).toMatchObject({ outcome: 'rolled-back', version: '1.4.1', deploymentId: 'd-RB' });
+    expect(posts).toEqual([expect.objectContaining({ outcome: 'rolled-back', version: '1.4.1' })]);
+  });
+
   it('still deploys when the Slack app is down, with a warning', async () => {
     cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-STEP0004' });
     cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { deploymentId: 'd-STEP0004', status: 'Succeeded' } });
@@ -123,6 +143,7 @@ describe('codedeploy step', () => {
     [{ application: 'orders', 'deployment-group': 'prod' }, /either bucket \+ key .* or task-definition/],
     [{ application: 'orders', 'deployment-group': 'prod', 'task-definition': 'orders', container: 'app' }, /container-port: required with an ECS deployment/],
     [{ ...inputs, timeout: 'soon' }, /timeout: write a duration/],
+    [{ ...inputs, operation: 'rollback' }, /operation: a rollback redeploys an earlier succeeded revision/],
   ])('refuses inputs %j before calling AWS', async (bad, message) => {
     const result = await runStepInProcess(codedeployStep, bad, { cwd: dir, env });
     expect(result.status).toBe('failure');

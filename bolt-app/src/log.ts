@@ -51,10 +51,11 @@ export function slackLogger(logger: Logger, secrets: ReadonlyArray<string | unde
   const child = logger.child({ component: 'bolt' });
   const line = (args: unknown[]) => maskSecrets(args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' '), secrets);
   return {
-    debug: (...args) => child.debug(line(args)),
-    info: (...args) => child.info(line(args)),
-    warn: (...args) => child.warn(line(args)),
-    error: (...args) => child.error(line(args)),
+    // formatted only when the level is on: Bolt logs a line per request
+    debug: (...args) => child.isLevelEnabled('debug') && child.debug(line(args)),
+    info: (...args) => child.isLevelEnabled('info') && child.info(line(args)),
+    warn: (...args) => child.isLevelEnabled('warn') && child.warn(line(args)),
+    error: (...args) => child.isLevelEnabled('error') && child.error(line(args)),
     // the pino logger's level (LOG_LEVEL) rules; Bolt's own setting is only remembered
     setLevel(l: LogLevel) {
       level = l;

@@ -98,6 +98,50 @@ describe('Jenkins', () => {
   });
 });
 
+describe('retries through the outbox', () => {
+  it('a failing backend is retried with back-off until it answers, then told once; one that never answers is given up, and the thread says so', async () => {
+    const posts: string[] = [];
+    let failuresLeft = 2;
+    const jenkins = await listen((req, res) => {
+      if (req.url?.endsWith('/crumbIssuer/api/json')) return void res.writeHead(404).end();
+      posts.push(req.url ?? '');
+      if (req.url?.includes('/job/flaky/') && failuresLeft-- > 0) return void res.writeHead(503).end();
+      res.writeHead(req.url?.includes('/job/down/') ? 500 : 200).end();
+    });
+    const slack = await slackStandIn();
+    const store = await memoryStore();
+    const app = await startApp(slack, { store, outbox: { pollMs: 20, retryBaseSeconds: 0.05, maxAttempts: 3 } });
+    try {
+      const ask = async (job: string) => {
+        const { id } = (await api(app.url, 'POST', '/api/approvals', approvalBody({ environment: 'staging', backend: { kind: 'jenkins', buildUrl: `${jenkins.url}/job/${job}/1/`, inputId: 'ShipgateApproval' } }))).body;
+        await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
+        return id as string;
+      };
+      const flaky = await ask('flaky');
+      const down = await ask('down');
+      await waitFor(async () => (await store.auditTrail(flaky)).some((e) => e.action === 'backend.called' && e.outcome === 'ok'), 'the flaky backend to answer', 15_000);
+      expect(posts.filter((p) => p.includes('/job/flaky/'))).toHaveLength(3);
+      const flakyTrail = (await store.auditTrail(flaky)).filter((e) => e.action === 'backend.called');
+      expect(flakyTrail.map((e) => e.outcome)).toEqual(['error', 'error', 'ok']);
+      expect(flakyTrail.map((e) => e.detail.attempt)).toEqual([1, 2, 3]);
+
+      const warning = await waitFor(() => slack.of('chat.postMessage').find((c) => c.args.thread_ts && String(c.args.text).startsWith(':warning: Could not tell jenkins')), 'the give-up note', 15_000);
+      expect(warning.args.text).toContain('after 3 attempt(s)');
+      expect(posts.filter((p) => p.includes('/job/down/'))).toHaveLength(3);
+      const dead = (await store.outboxRows()).find((r) => r.subjectId === down && r.kind === 'backend.notify');
+      expect(dead?.deadAt).toBeInstanceOf(Date);
+      expect(dead?.lastError).toContain('answered 500');
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/shipgate_backend_errors_total\{backend="jenkins"\} 5/);
+    } finally {
+      await app.stop();
+      await store.close();
+      await slack.close();
+      await jenkins.close();
+    }
+  });
+});
+
 describe('GitHub pending deployments', () => {
   const seen: Seen[] = [];
   let github: Awaited<ReturnType<typeof listen>>;

@@ -105,6 +105,13 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     if (!userId || typeof action.value !== 'string') return malformed('approve', userId, { value: typeof action.value });
     const approval = await authorised({ client, userId, approvalId: action.value, channel: body.channel?.id, action: 'approve' });
     if (!approval) return;
+    if (approval.state !== 'pending') {
+      // decided already (the usual double click): no transaction needed to know it loses
+      const refusal = approval.state === 'expired' ? 'expired' : 'already-decided';
+      metrics.slackActions.inc({ action: 'approve', result: refusal });
+      await store.audit({ actor: userId, action: 'approval.approved', subjectId: approval.id, outcome: refusal, detail: { state: approval.state, decidedBy: approval.decidedBy } });
+      return tell(client, body.channel?.id ?? approval.channel, userId, refusalText(refusal, approval));
+    }
     const result = await store.decide(approval.id, { state: 'approved', by: userId }, deps.now());
     metrics.slackActions.inc({ action: 'approve', result: result.ok ? 'ok' : result.refusal });
     if (result.ok) return decided(result.approval);

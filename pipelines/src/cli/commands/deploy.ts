@@ -1,6 +1,7 @@
-// `shipgate deploy`, `shipgate rollback` and `shipgate codepipeline`: thin doors onto the
+// `shipgate deploy`, `shipgate rollback`, `shipgate codepipeline` and `shipgate deployments`: thin doors onto the
 // `codedeploy` and `codepipeline` steps and the rollback functions the Slack app calls. Flags map
 // one to one to the steps' `with:` inputs; the AWS SDK loads only when one of these runs.
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, ShipgateError } from '../../errors.js';
 import { resolveCiContext } from '../../ci/context.js';
@@ -8,7 +9,7 @@ import type { InvocationResult } from '../../executors/executor.js';
 import type { StepDefinition } from '../../steps/define.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
-import { pipelineLocation } from '../context.js';
+import { pipelineLocation, positiveInt } from '../context.js';
 
 /** The documented exit code for a step's outcome (see "Exit codes" in the README). */
 export function exitCodeFor(result: Pick<InvocationResult, 'status' | 'error'>): number {
@@ -119,6 +120,33 @@ export const registerDeployCommands: CommandRegistrar = (program, io, setExitCod
       const { application, deploymentGroup, region, endpoint, timeout, pollInterval, service, environment, release } = flags;
       const inputs = inputsFrom({ application, deploymentGroup, region, endpoint, timeout, pollInterval, service, environment, release, operation: 'rollback' });
       setExitCode(await runStep(codedeployStep as unknown as StepDefinition, inputs, command, io, flags.json as boolean | undefined));
+    });
+
+  program
+    .command('deployments')
+    .description('list the deployments recorded in .shipgate/state/deployments.jsonl, newest first')
+    .option('--service <name>', 'only this service')
+    .option('--environment <name>', 'only this environment')
+    .option('--limit <n>', 'at most this many (default 20)', positiveInt('--limit'), 20)
+    .option('--json', 'print the records as JSON')
+    .action(async (flags: { service?: string; environment?: string; limit: number; json?: boolean }, command: Command) => {
+      const { readDeployments } = await import('../../deployments/index.js');
+      const { directory } = pipelineLocation(command, io);
+      const records = (await readDeployments(path.join(directory, '.shipgate', 'state')))
+        .filter((r) => (!flags.service || r.service === flags.service) && (!flags.environment || r.environment === flags.environment))
+        .reverse()
+        .slice(0, flags.limit);
+      if (flags.json) {
+        io.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        return;
+      }
+      if (records.length === 0) {
+        io.stdout.write('no deployments recorded here yet\n');
+        return;
+      }
+      const rows = [['when', 'service', 'environment', 'version', 'outcome', 'deployer', 'id'], ...records.map((r) => [r.at.replace('T', ' ').slice(0, 19), r.service, r.environment, r.version, r.outcome, r.deployer ?? '', r.deploymentId ?? ''])];
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+      for (const row of rows) io.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
     });
 
   awsOptions(

@@ -85,6 +85,25 @@ describe('shipgate rollback', () => {
   });
 });
 
+describe('shipgate deployments', () => {
+  it('lists the recorded deployments newest first, filtered', async () => {
+    const { recordDeployment } = await import('../../../src/deployments/index.js');
+    const stateDir = path.join(dir, '.shipgate', 'state');
+    await recordDeployment({ service: 'orders', environment: 'prod', version: '1.4.1', outcome: 'succeeded', at: '2026-11-29T10:00:00.000Z', deploymentId: 'd-1' }, { stateDir, env: {} });
+    await recordDeployment({ service: 'billing', environment: 'prod', version: '2.0.0', outcome: 'succeeded', at: '2026-11-29T11:00:00.000Z' }, { stateDir, env: {} });
+    await recordDeployment({ service: 'orders', environment: 'prod', version: '1.4.2', outcome: 'rolled-back', deployer: 'alice', at: '2026-11-30T10:00:00.000Z', deploymentId: 'd-2' }, { stateDir, env: {} });
+    const { code, out } = await cli(['deployments', '--service', 'orders'], dir, env());
+    expect(code).toBe(0);
+    expect(out.trim().split('\n')).toEqual([
+      'when                 service  environment  version  outcome      deployer  id',
+      '2026-11-30 10:00:00  orders   prod         1.4.2    rolled-back  alice     d-2',
+      '2026-11-29 10:00:00  orders   prod         1.4.1    succeeded              d-1',
+    ]);
+    const json = JSON.parse((await cli(['deployments', '--limit', '1', '--json'], dir, env())).out) as { version: string }[];
+    expect(json.map((r) => r.version)).toEqual(['1.4.2']);
+  });
+});
+
 describe('shipgate codepipeline', () => {
   it('exits 1 with a clear message when the approval token expired', async () => {
     cp.on(GetPipelineStateCommand).resolves({ stageStates: [{ stageName: 'Approve', latestExecution: { pipelineExecutionId: 'e', status: 'InProgress' }, actionStates: [{ actionName: 'Manual', latestExecution: { status: 'InProgress', token: 'tok' } }] }] });

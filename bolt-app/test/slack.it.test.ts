@@ -275,6 +275,39 @@ describe('deployments, rollback and status', () => {
   });
 });
 
+describe('the approval step of @shipgate/pipelines against this app (the API contract)', () => {
+  it('asks, waits, and succeeds once an approver clicks; a rejection fails it with the reason', async () => {
+    const { createApprovalStep, runStepInProcess } = await import('@shipgate/pipelines');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sg-bolt-step-'));
+    const step = createApprovalStep({ retryBaseDelayMs: 10 });
+    const inputs = (version: string) => ({ service: 'contract', environment: 'prod', version, requester: users.bob, url: app.url, token: apiToken, 'poll-seconds': 2 });
+    const decideWhenPosted = async (version: string, decide: (id: string) => Promise<unknown>) => {
+      const post = await waitFor(() => slack.of('chat.postMessage').find((c) => JSON.stringify(c.args.blocks ?? []).includes(`\`${version}\``)), 'the message');
+      await decide(post.args.blocks.find((b: any) => b.type === 'actions').elements[0].value);
+    };
+    try {
+      const [approved] = await Promise.all([
+        runStepInProcess(step, inputs('v7.0.0'), { cwd, env: {} }),
+        decideWhenPosted('v7.0.0', (id) => postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }))),
+      ]);
+      expect(approved.status).toBe('success');
+      expect(approved.outputs).toMatchObject({ 'decided-by': users.ada, 'approval-id': expect.stringMatching(/^apr_/) });
+
+      const [rejected] = await Promise.all([
+        runStepInProcess(step, inputs('v7.0.1'), { cwd, env: {} }),
+        decideWhenPosted('v7.0.1', (id) => postSlack(app.url, viewSubmission({ user: users.ada, approvalId: id, reason: 'error budget spent' }))),
+      ]);
+      expect(rejected.status).not.toBe('success');
+      expect(JSON.stringify(rejected.error)).toContain('error budget spent');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('operations', () => {
   it('/healthz and /metrics', async () => {
     const health = await fetch(`${app.url}/healthz`);

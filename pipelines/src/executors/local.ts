@@ -1,8 +1,8 @@
 // The local executor: runs a step invocation in this process (its shell commands as child
 // processes). The default executor, and what `shipgate step` runs inside a remote engine.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -139,10 +139,16 @@ export class LocalExecutor implements Executor {
     try {
       await (step as StepDefinition).run(context);
       if (environment.signal.aborted) return finish(statusOnAbort(environment.signal));
-      const fileText = await readFile(outputFile, 'utf8').then(
-        (text) => (void rm(outputFile, { force: true }).catch(() => undefined), text),
-        () => '',
-      );
+      // Read synchronously: the file is usually absent (one failed open) or fresh in the page
+      // cache, and a trip through libuv's thread pool (busy with other steps' files) would sit
+      // between this step's end and its dependents' start.
+      let fileText = '';
+      try {
+        fileText = readFileSync(outputFile, 'utf8');
+        void rm(outputFile, { force: true }).catch(() => undefined);
+      } catch {
+        // the step set no outputs
+      }
       try {
         for (const [name, value] of Object.entries(parseOutputFile(fileText))) context.setOutput(name, value);
       } catch (error) {

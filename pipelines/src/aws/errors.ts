@@ -87,7 +87,7 @@ export function toShipgateError(error: unknown, operation: AwsOperation, attempt
   if (accessDeniedNames.has(name) || /not authorized to perform/.test(message)) {
     const parsed = deniedPattern.exec(message);
     const action = parsed?.[2] ?? operation.action;
-    const resource = parsed?.[3] ?? operation.resource;
+    const resource = parsed?.[3]?.replace(/[.,;]$/, '') ?? operation.resource;
     const who = parsed?.[1] ? ` to ${parsed[1]}` : ' to the role shipgate runs as';
     return new ShipgateError('aws.access-denied', `missing permission: ${action} on ${resource}`, {
       ...external,

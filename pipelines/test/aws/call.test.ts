@@ -156,6 +156,11 @@ describe('toShipgateError', () => {
     expect(error.message).toBe('codedeploy:GetDeployment on arn:aws:codedeploy:eu-west-1:*:deploymentgroup:orders/* failed: InvalidDeploymentIdException: bad id (request id req-1)');
   });
 
+  it('reads the action and resource out of IAM wording that ends the sentence', () => {
+    const error = toShipgateError(serviceError('AccessDeniedException', 'User: arn:aws:iam::1:user/ci is not authorized to perform: codepipeline:PutApprovalResult on resource: arn:aws:codepipeline:eu-west-1:1:orders/Approve/Manual.'), op);
+    expect(error.message).toBe('missing permission: codepipeline:PutApprovalResult on arn:aws:codepipeline:eu-west-1:1:orders/Approve/Manual');
+  });
+
   it('tells a missing credential chain from a network failure', () => {
     expect(toShipgateError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), op).code).toBe('aws.no-credentials');
     expect(toShipgateError(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), op).code).toBe('aws.unreachable');

@@ -66,7 +66,14 @@ describe('approve', () => {
 
   it('a double click and a retry change nothing more: one transition, and the second clicker is told', async () => {
     const { id } = await request();
-    const clicks = await Promise.all([users.ada, users.ada, users.gus].map((u) => postSlack(app.url, blockActions({ user: u, actionId: 'shipgate_approve', value: id }))));
+    // a double click, Slack's redelivery of the same request (X-Slack-Retry-Num), and another approver
+    const clicks = await Promise.all(
+      [
+        [users.ada, {}],
+        [users.ada, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' }],
+        [users.gus, {}],
+      ].map(([u, headers]) => postSlack(app.url, blockActions({ user: u as string, actionId: 'shipgate_approve', value: id }), { headers: headers as Record<string, string> })),
+    );
     expect(clicks.map((c) => c.status)).toEqual([200, 200, 200]);
     await waitFor(async () => (await store.auditTrail(id)).filter((a) => a.action === 'approval.approved').length === 3, 'three audited clicks');
     const trail = await store.auditTrail(id);

@@ -57,6 +57,8 @@ export interface SlackCall {
 
 /** Slack's Web API, as the WebClient sees it: POST /api/<method>, form or JSON body, `{ ok: true, … }` answers. */
 export async function slackStandIn(options: { groups?: Record<string, string[]>; emails?: Record<string, string>; socketUrl?: string } = {}) {
+  /** Set to n: the next n chat.postMessage calls answer 503 (Slack having a bad minute). */
+  const outage = { postMessage: 0 };
   const calls: SlackCall[] = [];
   const responses: Array<{ path: string; body: any }> = [];
   let ts = 1_700_000_000;
@@ -80,6 +82,10 @@ export async function slackStandIn(options: { groups?: Record<string, string[]>;
       case 'auth.test':
         return reply(200, { ok: true, user_id: 'U0BOT00000', bot_id: 'B0BOT00000', team_id: 'T0TEAM0000', user: 'shipgate' });
       case 'chat.postMessage':
+        if (outage.postMessage > 0) {
+          outage.postMessage--;
+          return reply(503, { ok: false, error: 'service_unavailable' });
+        }
         return reply(200, { ok: true, channel: args.channel, ts: `${++ts}.000100`, message: { text: args.text } });
       case 'chat.update':
         return reply(200, { ok: true, channel: args.channel, ts: args.ts });
@@ -102,6 +108,7 @@ export async function slackStandIn(options: { groups?: Record<string, string[]>;
     apiUrl: `${s.url}/api/`,
     calls,
     responses,
+    outage,
     of: (method: string) => calls.filter((c) => c.method === method),
   };
 }

@@ -92,6 +92,24 @@ describe('approve', () => {
   });
 });
 
+describe('Slack having a bad minute', () => {
+  it('the approval message is posted once Slack answers again, and a decision taken meanwhile updates it', async () => {
+    slack.outage.postMessage = 5;
+    const res = await api(app.url, 'POST', '/api/approvals', approvalBody({ version: 'v5.5.5-outage' }));
+    expect(res.status).toBe(201);
+    const id = res.body.id as string;
+    // Slack is still failing: the approver clicks a message from the channel (a retried post may already show)
+    await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
+    await waitFor(async () => (await store.getApproval(id))?.state === 'approved', 'the decision');
+    const ts = await waitFor(async () => (await store.getApproval(id))?.messageTs, 'the message, once Slack answers', 20_000);
+    expect(slack.outage.postMessage).toBe(0);
+    const posted = slack.of('chat.postMessage').filter((c) => String(c.args.text).includes('v5.5.5-outage'));
+    expect(posted).toHaveLength(6); // 5 refused (the Web API client's own retries, then the outbox's), then the one that went through
+    // the message shows the decision, whether it was posted after it or updated in place
+    await waitFor(() => [...posted.slice(-1), ...slack.of('chat.update').filter((c) => c.args.ts === ts)].some((c) => JSON.stringify(c.args.blocks).includes(`Approved by <@${users.ada}>`)), 'the decided message', 20_000);
+  });
+});
+
 describe('refused, and nothing changed', () => {
   it('someone who is not an approver gets an ephemeral "not allowed"; the attempt is audited', async () => {
     const { id } = await request();

@@ -145,9 +145,11 @@ export class OutboxWorker {
   async #failed(row: OutboxRow, error: unknown, log: Logger, onDead?: () => Promise<void>): Promise<void> {
     const notYet = error instanceof NotYet;
     const retryable = notYet || !(error instanceof BackendError) || error.retryable;
-    const dead = !retryable || row.attempts >= this.#o.maxAttempts;
+    // waiting for the message it updates is not a failure of its own: it may wait as long as the
+    // post is retried (about 15 minutes here, well past the post's own attempts)
+    const dead = !retryable || row.attempts >= (notYet ? this.#o.maxAttempts * 4 : this.#o.maxAttempts);
     const message = this.#mask(error instanceof Error ? error.message : String(error));
-    const delay = notYet ? 0.5 : Math.min(300, this.#o.retryBaseSeconds * 2 ** (row.attempts - 1)) * (0.5 + Math.random() / 2);
+    const delay = notYet ? Math.min(30, 0.25 * 2 ** (row.attempts - 1)) : Math.min(300, this.#o.retryBaseSeconds * 2 ** (row.attempts - 1)) * (0.5 + Math.random() / 2);
     if (!notYet) log[dead ? 'error' : 'warn']({ err: message, dead, retryInSeconds: dead ? undefined : Math.round(delay * 10) / 10 }, 'outbox work failed');
     try {
       await this.#o.store.retryOutbox(row.id, this.id, message, { delaySeconds: delay, dead });

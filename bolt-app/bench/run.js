@@ -7,6 +7,9 @@
 //   DATABASE_URL=postgres://… npm run bench -w bolt-app   (a Postgres server)
 //   options: --clicks 200 --approvals 50 --rounds 3 (after one warm-up round that is not counted)
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import dc from 'node:diagnostics_channel';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -38,7 +41,9 @@ const shipgateBackend = async (_backend, approval) => {
   return { detail: 'counted' };
 };
 
-const store = new ApprovalStore(await openDatabase({ url: process.env.DATABASE_URL, dataDir: 'memory://' }));
+// PGlite on disk in a temp directory, as the app runs by default
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-bolt-bench-'));
+const store = new ApprovalStore(await openDatabase({ url: process.env.DATABASE_URL, dataDir }));
 const app = await createShipgateApp({
   config: { environments: { prod: { channel: 'C0PROD0001', approvers, selfApprove: true } } },
   slack: { botToken: 'xoxb-bench', signingSecret: secret, apiUrl: `${slackUrl}/api/` },
@@ -131,6 +136,7 @@ try {
   await app.stop();
   await store.close();
   far.postMessage('stop');
+  rmSync(dataDir, { recursive: true, force: true });
 }
 const sorted = all.sort((a, b) => a - b);
 const approvals = rounds * approvalsPerRound;

@@ -12,7 +12,7 @@ let offset = 0;
 const logs = captureLogger();
 
 beforeAll(async () => {
-  slack = await slackStandIn();
+  slack = await slackStandIn({ emails: { [users.ada]: 'Ada@Example.com' } });
   store = await memoryStore();
   app = await startApp(slack, { store, now: () => new Date(Date.now() + offset), logger: logs.logger });
 });
@@ -129,6 +129,16 @@ describe('refused, and nothing changed', () => {
     await waitFor(() => ephemeralsTo(users.ada).find((c) => c.args.text.includes('needs someone else')), 'the self-approval refusal');
     expect((await store.getApproval(id))?.state).toBe('pending');
     expect((await store.auditTrail(id)).find((a) => a.action === 'access.denied')?.outcome).toBe('self-approval');
+  });
+
+  it('a requester given by e-mail is recognised (users.info) and cannot approve either', async () => {
+    const { id } = await request({ requester: 'ada@example.com' });
+    const before = ephemeralsTo(users.ada).length;
+    await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
+    await waitFor(() => ephemeralsTo(users.ada).length > before, 'the refusal');
+    expect(ephemeralsTo(users.ada).at(-1)!.args.text).toContain('needs someone else');
+    expect(slack.of('users.info').some((c) => c.args.user === users.ada)).toBe(true);
+    expect((await store.getApproval(id))?.state).toBe('pending');
   });
 
   it('a bad signature is rejected with 401', async () => {

@@ -66,7 +66,8 @@ describe('Jenkins', () => {
   it('aborts on a rejection; a 302 answer counts as done', async () => {
     inputStatus = 302;
     const call = jenkinsDecisionBackend({ user: 'robot', apiToken: 'tok-123456' });
-    await call({ kind: 'jenkins', buildUrl: `${jenkins.url}/ci/job/orders/7/`, inputId: 'ShipgateApproval' }, approval, notice('rejected'));
+    // (an id written in camel case: Jenkins capitalises it in its URLs)
+    await call({ kind: 'jenkins', buildUrl: `${jenkins.url}/ci/job/orders/7/`, inputId: 'shipgateApproval' }, approval, notice('rejected'));
     expect(seen.at(-1)?.url).toBe('/ci/job/orders/7/input/ShipgateApproval/abort');
   });
 

@@ -54,13 +54,15 @@ export function jenkinsDecisionBackend(options: JenkinsOptions): DecisionBackend
     const root = jenkinsRoot(build, options.rootUrl);
     const headers = await postHeaders(root, options, notice.signal);
     const verb = notice.verdict === 'approved' ? 'proceedEmpty' : 'abort';
-    const url = `${build}input/${encodeURIComponent(backend.inputId)}/${verb}`;
+    // Jenkins capitalises an input step's id (InputStep.setId), and its URLs use that form
+    const inputId = backend.inputId.charAt(0).toUpperCase() + backend.inputId.slice(1);
+    const url = `${build}input/${encodeURIComponent(inputId)}/${verb}`;
     const res = await call(url, { method: 'POST', headers }, options, notice.signal);
     // 404: the build is no longer waiting on this input (answered already, or the build ended):
     // nothing left to tell, and telling again must not fail the decision
-    if (res.status === 404) return { detail: `Jenkins input ${backend.inputId} was no longer waiting (${build})` };
+    if (res.status === 404) return { detail: `Jenkins input ${inputId} was no longer waiting (${build})` };
     if (res.status >= 400) throw new BackendError(`Jenkins ${verb} on ${build} answered ${res.status}`, retryableStatus(res.status));
-    return { detail: `Jenkins input ${backend.inputId}: ${verb === 'abort' ? 'aborted' : 'proceeded'} (${build})` };
+    return { detail: `Jenkins input ${inputId}: ${verb === 'abort' ? 'aborted' : 'proceeded'} (${build})` };
   };
 }
 

@@ -32,6 +32,8 @@ export async function runShipgateBolt(options: RunOptions): Promise<number> {
     const appToken = env.SLACK_APP_TOKEN || undefined;
     const port = env.PORT ? Number(env.PORT) : 3000;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ShipgateError('bolt.env', `PORT "${env.PORT}" is not a port number`, { hint: 'PORT=3000' });
+    const lease = env.SHIPGATE_OUTBOX_LEASE_SECONDS ? Number(env.SHIPGATE_OUTBOX_LEASE_SECONDS) : undefined;
+    if (lease !== undefined && !(Number.isInteger(lease) && lease >= 1)) throw new ShipgateError('bolt.env', `SHIPGATE_OUTBOX_LEASE_SECONDS "${env.SHIPGATE_OUTBOX_LEASE_SECONDS}" is not a whole number of seconds`, { hint: 'default 120; a backend call times out at half of it' });
     const app = await createShipgateApp({
       config,
       slack: {
@@ -47,6 +49,7 @@ export async function runShipgateBolt(options: RunOptions): Promise<number> {
       host: env.HOST || '0.0.0.0',
       logger,
       env,
+      ...(lease ? { outbox: { leaseSeconds: lease } } : {}),
     });
     if (!env.SHIPGATE_API_TOKEN) logger.warn('SHIPGATE_API_TOKEN is not set: the pipelines API answers 503 until it is');
     try {

@@ -1,0 +1,111 @@
+// A real crash: the bundled app runs as its own process over a real Postgres, an approver clicks,
+// the app calls Jenkins — and is killed with SIGKILL while the call is in flight, before Jenkins
+// answers. Another instance finishes the job once the dead one's lease lapses: Jenkins proceeds
+// exactly once, and the audit trail shows one successful call.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { findPostgresBinaries, openHarness, prepareHarness, type Harness, type PreparedHarness, type TestDatabase } from '@shipgate/test-harness';
+import type { ShipgateApp } from '../src/app.js';
+import { openPostgres } from '../src/store/sql.js';
+import { ApprovalStore } from '../src/store/store.js';
+import { api, apiToken, approvalBody, blockActions, botToken, postSlack, signingSecret, slackStandIn, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
+
+const run = promisify(execFile);
+const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const hasPostgres = findPostgresBinaries() !== undefined;
+if (!hasPostgres && process.env.CI === 'true') throw new Error('CI must provide Postgres server binaries (.ci/run installs postgresql)');
+if (!hasPostgres) console.warn('skipping the crash test: no Postgres server binaries on this machine (apt-get install postgresql)');
+const describeIf = hasPostgres ? describe : describe.skip;
+
+describeIf('SIGKILL during a backend call', () => {
+  let dir: string;
+  let prepared: PreparedHarness;
+  let harness: Harness;
+  let db: TestDatabase;
+  let slack: SlackStandIn;
+  let child: ChildProcess | undefined;
+  let survivor: ShipgateApp | undefined;
+  let store: ApprovalStore | undefined;
+  const jenkins = createServer();
+  const held: ServerResponse[] = [];
+  let answered = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sg-bolt-crash-'));
+    await run(process.execPath, [path.join(appDir, 'scripts', 'bundle.mjs')], { timeout: 120_000 });
+    prepared = await prepareHarness({ provider: 'postgres', cwd: dir });
+    harness = openHarness(prepared.state);
+    db = await harness.acquire();
+    slack = await slackStandIn();
+    // "Jenkins": the first proceed is received and never answered (the app dies waiting);
+    // it acts only on a request it answers
+    jenkins.on('request', (req, res) => {
+      req.resume();
+      if (req.url?.endsWith('/crumbIssuer/api/json')) return void res.writeHead(404).end();
+      if (req.url?.endsWith('/proceedEmpty') && held.length === 0) return void held.push(res);
+      if (req.url?.endsWith('/proceedEmpty')) answered++;
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((r) => jenkins.listen(0, '127.0.0.1', r));
+  }, 180_000);
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await survivor?.stop().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    jenkins.closeAllConnections();
+    await new Promise((r) => jenkins.close(r));
+    await slack?.close();
+    await db?.release();
+    await harness?.close();
+    await prepared?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('the call is finished by another instance, once', async () => {
+    const config = path.join(dir, 'bolt.yml');
+    writeFileSync(config, 'environments:\n  prod:\n    channel: C0PROD0001\n    approvers: [U0ADA00001]\n');
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const free = (s.address() as AddressInfo).port;
+        s.close(() => resolve(free));
+      });
+    });
+    let logs = '';
+    child = spawn(process.execPath, [path.join(appDir, 'build', 'bundle', 'shipgate-bolt.mjs')], {
+      env: { PATH: process.env.PATH, SHIPGATE_CONFIG: config, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SHIPGATE_API_TOKEN: apiToken, SLACK_API_URL: slack.apiUrl, JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', SHIPGATE_OUTBOX_LEASE_SECONDS: '3' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (c: Buffer) => (logs += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (logs += c.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(() => fetch(`${url}/healthz`).then((r) => r.ok, () => false), `the app process to start: ${logs}`, 30_000);
+
+    const jenkinsUrl = `http://127.0.0.1:${(jenkins.address() as AddressInfo).port}`;
+    const { id } = (await api(url, 'POST', '/api/approvals', approvalBody({ backend: { kind: 'jenkins', buildUrl: `${jenkinsUrl}/job/orders/9/`, inputId: 'ShipgateApproval' } }))).body;
+    await postSlack(url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
+    await waitFor(() => held.length === 1, 'the call to reach Jenkins', 20_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => (child!.exitCode !== null || child!.signalCode !== null ? r(undefined) : child!.once('exit', r)));
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(answered).toBe(0);
+
+    store = new ApprovalStore(await openPostgres(db.url!, { max: 3 }));
+    expect((await store.getApproval(id))?.state).toBe('approved');
+    survivor = await startApp(slack, { store, env: { JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123' } });
+    await waitFor(() => answered === 1, 'the survivor to tell Jenkins', 20_000);
+    await waitFor(async () => (await store!.auditTrail(id)).some((e) => e.action === 'backend.called' && e.outcome === 'ok'), 'the audit row');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answered).toBe(1);
+    expect((await store.auditTrail(id)).filter((e) => e.action === 'backend.called' && e.outcome === 'ok')).toHaveLength(1);
+    expect(logs).not.toContain('jenkins-token-123');
+    expect(logs).not.toContain(botToken);
+  }, 90_000);
+});

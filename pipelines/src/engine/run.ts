@@ -176,12 +176,19 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
   let failFastBy: string | undefined; // the invocation whose failure stopped the run
   const activeAttempts = new Set<AbortController>();
   const ready: PlanNode[] = [];
-  // Outputs of each step's latest success, for a later `--only`: written in the background as soon
-  // as the step has succeeded, and awaited at the end. No file I/O sits between a step and its
-  // dependents, and little at the end (writing 200 steps' files there took 10–400 ms here).
+  // Outputs of each step's latest success, for a later `--only`: written in the background, in
+  // batches 50 ms after a step has succeeded (while the steps it let start are running), and
+  // awaited at the end. No file I/O sits between a step and its dependents, and little at the end
+  // (writing 200 steps' files there took 10–400 ms here).
   const toRecord: StepState[] = [];
   const recording: Promise<void>[] = [];
+  let recordTimer: NodeJS.Timeout | undefined;
   const recordOutputs = (): void => {
+    if (toRecord.length > 0 && !recordTimer) recordTimer = setTimeout(flushOutputs, 50);
+  };
+  const flushOutputs = (): void => {
+    clearTimeout(recordTimer);
+    recordTimer = undefined;
     if (toRecord.length === 0) return;
     const batch = Object.fromEntries(toRecord.splice(0).map((s) => [s.step.id, shown(s.outputs)]));
     recording.push(recordStepOutputs(options.stateDir, batch).catch(() => undefined));
@@ -436,7 +443,7 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
   await allDone;
   userSignal.removeEventListener('abort', onUserAbort);
 
-  recordOutputs();
+  flushOutputs();
   await Promise.all(recording);
 
   const durationMs = performance.now() - started;

@@ -176,6 +176,7 @@ class Spawner {
       this.live.delete(id);
       this.starting -= 1;
       direct(request, child);
+      if (child.pid !== undefined) child.emit('spawn'); // a stop() that came meanwhile is waiting for it
     });
   }
 }

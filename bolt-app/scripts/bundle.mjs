@@ -1,6 +1,7 @@
 // Bundles the app into one ES module (build/bundle/shipgate-bolt.mjs) with esbuild, plus PGlite's
 // WASM and data files beside it (PGlite finds them next to the importing module), so a container
-// image needs only Node and these files — no npm ci. Run: node bolt-app/scripts/bundle.mjs
+// image needs only Node and these files — no npm ci.
+//   node bolt-app/scripts/bundle.mjs [--out DIR]      (default bolt-app/build/bundle)
 import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -9,7 +10,8 @@ import { build } from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const out = path.join(root, 'build', 'bundle');
+const at = process.argv.indexOf('--out');
+const out = at > 0 ? path.resolve(process.argv[at + 1]) : path.join(root, 'build', 'bundle');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 

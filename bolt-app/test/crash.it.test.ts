@@ -39,7 +39,7 @@ describeIf('SIGKILL during a backend call', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'sg-bolt-crash-'));
-    await run(process.execPath, [path.join(appDir, 'scripts', 'bundle.mjs')], { timeout: 120_000 });
+    await run(process.execPath, [path.join(appDir, 'scripts', 'bundle.mjs'), '--out', path.join(dir, 'bundle')], { timeout: 120_000 });
     prepared = await prepareHarness({ provider: 'postgres', cwd: dir });
     harness = openHarness(prepared.state);
     db = await harness.acquire();
@@ -79,7 +79,7 @@ describeIf('SIGKILL during a backend call', () => {
       });
     });
     let logs = '';
-    child = spawn(process.execPath, [path.join(appDir, 'build', 'bundle', 'shipgate-bolt.mjs')], {
+    child = spawn(process.execPath, [path.join(dir, 'bundle', 'shipgate-bolt.mjs')], {
       env: { PATH: process.env.PATH, SHIPGATE_CONFIG: config, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SHIPGATE_API_TOKEN: apiToken, SLACK_API_URL: slack.apiUrl, JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', SHIPGATE_OUTBOX_LEASE_SECONDS: '3' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,7 +4,7 @@
 // Slack (a loopback stand-in), all on PGlite from the bundle's own WASM files.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,11 +49,17 @@ suite('the container image', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'sg-bolt-docker-'));
     chmodSync(dir, 0o755);
-    await run(process.execPath, [path.join(appDir, 'scripts', 'bundle.mjs')], { timeout: 120_000 });
-    copyFileSync(process.execPath, path.join(dir, 'node'));
-    writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${baseImage}\nCOPY node /usr/local/bin/node\nENTRYPOINT []\n`);
-    await run('docker', ['build', '-q', '-t', base, dir], { timeout: 120_000 });
-    await run('docker', ['build', '-q', '--build-arg', `NODE_IMAGE=${base}`, '-t', image, appDir], { timeout: 120_000 });
+    // the app's build context as the README builds it (Dockerfile + build/bundle/), in a directory of this test's own
+    const context = path.join(dir, 'context');
+    await run(process.execPath, [path.join(appDir, 'scripts', 'bundle.mjs'), '--out', path.join(context, 'build', 'bundle')], { timeout: 120_000 });
+    copyFileSync(path.join(appDir, 'Dockerfile'), path.join(context, 'Dockerfile'));
+    copyFileSync(path.join(appDir, '.dockerignore'), path.join(context, '.dockerignore'));
+    const baseContext = path.join(dir, 'base');
+    mkdirSync(baseContext);
+    copyFileSync(process.execPath, path.join(baseContext, 'node'));
+    writeFileSync(path.join(baseContext, 'Dockerfile'), `FROM ${baseImage}\nCOPY node /usr/local/bin/node\nENTRYPOINT []\n`);
+    await run('docker', ['build', '-q', '-t', base, baseContext], { timeout: 120_000 });
+    await run('docker', ['build', '-q', '--build-arg', `NODE_IMAGE=${base}`, '-t', image, context], { timeout: 120_000 });
     slack = await slackStandIn();
   }, 300_000);
 

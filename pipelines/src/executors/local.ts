@@ -139,15 +139,17 @@ export class LocalExecutor implements Executor {
     try {
       await (step as StepDefinition).run(context);
       if (environment.signal.aborted) return finish(statusOnAbort(environment.signal));
-      // Read synchronously: the file is usually absent (one failed open) or fresh in the page
-      // cache, and a trip through libuv's thread pool (busy with other steps' files) would sit
-      // between this step's end and its dependents' start.
+      // Read synchronously: the file is usually absent (one stat; a failed read would build an
+      // exception) or fresh in the page cache, and a trip through libuv's thread pool (busy with
+      // other steps' files) would sit between this step's end and its dependents' start.
       let fileText = '';
-      try {
-        fileText = readFileSync(outputFile, 'utf8');
+      if (existsSync(outputFile)) {
+        try {
+          fileText = readFileSync(outputFile, 'utf8');
+        } catch {
+          // unreadable: as if empty
+        }
         void rm(outputFile, { force: true }).catch(() => undefined);
-      } catch {
-        // the step set no outputs
       }
       try {
         for (const [name, value] of Object.entries(parseOutputFile(fileText))) context.setOutput(name, value);

@@ -94,7 +94,7 @@ describe('Jenkins', () => {
     const result = await rollback.rollback({ kind: 'jenkins', jobUrl: `${jenkins.url}/ci/job/orders-rollback/` }, { from, to, requestedBy: 'U0ADA00001', signal: AbortSignal.timeout(5000) });
     const post = seen.at(-1)!;
     expect(post.url).toBe('/ci/job/orders-rollback/buildWithParameters');
-    expect(Object.fromEntries(new URLSearchParams(post.body))).toEqual({ SERVICE: 'orders', ENVIRONMENT: 'prod', VERSION: 'v1', DIGEST: 'sha256:a', FROM_VERSION: 'v2', REQUESTED_BY: 'U0ADA00001' });
+    expect(Object.fromEntries(new URLSearchParams(post.body))).toEqual({ SERVICE: 'orders', ENVIRONMENT: 'prod', VERSION: 'v1', DIGEST: 'sha256:a', FROM_VERSION: 'v2', REQUESTED_BY: 'U0ADA00001', REASON: 'rollback from v2 requested in Slack by U0ADA00001' });
     expect(result.detail).toContain('/ci/queue/item/42/');
   });
 });

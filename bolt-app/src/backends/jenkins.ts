@@ -68,8 +68,9 @@ export function jenkinsDecisionBackend(options: JenkinsOptions): DecisionBackend
 
 /**
  * Rollback by a Jenkins job (`rollback: { kind: jenkins, jobUrl }`): starts it with SERVICE,
- * ENVIRONMENT, VERSION (to go back to), DIGEST, FROM_VERSION and REQUESTED_BY as parameters — the
- * shared library's `shipgateRollback` reads these.
+ * ENVIRONMENT, VERSION (to go back to), DIGEST, FROM_VERSION, REQUESTED_BY and REASON as parameters — the
+ * shared library's `shipgateRollback` reads VERSION, ENVIRONMENT and REASON (Jenkins ignores the others
+ * unless the job declares them).
  */
 export function jenkinsRollbackBackend(options: JenkinsOptions): RollbackBackend<'jenkins'> {
   return {
@@ -84,6 +85,8 @@ export function jenkinsRollbackBackend(options: JenkinsOptions): RollbackBackend
         DIGEST: request.to.digest ?? '',
         FROM_VERSION: request.from.version,
         REQUESTED_BY: request.requestedBy,
+        // shipgateRollback keeps REASON with the deployment record it writes
+        REASON: `rollback from ${request.from.version} requested in Slack by ${request.requestedBy}`,
       });
       const res = await call(`${job}buildWithParameters`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: params.toString() }, options, request.signal);
       if (res.status >= 400) throw new BackendError(`Jenkins rollback job ${job} answered ${res.status}`, retryableStatus(res.status));

@@ -287,6 +287,19 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     }
   }
 
+  // Invocations whose ends reach this process together (one read of a helper's messages) are all
+  // recorded before any dependents start, so the most urgent of those dependents starts first.
+  let scheduling = false;
+  function scheduleSoon(): void {
+    if (scheduling) return;
+    scheduling = true;
+    setImmediate(() => {
+      scheduling = false;
+      schedule();
+      recordOutputs(); // after the dependents have been started
+    });
+  }
+
   function schedule(): void {
     // skip what must not run, start what may, within the limits; bounded by the queue length
     for (let i = 0; i < ready.length; ) {
@@ -311,8 +324,7 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
         running -= 1;
         state.running -= 1;
         record(node, rec);
-        schedule();
-        recordOutputs(); // after the dependents have been started
+        scheduleSoon();
       });
     }
   }

@@ -1,11 +1,13 @@
 // actions/codedeploy: deploys with AWS CodeDeploy (an S3 revision to EC2 / on-premises, or ECS
-// blue/green with a new task definition revision), follows it to the end and records it.
+// blue/green with a new task definition revision), or redeploys the last good revision (rollback);
+// follows it to the end and records it.
 import { defaultRegistry, type StepDefinition } from '@shipgate/pipelines';
 import { forwardTo, type ActionSpec } from './door.js';
 
 export default {
   name: 'codedeploy',
   inputs: {
+    operation: 'string',
     application: 'string',
     'deployment-group': 'string',
     region: 'string',

@@ -75,6 +75,27 @@ export function awsClientConfig(options: AwsClientOptions, env: Readonly<Record<
   return config;
 }
 
+/** What an injected SDK client must offer for `awsClient` to learn its region. */
+interface RegionAware {
+  config: { region: () => Promise<string> };
+}
+
+/**
+ * The client a step talks to and its region: the injected one (tests, the Slack app's own), which
+ * carries its own region — asked rather than demanded twice — or one built by `make` from
+ * `awsClientConfig`: `awsClient(options.client, (c) => new sdk.CodeDeployClient(c), options, env)`.
+ */
+export async function awsClient<Client extends RegionAware>(
+  injected: Client | undefined,
+  make: (config: AwsClientConfig) => Client,
+  options: AwsClientOptions,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<{ client: Client; region: string }> {
+  if (injected) return { client: injected, region: options.region ?? (await injected.config.region()) };
+  const config = awsClientConfig(options, env);
+  return { client: make(config), region: config.region };
+}
+
 /** Where the AWS console shows a resource: a link for logs, summaries and deploy records. */
 export function consoleUrl(region: string, path: string): string {
   return `https://${region}.console.aws.amazon.com/${path.replace(/^\//, '')}${path.includes('?') ? '&' : '?'}region=${region}`;

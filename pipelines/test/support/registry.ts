@@ -7,10 +7,10 @@
 //   finally { await registry.stop(); }
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../../test-harness/src/providers/local.js';
 
 const run = promisify(execFile);
 
@@ -59,18 +59,8 @@ export async function requireDocker(suite: string): Promise<boolean> {
   return false;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (the harness's own probe). */
+export const freeLoopbackPort = freePort;
 
 async function waitForRegistry(url: string, child: ChildProcess, timeoutMs: number, logs: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

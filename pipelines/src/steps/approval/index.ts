@@ -6,17 +6,11 @@ import { z } from 'zod';
 import { defineStep } from '../define.js';
 import { ExitCode, ShipgateError } from '../../errors.js';
 import { parseDuration } from '../../config/load.js';
+import { durationInput } from '../duration-input.js';
 import { ApprovalClient, type ApprovalBackend } from './client.js';
 import { maxWaitSeconds, nextMove, type ApprovalStatus } from './decision.js';
 
-const duration = z.string().refine((text) => {
-  try {
-    parseDuration(text);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a duration with units: 90s, 30m, 1h30m');
+const duration = durationInput;
 
 const backend = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('shipgate') }),

@@ -5,7 +5,7 @@
 import type { CodeDeployClient, DeploymentInfo, DeploymentTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { ExitCode, ShipgateError } from '../../errors.js';
-import { awsCall, awsClientConfig, consoleUrl, pollUntil, type AwsCallOptions, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
+import { awsCall, awsClient, awsClientConfig, consoleUrl, pollUntil, type AwsCallOptions, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
 import type { DeploymentOutcome } from '../../deployments/index.js';
 import { describeOverview, formatFailure, targetFailures, targetStates, type TargetFailure } from './progress.js';
 import { describeRevision, ecsRevision, revisionKey, s3Revision, type S3RevisionSpec } from './revision.js';
@@ -91,17 +91,7 @@ const terminal = new Set(['Succeeded', 'Failed', 'Stopped']);
 
 async function openSession(application: string, deploymentGroup: string, options: CodeDeployOptions): Promise<Session> {
   const sdk = await import('@aws-sdk/client-codedeploy');
-  let client: CodeDeployClient;
-  let region: string;
-  if (options.client) {
-    // An injected client carries its own region; ask it rather than demand one twice.
-    client = options.client;
-    region = options.region ?? (await client.config.region());
-  } else {
-    const config = awsClientConfig(options, options.env ?? process.env);
-    client = new sdk.CodeDeployClient(config);
-    region = config.region;
-  }
+  const { client, region } = await awsClient(options.client, (config) => new sdk.CodeDeployClient(config), options, options.env ?? process.env);
   return {
     sdk,
     client,

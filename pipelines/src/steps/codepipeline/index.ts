@@ -6,20 +6,9 @@ import { z } from 'zod';
 import { defineStep, type StepContext } from '../define.js';
 import { ExitCode, ShipgateError } from '../../errors.js';
 import { parseDuration } from '../../config/load.js';
+import { describedDuration } from '../duration-input.js';
 
-const duration = (fallback: string, what: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((text) => {
-      try {
-        parseDuration(text);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'write a duration with units: 90s, 10m, 1h30m')
-    .describe(what);
+const duration = describedDuration;
 
 export const codepipelineOperations = ['start', 'approve', 'reject', 'rollback'] as const;
 

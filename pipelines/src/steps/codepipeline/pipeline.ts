@@ -3,7 +3,7 @@
 // Loaded lazily (by the step's run and by the exported functions), with the SDK.
 import type { CodePipelineClient, ActionExecutionDetail, PipelineExecutionSummary, StageState } from '@aws-sdk/client-codepipeline';
 import { ExitCode, ShipgateError } from '../../errors.js';
-import { awsCall, awsClientConfig, consoleUrl, pollUntil, type AwsCallOptions, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
+import { awsCall, awsClient, consoleUrl, pollUntil, type AwsCallOptions, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
 import { chooseStageRollbackTarget, describeChanges, describeFailedActions, executionSnapshot, findApproval, terminalExecutionStatuses } from './decisions.js';
 
 export interface CodePipelineOptions extends AwsClientOptions {
@@ -50,16 +50,7 @@ interface Session {
 
 async function openSession(pipeline: string, options: CodePipelineOptions): Promise<Session> {
   const sdk = await import('@aws-sdk/client-codepipeline');
-  let client: CodePipelineClient;
-  let region: string;
-  if (options.client) {
-    client = options.client;
-    region = options.region ?? (await client.config.region());
-  } else {
-    const config = awsClientConfig(options, options.env ?? process.env);
-    client = new sdk.CodePipelineClient(config);
-    region = config.region;
-  }
+  const { client, region } = await awsClient(options.client, (config) => new sdk.CodePipelineClient(config), options, options.env ?? process.env);
   return { sdk, client, region, pipeline, arn: `arn:aws:codepipeline:${region}:*:${pipeline}`, options, log: options.log ?? (() => {}) };
 }
 

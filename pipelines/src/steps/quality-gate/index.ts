@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { defineStep, type StepContext } from '../define.js';
 import { ShipgateError, ExitCode } from '../../errors.js';
 import { parseDuration } from '../../config/load.js';
+import { durationInput } from '../duration-input.js';
 import type { GateResult } from './conditions.js';
 import { renderConditionsMarkdown, renderConditionsText } from './table.js';
 import { parseProperties, readReportTask } from './properties.js';
@@ -18,14 +19,7 @@ import { analysisProperties, defaultScannerCommand, runScanner } from './scanner
 import { waitForQualityGate } from './sonar-client.js';
 import { collectLocalMeasures, evaluateLocalGate, localGateSchema } from './local/gate.js';
 
-const duration = z.string().refine((text) => {
-  try {
-    parseDuration(text);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a duration with units: 500ms, 90s, 5m');
+const duration = durationInput;
 
 const propertyValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 

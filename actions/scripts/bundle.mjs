@@ -124,6 +124,11 @@ async function bundle(sources) {
     logLevel: 'silent',
     metafile: true,
     plugins: [fromSource(sources), slimToolkit],
+    // Given here, not looked up: esbuild attaches a tsconfig to a file when its own resolver finds
+    // the file, not when a plugin (workspace-sources) does, so whether a workspace file got
+    // `alwaysStrict` depended on which import reached it first, and the bundle differed between
+    // runs under load. Every module of the bundle is compiled strict.
+    tsconfigRaw: { compilerOptions: { alwaysStrict: true, useDefineForClassFields: true, verbatimModuleSyntax: true, target: 'es2024' } },
     // ESM sources ask import.meta for their own location; in this CommonJS bundle that is the bundle.
     banner: { js: 'const __shipgateBundleUrl=require("node:url").pathToFileURL(__filename).href,__shipgateResolve=()=>__shipgateBundleUrl;' },
     define: { 'import.meta.url': '__shipgateBundleUrl', 'import.meta.resolve': '__shipgateResolve' },

@@ -142,7 +142,7 @@ describe('codedeploy step', () => {
   it.each([
     [{ application: 'orders', 'deployment-group': 'prod' }, /either bucket \+ key .* or task-definition/],
     [{ application: 'orders', 'deployment-group': 'prod', 'task-definition': 'orders', container: 'app' }, /container-port: required with an ECS deployment/],
-    [{ ...inputs, timeout: 'soon' }, /timeout: write a duration/],
+    [{ ...inputs, timeout: 'soon' }, /timeout: must be a duration with units/],
     [{ ...inputs, operation: 'rollback' }, /operation: a rollback redeploys an earlier succeeded revision/],
   ])('refuses inputs %j before calling AWS', async (bad, message) => {
     const result = await runStepInProcess(codedeployStep, bad, { cwd: dir, env });

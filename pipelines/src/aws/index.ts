@@ -9,3 +9,5 @@ export { toShipgateError, isRetryableAwsError, isThrottlingError, isAbortError, 
 export type { AwsOperation, AwsErrorLike } from './errors.js';
 export { pollUntil, systemClock, fakeClock } from './poll.js';
 export type { Clock, PollOptions, PollOutcome } from './poll.js';
+
+export type { AwsCallerOptions } from './caller.js';

@@ -5,26 +5,18 @@
 import type { CodeDeployClient, DeploymentInfo, DeploymentTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { ExitCode, ShipgateError } from '../../errors.js';
-import { awsCall, awsClient, awsClientConfig, consoleUrl, pollUntil, type AwsCallOptions, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
+import { awsCall, awsClient, awsClientConfig, consoleUrl, pollUntil, type AwsCallerOptions, type Clock, type SendOptions } from '../../aws/index.js';
 import type { DeploymentOutcome } from '../../deployments/index.js';
 import { describeOverview, formatFailure, targetFailures, targetStates, type TargetFailure } from './progress.js';
 import { describeRevision, ecsRevision, revisionKey, s3Revision, type S3RevisionSpec } from './revision.js';
 import { chooseRollbackTarget } from './rollback-target.js';
 import { rewriteTaskDefinition } from './task-definition.js';
 
-export interface CodeDeployOptions extends AwsClientOptions {
+export interface CodeDeployOptions extends AwsCallerOptions {
   /** A client to use (tests, the Slack app's own); default: one built from region / endpoint. */
   client?: CodeDeployClient | undefined;
   /** For ECS blue/green: the client that reads and registers task definitions. */
   ecsClient?: ECSClient | undefined;
-  env?: Readonly<Record<string, string | undefined>> | undefined;
-  signal?: AbortSignal | undefined;
-  clock?: Clock | undefined;
-  retry?: RetryOptions | undefined;
-  /** A circuit breaker shared across calls (long-lived callers such as the Slack app): `awsCircuitBreaker()`. */
-  breaker?: AwsCallOptions['breaker'];
-  /** Progress lines (status changes, target counts, failures). */
-  log?: ((line: string) => void) | undefined;
   /** Give up (and stop the deployment, rolling back) after this long. Default 30 min. */
   timeoutMs?: number | undefined;
   /** Time between GetDeployment calls. Default 15 s. */

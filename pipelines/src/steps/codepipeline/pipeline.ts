@@ -3,18 +3,11 @@
 // Loaded lazily (by the step's run and by the exported functions), with the SDK.
 import type { CodePipelineClient, ActionExecutionDetail, PipelineExecutionSummary, StageState } from '@aws-sdk/client-codepipeline';
 import { ExitCode, ShipgateError } from '../../errors.js';
-import { awsCall, awsClient, consoleUrl, pollUntil, type AwsCallOptions, type AwsClientOptions, type Clock, type RetryOptions, type SendOptions } from '../../aws/index.js';
+import { awsCall, awsClient, consoleUrl, pollUntil, type AwsCallerOptions, type SendOptions } from '../../aws/index.js';
 import { chooseStageRollbackTarget, describeChanges, describeFailedActions, executionSnapshot, findApproval, terminalExecutionStatuses } from './decisions.js';
 
-export interface CodePipelineOptions extends AwsClientOptions {
+export interface CodePipelineOptions extends AwsCallerOptions {
   client?: CodePipelineClient | undefined;
-  env?: Readonly<Record<string, string | undefined>> | undefined;
-  signal?: AbortSignal | undefined;
-  clock?: Clock | undefined;
-  retry?: RetryOptions | undefined;
-  /** A circuit breaker shared across calls (long-lived callers such as the Slack app): `awsCircuitBreaker()`. */
-  breaker?: AwsCallOptions['breaker'];
-  log?: ((line: string) => void) | undefined;
 }
 
 export interface FollowOptions {

@@ -13,7 +13,7 @@ let bundle: ReturnType<typeof copyBundle>;
 let workspace: string;
 let app: ApprovalAppStandIn;
 let slack: SlackStandIn;
-const botToken = 'xoxb-4242-abcdefsecret';
+const botToken = 'xoxb-4242-sec';
 
 beforeAll(async () => {
   bundle = copyBundle();

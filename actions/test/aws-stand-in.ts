@@ -49,7 +49,7 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
 
 /** Fake credentials and region for the SDK: nothing reads ~/.aws or the instance metadata service. */
 export const fakeAwsEnv = {
-  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_ACCESS_KEY_ID: 'AKIDFAKEKEYEXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   AWS_SESSION_TOKEN: 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN',
   AWS_REGION: 'eu-west-1',

@@ -36,7 +36,7 @@ describe('actions/codedeploy', () => {
     expect(run.outputs).toMatchObject({ 'deployment-id': 'd-ACTION001', status: 'Succeeded', outcome: 'succeeded' });
     const create = aws.calls.find((c) => c.target === 'CodeDeploy_20141006.CreateDeployment')!;
     expect(create.input).toMatchObject({ applicationName: 'orders', deploymentGroupName: 'production', revision: { revisionType: 'S3', s3Location: { bucket: 'acme-releases', key: 'orders/1.4.2.zip', version: 'v42', bundleType: 'zip' } } });
-    expect(create.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/\d{8}\/eu-west-1\/codedeploy\/aws4_request/);
+    expect(create.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDFAKEKEYEXAMPLE\/\d{8}\/eu-west-1\/codedeploy\/aws4_request/);
     expect(run.summary).toContain('Succeeded');
     const record = JSON.parse(readFileSync(path.join(workspace, '.shipgate', 'state', 'deployments.jsonl'), 'utf8').trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(record).toMatchObject({ service: 'orders', environment: 'production', version: '1.4.2', outcome: 'succeeded', deploymentId: 'd-ACTION001' });

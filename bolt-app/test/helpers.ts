@@ -13,7 +13,7 @@ import { openPglite } from '../src/store/sql.js';
 import { ApprovalStore } from '../src/store/store.js';
 
 export const signingSecret = 'test-signing-secret-8c1f0e';
-export const botToken = 'xoxb-test-1234567890-abcdefabcdef';
+export const botToken = 'xoxb-t3st-42';
 export const apiToken = 'api-token-for-tests-5e2b9d';
 
 export const users = { ada: 'U0ADA00001', bob: 'U0BOB00002', eve: 'U0EVE00003', gus: 'U0GUS00004' } as const;

@@ -6,7 +6,7 @@ import { createSlackNotifyStep } from '../../../src/steps/slack-notify/index.js'
 import { slackError } from '../../../src/steps/slack-notify/slack-errors.js';
 import { startSlack, type SlackStandIn } from './stand-in.js';
 
-const token = 'xoxb-1111-2222-secretpart';
+const token = 'xoxb-11-sec';
 const step = createSlackNotifyStep({ retryBaseDelayMs: 20 }) as unknown as StepDefinition;
 let slack: SlackStandIn;
 let archived: SlackStandIn;

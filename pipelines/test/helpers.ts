@@ -1,4 +1,6 @@
 // Helpers the tests of several packages share.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../src/cli/program.js';
 
@@ -29,4 +31,16 @@ export async function cli(args: string[], cwd: string, env: Record<string, strin
     signal: new AbortController().signal,
   });
   return { code, out, err };
+}
+
+/** Starts a stand-in HTTP server on a free loopback port; resolves to its base URL. */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Stops a stand-in server at once, keep-alive connections included. */
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
 }

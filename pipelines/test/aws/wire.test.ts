@@ -3,10 +3,10 @@
 // reaches the HTTP request.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { awsCall, awsClientConfig } from '../../src/aws/index.js';
 import { ShipgateError } from '../../src/errors.js';
+import { closeServer, listenOnLoopback } from '../helpers.js';
 
 type Reply = { status: number; type?: string; body: unknown; delayMs?: number };
 const replies: Reply[] = [];
@@ -29,12 +29,10 @@ const server = http.createServer((req, res) => {
 let endpoint = '';
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await listenOnLoopback(server);
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 
 const client = () =>

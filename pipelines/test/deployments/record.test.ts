@@ -2,11 +2,11 @@
 // loopback HTTP server standing in for the app's /api/deployments.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readDeployments, recordDeployment } from '../../src/deployments/index.js';
+import { closeServer, listenOnLoopback } from '../helpers.js';
 
 type Received = { method: string | undefined; url: string | undefined; auth: string | undefined; body: unknown };
 const received: Received[] = [];
@@ -25,12 +25,10 @@ let appUrl = '';
 let dir = '';
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  appUrl = await listenOnLoopback(server);
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 beforeEach(async () => {

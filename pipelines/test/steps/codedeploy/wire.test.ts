@@ -3,12 +3,12 @@
 // the step sends and the answers it parses are the real serialisation, not a stub's objects.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runStepInProcess } from '../../../src/executors/local.js';
 import { codedeployStep } from '../../../src/steps/codedeploy/index.js';
+import { closeServer, listenOnLoopback } from '../../helpers.js';
 
 const requests: { target: string; body: Record<string, unknown>; auth: string | undefined }[] = [];
 let polls = 0;
@@ -54,13 +54,11 @@ const server = http.createServer((req, res) => {
 let endpoint = '';
 let dir = '';
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await listenOnLoopback(server);
   dir = await mkdtemp(path.join(os.tmpdir(), 'shipgate-cd-wire-'));
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -3,9 +3,9 @@
 // PutApprovalResult body and the error a second answer gets are the real serialisation.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { answerCodePipelineApproval } from '../../../src/steps/codepipeline/pipeline.js';
 import { ShipgateError } from '../../../src/errors.js';
+import { closeServer, listenOnLoopback } from '../../helpers.js';
 
 const token = '6d1f3a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
 const received: { target: string; body: Record<string, unknown> }[] = [];
@@ -46,12 +46,10 @@ const server = http.createServer((req, res) => {
 });
 let endpoint = '';
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await listenOnLoopback(server);
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 
 describe('answerCodePipelineApproval over the wire', () => {

@@ -8,6 +8,7 @@
 // Needs docker, docker-registry and skopeo.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,11 @@ const freePort = () =>
 async function startRegistry(dir) {
   const port = await freePort();
   const config = path.join(dir, 'registry.yml');
-  writeFileSync(config, `version: 0.1\nlog: { level: error }\nstorage:\n  filesystem: { rootdirectory: ${JSON.stringify(path.join(dir, 'data'))} }\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  // the distribution project's shipped configuration (in-memory blob descriptor cache), on loopback
+  writeFileSync(
+    config,
+    `version: 0.1\nlog: { level: error }\nstorage:\n  cache: { blobdescriptor: inmemory }\n  filesystem: { rootdirectory: ${JSON.stringify(path.join(dir, 'data'))} }\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
   const child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
   for (let i = 0; i < 200; i += 1) {
     try {
@@ -72,6 +77,31 @@ function buildImages(dir, host, name, mb) {
   return [`${host}/bench/${name}:v1`, `${host}/bench/${name}:v2`];
 }
 
+// The registry's own floor: the four requests a promote makes — [GET source manifest | GET history]
+// then [PUT tag | PUT history] — sent with bare node:http on keep-alive connections, no shipgate
+// code at all. Whatever the registry needs per request shows here, and what shipgate adds is the
+// difference to the promote column.
+const floorAgent = new http.Agent({ keepAlive: true });
+const bare = (method, url, headers, body) =>
+  new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent: floorAgent }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, type: response.headers['content-type'], body: Buffer.concat(chunks) }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+const accept = { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' };
+async function floorRound(host, name, source) {
+  const base = `http://${host}/v2/bench/${name}/manifests`;
+  const [manifest, history] = await Promise.all([bare('GET', `${base}/${source}`, accept), bare('GET', `${base}/shipgate-history.production`, accept)]);
+  await Promise.all([
+    bare('PUT', `${base}/floor`, { 'content-type': manifest.type }, manifest.body),
+    bare('PUT', `${base}/shipgate-history.floor`, { 'content-type': history.type }, history.body),
+  ]);
+}
+
 const digestOf = (ref) => sh('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`]).trim();
 
 async function benchSize(dir, host, mb, rounds) {
@@ -90,6 +120,9 @@ async function benchSize(dir, host, mb, rounds) {
     promote.push(await timeAsync(() => promoteImage({ source: v2, tag: 'production', client })));
     rollback.push(await timeAsync(() => rollbackImage({ repository: repo, environment: 'production', client })));
   }
+  const floor = [];
+  for (let i = 0; i < 3; i += 1) await floorRound(host, name, 'v2');
+  for (let i = 0; i < rounds; i += 1) floor.push(await timeAsync(() => floorRound(host, name, i % 2 ? 'v1' : 'v2')));
   // correctness: promote moves the tag, rollback moves it back
   await promoteImage({ source: v2, tag: 'production', client });
   if (digestOf(`${repo}:production`) !== d2) throw new Error('promote did not move the tag');
@@ -113,7 +146,7 @@ async function benchSize(dir, host, mb, rounds) {
   const skopeo = [];
   for (let i = 0; i < 3; i += 1) skopeo.push(time(() => sh('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${i % 2 ? v1 : v2}`, `docker://${repo}:skopeo`])));
   sh('docker', ['rmi', '-f', v1, v2, `${repo}:docker`]);
-  return { mb, promoteMs: median(promote), rollbackMs: median(rollback), cliMs: median(cliRuns), pullTagPushMs: median(pullTagPush), skopeoMs: median(skopeo) };
+  return { mb, promoteMs: median(promote), rollbackMs: median(rollback), floorMs: median(floor), cliMs: median(cliRuns), pullTagPushMs: median(pullTagPush), skopeoMs: median(skopeo) };
 }
 
 // The registry's filesystem driver fsyncs every manifest it writes, so on a busy VM disk one tag
@@ -128,10 +161,12 @@ try {
   const results = [];
   for (const mb of [10, 300]) results.push(await benchSize(dir, registry.host, mb, 15));
   console.log(`\nshipgate image benchmark — node ${process.version}, ${os.availableParallelism()} CPUs, local docker-registry on 127.0.0.1 with its storage on ${onDisk ? 'disk' : 'tmpfs'}; medians (promote / rollback of 15, others of 3)\n`);
-  console.log('| image | promote | rollback | `shipgate image promote` (new process) | pull + tag + push | skopeo copy | pull+tag+push / promote | skopeo / promote |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| image | promote | rollback | registry floor (same 4 requests, bare node:http) | `shipgate image promote` (new process) | pull + tag + push | skopeo copy | pull+tag+push / promote | pull+tag+push / floor | skopeo / promote |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
-    console.log(`| ${r.mb} MB | ${fmt(r.promoteMs)} | ${fmt(r.rollbackMs)} | ${fmt(r.cliMs)} | ${fmt(r.pullTagPushMs)} | ${fmt(r.skopeoMs)} | ${(r.pullTagPushMs / r.promoteMs).toFixed(0)}× | ${(r.skopeoMs / r.promoteMs).toFixed(0)}× |`);
+    console.log(
+      `| ${r.mb} MB | ${fmt(r.promoteMs)} | ${fmt(r.rollbackMs)} | ${fmt(r.floorMs)} | ${fmt(r.cliMs)} | ${fmt(r.pullTagPushMs)} | ${fmt(r.skopeoMs)} | ${(r.pullTagPushMs / r.promoteMs).toFixed(0)}× | ${(r.pullTagPushMs / r.floorMs).toFixed(0)}× | ${(r.skopeoMs / r.promoteMs).toFixed(0)}× |`,
+    );
   }
   const [small, large] = results;
   const sizeRatio = Math.max(large.promoteMs, small.promoteMs) / Math.min(large.promoteMs, small.promoteMs);
@@ -151,6 +186,7 @@ try {
       // already gone
     }
   }
+  floorAgent.destroy();
   registry?.child.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

@@ -64,6 +64,7 @@ export { computeTags, parseTagRules, parseFlavor, defaultTagRules, promoteImage,
 export type { TagRule, TagRules, TagContext, Flavor, ImageMetadata, PromoteOptions, PromoteResult, RollbackOptions, RollbackResult, HistoryOptions, RegistryAccessOptions, HistoryEntry, ImageHistory } from './steps/image/index.js';
 export { RegistryClient, manifestMediaTypes } from './registry/client.js';
 export type { RegistryClientOptions, Manifest, ManifestDescriptor, FetchFunction } from './registry/client.js';
+export { nodeTransport } from './registry/transport.js';
 export { parseImageReference, formatReference } from './registry/reference.js';
 export type { ImageReference } from './registry/reference.js';
 export type { RegistryCredentials, BasicCredentials, TokenCredentials } from './registry/auth.js';

@@ -4,7 +4,8 @@
 // cross-repository blob mounts (copied through this process only if the registry refuses).
 //
 // Round trips are what cost time, so independent requests go out together:
-//   promote:  [GET source manifest | HEAD target tag | GET history]  →  [PUT tag | PUT history]
+//   promote:  [GET source manifest | GET history]  →  [PUT tag | PUT history]
+//             (a release tag also gets a HEAD in the first group: it may move only with --force)
 //   rollback: [GET history | HEAD tag]  →  [PUT tag | PUT history]   (the history carries the bytes)
 import { ExitCode, ShipgateError } from '../../errors.js';
 import type { RegistryCredentials } from '../../registry/auth.js';
@@ -58,9 +59,12 @@ export interface PromoteResult {
   tag: string;
   environment: string;
   digest: string;
-  /** What the tag pointed at before, if it existed. */
+  /**
+   * What the tag pointed at before: for a release tag what the registry said, for an environment
+   * tag what the environment's history last recorded for it (absent on the first promote).
+   */
   previous?: string;
-  /** False when the tag already pointed at the digest (nothing was written). */
+  /** False when the tag already pointed at the digest (no history entry was written). */
   changed: boolean;
   /** Blobs linked by cross-repository mount, and copied because a mount was refused. */
   mounted: number;
@@ -209,11 +213,17 @@ export async function promoteImage(options: PromoteOptions): Promise<PromoteResu
   const call = signal ? { signal } : {};
   const client = clientFor(source, options, [repositoryScope(target, true), repositoryScope(source.repository, false)]);
 
-  const [manifest, current, { history, exists }] = await Promise.all([
+  // What the tag points at now: a release tag is asked of the registry, since it must not move
+  // unless forced; for an environment tag the history says what shipgate last put there, which
+  // saves a request (the tag is written either way, so a tag moved by hand is still put right).
+  const release = isImmutableTag(options.tag);
+  const [manifest, head, { history, exists }] = await Promise.all([
     client.getManifest(source.repository, source.digest ?? source.tag!, call),
-    client.headManifest(target, options.tag, call),
+    release ? client.headManifest(target, options.tag, call) : Promise.resolve(undefined),
     readHistory(client, target, environment, signal),
   ]);
+  const recorded = history.entries.find((e) => e.tag === options.tag)?.digest;
+  const current = release ? head : recorded ? { digest: recorded } : undefined;
   refuseImmutable(options.tag, current?.digest, manifest.digest, options.force);
 
   const counts = { mounted: 0, copied: 0 };
@@ -225,10 +235,14 @@ export async function promoteImage(options: PromoteOptions): Promise<PromoteResu
     ...(current ? { previous: current.digest } : {}),
   };
   const latest = history.entries[0];
-  if (current?.digest === manifest.digest && latest?.digest === manifest.digest && latest.tag === options.tag) {
+  const unchanged = current?.digest === manifest.digest && latest?.digest === manifest.digest && latest.tag === options.tag;
+  if (unchanged && release) return { ...result, changed: false, ...counts };
+  if (target !== source.repository) await carryOver(client, manifest, source.repository, target, signal, counts);
+  if (unchanged) {
+    // the history already records it: re-put the tag only (idempotent), in case it was moved by hand
+    await client.putManifest(target, options.tag, manifest.bytes, manifest.mediaType, call);
     return { ...result, changed: false, ...counts };
   }
-  if (target !== source.repository) await carryOver(client, manifest, source.repository, target, signal, counts);
 
   const entry: HistoryEntry = {
     digest: manifest.digest,
@@ -241,7 +255,7 @@ export async function promoteImage(options: PromoteOptions): Promise<PromoteResu
     ...(options.actor ? { by: options.actor } : {}),
   };
   await Promise.all([
-    current?.digest === manifest.digest ? Promise.resolve() : client.putManifest(target, options.tag, manifest.bytes, manifest.mediaType, call),
+    release && current?.digest === manifest.digest ? Promise.resolve() : client.putManifest(target, options.tag, manifest.bytes, manifest.mediaType, call),
     writeHistory(client, target, appendEntry(history, entry), exists, signal),
   ]);
   return { ...result, changed: current?.digest !== manifest.digest, ...counts };

@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import { promoteImage, readImageHistory, rollbackImage } from '../../../src/steps/image/promote.js';
 import { imageStep } from '../../../src/steps/image/index.js';
 import { runStepInProcess } from '../../../src/executors/local.js';
-import { RegistryClient, sha256Digest } from '../../../src/registry/client.js';
+import { RegistryClient, sha256Digest, type FetchFunction } from '../../../src/registry/client.js';
+import { nodeTransport } from '../../../src/registry/transport.js';
 import { cli } from '../../helpers.js';
 import { buildTinyImage, inspectDigest, pushImage, removeLocalImages, requireDocker, startRegistry, type StartedRegistry } from '../../support/registry.js';
 import { startBearerProxy, type BearerProxy } from '../../registry/bearer-proxy.js';
@@ -148,6 +149,36 @@ suite('image promote and rollback on a real registry', () => {
     } finally {
       await proxy?.stop();
     }
+  });
+
+  it('an environment promote is four requests in two rounds; a promote that changes nothing still puts right a tag moved by hand', async () => {
+    const calls: string[] = [];
+    const counted: FetchFunction = (input, init) => {
+      calls.push(`${init?.method ?? 'GET'} ${new URL(input).pathname.split('/').pop()}`);
+      return nodeTransport()(input, init);
+    };
+    const client = new RegistryClient({ registry: registry.host, fetch: counted });
+    await promoteImage({ source: `${registry.host}/shop/orders:v1`, tag: 'uat', client });
+    calls.length = 0;
+    const moved = await promoteImage({ source: `${registry.host}/shop/orders:v2`, tag: 'uat', client });
+    expect(moved).toMatchObject({ digest: v2, previous: v1, changed: true });
+    expect(calls.sort()).toEqual(['GET shipgate-history.uat', 'GET v2', 'PUT shipgate-history.uat', 'PUT uat']);
+    expect(await at('uat')).toBe(v2);
+
+    // someone moves the tag outside shipgate; promoting v2 again puts it back without a new history entry
+    await new RegistryClient({ registry: registry.host }).putManifest('shop/orders', 'uat', (await client.getManifest('shop/orders', v3)).bytes, (await client.getManifest('shop/orders', v3)).mediaType);
+    expect(await at('uat')).toBe(v3);
+    calls.length = 0;
+    const again = await promoteImage({ source: `${registry.host}/shop/orders:v2`, tag: 'uat', client });
+    expect(again).toMatchObject({ digest: v2, changed: false });
+    expect(calls.sort()).toEqual(['GET shipgate-history.uat', 'GET v2', 'PUT uat']);
+    expect(await at('uat')).toBe(v2);
+    expect((await readImageHistory({ repository: `${registry.host}/shop/orders`, environment: 'uat' })).entries.map((e) => e.digest)).toEqual([v2, v1]);
+
+    // a release tag is asked of the registry (HEAD) so that it cannot move unless forced
+    calls.length = 0;
+    await promoteImage({ source: `${registry.host}/shop/orders:v1`, tag: '9.9.9', environment: 'uat-releases', client });
+    expect(calls).toContain('HEAD 9.9.9');
   });
 
   it('errors: a missing image, an unreachable registry, and a cancelled call', async () => {

@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import { App, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import { SlackEventsReceiver } from './slack/receiver.js';
 import { ShipgateError } from '@shipgate/pipelines/errors';
 import type { Logger } from 'pino';
 import type { Approval } from './approvals/model.js';
@@ -99,14 +100,14 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
   };
   const socketMode = Boolean(options.slack.appToken);
-  let httpReceiver: HTTPReceiver | undefined;
+  let httpReceiver: SlackEventsReceiver | undefined;
   let receiver: Receiver;
   if (socketMode) {
     // Bolt hands installerOptions.clientOptions to the Socket Mode client (apps.connections.open)
     receiver = new SocketModeReceiver({ appToken: options.slack.appToken!, logger: boltLog, installerOptions: { clientOptions } as never });
   } else {
     if (!options.slack.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');
-    httpReceiver = new HTTPReceiver({ signingSecret: options.slack.signingSecret, logger: boltLog, processBeforeResponse: false });
+    httpReceiver = new SlackEventsReceiver({ signingSecret: options.slack.signingSecret, logger: boltLog });
     receiver = httpReceiver;
   }
   const identity = await botIdentity(new webApi.WebClient(options.slack.botToken, { ...clientOptions, logger: boltLog }), logger).catch(async (error: unknown) => {
@@ -250,6 +251,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
         server.closeAllConnections();
       });
       if (socketMode) await bolt.stop().catch(() => undefined);
+      // clicks already acked finish their listeners (and their transactions) before the store closes
+      await httpReceiver?.settle();
       await worker.stop();
       if (ownStore) await store.close();
     },

@@ -1,4 +1,4 @@
-// The app end to end on PGlite: the real Bolt HTTP receiver on 127.0.0.1 gets signed requests
+// The app end to end on PGlite: its HTTP server on 127.0.0.1 (the Slack receiver, a real Bolt App) gets signed requests
 // shaped like Slack's payloads; a loopback stand-in for Slack's Web API records what the app sends.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ShipgateApp } from '../src/app.js';

@@ -1,0 +1,215 @@
+// The app's Slack receiver with a real Bolt App behind it, on a real node:http server on 127.0.0.1,
+// fed requests signed the way Slack signs them: early acks for empty-200 payloads, the listener's
+// ack for the rest, the signature and timestamp checks, and that nothing acked is dropped at stop.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import { App, LogLevel, type Logger } from '@slack/bolt';
+import { SlackEventsReceiver, type SlackEventsReceiverOptions } from '../src/slack/receiver.js';
+import { blockActions, sign, signingSecret, slashCommand, users, viewSubmission } from './helpers.js';
+
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => LogLevel.ERROR,
+  setName: () => undefined,
+};
+
+interface Harness {
+  app: App;
+  receiver: SlackEventsReceiver;
+  url: string;
+  close(): Promise<void>;
+}
+
+let open: Harness | undefined;
+afterEach(async () => {
+  await open?.close();
+  open = undefined;
+});
+
+async function harness(options: Partial<SlackEventsReceiverOptions> = {}): Promise<Harness> {
+  const receiver = new SlackEventsReceiver({ signingSecret, logger: quiet, ...options });
+  // botId / botUserId given: Bolt asks Slack nothing (no auth.test) before running a listener
+  const app = new App({ token: 'xoxb-receiver-test', botId: 'B0BOT00001', botUserId: 'U0BOT00001', receiver, logger: quiet });
+  const server: Server = createServer((req, res) => receiver.requestListener(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/slack/events`;
+  open = {
+    app,
+    receiver,
+    url,
+    async close() {
+      await receiver.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+  return open;
+}
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; type: string | null }> {
+  const res = await fetch(url, { method: 'POST', headers, body });
+  return { status: res.status, text: await res.text(), type: res.headers.get('content-type') };
+}
+
+const formHeaders = (text: string, options: Parameters<typeof sign>[1] = {}) => ({ 'content-type': 'application/x-www-form-urlencoded', ...sign(text, options) });
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const click = (value = 'apr_1') => form(blockActions({ user: users.ada, actionId: 'go', value }));
+
+describe('SlackEventsReceiver', () => {
+  it('answers a button click with 200 before its listener has run, even one that never calls ack()', async () => {
+    const { app, url } = await harness({ quietMs: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const seen: string[] = [];
+    app.action('go', async ({ action }) => {
+      seen.push((action as { value: string }).value);
+      await gate;
+    });
+    const text = click('apr_early');
+    const answer = await post(url, text, formHeaders(text));
+    expect(answer).toMatchObject({ status: 200, text: '' });
+    // Bolt's HTTPReceiver would have held this response until ack() or its 3 s timeout
+    for (let i = 0; i < 100 && !seen.length; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual(['apr_early']);
+    release();
+  });
+
+  it('acks a whole burst before any listener starts, then runs every listener', async () => {
+    const { app, url } = await harness({ quietMs: 300, maxDelayMs: 5000 });
+    const ran: string[] = [];
+    app.action('go', async ({ ack, action }) => {
+      await ack();
+      ran.push((action as { value: string }).value);
+    });
+    const bodies = Array.from({ length: 20 }, (_, i) => click(`apr_${i}`));
+    const answers = await Promise.all(bodies.map((text) => post(url, text, formHeaders(text))));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(ran).toEqual([]);
+    for (let i = 0; i < 200 && ran.length < 20; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(ran.sort()).toEqual(bodies.map((_, i) => `apr_${i}`).sort());
+  });
+
+  it('never holds listener work longer than maxDelayMs, however busy it is', async () => {
+    const { app, url } = await harness({ quietMs: 60_000, maxDelayMs: 30 });
+    let ranAt = 0;
+    app.action('go', async () => {
+      ranAt = performance.now();
+    });
+    const text = click();
+    const sent = performance.now();
+    await post(url, text, formHeaders(text));
+    for (let i = 0; i < 100 && !ranAt; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(ranAt).toBeGreaterThan(0);
+    expect(ranAt - sent).toBeLessThan(1000);
+  });
+
+  it('a view submission is answered with what its listener acks (response_action errors)', async () => {
+    const { app, url } = await harness();
+    app.view('shipgate_reject_reason', async ({ ack }) => {
+      await ack({ response_action: 'errors', errors: { reason: 'Say why' } });
+    });
+    const text = form(viewSubmission({ user: users.ada, approvalId: 'apr_1', reason: '' }));
+    const answer = await post(url, text, formHeaders(text));
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({ response_action: 'errors', errors: { reason: 'Say why' } });
+  });
+
+  it('a slash command is answered with the text its listener acks', async () => {
+    const { app, url } = await harness();
+    app.command('/shipgate', async ({ ack, command }) => {
+      await ack(`status of ${command.text}`);
+    });
+    const text = form(slashCommand({ user: users.ada, text: 'orders', responseUrl: 'https://hooks.slack.invalid/commands/1' }));
+    const answer = await post(url, text, formHeaders(text));
+    expect(answer).toMatchObject({ status: 200, text: 'status of orders' });
+  });
+
+  it('passes Slack’s retry headers to the listener', async () => {
+    const { app, url } = await harness({ quietMs: 1 });
+    const retries: Array<number | undefined> = [];
+    app.action('go', async ({ context }) => {
+      retries.push(context.retryNum);
+    });
+    const text = click();
+    await post(url, text, { ...formHeaders(text), 'x-slack-retry-num': '2', 'x-slack-retry-reason': 'http_timeout' });
+    for (let i = 0; i < 100 && !retries.length; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(retries).toEqual([2]);
+  });
+
+  it('refuses with 401, and runs nothing, when the signature or timestamp is wrong', async () => {
+    const { app, url } = await harness({ quietMs: 1 });
+    let ran = 0;
+    app.action('go', async () => {
+      ran += 1;
+    });
+    const text = click();
+    const now = Math.floor(Date.now() / 1000);
+    const cases: Array<[string, Record<string, string>]> = [
+      ['another secret', formHeaders(text, { secret: 'not-the-secret' })],
+      ['6 minutes old', formHeaders(text, { timestamp: now - 6 * 60 })],
+      ['6 minutes ahead', formHeaders(text, { timestamp: now + 6 * 60 })],
+      ['no signature', { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(now) }],
+      ['no timestamp', { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-signature': sign(text)['x-slack-signature']! }],
+      ['a v1 signature', { ...formHeaders(text), 'x-slack-signature': sign(text)['x-slack-signature']!.replace('v0=', 'v1=') }],
+      ['a truncated signature', { ...formHeaders(text), 'x-slack-signature': sign(text)['x-slack-signature']!.slice(0, -2) }],
+      ['another body', formHeaders(click('apr_other'))],
+    ];
+    for (const [what, headers] of cases) {
+      const answer = await post(url, text, headers);
+      expect([what, answer.status]).toEqual([what, 401]);
+    }
+    // a correctly signed request 4 minutes old still passes
+    const ok = await post(url, text, formHeaders(text, { timestamp: now - 4 * 60 }));
+    expect(ok.status).toBe(200);
+    for (let i = 0; i < 100 && !ran; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ran).toBe(1);
+  });
+
+  it('ssl_check needs no signature and runs nothing; url_verification returns the challenge; GET is 404', async () => {
+    const { app, url } = await harness({ quietMs: 1 });
+    let ran = 0;
+    app.action('go', async () => {
+      ran += 1;
+    });
+    // a payload smuggled next to ssl_check=1 is not looked at
+    const smuggled = `ssl_check=1&${click()}`;
+    const check = await post(url, smuggled, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(check.status).toBe(200);
+    const challenge = JSON.stringify({ type: 'url_verification', token: 'legacy', challenge: 'c-42' });
+    const verified = await post(url, challenge, { 'content-type': 'application/json', ...sign(challenge) });
+    expect(verified.status).toBe(200);
+    expect(JSON.parse(verified.text)).toEqual({ challenge: 'c-42' });
+    const unsigned = await post(url, challenge, { 'content-type': 'application/json' });
+    expect(unsigned.status).toBe(401);
+    expect((await fetch(url)).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ran).toBe(0);
+  });
+
+  it('a malformed signed payload is 400, a body over the limit 413', async () => {
+    const { url } = await harness({ bodyLimit: 1024 });
+    const broken = form({ payload: '{"type":"block_actions",' });
+    expect((await post(url, broken, formHeaders(broken))).status).toBe(400);
+    const big = form({ payload: JSON.stringify({ type: 'block_actions', pad: 'x'.repeat(2048) }) });
+    expect((await post(url, big, formHeaders(big))).status).toBe(413);
+  });
+
+  it('stop() waits for the listeners of every request it acked, queued ones included', async () => {
+    const h = await harness({ quietMs: 60_000, maxDelayMs: 60_000 });
+    const finished: string[] = [];
+    h.app.action('go', async ({ action }) => {
+      await new Promise((r) => setTimeout(r, 100));
+      finished.push((action as { value: string }).value);
+    });
+    const text = click('apr_at_stop');
+    expect((await post(h.url, text, formHeaders(text))).status).toBe(200);
+    expect(finished).toEqual([]);
+    await h.receiver.stop();
+    expect(finished).toEqual(['apr_at_stop']);
+  });
+});

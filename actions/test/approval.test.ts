@@ -2,28 +2,22 @@
 // shipgate Slack app and of Slack itself (the same ones the steps' own tests use).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { startApprovalApp, type ApprovalAppStandIn } from '../../pipelines/test/steps/approval/stand-in.js';
 import { startSlack, type SlackStandIn } from '../../pipelines/test/steps/slack-notify/stand-in.js';
-import { copyBundle, runBundledAction } from './runner.js';
+import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
-let bundle: ReturnType<typeof copyBundle>;
-let workspace: string;
+let job: BundledJob;
 let app: ApprovalAppStandIn;
 let slack: SlackStandIn;
 const botToken = 'xoxb-4242-sec';
 
 beforeAll(async () => {
-  bundle = copyBundle();
-  workspace = mkdtempSync(path.join(os.tmpdir(), 'shipgate-ws-'));
+  job = bundledJob();
   app = await startApprovalApp('sg-action-token-77aa');
   slack = await startSlack({ token: botToken, channels: { '#deploys': 'C0DEPLOYS' }, webhookPath: '/services/T1/B1/hooksecret' });
 });
 afterAll(async () => {
-  bundle.remove();
-  rmSync(workspace, { recursive: true, force: true });
+  removeJob(job);
   await app.close();
   await slack.close();
 });
@@ -40,8 +34,7 @@ describe('actions/approval', () => {
   it('asks with the run\'s context, waits, and outputs who approved; the token is masked', async () => {
     const before = app.approvals.size;
     const running = runBundledAction('approval', {
-      bundleDir: bundle.dir,
-      workspace,
+      ...job,
       event: 'tag-push',
       inputs: { service: 'orders', environment: 'production', version: 'v1.4.2', digest: 'sha256:' + 'ab'.repeat(32), 'poll-seconds': '5', token: app.token },
       env: { SHIPGATE_APP_URL: app.url },
@@ -60,8 +53,7 @@ describe('actions/approval', () => {
   it('a rejection fails the job with the reason as the annotation', async () => {
     const before = app.approvals.size;
     const running = runBundledAction('approval', {
-      bundleDir: bundle.dir,
-      workspace,
+      ...job,
       inputs: { service: 'orders', environment: 'production', version: '1.5.0', backend: '{"kind":"shipgate"}', 'poll-seconds': '5' },
       env: { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: app.token },
     });
@@ -77,8 +69,7 @@ describe('actions/approval', () => {
     const before = app.approvals.size;
     let child: ChildProcess | undefined;
     const running = runBundledAction('approval', {
-      bundleDir: bundle.dir,
-      workspace,
+      ...job,
       inputs: { service: 'orders', environment: 'production', version: '1.6.0', 'poll-seconds': '30' },
       env: { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: app.token },
       started: (c) => (child = c),
@@ -95,10 +86,10 @@ describe('actions/approval', () => {
 
   it('bad inputs are annotated before anything is asked', async () => {
     const before = app.approvals.size;
-    const run = await runBundledAction('approval', { bundleDir: bundle.dir, workspace, inputs: { service: 'orders', environment: 'production', version: '1', 'poll-seconds': 'soon' }, env: { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: app.token } });
+    const run = await runBundledAction('approval', { ...job, inputs: { service: 'orders', environment: 'production', version: '1', 'poll-seconds': 'soon' }, env: { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: app.token } });
     expect(run.code).toBe(1);
     expect(run.errors[0]).toEqual({ title: 'shipgate approval: action.input', message: 'input poll-seconds must be a number, got "soon"\nhint: e.g. poll-seconds: 30' });
-    const noVersion = await runBundledAction('approval', { bundleDir: bundle.dir, workspace, inputs: { service: 'orders', environment: 'production' }, env: { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: app.token } });
+    const noVersion = await runBundledAction('approval', { ...job, inputs: { service: 'orders', environment: 'production' }, env: { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: app.token } });
     expect(noVersion.errors[0]?.title).toBe('shipgate approval: step.inputs');
     expect(noVersion.errors[0]?.message).toContain('version');
     expect(app.approvals.size).toBe(before);
@@ -109,8 +100,7 @@ describe('actions/slack-notify', () => {
   it('posts with the bot token from the environment and outputs ts and channel', async () => {
     const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: '*orders* v1.4.2 is live in production' } }];
     const run = await runBundledAction('slack-notify', {
-      bundleDir: bundle.dir,
-      workspace,
+      ...job,
       inputs: { text: 'orders v1.4.2 is live', blocks: JSON.stringify(blocks), channel: '#deploys' },
       env: { SLACK_BOT_TOKEN: botToken, SLACK_API_URL: slack.apiUrl },
     });
@@ -122,14 +112,14 @@ describe('actions/slack-notify', () => {
   });
 
   it('posts through a webhook input, which is masked', async () => {
-    const run = await runBundledAction('slack-notify', { bundleDir: bundle.dir, workspace, inputs: { text: 'tests green', 'webhook-url': slack.webhookUrl } });
+    const run = await runBundledAction('slack-notify', { ...job, inputs: { text: 'tests green', 'webhook-url': slack.webhookUrl } });
     expect(run.code).toBe(0);
     expect(run.masks).toContain(slack.webhookUrl);
     expect(slack.posts.at(-1)?.path).toBe('/services/T1/B1/hooksecret');
   });
 
   it('turns Slack\'s channel_not_found into an annotation with a hint', async () => {
-    const run = await runBundledAction('slack-notify', { bundleDir: bundle.dir, workspace, inputs: { text: 'x', channel: '#gone', 'api-url': slack.apiUrl, token: botToken } });
+    const run = await runBundledAction('slack-notify', { ...job, inputs: { text: 'x', channel: '#gone', 'api-url': slack.apiUrl, token: botToken } });
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]?.title).toBe('shipgate slack-notify: slack-notify.channel_not_found');

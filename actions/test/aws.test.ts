@@ -1,24 +1,20 @@
 // actions/codedeploy and actions/codepipeline from the bundle against a loopback endpoint
 // speaking the AWS JSON 1.1 protocol: the real SDK in the bundle signs and sends the calls.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fakeAwsEnv, startAwsStandIn, type AwsStandIn } from './aws-stand-in.js';
-import { copyBundle, runBundledAction } from './runner.js';
+import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
-let bundle: ReturnType<typeof copyBundle>;
-let workspace: string;
+let job: BundledJob;
 let aws: AwsStandIn;
 
 beforeAll(async () => {
-  bundle = copyBundle();
-  workspace = mkdtempSync(path.join(os.tmpdir(), 'shipgate-ws-'));
+  job = bundledJob();
   aws = await startAwsStandIn();
 });
 afterAll(async () => {
-  bundle.remove();
-  rmSync(workspace, { recursive: true, force: true });
+  removeJob(job);
   await aws.close();
 });
 
@@ -30,7 +26,7 @@ describe('actions/codedeploy', () => {
     let polls = 0;
     aws.handlers.set('CreateDeployment', () => ({ deploymentId: 'd-ACTION001' }));
     aws.handlers.set('GetDeployment', (input) => ({ deploymentInfo: { deploymentId: input.deploymentId, status: (polls += 1) < 2 ? 'InProgress' : 'Succeeded' } }));
-    const run = await runBundledAction('codedeploy', { bundleDir: bundle.dir, workspace, event: 'tag-push', inputs: revision, env: { ...fakeAwsEnv, AWS_ENDPOINT_URL_CODEDEPLOY: aws.url } });
+    const run = await runBundledAction('codedeploy', { ...job, event: 'tag-push', inputs: revision, env: { ...fakeAwsEnv, AWS_ENDPOINT_URL_CODEDEPLOY: aws.url } });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ 'deployment-id': 'd-ACTION001', status: 'Succeeded', outcome: 'succeeded' });
@@ -38,7 +34,7 @@ describe('actions/codedeploy', () => {
     expect(create.input).toMatchObject({ applicationName: 'orders', deploymentGroupName: 'production', revision: { revisionType: 'S3', s3Location: { bucket: 'acme-releases', key: 'orders/1.4.2.zip', version: 'v42', bundleType: 'zip' } } });
     expect(create.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDFAKEKEYEXAMPLE\/\d{8}\/eu-west-1\/codedeploy\/aws4_request/);
     expect(run.summary).toContain('Succeeded');
-    const record = JSON.parse(readFileSync(path.join(workspace, '.shipgate', 'state', 'deployments.jsonl'), 'utf8').trim().split('\n').at(-1)!) as Record<string, unknown>;
+    const record = JSON.parse(readFileSync(path.join(job.workspace, '.shipgate', 'state', 'deployments.jsonl'), 'utf8').trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(record).toMatchObject({ service: 'orders', environment: 'production', version: '1.4.2', outcome: 'succeeded', deploymentId: 'd-ACTION001' });
   });
 
@@ -46,7 +42,7 @@ describe('actions/codedeploy', () => {
     aws.handlers.set('CreateDeployment', () => ({ deploymentId: 'd-ACTION002' }));
     aws.handlers.set('GetDeployment', (input) => ({ deploymentInfo: { deploymentId: input.deploymentId, status: 'Failed', errorInformation: { code: 'HEALTH_CONSTRAINTS', message: 'too many instances failed' } } }));
     aws.handlers.set('ListDeploymentTargets', () => ({ targetIds: [] }));
-    const run = await runBundledAction('codedeploy', { bundleDir: bundle.dir, workspace, inputs: { ...revision, endpoint: aws.url }, env: fakeAwsEnv });
+    const run = await runBundledAction('codedeploy', { ...job, inputs: { ...revision, endpoint: aws.url }, env: fakeAwsEnv });
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]?.title).toBe('shipgate codedeploy: codedeploy.failed');
@@ -56,7 +52,7 @@ describe('actions/codedeploy', () => {
 
   it('names a missing IAM permission', async () => {
     aws.handlers.set('CreateDeployment', () => ({ error: 'AccessDeniedException', body: { message: 'User: arn:aws:sts::111122223333:assumed-role/gha-deploy/run is not authorized to perform: codedeploy:CreateDeployment on resource: arn:aws:codedeploy:eu-west-1:111122223333:deploymentgroup:orders/production' } }));
-    const run = await runBundledAction('codedeploy', { bundleDir: bundle.dir, workspace, inputs: { ...revision, endpoint: aws.url }, env: fakeAwsEnv });
+    const run = await runBundledAction('codedeploy', { ...job, inputs: { ...revision, endpoint: aws.url }, env: fakeAwsEnv });
     expect(run.code).toBe(1);
     expect(run.errors[0]?.message).toMatch(/codedeploy:CreateDeployment/);
   });
@@ -71,8 +67,7 @@ describe('actions/codepipeline', () => {
     aws.handlers.set('ListActionExecutions', () => ({ actionExecutionDetails: [] }));
     aws.handlers.set('GetPipelineState', () => ({ pipelineName: 'orders-release', stageStates: [] }));
     const run = await runBundledAction('codepipeline', {
-      bundleDir: bundle.dir,
-      workspace,
+      ...job,
       inputs: { pipeline: 'orders-release', variables: '{"IMAGE_DIGEST":"sha256:abc"}', 'poll-interval': '10ms' },
       env: { ...fakeAwsEnv, AWS_ENDPOINT_URL_CODEPIPELINE: aws.url },
     });
@@ -92,7 +87,7 @@ describe('actions/codepipeline', () => {
       stageStates: [{ stageName: 'Production', latestExecution: { pipelineExecutionId: 'e-0002-bbbb', status: 'InProgress' }, actionStates: [{ actionName: 'Approve', latestExecution: { status: 'InProgress', token: 'tok-1234' } }] }],
     }));
     aws.handlers.set('PutApprovalResult', () => ({ approvedAt: 1764580000 }));
-    const run = await runBundledAction('codepipeline', { bundleDir: bundle.dir, workspace, inputs: { pipeline: 'orders-release', operation: 'approve', stage: 'Production', action: 'Approve', summary: 'approved in Slack by U0ALICE', endpoint: aws.url }, env: fakeAwsEnv });
+    const run = await runBundledAction('codepipeline', { ...job, inputs: { pipeline: 'orders-release', operation: 'approve', stage: 'Production', action: 'Approve', summary: 'approved in Slack by U0ALICE', endpoint: aws.url }, env: fakeAwsEnv });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs.status).toBe('Approved');

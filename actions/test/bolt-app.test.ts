@@ -1,23 +1,18 @@
 // actions/approval from its bundle against the real shipgate Slack app (bolt-app on PGlite, its
-// HTTP API on loopback, the real Bolt receiver taking a signed Approve click; Slack's Web API is
+// HTTP API on loopback, its Slack receiver (a real Bolt App) taking a signed Approve click; Slack's Web API is
 // the bolt-app tests' loopback stand-in).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { ApprovalStore, ShipgateApp } from '@shipgate/bolt-app';
 import { apiToken, blockActions, memoryStore, postSlack, slackStandIn, startApp, users, waitFor, type SlackStandIn } from '../../bolt-app/test/helpers.js';
-import { copyBundle, runBundledAction } from './runner.js';
+import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
-let bundle: ReturnType<typeof copyBundle>;
-let workspace: string;
+let job: BundledJob;
 let slack: SlackStandIn;
 let store: ApprovalStore;
 let app: ShipgateApp;
 
 beforeAll(async () => {
-  bundle = copyBundle();
-  workspace = mkdtempSync(path.join(os.tmpdir(), 'shipgate-ws-'));
+  job = bundledJob();
   slack = await slackStandIn();
   store = await memoryStore();
   app = await startApp(slack, { store });
@@ -26,15 +21,13 @@ afterAll(async () => {
   await app?.stop();
   await store?.close();
   await slack?.close();
-  bundle.remove();
-  rmSync(workspace, { recursive: true, force: true });
+  removeJob(job);
 });
 
 describe('actions/approval with the shipgate Slack app', () => {
   it('the app posts Approve / Reject to the channel; a click approves; the action ends with who approved', async () => {
     const running = runBundledAction('approval', {
-      bundleDir: bundle.dir,
-      workspace,
+      ...job,
       event: 'tag-push',
       inputs: { service: 'orders', environment: 'prod', version: 'v1.4.2', 'poll-seconds': '10', token: apiToken },
       env: { SHIPGATE_APP_URL: app.url },

@@ -2,13 +2,11 @@
 // migrated and seeded, served on loopback, and a real client (psql) runs against $DATABASE_URL.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { copyBundle, runBundledAction } from './runner.js';
+import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
-let bundle: ReturnType<typeof copyBundle>;
-let workspace: string;
+let job: BundledJob;
 
 function hasPsql(): boolean {
   try {
@@ -20,17 +18,15 @@ function hasPsql(): boolean {
 }
 
 beforeAll(() => {
-  bundle = copyBundle();
-  workspace = mkdtempSync(path.join(os.tmpdir(), 'shipgate-ws-'));
-  const svc = path.join(workspace, 'services', 'orders');
+  job = bundledJob();
+  const svc = path.join(job.workspace, 'services', 'orders');
   mkdirSync(path.join(svc, 'db', 'migrations'), { recursive: true });
   writeFileSync(path.join(svc, 'db', 'migrations', 'V1__orders.sql'), 'CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, total_cents integer NOT NULL CHECK (total_cents >= 0));\n');
   writeFileSync(path.join(svc, 'db', 'migrations', 'V2__status.sql'), "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'open';\n");
   writeFileSync(path.join(svc, 'db', 'seed.sql'), "INSERT INTO orders (customer, total_cents, status) VALUES ('ada', 1250, 'paid'), ('grace', 990, 'open'), ('linus', 4000, 'paid');\n");
 });
 afterAll(() => {
-  bundle.remove();
-  rmSync(workspace, { recursive: true, force: true });
+  removeJob(job);
 });
 
 describe('actions/db-test', () => {
@@ -42,8 +38,7 @@ describe('actions/db-test', () => {
 
   it('runs the command against a fresh migrated, seeded PGlite database and outputs its name', async () => {
     const run = await runBundledAction('db-test', {
-      bundleDir: bundle.dir,
-      workspace,
+      ...job,
       inputs: {
         command: `psql "$DATABASE_URL" -tA -c "SELECT status || '=' || count(*) FROM orders GROUP BY status ORDER BY status" > counts.txt`,
         migrations: 'db/migrations',
@@ -54,7 +49,7 @@ describe('actions/db-test', () => {
     });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
-    expect(readFileSync(path.join(workspace, 'services', 'orders', 'counts.txt'), 'utf8')).toBe('open=1\npaid=2\n');
+    expect(readFileSync(path.join(job.workspace, 'services', 'orders', 'counts.txt'), 'utf8')).toBe('open=1\npaid=2\n');
     expect(run.outputs.database).toMatch(/\S/);
     expect(run.summary).toContain('## ✅ shipgate db-test: success');
     // the database URL the step marked secret is masked with the runner
@@ -62,7 +57,7 @@ describe('actions/db-test', () => {
   }, 120_000);
 
   it('names a bad provider with its allowed values, before starting anything', async () => {
-    const bad = await runBundledAction('db-test', { bundleDir: bundle.dir, workspace, inputs: { command: 'true', provider: 'sqlite' } });
+    const bad = await runBundledAction('db-test', { ...job, inputs: { command: 'true', provider: 'sqlite' } });
     expect(bad.code).toBe(1);
     expect(bad.errors[0]?.title).toBe('shipgate db-test: step.inputs');
     expect(bad.errors[0]?.message).toMatch(/provider: .*pglite.*postgres.*testcontainers.*url/);

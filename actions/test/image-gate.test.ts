@@ -1,23 +1,19 @@
 // actions/image against a real registry (docker-registry on loopback), with tags computed from the
 // real event payloads; actions/quality-gate against a loopback stand-in of the Sonar Web API.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildTinyImage, inspectDigest, pushImage, removeLocalImages, requireDocker, startRegistry, type StartedRegistry } from '../../pipelines/test/support/registry.js';
 import { ceTask, projectStatus, startFakeSonar, type FakeSonar } from '../../pipelines/test/steps/quality-gate/fake-sonar.js';
-import { copyBundle, runBundledAction } from './runner.js';
+import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
-let bundle: ReturnType<typeof copyBundle>;
-let workspace: string;
+let job: BundledJob;
 
 beforeAll(() => {
-  bundle = copyBundle();
-  workspace = mkdtempSync(path.join(os.tmpdir(), 'shipgate-ws-'));
+  job = bundledJob();
 });
 afterAll(() => {
-  bundle.remove();
-  rmSync(workspace, { recursive: true, force: true });
+  removeJob(job);
 });
 
 describe('actions/image tags: the run\'s context comes from the event', () => {
@@ -29,7 +25,7 @@ describe('actions/image tags: the run\'s context comes from the event', () => {
     // the pull request's head commit, not GITHUB_SHA (the test-merge commit)
     ['pull_request', [`${image}:pr-42`, `${image}:sha-d4e5f6a`]],
   ] as const)('%s', async (event, expected) => {
-    const run = await runBundledAction('image', { bundleDir: bundle.dir, workspace, event, inputs: { image } });
+    const run = await runBundledAction('image', { ...job, event, inputs: { image } });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs.tags!.split('\n')).toEqual(expected);
@@ -40,7 +36,7 @@ describe('actions/image tags: the run\'s context comes from the event', () => {
   });
 
   it('a bad command is named with the allowed values', async () => {
-    const run = await runBundledAction('image', { bundleDir: bundle.dir, workspace, inputs: { image, command: 'deploy' } });
+    const run = await runBundledAction('image', { ...job, inputs: { image, command: 'deploy' } });
     expect(run.code).toBe(1);
     expect(run.errors[0]?.title).toBe('shipgate image: step.inputs');
     expect(run.errors[0]?.message).toMatch(/command: .*tags.*push.*promote.*rollback/);
@@ -70,7 +66,7 @@ describe('actions/image against a real registry', () => {
     local.push(v1, v2);
     const d1 = await pushImage(v1);
 
-    const pushed = await runBundledAction('image', { bundleDir: bundle.dir, workspace, event: 'tag-push', inputs: { command: 'push', image: `${registry.host}/acme/orders`, 'source-image': v2, builder: 'docker', tags: 'type=semver,pattern={{version}}' } });
+    const pushed = await runBundledAction('image', { ...job, event: 'tag-push', inputs: { command: 'push', image: `${registry.host}/acme/orders`, 'source-image': v2, builder: 'docker', tags: 'type=semver,pattern={{version}}' } });
     expect(pushed.errors).toEqual([]);
     expect(pushed.code).toBe(0);
     expect(pushed.outputs.tags!.split('\n')).toEqual([`${registry.host}/acme/orders:1.4.2`, `${registry.host}/acme/orders:latest`]);
@@ -79,14 +75,14 @@ describe('actions/image against a real registry', () => {
     expect(pushed.outputs.digest).toBe(d2);
     expect(pushed.summary).toContain(d2);
 
-    const first = await runBundledAction('image', { bundleDir: bundle.dir, workspace, inputs: { command: 'promote', image: v1, tag: 'production' } });
+    const first = await runBundledAction('image', { ...job, inputs: { command: 'promote', image: v1, tag: 'production' } });
     expect(first.outputs.digest).toBe(d1);
-    const second = await runBundledAction('image', { bundleDir: bundle.dir, workspace, inputs: { command: 'promote', image: `${registry.host}/acme/orders:1.4.2`, tag: 'production' } });
+    const second = await runBundledAction('image', { ...job, inputs: { command: 'promote', image: `${registry.host}/acme/orders:1.4.2`, tag: 'production' } });
     expect(second.code).toBe(0);
     expect(second.outputs).toMatchObject({ digest: d2, previous: d1 });
     expect(await inspectDigest(`${registry.host}/acme/orders:production`)).toBe(d2);
 
-    const back = await runBundledAction('image', { bundleDir: bundle.dir, workspace, inputs: { command: 'rollback', image: `${registry.host}/acme/orders`, tag: 'production' } });
+    const back = await runBundledAction('image', { ...job, inputs: { command: 'rollback', image: `${registry.host}/acme/orders`, tag: 'production' } });
     expect(back.errors).toEqual([]);
     expect(back.outputs).toMatchObject({ digest: d1, previous: d2 });
     expect(await inspectDigest(`${registry.host}/acme/orders:production`)).toBe(d1);
@@ -99,7 +95,7 @@ describe('actions/quality-gate', () => {
   let dir: string;
   beforeAll(async () => {
     sonar = await startFakeSonar({ token });
-    dir = path.join(workspace, 'gate');
+    dir = path.join(job.workspace, 'gate');
     mkdirSync(path.join(dir, '.scannerwork'), { recursive: true });
   });
   afterAll(async () => {
@@ -112,7 +108,7 @@ describe('actions/quality-gate', () => {
     reportTask('AT1');
     sonar.tasks.set('AT1', [ceTask('AT1', 'IN_PROGRESS'), ceTask('AT1', 'SUCCESS')]);
     sonar.statuses.set('analysis-AT1', [projectStatus('OK', [['new_coverage', 'LT', '80', '91.2', 'OK'], ['new_violations', 'GT', '0', '0', 'OK']])]);
-    const run = await runBundledAction('quality-gate', { bundleDir: bundle.dir, workspace, inputs: { 'report-task': '.scannerwork/report-task.txt', token, 'poll-interval': '50ms', 'working-directory': 'gate' } });
+    const run = await runBundledAction('quality-gate', { ...job, inputs: { 'report-task': '.scannerwork/report-task.txt', token, 'poll-interval': '50ms', 'working-directory': 'gate' } });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs.status).toBe('OK');
@@ -126,7 +122,7 @@ describe('actions/quality-gate', () => {
     reportTask('AT2');
     sonar.tasks.set('AT2', [ceTask('AT2', 'SUCCESS')]);
     sonar.statuses.set('analysis-AT2', [projectStatus('ERROR', [['new_coverage', 'LT', '85', '82.5', 'ERROR']])]);
-    const run = await runBundledAction('quality-gate', { bundleDir: bundle.dir, workspace, inputs: { 'report-task': '.scannerwork/report-task.txt', token, 'poll-interval': '50ms', 'working-directory': 'gate' } });
+    const run = await runBundledAction('quality-gate', { ...job, inputs: { 'report-task': '.scannerwork/report-task.txt', token, 'poll-interval': '50ms', 'working-directory': 'gate' } });
     expect(run.code).toBe(1);
     expect(run.outputs.status).toBe('ERROR');
     expect(run.errors).toHaveLength(1);

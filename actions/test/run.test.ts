@@ -3,25 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { copyBundle, runBundledAction } from './runner.js';
+import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
-let bundle: ReturnType<typeof copyBundle>;
-let workspace: string;
+let job: BundledJob;
 
 beforeAll(() => {
-  bundle = copyBundle();
-  workspace = mkdtempSync(path.join(os.tmpdir(), 'shipgate-ws-'));
+  job = bundledJob();
 });
 afterAll(() => {
-  bundle.remove();
-  rmSync(workspace, { recursive: true, force: true });
+  removeJob(job);
 });
 
 describe('actions/run', () => {
   it('runs a script: its $SHIPGATE_OUTPUT lines become step outputs, the summary lists them', async () => {
     const run = await runBundledAction('run', {
-      bundleDir: bundle.dir,
-      workspace,
+      ...job,
       inputs: { script: 'echo "building $GITHUB_SHA"\necho "artifact=orders-$GITHUB_RUN_NUMBER.tgz" >> "$SHIPGATE_OUTPUT"\nprintf "notes<<EOF\\nline one\\nline two\\nEOF\\n" >> "$SHIPGATE_OUTPUT"' },
     });
     expect(run.stderr).toBe('');
@@ -34,7 +30,7 @@ describe('actions/run', () => {
   });
 
   it('a failing script fails the job with one annotation: message and hint', async () => {
-    const run = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { script: 'echo about to fail; exit 3' } });
+    const run = await runBundledAction('run', { ...job, inputs: { script: 'echo about to fail; exit 3' } });
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([{ title: 'shipgate run: step.exit-code', message: 'script exited with code 3\nhint: see the step log above for its output' }]);
     expect(run.summary).toContain('## ❌ shipgate run: failure');
@@ -42,21 +38,21 @@ describe('actions/run', () => {
   });
 
   it('runs one step by name with JSON inputs, in the working directory', async () => {
-    const dir = path.join(workspace, 'svc');
+    const dir = path.join(job.workspace, 'svc');
     rmSync(dir, { recursive: true, force: true });
     await import('node:fs/promises').then((fs) => fs.mkdir(dir));
-    const run = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { uses: 'run', with: JSON.stringify({ script: 'pwd > where.txt' }), 'working-directory': 'svc' } });
+    const run = await runBundledAction('run', { ...job, inputs: { uses: 'run', with: JSON.stringify({ script: 'pwd > where.txt' }), 'working-directory': 'svc' } });
     expect(run.code).toBe(0);
     expect(readFileSync(path.join(dir, 'where.txt'), 'utf8').trim()).toBe(dir);
   });
 
   it('names the known steps when uses is wrong, and rejects script with uses', async () => {
-    const unknown = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { uses: 'deploy-everything' } });
+    const unknown = await runBundledAction('run', { ...job, inputs: { uses: 'deploy-everything' } });
     expect(unknown.code).toBe(1);
     expect(unknown.errors[0]?.message).toMatch(/^input uses: no step named "deploy-everything"\nhint: known steps: .*approval.*db-test.*run.*slack-notify/);
-    const both = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { uses: 'run', script: 'true' } });
+    const both = await runBundledAction('run', { ...job, inputs: { uses: 'run', script: 'true' } });
     expect(both.errors[0]?.title).toBe('shipgate run: action.input');
-    const badJson = await runBundledAction('run', { bundleDir: bundle.dir, workspace, inputs: { uses: 'run', with: '{script: true' } });
+    const badJson = await runBundledAction('run', { ...job, inputs: { uses: 'run', with: '{script: true' } });
     expect(badJson.errors[0]?.message).toMatch(/^input with must be JSON/);
   });
 
@@ -67,7 +63,7 @@ describe('actions/run', () => {
         path.join(dir, 'shipgate.yml'),
         ['name: orders', 'steps:', '  lint:', '    run: echo lint ok', '  unit:', '    run: echo unit ok', '  package:', '    needs: [lint, unit]', '    run: echo packaged > package.txt', ''].join('\n'),
       );
-      const run = await runBundledAction('run', { bundleDir: bundle.dir, workspace: dir, inputs: { 'keep-going': 'true' } });
+      const run = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { 'keep-going': 'true' } });
       expect(run.code).toBe(0);
       expect(run.outputs).toEqual({ 'exit-code': '0', report: '.shipgate/report.json' });
       expect(readFileSync(path.join(dir, 'package.txt'), 'utf8')).toBe('packaged\n');
@@ -76,7 +72,7 @@ describe('actions/run', () => {
       expect(run.summary).toContain('orders');
 
       writeFileSync(path.join(dir, 'shipgate.yml'), ['name: orders', 'steps:', '  unit:', '    run: exit 4', ''].join('\n'));
-      const failed = await runBundledAction('run', { bundleDir: bundle.dir, workspace: dir, inputs: {} });
+      const failed = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: {} });
       expect(failed.code).toBe(1);
       expect(failed.outputs['exit-code']).toBe('1');
       expect(failed.errors.some((e) => e.title === 'shipgate run: pipeline.failed')).toBe(true);

@@ -32,17 +32,29 @@ export interface ActionRun {
   masks: string[];
 }
 
-/** A copy of the committed bundle in a temp dir: `<dir>/actions/<name>/dist/index.js` and `<dir>/actions/shared/dist/*`. */
-export function copyBundle(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-runner-'));
+/** A copy of the committed bundle and a scratch workspace, as a runner's job has them. */
+export interface BundledJob {
+  /** `<bundleDir>/actions/<name>/dist/index.js` and `<bundleDir>/actions/shared/dist/*`. */
+  bundleDir: string;
+  workspace: string;
+}
+
+export function bundledJob(): BundledJob {
+  const bundleDir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-runner-'));
   const shared = path.join(repoActions, 'shared', 'dist');
   if (!existsSync(path.join(shared, 'index.cjs'))) throw new Error('actions/shared/dist/index.cjs is missing: build it with node actions/scripts/bundle.mjs');
-  cpSync(shared, path.join(dir, 'actions', 'shared', 'dist'), { recursive: true });
+  cpSync(shared, path.join(bundleDir, 'actions', 'shared', 'dist'), { recursive: true });
   for (const name of ['run', 'db-test', 'approval', 'slack-notify', 'image', 'quality-gate', 'codedeploy', 'codepipeline']) {
     const entry = path.join(repoActions, name, 'dist', 'index.js');
-    if (existsSync(entry)) cpSync(entry, path.join(dir, 'actions', name, 'dist', 'index.js'));
+    if (existsSync(entry)) cpSync(entry, path.join(bundleDir, 'actions', name, 'dist', 'index.js'));
   }
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { bundleDir, workspace: mkdtempSync(path.join(os.tmpdir(), 'shipgate-ws-')) };
+}
+
+export function removeJob(job: BundledJob | undefined): void {
+  if (!job) return;
+  rmSync(job.bundleDir, { recursive: true, force: true });
+  rmSync(job.workspace, { recursive: true, force: true });
 }
 
 function decode(text: string): string {

@@ -12,8 +12,8 @@
 // through the Web API), so nothing is lost by sending it first; the listener's own `ack()` becomes
 // a no-op. Requests whose ack may carry a body — view submissions (`response_action`), slash
 // commands, options requests, legacy interactive messages — are answered by the listener as
-// before. The listeners of one burst start on the check phase, after every waiting request has
-// been read and answered.
+// before. The listeners of early-acked requests start once requests pause (see #defer), so a
+// burst is answered before its database work begins.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
@@ -45,8 +45,6 @@ export interface SlackEventsReceiverOptions {
   logger: Logger;
   /** Bytes; Bolt's default when absent. */
   bodyLimit?: number;
-  /** The clock the timestamp check reads (tests). */
-  now?: () => number;
   /** Listener work after an early ack waits for this long a pause in requests. Default 10 ms. */
   quietMs?: number;
   /** …but never longer than this after the first waiting one. Default 100 ms. */
@@ -59,10 +57,6 @@ export class SlackEventsReceiver implements Receiver {
 
   constructor(options: SlackEventsReceiverOptions) {
     this.#options = options;
-  }
-
-  #now(): number {
-    return this.#options.now?.() ?? Date.now();
   }
 
   init(app: App): void {
@@ -148,7 +142,7 @@ export class SlackEventsReceiver implements Receiver {
     const form = req.headers['content-type'] === 'application/x-www-form-urlencoded' ? parseQuery(text) : undefined;
     // Slack's ssl_check carries no signature; nothing else of such a request is looked at
     if (form?.ssl_check === '1') return http.buildSSLCheckResponse(res);
-    const refusal = verifySignature(this.#options.signingSecret, req, text, this.#now());
+    const refusal = verifySignature(this.#options.signingSecret, req, text, Date.now());
     if (refusal) {
       logger.warn(`Failed to verify authenticity: ${refusal}`);
       http.buildNoBodyResponse(res, 401);

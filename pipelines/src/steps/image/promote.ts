@@ -236,11 +236,15 @@ export async function promoteImage(options: PromoteOptions): Promise<PromoteResu
   };
   const latest = history.entries[0];
   const unchanged = current?.digest === manifest.digest && latest?.digest === manifest.digest && latest.tag === options.tag;
-  if (unchanged && release) return { ...result, changed: false, ...counts };
-  if (target !== source.repository) await carryOver(client, manifest, source.repository, target, signal, counts);
-  if (unchanged) {
-    // the history already records it: re-put the tag only (idempotent), in case it was moved by hand
+  // A release tag the registry says is already there is left alone. Any other tag is written on
+  // every promote (idempotent), so one moved by hand is put right even when the history has it.
+  const putTag = async (): Promise<void> => {
+    if (release && current?.digest === manifest.digest) return;
+    if (target !== source.repository) await carryOver(client, manifest, source.repository, target, signal, counts);
     await client.putManifest(target, options.tag, manifest.bytes, manifest.mediaType, call);
+  };
+  if (unchanged) {
+    await putTag();
     return { ...result, changed: false, ...counts };
   }
 
@@ -254,10 +258,7 @@ export async function promoteImage(options: PromoteOptions): Promise<PromoteResu
     ...(current ? { from: current.digest } : {}),
     ...(options.actor ? { by: options.actor } : {}),
   };
-  await Promise.all([
-    release && current?.digest === manifest.digest ? Promise.resolve() : client.putManifest(target, options.tag, manifest.bytes, manifest.mediaType, call),
-    writeHistory(client, target, appendEntry(history, entry), exists, signal),
-  ]);
+  await Promise.all([putTag(), writeHistory(client, target, appendEntry(history, entry), exists, signal)]);
   return { ...result, changed: current?.digest !== manifest.digest, ...counts };
 }
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fakeAwsEnv, startAwsStandIn, type AwsStandIn } from './aws-stand-in.js';
+import { fakeAwsEnv, startAwsStandIn, type AwsStandIn } from '../../pipelines/test/support/aws-stand-in.js';
 import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
 let job: BundledJob;

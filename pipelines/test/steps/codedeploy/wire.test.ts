@@ -2,63 +2,41 @@
 // JSON 1.1 protocol (X-Amz-Target, epoch-second timestamps, __type errors), so the request bodies
 // the step sends and the answers it parses are the real serialisation, not a stub's objects.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runStepInProcess } from '../../../src/executors/local.js';
 import { codedeployStep } from '../../../src/steps/codedeploy/index.js';
-import { closeServer, listenOnLoopback } from '../../helpers.js';
+import { startAwsStandIn, type AwsStandIn } from '../../support/aws-stand-in.js';
 
-const requests: { target: string; body: Record<string, unknown>; auth: string | undefined }[] = [];
-let polls = 0;
-const answer = (target: string, body: Record<string, unknown>): [number, unknown] => {
-  switch (target) {
-    case 'CodeDeploy_20141006.CreateDeployment':
-      return [200, { deploymentId: 'd-WIRE0001' }];
-    case 'CodeDeploy_20141006.GetDeployment':
-      polls += 1;
-      if (polls === 1) return [400, { __type: 'ThrottlingException', message: 'Rate exceeded' }];
-      return [
-        200,
-        {
-          deploymentInfo: {
-            deploymentId: body.deploymentId,
-            applicationName: 'orders',
-            deploymentGroupName: 'prod',
-            status: polls < 3 ? 'InProgress' : 'Succeeded',
-            createTime: 1764496800.123,
-            completeTime: polls < 3 ? undefined : 1764497100.5,
-            deploymentOverview: polls < 3 ? { Pending: 1, InProgress: 1, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 } : { Pending: 0, InProgress: 0, Succeeded: 2, Failed: 0, Skipped: 0, Ready: 0 },
-            computePlatform: 'Server',
-          },
-        },
-      ];
-    default:
-      return [400, { __type: 'UnknownOperationException', message: target }];
-  }
-};
-const server = http.createServer((req, res) => {
-  let raw = '';
-  req.on('data', (c: Buffer) => (raw += c.toString()));
-  req.on('end', () => {
-    const target = String(req.headers['x-amz-target']);
-    const body = JSON.parse(raw || '{}') as Record<string, unknown>;
-    requests.push({ target, body, auth: req.headers.authorization });
-    const [status, reply] = answer(target, body);
-    const type = (reply as { __type?: string }).__type;
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `r-${requests.length}`, ...(type ? { 'x-amzn-errortype': type } : {}) });
-    res.end(JSON.stringify(reply));
-  });
-});
+let aws: AwsStandIn;
 let endpoint = '';
 let dir = '';
+let polls = 0;
 beforeAll(async () => {
-  endpoint = await listenOnLoopback(server);
+  aws = await startAwsStandIn();
+  endpoint = aws.url;
+  aws.handlers.set('CreateDeployment', () => ({ deploymentId: 'd-WIRE0001' }));
+  aws.handlers.set('GetDeployment', (input) => {
+    polls += 1;
+    if (polls === 1) return { error: 'ThrottlingException', body: { message: 'Rate exceeded' } };
+    return {
+      deploymentInfo: {
+        deploymentId: input.deploymentId,
+        applicationName: 'orders',
+        deploymentGroupName: 'prod',
+        status: polls < 3 ? 'InProgress' : 'Succeeded',
+        createTime: 1764496800.123,
+        completeTime: polls < 3 ? undefined : 1764497100.5,
+        deploymentOverview: polls < 3 ? { Pending: 1, InProgress: 1, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 } : { Pending: 0, InProgress: 0, Succeeded: 2, Failed: 0, Skipped: 0, Ready: 0 },
+        computePlatform: 'Server',
+      },
+    };
+  });
   dir = await mkdtemp(path.join(os.tmpdir(), 'shipgate-cd-wire-'));
 });
 afterAll(async () => {
-  await closeServer(server);
+  await aws?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -71,14 +49,14 @@ describe('codedeploy step over the wire', () => {
     );
     expect(result.error).toBeUndefined();
     expect(result.outputs).toMatchObject({ 'deployment-id': 'd-WIRE0001', status: 'Succeeded' });
-    const create = requests.find((r) => r.target.endsWith('.CreateDeployment'))!;
-    expect(create.body).toMatchObject({
+    const create = aws.calls.find((r) => r.target.endsWith('.CreateDeployment'))!;
+    expect(create.input).toMatchObject({
       applicationName: 'orders',
       deploymentGroupName: 'prod',
       revision: { revisionType: 'S3', s3Location: { bucket: 'acme-releases', key: 'orders/orders-1.4.2.zip', bundleType: 'zip', version: 'v42', eTag: '"9b2cf535f27731c974343645a3985328"' } },
     });
-    expect(create.auth).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDSTEPENV\/\d{8}\/eu-west-1\/codedeploy\/aws4_request/);
-    expect(requests.filter((r) => r.target.endsWith('.GetDeployment'))).toHaveLength(3); // one throttled, retried
+    expect(create.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDSTEPENV\/\d{8}\/eu-west-1\/codedeploy\/aws4_request/);
+    expect(aws.calls.filter((r) => r.target.endsWith('.GetDeployment'))).toHaveLength(3); // one throttled, retried
     expect(result.logs).toContain('d-WIRE0001: targets 1 in progress, 1 pending');
     expect(result.logs).toContain('d-WIRE0001: targets 2 succeeded');
   });

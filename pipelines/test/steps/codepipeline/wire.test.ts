@@ -2,54 +2,35 @@
 // CodePipeline's JSON 1.1 protocol (X-Amz-Target CodePipeline_20150709.*, __type errors), so the
 // PutApprovalResult body and the error a second answer gets are the real serialisation.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import http from 'node:http';
 import { answerCodePipelineApproval } from '../../../src/steps/codepipeline/pipeline.js';
 import { ShipgateError } from '../../../src/errors.js';
-import { closeServer, listenOnLoopback } from '../../helpers.js';
+import { startAwsStandIn, type AwsStandIn } from '../../support/aws-stand-in.js';
 
 const token = '6d1f3a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
-const received: { target: string; body: Record<string, unknown> }[] = [];
+let aws: AwsStandIn;
+let endpoint = '';
 let answered = false;
-const server = http.createServer((req, res) => {
-  let raw = '';
-  req.on('data', (c: Buffer) => (raw += c.toString()));
-  req.on('end', () => {
-    const target = String(req.headers['x-amz-target']);
-    const body = JSON.parse(raw || '{}') as Record<string, unknown>;
-    received.push({ target, body });
-    let status = 200;
-    let reply: Record<string, unknown>;
-    if (target === 'CodePipeline_20150709.GetPipelineState') {
-      reply = {
-        pipelineName: 'orders',
-        pipelineVersion: 4,
-        created: 1764400000,
-        updated: 1764400000,
-        stageStates: [
-          { stageName: 'Source', latestExecution: { pipelineExecutionId: 'e-9', status: 'Succeeded' }, actionStates: [{ actionName: 'GitHub', latestExecution: { status: 'Succeeded', lastStatusChange: 1764496000 } }] },
-          { stageName: 'Approve', latestExecution: { pipelineExecutionId: 'e-9', status: 'InProgress' }, actionStates: [{ actionName: 'Manual', latestExecution: { actionExecutionId: 'a-1', status: 'InProgress', token, lastStatusChange: 1764496100 } }] },
-        ],
-      };
-    } else if (target === 'CodePipeline_20150709.PutApprovalResult' && !answered) {
-      answered = true;
-      reply = { approvedAt: 1796032800.25 }; // 2026-11-30T10:00:00.250Z in epoch seconds, as AWS sends it
-    } else if (target === 'CodePipeline_20150709.PutApprovalResult') {
-      status = 400;
-      reply = { __type: 'ApprovalAlreadyCompletedException', message: 'The approval action has already been approved or rejected' };
-    } else {
-      status = 400;
-      reply = { __type: 'ValidationException', message: target };
-    }
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `r-${received.length}`, ...(reply.__type ? { 'x-amzn-errortype': String(reply.__type) } : {}) });
-    res.end(JSON.stringify(reply));
+beforeAll(async () => {
+  aws = await startAwsStandIn();
+  endpoint = aws.url;
+  aws.handlers.set('GetPipelineState', () => ({
+    pipelineName: 'orders',
+    pipelineVersion: 4,
+    created: 1764400000,
+    updated: 1764400000,
+    stageStates: [
+      { stageName: 'Source', latestExecution: { pipelineExecutionId: 'e-9', status: 'Succeeded' }, actionStates: [{ actionName: 'GitHub', latestExecution: { status: 'Succeeded', lastStatusChange: 1764496000 } }] },
+      { stageName: 'Approve', latestExecution: { pipelineExecutionId: 'e-9', status: 'InProgress' }, actionStates: [{ actionName: 'Manual', latestExecution: { actionExecutionId: 'a-1', status: 'InProgress', token, lastStatusChange: 1764496100 } }] },
+    ],
+  }));
+  aws.handlers.set('PutApprovalResult', () => {
+    if (answered) return { error: 'ApprovalAlreadyCompletedException', body: { message: 'The approval action has already been approved or rejected' } };
+    answered = true;
+    return { approvedAt: 1796032800.25 }; // 2026-11-30T10:00:00.250Z in epoch seconds, as AWS sends it
   });
 });
-let endpoint = '';
-beforeAll(async () => {
-  endpoint = await listenOnLoopback(server);
-});
 afterAll(async () => {
-  await closeServer(server);
+  await aws?.close();
 });
 
 describe('answerCodePipelineApproval over the wire', () => {
@@ -67,8 +48,8 @@ describe('answerCodePipelineApproval over the wire', () => {
 
   it('sends the token and the decision as CodePipeline expects them, and parses approvedAt', async () => {
     const answer = await answerCodePipelineApproval(request());
-    expect(received.find((r) => r.target.endsWith('.GetPipelineState'))?.body).toEqual({ name: 'orders' });
-    expect(received.find((r) => r.target.endsWith('.PutApprovalResult'))?.body).toEqual({ pipelineName: 'orders', stageName: 'Approve', actionName: 'Manual', token, result: { status: 'Approved', summary: 'approved by alice in #deploys' } });
+    expect(aws.calls.find((r) => r.target.endsWith('.GetPipelineState'))?.input).toEqual({ name: 'orders' });
+    expect(aws.calls.find((r) => r.target.endsWith('.PutApprovalResult'))?.input).toEqual({ pipelineName: 'orders', stageName: 'Approve', actionName: 'Manual', token, result: { status: 'Approved', summary: 'approved by alice in #deploys' } });
     expect(answer).toMatchObject({ status: 'Approved', pipelineExecutionId: 'e-9' });
     expect(answer.approvedAt?.toISOString()).toBe('2026-11-30T10:00:00.250Z');
   });

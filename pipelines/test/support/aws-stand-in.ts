@@ -3,7 +3,7 @@
 // from per-operation handlers. The bundled SDK reaches it through AWS_ENDPOINT_URL_<SERVICE> or an
 // endpoint input, signing with fake credentials from the environment.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../helpers.js';
 
 export type AwsAnswer = { status?: number; error?: string; body: Record<string, unknown> };
 export type AwsHandler = (input: Record<string, unknown>) => AwsAnswer | Record<string, unknown>;
@@ -34,24 +34,14 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       res.writeHead(answer.status ?? (answer.error ? 400 : 200), headers).end(JSON.stringify(answer.error ? { __type: answer.error, ...answer.body } : answer.body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    handlers,
-    calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: await listenOnLoopback(server), handlers, calls, close: () => closeServer(server) };
 }
 
 /** Fake credentials and region for the SDK: nothing reads ~/.aws or the instance metadata service. */
 export const fakeAwsEnv = {
   AWS_ACCESS_KEY_ID: 'AKIDFAKEKEYEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  AWS_SESSION_TOKEN: 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN',
+  AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key-for-tests',
+  AWS_SESSION_TOKEN: 'fake-session-token-for-tests',
   AWS_REGION: 'eu-west-1',
   AWS_EC2_METADATA_DISABLED: 'true',
 };

@@ -33,7 +33,7 @@ afterEach(async () => {
 async function harness(options: Partial<SlackEventsReceiverOptions> = {}): Promise<Harness> {
   const receiver = new SlackEventsReceiver({ signingSecret, logger: quiet, ...options });
   // botId / botUserId given: Bolt asks Slack nothing (no auth.test) before running a listener
-  const app = new App({ token: 'xoxb-receiver-test', botId: 'B0BOT00001', botUserId: 'U0BOT00001', receiver, logger: quiet });
+  const app = new App({ token: 'bot-token-for-receiver-tests', botId: 'B0BOT00001', botUserId: 'U0BOT00001', receiver, logger: quiet });
   const server: Server = createServer((req, res) => receiver.requestListener(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/slack/events`;

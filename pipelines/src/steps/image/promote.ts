@@ -14,11 +14,11 @@ import { RegistryClient, type FetchFunction, type Manifest, type ManifestJson } 
 import { isValidTag, parseImageReference, type ImageReference } from '../../registry/reference.js';
 import {
   appendEntry,
+  carriedManifest,
   chooseRollbackTarget,
   decodeHistory,
   emptyBlob,
   encodeHistory,
-  entryManifest,
   historyTag,
   type HistoryEntry,
   type ImageHistory,
@@ -310,7 +310,7 @@ export async function rollbackImage(options: RollbackOptions): Promise<RollbackR
     });
   }
   refuseImmutable(tag, current?.digest, target.digest, options.force);
-  const manifest = entryManifest(target) ?? (await client.getManifest(repository, target.digest, call));
+  const manifest = carriedManifest(history, target.digest) ?? (await client.getManifest(repository, target.digest, call));
 
   const entry: HistoryEntry = {
     digest: target.digest,

@@ -1,5 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
-import { appendEntry, badDigests, chooseRollbackTarget, decodeHistory, encodeHistory, entryManifest, historyTag, type HistoryEntry, type ImageHistory } from '../../../src/steps/image/history.js';
+import {
+  appendEntry,
+  badDigests,
+  carriedManifest,
+  chooseRollbackTarget,
+  decodeHistory,
+  encodeHistory,
+  historyLimit,
+  historyTag,
+  manifestDigestsKept,
+  type HistoryEntry,
+  type ImageHistory,
+} from '../../../src/steps/image/history.js';
 import { isImmutableTag } from '../../../src/steps/image/promote.js';
 import { sha256Digest } from '../../../src/registry/client.js';
 
@@ -33,11 +45,9 @@ describe('history artifact', () => {
   it('encodes to an OCI artifact manifest and decodes back, newest first and bounded', () => {
     let h = history();
     for (let i = 1; i <= 60; i += 1) h = appendEntry(h, promote(d(i % 10)));
-    expect(h.entries).toHaveLength(50);
-    h = appendEntry(h, { ...promote(d(1)), manifest: { mediaType: 'm', data: 'e30=' } });
-    for (let i = 0; i < 10; i += 1) h = appendEntry(h, promote(d(2)));
-    expect(h.entries[10]).toMatchObject({ digest: d(1) });
-    expect(h.entries[10]!.manifest).toBeUndefined();
+    expect(h.entries).toHaveLength(historyLimit);
+    expect(historyLimit).toBe(20);
+    expect(h.entries[0]!.digest).toBe(d(0));
     h = appendEntry(h, { ...promote(d(3)), manifest: { mediaType: 'm', data: 'e30=' } });
     expect(h.entries[0]!.manifest).toEqual({ mediaType: 'm', data: 'e30=' });
     const { bytes, mediaType } = encodeHistory(h);
@@ -47,16 +57,43 @@ describe('history artifact', () => {
     expect(decodeHistory('production', json.annotations, json.artifactType)).toEqual(h);
   });
 
+  it('carries manifest bytes once per digest, for the newest three digests only', () => {
+    const withBytes = (n: number): HistoryEntry => ({ ...promote(d(n)), manifest: { mediaType: 'm', data: Buffer.from(`manifest ${n}`).toString('base64') } });
+    let h = history();
+    // 1, 2, 1, 2, 3, 4: the newest digests are 4, 3, 2
+    for (const n of [1, 2, 1, 2, 3, 4]) h = appendEntry(h, withBytes(n));
+    const carrying = h.entries.filter((e) => e.manifest).map((e) => e.digest);
+    expect(carrying).toEqual([d(4), d(3), d(2)]);
+    expect(manifestDigestsKept).toBe(3);
+    // the 2 that carries them is the newest entry of 2; the older one dropped its copy
+    expect(h.entries.findIndex((e) => e.manifest && e.digest === d(2))).toBe(2);
+    expect(h.entries[3]).toMatchObject({ digest: d(1) });
+    expect(h.entries[3]!.manifest).toBeUndefined();
+    // a realistic full history (20 deploys of distinct images, real-sized manifests) stays small
+    const manifestBytes = Buffer.alloc(750, 'x').toString('base64');
+    let full = history();
+    for (let i = 0; i < 30; i += 1) {
+      const digest = sha256Digest(Buffer.from(`image ${i}`));
+      full = appendEntry(full, { digest, tag: 'production', action: 'promote', at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(), from: full.entries[0]?.digest ?? digest, source: `orders:1.${i}.0`, by: 'ci', manifest: { mediaType: 'application/vnd.oci.image.manifest.v1+json', data: manifestBytes } });
+    }
+    expect(encodeHistory(full).bytes.length).toBeLessThan(10_000);
+  });
   it('refuses a tag that holds something else', () => {
     expect(() => decodeHistory('production', {}, undefined)).toThrow(expect.objectContaining({ code: 'image.history-foreign' }));
     expect(() => decodeHistory('production', { 'io.shipgate.history': '{' }, 'application/vnd.shipgate.image-history.v1+json')).toThrow(expect.objectContaining({ code: 'image.history-corrupt' }));
   });
 
-  it('carries manifest bytes, used only when they match the digest', () => {
+  it('finds carried manifest bytes by digest, used only when they match it', () => {
     const bytes = Buffer.from('{"schemaVersion":2}');
-    const entry: HistoryEntry = { ...promote(sha256Digest(bytes)), manifest: { mediaType: 'application/vnd.oci.image.manifest.v1+json', data: bytes.toString('base64') } };
-    expect(entryManifest(entry)?.bytes.equals(bytes)).toBe(true);
-    expect(entryManifest({ ...entry, digest: d(1) })).toBeUndefined();
+    const digest = sha256Digest(bytes);
+    const entry: HistoryEntry = { ...promote(digest), manifest: { mediaType: 'application/vnd.oci.image.manifest.v1+json', data: bytes.toString('base64') } };
+    // a newer entry of the same digest without bytes: the older entry's copy is found
+    const h = history(promote(digest), promote(d(1)), entry);
+    expect(carriedManifest(h, digest)?.bytes.equals(bytes)).toBe(true);
+    expect(carriedManifest(h, digest)?.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(carriedManifest(h, d(1))).toBeUndefined();
+    // bytes that do not hash to the digest are not used
+    expect(carriedManifest(history({ ...entry, digest: d(2) }), d(2))).toBeUndefined();
   });
 
   it('environment names become tags; bad ones are refused', () => {

@@ -7,6 +7,7 @@
 // pull + tag + push, and the same time for both sizes (re-pointing a tag must not move layers).
 // Needs docker, docker-registry and skopeo.
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
@@ -83,56 +84,58 @@ function buildImages(dir, host, name, mb) {
 //   2: GET source manifest → PUT tag                      (a re-tag that records no history)
 //   3: GET source manifest → [PUT tag | PUT history]      (a history appended without reading it)
 //   4: [GET source | GET history] → [PUT tag | PUT history]   (what a promote sends)
-// Every history PUT carries new bytes, as a promote's does.
+// As in a warm promote, each GET carries If-None-Match with the digest last seen or written (the
+// registry answers 304), and every history PUT carries new bytes.
 const floorAgent = new http.Agent({ keepAlive: true });
 const bare = (method, url, headers, body) =>
   new Promise((resolve, reject) => {
     const request = http.request(url, { method, headers, agent: floorAgent }, (response) => {
       const chunks = [];
       response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, type: response.headers['content-type'], body: Buffer.concat(chunks) }));
+      response.on('end', () => resolve({ status: response.statusCode, type: response.headers['content-type'], etag: response.headers.etag, body: Buffer.concat(chunks) }));
     });
     request.on('error', reject);
     request.end(body);
   });
 const accept = { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' };
-let floorWrites = 0;
-/** The history artifact with one annotation changed: new bytes, as every promote writes. */
-const nextHistory = (history) => {
-  const json = JSON.parse(history.body.toString('utf8'));
-  json.annotations = { ...json.annotations, 'io.shipgate.bench.write': String((floorWrites += 1)) };
-  return Buffer.from(JSON.stringify(json));
-};
-const floorRounds = {
-  2: async (base, source) => {
-    const manifest = await bare('GET', `${base}/${source}`, accept);
-    await bare('PUT', `${base}/floor2`, { 'content-type': manifest.type }, manifest.body);
-  },
-  3: async (base, source, history) => {
-    const manifest = await bare('GET', `${base}/${source}`, accept);
-    await Promise.all([
-      bare('PUT', `${base}/floor3`, { 'content-type': manifest.type }, manifest.body),
-      bare('PUT', `${base}/shipgate-history.floor3`, { 'content-type': history.type }, nextHistory(history)),
-    ]);
-  },
-  4: async (base, source) => {
-    const [manifest, history] = await Promise.all([bare('GET', `${base}/${source}`, accept), bare('GET', `${base}/shipgate-history.production`, accept)]);
-    await Promise.all([
-      bare('PUT', `${base}/floor4`, { 'content-type': manifest.type }, manifest.body),
-      bare('PUT', `${base}/shipgate-history.floor4`, { 'content-type': history.type }, nextHistory(history)),
-    ]);
-  },
-};
-/** Medians of each floor, the three interleaved round by round so that load drifts hit them alike. */
-async function measureFloors(host, name, rounds) {
+const ociType = 'application/vnd.oci.image.manifest.v1+json';
+
+/** The floor's request sets on one repository; `history` is the environment's history artifact (bytes). */
+async function floorRounds(host, name) {
   const base = `http://${host}/v2/bench/${name}/manifests`;
-  const history = await bare('GET', `${base}/shipgate-history.production`, accept);
-  const times = { 2: [], 3: [], 4: [] };
-  for (let i = 0; i < 3; i += 1) for (const round of Object.values(floorRounds)) await round(base, 'v2', history);
-  for (let i = 0; i < rounds; i += 1) {
-    for (const [n, round] of Object.entries(floorRounds)) times[n].push(await timeAsync(() => round(base, i % 2 ? 'v1' : 'v2', history)));
-  }
-  return { floor2Ms: median(times[2]), floor3Ms: median(times[3]), floorMs: median(times[4]) };
+  const manifests = {};
+  for (const tag of ['v1', 'v2']) manifests[tag] = await bare('GET', `${base}/${tag}`, accept);
+  const history = (await bare('GET', `${base}/shipgate-history.production`, accept)).body;
+  let writes = 0;
+  const lastWritten = {};
+  /** The history with one annotation changed: new bytes, as every promote writes. */
+  const nextHistory = (tag) => {
+    const json = JSON.parse(history.toString('utf8'));
+    json.annotations = { ...json.annotations, 'io.shipgate.bench.write': String((writes += 1)) };
+    const bytes = Buffer.from(JSON.stringify(json));
+    lastWritten[tag] = `"sha256:${createHash('sha256').update(bytes).digest('hex')}"`;
+    return bytes;
+  };
+  const getSource = async (source) => {
+    const response = await bare('GET', `${base}/${source}`, { ...accept, 'if-none-match': manifests[source].etag });
+    return response.status === 304 ? manifests[source] : response;
+  };
+  const getHistory = (tag) => bare('GET', `${base}/${tag}`, { ...accept, ...(lastWritten[tag] ? { 'if-none-match': lastWritten[tag] } : {}) });
+  const putHistory = (tag) => bare('PUT', `${base}/${tag}`, { 'content-type': ociType }, nextHistory(tag));
+  return {
+    2: async (source) => {
+      const manifest = await getSource(source);
+      await bare('PUT', `${base}/floor2`, { 'content-type': manifest.type }, manifest.body);
+    },
+    3: async (source) => {
+      const manifest = await getSource(source);
+      await Promise.all([bare('PUT', `${base}/floor3`, { 'content-type': manifest.type }, manifest.body), putHistory('shipgate-history.floor3')]);
+    },
+    4: async (source) => {
+      const [manifest] = await Promise.all([getSource(source), getHistory('shipgate-history.floor4')]);
+      await Promise.all([bare('PUT', `${base}/floor4`, { 'content-type': manifest.type }, manifest.body), putHistory('shipgate-history.floor4')]);
+    },
+  };
 }
 
 const digestOf = (ref) => sh('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`]).trim();
@@ -143,17 +146,29 @@ async function benchSize(dir, host, mb, rounds) {
   const repo = `${host}/bench/${name}`;
   const [d1, d2] = [digestOf(v1), digestOf(v2)];
   const client = new RegistryClient({ registry: host });
-  // warm up the connection and the code path once, as a long-lived caller (the Slack app) would be
+  // warm up the connection and the code path, as a long-lived caller (the Slack app) would be
   await promoteImage({ source: v1, tag: 'production', client });
+  for (let i = 0; i < 3; i += 1) {
+    await promoteImage({ source: v2, tag: 'production', client });
+    await rollbackImage({ repository: repo, environment: 'production', client });
+  }
+  const floors = await floorRounds(host, name);
+  for (let i = 0; i < 3; i += 1) for (const round of Object.values(floors)) await round('v2');
+  // let the disk write back what building and pushing the images wrote, so it does not land in
+  // whichever method happens to run next
+  sh('sync', []);
+  await new Promise((r) => setTimeout(r, 1000));
 
   const promote = [];
   const rollback = [];
-  // each round: the tag is on v1; promote moves it to v2, rollback moves it back to v1
+  const floor = { 2: [], 3: [], 4: [] };
+  // each round: the tag is on v1; promote moves it to v2, rollback moves it back to v1; the floors
+  // run in the same round, so that load drifts hit every column alike
   for (let i = 0; i < rounds; i += 1) {
     promote.push(await timeAsync(() => promoteImage({ source: v2, tag: 'production', client })));
     rollback.push(await timeAsync(() => rollbackImage({ repository: repo, environment: 'production', client })));
+    for (const [n, round] of Object.entries(floors)) floor[n].push(await timeAsync(() => round(i % 2 ? 'v1' : 'v2')));
   }
-  const floors = await measureFloors(host, name, rounds);
   // correctness: promote moves the tag, rollback moves it back
   await promoteImage({ source: v2, tag: 'production', client });
   if (digestOf(`${repo}:production`) !== d2) throw new Error('promote did not move the tag');
@@ -177,21 +192,28 @@ async function benchSize(dir, host, mb, rounds) {
   const skopeo = [];
   for (let i = 0; i < 3; i += 1) skopeo.push(time(() => sh('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${i % 2 ? v1 : v2}`, `docker://${repo}:skopeo`])));
   sh('docker', ['rmi', '-f', v1, v2, `${repo}:docker`]);
-  return { mb, promoteMs: median(promote), rollbackMs: median(rollback), ...floors, cliMs: median(cliRuns), pullTagPushMs: median(pullTagPush), skopeoMs: median(skopeo) };
+  return { mb, promoteMs: median(promote), rollbackMs: median(rollback), floor2Ms: median(floor[2]), floor3Ms: median(floor[3]), floorMs: median(floor[4]), cliMs: median(cliRuns), pullTagPushMs: median(pullTagPush), skopeoMs: median(skopeo) };
 }
 
-// The registry's filesystem driver fsyncs every manifest it writes (six fsyncs per PUT), so on a busy VM disk one tag
-// write alone costs 15–40 ms, for every method alike. By default the registry keeps its data on
+// The registry's filesystem driver fsyncs every manifest it writes (six fsyncs per PUT), so on a
+// busy VM disk one tag write alone costs 15–40 ms, for every method alike. By default the registry keeps its data on
 // tmpfs (/dev/shm) so the figures show what the client does; `--disk` keeps it on the temp disk.
 const onDisk = process.argv.includes('--disk') || !existsSync('/dev/shm');
+/** Rounds of promote, rollback and the floors (medians of these); `--rounds N` to change. */
+const roundsFlag = process.argv.indexOf('--rounds');
+const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 31;
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 1000) {
+  console.error('--rounds takes a whole number from 1 to 1000');
+  process.exit(2);
+}
 const localImages = [];
 const dir = mkdtempSync(path.join(onDisk ? os.tmpdir() : '/dev/shm', 'sg-bench-image-'));
 let registry;
 try {
   registry = await startRegistry(dir);
   const results = [];
-  for (const mb of [10, 300]) results.push(await benchSize(dir, registry.host, mb, 15));
-  console.log(`\nshipgate image benchmark — node ${process.version}, ${os.availableParallelism()} CPUs, local docker-registry on 127.0.0.1 with its storage on ${onDisk ? 'disk' : 'tmpfs'}; medians (promote / rollback of 15, others of 3)\n`);
+  for (const mb of [10, 300]) results.push(await benchSize(dir, registry.host, mb, rounds));
+  console.log(`\nshipgate image benchmark — node ${process.version}, ${os.availableParallelism()} CPUs, local docker-registry on 127.0.0.1 with its storage on ${onDisk ? 'disk' : 'tmpfs'}; medians (promote, rollback and floors of ${rounds}, others of 3)\n`);
   console.log('| image | promote | rollback | registry floor (same 4 requests, bare node:http) | `shipgate image promote` (new process) | pull + tag + push | skopeo copy | pull+tag+push / promote | pull+tag+push / floor | skopeo / promote |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {

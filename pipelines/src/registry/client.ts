@@ -4,8 +4,8 @@
 //
 // Every request is bounded: a per-attempt timeout, retries with exponential back-off and jitter
 // (cockatiel) for network errors, 429 and 5xx, and the caller's AbortSignal ends it at once. The
-// fetch used is global fetch by default (keep-alive connections are reused across requests, which
-// is what makes a promote a couple of milliseconds on a near registry) and can be injected.
+// transport is node:http on keep-alive agents by default (transport.ts) and can be injected as a
+// fetch function; manifests already seen are revalidated with If-None-Match (`manifestCache`).
 import { createHash } from 'node:crypto';
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import { ExitCode, ShipgateError } from '../errors.js';
@@ -134,6 +134,37 @@ async function discard(response: Response): Promise<void> {
   await response.body.cancel().catch(() => undefined);
 }
 
+function parseManifest(bytes: Buffer, digest: string, contentType: string | null, what: string): Manifest {
+  let json: ManifestJson;
+  try {
+    json = JSON.parse(bytes.toString('utf8')) as ManifestJson;
+  } catch {
+    throw new ShipgateError('registry.bad-manifest', `${what} is not a JSON manifest`, { exitCode: ExitCode.external });
+  }
+  const mediaType = contentType?.split(';')[0]?.trim() || json.mediaType || manifestMediaTypes.ociManifest;
+  return { digest, mediaType, size: bytes.length, bytes, json };
+}
+
+/**
+ * Manifests this process has read or written, by registry URL, repository and tag or digest, with
+ * the ETag to revalidate them. A long-lived caller (the Slack app, the engine) then reads an
+ * unchanged tag with a 304 and no body: a promote's history read is a third of its registry work.
+ * It can never serve a stale manifest: every read still asks the registry, and a manifest is
+ * content-addressed, so "not modified" means these exact bytes. Bounded: small manifests only,
+ * the least recently used dropped first.
+ */
+const manifestCache = new Map<string, { manifest: Manifest; etag: string }>();
+const manifestCacheLimit = 128;
+const cacheableBytes = 64 * 1024;
+
+function remember(key: string, entry: { manifest: Manifest; etag: string }): { manifest: Manifest; etag: string } {
+  manifestCache.delete(key);
+  if (entry.manifest.size > cacheableBytes) return entry;
+  manifestCache.set(key, entry);
+  if (manifestCache.size > manifestCacheLimit) manifestCache.delete(manifestCache.keys().next().value!);
+  return entry;
+}
+
 export class RegistryClient {
   readonly registry: string;
   readonly baseUrl: string;
@@ -167,19 +198,32 @@ export class RegistryClient {
     return found;
   }
 
-  /** Reads a manifest, or undefined when the tag or digest does not exist. */
+  /**
+   * Reads a manifest, or undefined when the tag or digest does not exist. A manifest this process
+   * read or wrote before is asked for with `If-None-Match`: the registry answers 304 without a
+   * body when the tag still points at the same digest (see `manifestCache`).
+   */
   async findManifest(repository: string, reference: string, options: CallOptions = {}): Promise<Manifest | undefined> {
+    const key = this.#cacheKey(repository, reference);
+    const cached = manifestCache.get(key);
     const response = await this.#request({
       method: 'GET',
       path: `/v2/${repository}/manifests/${reference}`,
       repository,
-      headers: { accept: acceptManifests },
-      accept: [200, 404],
+      headers: { accept: acceptManifests, ...(cached ? { 'if-none-match': cached.etag } : {}) },
+      accept: [200, 304, 404],
       ...options,
     });
-    if (response.status === 404) {
+    if (response.status === 404 || response.status === 304) {
       await discard(response);
-      return undefined;
+      if (response.status === 404) {
+        manifestCache.delete(key);
+        return undefined;
+      }
+      if (cached) return remember(key, cached).manifest;
+      throw new ShipgateError('registry.protocol', `${this.registry}/${repository}:${reference}: the registry answered 304 Not Modified to a request that was not conditional`, {
+        exitCode: ExitCode.external,
+      });
     }
     const bytes = Buffer.from(await response.arrayBuffer());
     const digest = sha256Digest(bytes);
@@ -191,14 +235,9 @@ export class RegistryClient {
         hint: 'a proxy may be rewriting manifests; talk to the registry directly',
       });
     }
-    let json: ManifestJson;
-    try {
-      json = JSON.parse(bytes.toString('utf8')) as ManifestJson;
-    } catch {
-      throw new ShipgateError('registry.bad-manifest', `${this.registry}/${repository}:${reference} is not a JSON manifest`, { exitCode: ExitCode.external });
-    }
-    const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim() || json.mediaType || manifestMediaTypes.ociManifest;
-    return { digest, mediaType, size: bytes.length, bytes, json };
+    const manifest = parseManifest(bytes, digest, response.headers.get('content-type'), `${this.registry}/${repository}:${reference}`);
+    remember(key, { manifest, etag: response.headers.get('etag') ?? `"${digest}"` });
+    return manifest;
   }
 
   /** The descriptor a tag or digest resolves to (HEAD: no body), or undefined when absent. */
@@ -234,7 +273,16 @@ export class RegistryClient {
       ...options,
     });
     await discard(response);
-    return response.headers.get('docker-content-digest') ?? sha256Digest(bytes);
+    const digest = sha256Digest(bytes);
+    // What the tag now holds is known: the next read of it is conditional on that digest.
+    if (bytes.length <= cacheableBytes) {
+      try {
+        remember(this.#cacheKey(repository, reference), { manifest: parseManifest(bytes, digest, mediaType, reference), etag: `"${digest}"` });
+      } catch {
+        // not JSON: nothing to remember
+      }
+    }
+    return response.headers.get('docker-content-digest') ?? digest;
   }
 
   async hasBlob(repository: string, digest: string, options: CallOptions = {}): Promise<boolean> {
@@ -309,6 +357,10 @@ export class RegistryClient {
       next = link;
     }
     return tags;
+  }
+
+  #cacheKey(repository: string, reference: string): string {
+    return `${this.baseUrl}/${repository}/manifests/${reference}`;
   }
 
   #resolve(location: string): string {

@@ -181,6 +181,52 @@ suite('image promote and rollback on a real registry', () => {
     expect(calls).toContain('HEAD 9.9.9');
   });
 
+  it('a long-lived caller reads unchanged manifests with If-None-Match (304, no body), and a history another machine wrote afresh', async () => {
+    const calls: Array<{ what: string; ifNoneMatch: string | null; status: number }> = [];
+    const transport = nodeTransport();
+    const counted: FetchFunction = async (input, init) => {
+      const response = await transport(input, init);
+      calls.push({ what: `${init?.method ?? 'GET'} ${new URL(input).pathname.split('/').pop()}`, ifNoneMatch: new Headers(init?.headers).get('if-none-match'), status: response.status });
+      return response;
+    };
+    const client = new RegistryClient({ registry: registry.host, fetch: counted });
+    await promoteImage({ source: `${registry.host}/shop/orders:v1`, tag: 'cached', client });
+    calls.length = 0;
+    await promoteImage({ source: `${registry.host}/shop/orders:v2`, tag: 'cached', client });
+    await promoteImage({ source: `${registry.host}/shop/orders:v1`, tag: 'cached', client });
+    // the history was last written by this process, v1 read by it: both come back as 304
+    const reads = calls.filter((c) => c.what.startsWith('GET')).slice(-2);
+    expect(reads.map((c) => [c.what, c.status]).sort()).toEqual([
+      ['GET shipgate-history.cached', 304],
+      ['GET v1', 304],
+    ]);
+    expect(reads.every((c) => c.ifNoneMatch?.startsWith('"sha256:'))).toBe(true);
+    expect(await at('cached')).toBe(v1);
+
+    // another machine promotes v3 (a client of its own, no shared cache): our next read is a 200
+    // with its entry, and our promote keeps it
+    const other = await run('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${registry.host}/shop/orders:shipgate-history.cached`]);
+    const history = JSON.parse(other.stdout) as { annotations: Record<string, string> };
+    const recorded = JSON.parse(history.annotations['io.shipgate.history']!) as { entries: Array<Record<string, unknown>> };
+    recorded.entries.unshift({ digest: v3, tag: 'cached', action: 'promote', at: new Date().toISOString(), from: v1, by: 'other-machine' });
+    history.annotations['io.shipgate.history'] = JSON.stringify(recorded);
+    const written = await transport(`${registry.url}/v2/shop/orders/manifests/shipgate-history.cached`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: Buffer.from(JSON.stringify(history)),
+    });
+    expect(written.status).toBe(201);
+    calls.length = 0;
+    const result = await promoteImage({ source: `${registry.host}/shop/orders:v2`, tag: 'cached', client });
+    expect(calls.find((c) => c.what === 'GET shipgate-history.cached')).toMatchObject({ status: 200 });
+    expect(result).toMatchObject({ previous: v3, digest: v2 });
+    const entries = (await readImageHistory({ repository: `${registry.host}/shop/orders`, environment: 'cached' })).entries;
+    expect(entries.slice(0, 2).map((e) => [e.digest, e.by])).toEqual([
+      [v2, undefined],
+      [v3, 'other-machine'],
+    ]);
+  });
+
   it('errors: a missing image, an unreachable registry, and a cancelled call', async () => {
     await expect(promoteImage({ source: `${registry.host}/shop/orders:nope`, tag: 'production' })).rejects.toMatchObject({ code: 'registry.not-found', exitCode: 3 });
     await expect(

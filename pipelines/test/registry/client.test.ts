@@ -57,13 +57,14 @@ describe('RegistryClient against a loopback server', () => {
   const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'x', digest: 'sha256:' + 'c'.repeat(64), size: 2 }, layers: [] }));
   const digest = sha256Digest(manifest);
   const hits: Record<string, number> = {};
-  const seen: Array<{ path: string; authorization?: string }> = [];
+  const seen: Array<{ path: string; authorization?: string; ifNoneMatch?: string }> = [];
+  let goneNow = false;
 
   beforeAll(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const path = req.url ?? '';
       hits[path] = (hits[path] ?? 0) + 1;
-      seen.push({ path, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+      seen.push({ path, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), ...(req.headers['if-none-match'] ? { ifNoneMatch: req.headers['if-none-match'] } : {}) });
       const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(body));
@@ -78,6 +79,20 @@ describe('RegistryClient against a loopback server', () => {
         if (hits[path]! < 3) return json(hits[path] === 1 ? 503 : 429, { errors: [{ code: 'UNAVAILABLE', message: 'try later' }] });
         res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
         return res.end(manifest);
+      }
+      if (path === '/v2/etag/manifests/v1' || path === '/v2/etag/manifests/gone') {
+        // a registry with ETags of its own making; "gone" disappears once goneNow is set
+        if (path.endsWith('/gone') && goneNow) return json(404, { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] });
+        if (req.headers['if-none-match'] === '"their-etag"') {
+          res.writeHead(304, { etag: '"their-etag"' });
+          return res.end();
+        }
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', etag: '"their-etag"' });
+        return res.end(manifest);
+      }
+      if (path === '/v2/bogus304/manifests/v1') {
+        res.writeHead(304);
+        return res.end();
       }
       if (path === '/v2/down/manifests/v1') return json(500, { errors: [{ code: 'UNKNOWN', message: 'disk full' }] });
       if (path === '/v2/slow/manifests/v1') return void setTimeout(() => json(200, {}), 3000);
@@ -149,6 +164,30 @@ describe('RegistryClient against a loopback server', () => {
     const started = Date.now();
     await expect(pending).rejects.toThrow('run cancelled');
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('asks again for a manifest it has seen with the ETag the registry gave; a 304 returns the same bytes, a 404 forgets it', async () => {
+    seen.length = 0;
+    const first = await client().getManifest('etag', 'v1');
+    // another client of the same process: the cache is per process, as the connections are
+    const second = await client().getManifest('etag', 'v1');
+    expect(second.bytes.equals(manifest)).toBe(true);
+    expect(second.digest).toBe(first.digest);
+    expect(seen.map((s) => s.ifNoneMatch)).toEqual([undefined, '"their-etag"']);
+
+    seen.length = 0;
+    goneNow = false;
+    await client().getManifest('etag', 'gone');
+    goneNow = true;
+    expect(await client().findManifest('etag', 'gone')).toBeUndefined();
+    goneNow = false;
+    await client().getManifest('etag', 'gone');
+    // after the 404 the next read is not conditional: nothing stale is offered back
+    expect(seen.map((s) => s.ifNoneMatch)).toEqual([undefined, '"their-etag"', undefined]);
+  });
+
+  it('a 304 to a request that was not conditional is a protocol error, not an empty manifest', async () => {
+    await expect(client().getManifest('bogus304', 'v1')).rejects.toMatchObject({ code: 'registry.protocol', message: expect.stringContaining('304') });
   });
 
   it('keeps sending Basic credentials once the registry asked for them (no 401 round trip per request)', async () => {

@@ -214,12 +214,12 @@ export class RegistryClient {
       accept: [200, 304, 404],
       ...options,
     });
-    if (response.status === 404 || response.status === 304) {
+    if (response.status === 404) {
       await discard(response);
-      if (response.status === 404) {
-        manifestCache.delete(key);
-        return undefined;
-      }
+      manifestCache.delete(key);
+      return undefined;
+    }
+    if (response.status === 304) {
       if (cached) return remember(key, cached).manifest;
       throw new ShipgateError('registry.protocol', `${this.registry}/${repository}:${reference}: the registry answered 304 Not Modified to a request that was not conditional`, {
         exitCode: ExitCode.external,

@@ -1,5 +1,6 @@
 // The pipeline commands: validate, plan, run, steps, schema. Each one loads shipgate.yml through the
 // config module, plans with the engine, and renders — no decision is made here.
+import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { findPipelineFile, loadPipeline, pipelineJsonSchema } from '../../config/index.js';
@@ -9,6 +10,7 @@ import { secretsFromEnv } from '../../engine/secrets.js';
 import { resolveCiContext } from '../../ci/context.js';
 import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
 import { appendMarkdownSummary, chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
+import { LogFileWriter } from '../../report/log-files.js';
 import type { PipelineSpec } from '../../config/model.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
@@ -100,11 +102,11 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .option('--no-cache', 'run every step even when its inputs are unchanged')
     .addOption(new Option('--reporter <kind>', 'output style (default: tty on a terminal, github under GitHub Actions, else plain)').choices(['tty', 'plain', 'github']))
     .option('-v, --verbose', 'show debug lines')
-    .option('--report-dir <dir>', 'write report.json and junit.xml here instead of .shipgate/ (runs side by side in one workspace each keep their own)')
+    .option('--report-dir <dir>', 'write report.html, report.json, junit.xml and logs/ here instead of .shipgate/ (runs side by side in one workspace each keep their own)')
     .addHelpText(
       'after',
       '\nExamples:\n  shipgate run\n  shipgate run --only unit,lint --no-cache\n  shipgate -C examples/orders-service run -j 2 --keep-going\n  shipgate run --only lint --report-dir .shipgate/jenkins/lint\n\n' +
-        'Writes .shipgate/report.json and .shipgate/junit.xml next to shipgate.yml (or in --report-dir).\n' +
+        'Writes .shipgate/report.html, report.json, junit.xml and logs/ next to shipgate.yml (or in --report-dir).\n' +
         'Exit codes: 0 success, 1 a step failed, 2 invalid config or flags, 130 interrupted (Ctrl-C).',
     )
     .action(
@@ -119,7 +121,11 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
         const ci = await resolveCiContext(spec.root, io.env);
         const kind = opts.reporter ?? chooseReporterKind(io.env, io.isTTY);
         const reporter = await createReporter(kind, { stream: io.stdout, color: kind === 'tty' && !io.env.NO_COLOR, verbose: Boolean(opts.verbose) });
-        const report = new RunReportBuilder();
+        const maxParallel = Math.max(1, opts.maxParallel ?? os.availableParallelism());
+        const reportDir = opts.reportDir ? path.resolve(io.cwd, opts.reportDir) : stateDir;
+        const logs = new LogFileWriter(reportDir);
+        const needs = Object.fromEntries(plan.steps.map((s) => [s.id, [...s.needs]]));
+        const report = new RunReportBuilder({ needs, maxParallel, logFileOf: logs.fileOf });
         let result;
         try {
           result = await runPipeline(plan, {
@@ -133,6 +139,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
             onEvent: (event) => {
               report.onEvent(event);
               reporter.onEvent(event);
+              if (!opts.dryRun) logs.onEvent(event);
             },
             ci,
             env: { ...io.env } as Record<string, string>,
@@ -142,13 +149,16 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
           });
         } finally {
           reporter.close();
+          const logError = await logs.close();
+          if (logError && !opts.dryRun) io.stderr.write(`shipgate: could not write the step logs: ${logError.message}\n`);
         }
         if (!opts.dryRun) {
-          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir: path.resolve(io.cwd, opts.reportDir) } : {});
-          io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
+          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir } : {});
+          io.stderr.write(`report: ${path.relative(io.cwd, written.html)}, ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
           const summaryFile = io.env.GITHUB_STEP_SUMMARY;
           if (summaryFile) {
-            await appendMarkdownSummary(summaryFile, report.report).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));
+            const htmlReport = path.relative(io.env.GITHUB_WORKSPACE ?? io.cwd, written.html) || written.html;
+            await appendMarkdownSummary(summaryFile, report.report, { htmlReport }).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));
           }
         }
         setExitCode(result.exitCode);

@@ -12,3 +12,5 @@ export { buildTimeline } from './timeline.js';
 export type { Timeline, TimelineRow } from './timeline.js';
 export { renderGantt } from './gantt.js';
 export { LogFileWriter, logFileNames } from './log-files.js';
+export { renderPlanMermaid, renderPlanDot, planFormats } from './graph.js';
+export type { PlanGraph, PlanFormat } from './graph.js';

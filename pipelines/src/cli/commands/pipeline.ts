@@ -11,6 +11,7 @@ import { resolveCiContext } from '../../ci/context.js';
 import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
 import { appendMarkdownSummary, chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
 import { LogFileWriter } from '../../report/log-files.js';
+import { planFormats, renderPlanDot, renderPlanMermaid, type PlanFormat, type PlanGraph } from '../../report/graph.js';
 import type { PipelineSpec } from '../../config/model.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
@@ -24,10 +25,10 @@ async function load(command: Command, io: CliIO, registry: StepRegistry): Promis
 }
 
 /** Plain data for `shipgate plan --json`: what the Jenkins library and exporters read. */
-export function planSummary(plan: Plan, durations: Record<string, number>) {
+export function planSummary(plan: Plan, durations: Record<string, number>): PlanGraph {
   const estimated = Object.keys(durations).length > 0;
   const path = criticalPath(plan, estimated ? durations : Object.fromEntries(plan.pipeline.steps.map((s) => [s.id, 1])));
-  const steps: Record<string, { needs: string[]; uses: string; matrix: boolean; invocations: string[]; executor: string }> = {};
+  const steps: PlanGraph['steps'] = {};
   for (const step of plan.pipeline.steps) {
     const invocations = plan.nodes.filter((n) => n.stepId === step.id).map((n) => n.id);
     if (invocations.length === 0) continue;
@@ -64,17 +65,23 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
   program
     .command('plan')
     .description('show what would run: levels of steps that run together, and the critical path')
-    .option('--json', 'print the plan as JSON (for tools: the Jenkins library reads this)')
+    .addOption(new Option('--format <format>', 'text for people; json for tools (the Jenkins library reads it); mermaid or dot (Graphviz) for a picture').choices([...planFormats]).default('text'))
+    .option('--json', 'the same as --format json')
     .option('--only <steps>', 'plan only these steps (comma-separated)', listOption)
     .option('--from <step>', 'plan this step and everything after it')
-    .addHelpText('after', '\nExamples:\n  shipgate plan\n  shipgate plan --json --from unit')
-    .action(async (opts: { json?: boolean; only?: string[]; from?: string }, command: Command) => {
+    .addHelpText('after', '\nExamples:\n  shipgate plan\n  shipgate plan --json --from unit\n  shipgate plan --format mermaid > plan.mmd\n  shipgate plan --format dot | dot -Tsvg > plan.svg')
+    .action(async (opts: { format: PlanFormat; json?: boolean; only?: string[]; from?: string }, command: Command) => {
       const registry = defaultRegistry();
       const spec = await load(command, io, registry);
       const plan = planPipeline(spec, { ...(opts.only ? { only: opts.only } : {}), ...(opts.from ? { from: opts.from } : {}) });
       const summary = planSummary(plan, await lastRunDurations(path.join(spec.root, '.shipgate')));
-      if (opts.json) {
+      const format = opts.json ? 'json' : opts.format;
+      if (format === 'json') {
         io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      if (format === 'mermaid' || format === 'dot') {
+        io.stdout.write(format === 'mermaid' ? renderPlanMermaid(summary) : renderPlanDot(summary));
         return;
       }
       const lines = [`${summary.pipeline}: ${Object.keys(summary.steps).length} steps, ${plan.nodes.length} invocations, ${summary.levels.length} levels`];

@@ -14,3 +14,4 @@ export { renderGantt } from './gantt.js';
 export { LogFileWriter, logFileNames } from './log-files.js';
 export { renderPlanMermaid, renderPlanDot, planFormats } from './graph.js';
 export type { PlanGraph, PlanFormat } from './graph.js';
+export { mergeRunReports } from './merge.js';

@@ -120,6 +120,8 @@ export function renderPlanDot(plan: PlanGraph): string {
     }
     out.push('  }');
   });
+  // one column per level (newrank lets a rank constraint reach into the clusters)
+  for (const level of levels) out.push(`  { rank=same; ${level.flatMap((node) => (node.instances ? node.instances.map((i) => i.id) : [node.id])).join('; ')}; }`);
   // an edge to or from a matrix step is drawn between its box (lhead/ltail) through its first instance
   const end = (node: GraphNode): string => node.instances?.[0]?.id ?? node.id;
   for (const e of edges) {

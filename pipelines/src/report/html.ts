@@ -52,9 +52,9 @@ h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:24px 0 8px}h3{font-siz
 .badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:13px;color:#fff;vertical-align:middle}
 .b-success{background:var(--success)}.b-failure,.b-timed-out{background:var(--failure)}.b-cancelled{background:var(--cancelled)}.b-running{background:var(--skipped)}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px;margin:8px 0 0;padding:0}
-.figures div{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:6px 10px;min-height:58px}
+.figures div{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:6px 10px;height:74px;overflow:hidden}
 .figures dt{color:var(--muted);font-size:12px}.figures dd{overflow-wrap:anywhere}.figures dd{margin:0;font-size:16px;font-variant-numeric:tabular-nums}
-.figures small{color:var(--muted);font-size:12px}
+.figures small{display:block;color:var(--muted);font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .failure{border:1px solid var(--failure);border-left-width:4px;border-radius:6px;padding:8px 12px;margin:0 0 12px;background:var(--panel)}
 .failure p{margin:4px 0}.hint{color:var(--muted)}
 pre.log{margin:6px 0;padding:8px;max-height:22em;overflow:auto;background:var(--bg);border:1px solid var(--line);border-radius:4px;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;overflow-wrap:anywhere}

@@ -52,6 +52,7 @@ describe('plan as Graphviz DOT', () => {
     ['a matrix step is a cluster of its instances', '    subgraph cluster_s1 {\n      label="build ×2"; style=rounded; color="#8250df"; penwidth=2.5;\n      s1_0 [label="build[target=api]", color="#8250df", penwidth=2.5];'],
     ['an edge from a matrix step leaves its box', '  s1_0 -> s2 [ltail=cluster_s1, color="#8250df", penwidth=2.5];'],
     ['a plain edge', '  s0 -> s3;'],
+    ['a level is one column, matrix instances included', '  { rank=same; s0; s1_0; s1_1; }'],
   ])('%s', (_name, fragment) => {
     expect(text).toContain(fragment);
   });

@@ -287,4 +287,13 @@ maybe('report.html in Chromium', () => {
     for (const label of ['level 1', 'build ×2', 'build[target=api]', 'build[target=worker]', 'unit', 'deploy']) expect(result.svgText).toContain(label);
     await page.close();
   });
+
+  it('the Mermaid examples in the README render', async () => {
+    const readme = readFileSync(path.join(root, 'pipelines', 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBeGreaterThan(0);
+    const page = await mermaidPage();
+    for (const block of blocks) expect(await renderMermaid(page, block)).toMatchObject({ ok: true });
+    await page.close();
+  });
 });

@@ -8,7 +8,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { InvocationOutcome } from '../engine/events.js';
 import { formatDuration } from './format.js';
-import type { InvocationReport, RunReport } from './run-report.js';
+import { clipLine, type InvocationReport, type RunReport } from './run-report.js';
 import { buildTimeline, type Timeline, type TimelineRow } from './timeline.js';
 
 /** Log lines shown with each failure (the whole log is one link away). */
@@ -52,12 +52,12 @@ h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:24px 0 8px}h3{font-siz
 .badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:13px;color:#fff;vertical-align:middle}
 .b-success{background:var(--success)}.b-failure,.b-timed-out{background:var(--failure)}.b-cancelled{background:var(--cancelled)}.b-running{background:var(--skipped)}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px;margin:8px 0 0;padding:0}
-.figures div{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:6px 10px;height:74px;overflow:hidden}
+.figures div{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:6px 10px;height:86px;overflow:hidden}
 .figures dt{color:var(--muted);font-size:12px}.figures dd{overflow-wrap:anywhere}.figures dd{margin:0;font-size:16px;font-variant-numeric:tabular-nums}
-.figures small{display:block;color:var(--muted);font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.figures small{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden;color:var(--muted);font-size:12px}
 .failure{border:1px solid var(--failure);border-left-width:4px;border-radius:6px;padding:8px 12px;margin:0 0 12px;background:var(--panel)}
 .failure p{margin:4px 0}.hint{color:var(--muted)}
-pre.log{margin:6px 0;padding:8px;max-height:22em;overflow:auto;background:var(--bg);border:1px solid var(--line);border-radius:4px;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
+pre.log{display:flex;flex-direction:column-reverse;margin:6px 0;padding:8px;max-height:31em;overflow:auto;background:var(--bg);border:1px solid var(--line);border-radius:4px;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .legend{display:flex;flex-wrap:wrap;gap:14px;margin:0 0 8px;padding:0;list-style:none;color:var(--muted);font-size:12px}
 .legend span{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-2px;margin-right:4px}
@@ -110,7 +110,8 @@ function failures(rows: readonly TimelineRow[], rowIds: ReadonlyMap<string, stri
   if (failed.length === 0) return '';
   const items = failed.map((r) => {
     const i = r.invocation;
-    const tail = i.logTail.slice(-failureTailLines).map((line) => escapeHtml(stripVTControlCharacters(line)));
+    // reports of older versions may hold lines of any length
+    const tail = i.logTail.slice(-failureTailLines).map((line) => escapeHtml(clipLine(stripVTControlCharacters(line))));
     const attempts = i.attempts > 1 ? ` after ${i.attempts} attempts` : '';
     const error = i.error
       ? `<p class="error"><code>${escapeHtml(i.error.code)}</code> ${escapeHtml(i.error.message)}</p>${i.error.hint ? `<p class="hint">hint: ${escapeHtml(i.error.hint)}</p>` : ''}`
@@ -122,7 +123,8 @@ function failures(rows: readonly TimelineRow[], rowIds: ReadonlyMap<string, stri
       `<article class="failure">`,
       `<h3>${escapeHtml(i.id)} — ${escapeHtml(outcomeLabel[i.outcome])} in ${escapeHtml(formatDuration(i.durationMs))}${escapeHtml(attempts)}</h3>`,
       error,
-      tail.length ? `<pre class="log" aria-label="last lines of the log of ${escapeHtml(i.id)}">${tail.join('\n')}</pre>` : '<p class="hint">it printed nothing</p>',
+      // column-reverse keeps the box scrolled to its end: the last line, usually the error, shows first
+      tail.length ? `<pre class="log" aria-label="last lines of the log of ${escapeHtml(i.id)}"><code>${tail.join('\n')}</code></pre>` : '<p class="hint">it printed nothing</p>',
       `<p>${links}</p>`,
       '</article>',
     ].join('\n');

@@ -40,6 +40,13 @@ export interface RunReportOptions {
 }
 
 const tailLines = 50;
+/** Longer lines are cut in the tail (a minified bundle in a stack trace is one line of 300 kB); the log file keeps them whole. */
+export const tailLineChars = 2000;
+
+/** A line cut to `max` characters, saying how much is left out. */
+export function clipLine(line: string, max = tailLineChars): string {
+  return line.length <= max ? line : `${line.slice(0, max)} … [${line.length - max} more characters in the full log]`;
+}
 
 /** Folds events into a RunReport. Feed it every event; read `report` at any time. */
 export class RunReportBuilder {
@@ -73,7 +80,7 @@ export class RunReportBuilder {
       }
       case 'step-log': {
         const entry = this.#entry(event.id);
-        entry.logTail.push(event.line);
+        entry.logTail.push(clipLine(event.line));
         if (entry.logTail.length > tailLines) entry.logTail.splice(0, entry.logTail.length - tailLines);
         break;
       }

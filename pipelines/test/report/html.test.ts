@@ -133,6 +133,20 @@ describe('report.html', () => {
     expect(html).toContain('<dt>Parallel efficiency</dt><dd>59%');
   });
 
+  it('cuts a huge line (a minified bundle in a stack trace) in the tail, saying how much is left out', () => {
+    const builder = new RunReportBuilder();
+    const huge = `x${'y'.repeat(300_000)}`;
+    [...events.slice(0, -3), { type: 'step-log', id: 'unit', stream: 'stderr', line: huge, at: t0 + 1_300 } as RunEvent, ...events.slice(-3)].forEach(builder.onEvent);
+    const report = builder.report;
+    const unit = report.invocations.find((i) => i.id === 'unit')!;
+    expect(unit.logTail.at(-1)).toBe(`x${'y'.repeat(1_999)} … [298001 more characters in the full log]`);
+    // and a report written before the cut is cut when drawn
+    unit.logTail.push(huge);
+    const page = renderHtmlReport(report);
+    expect(page.length).toBeLessThan(60_000);
+    expect(page).toContain('[298001 more characters in the full log]');
+  });
+
   it('renders a report of an older version (no needs, no log files) without failing', () => {
     const builder = new RunReportBuilder();
     events.forEach(builder.onEvent);

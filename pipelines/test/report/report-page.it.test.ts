@@ -133,7 +133,7 @@ maybe('report.html in Chromium', () => {
     const summaryFile = path.join(dir, 'summary.md');
     const second = await cli(['run', '-k', '-j', '2', '--reporter', 'plain'], dir, { GITHUB_STEP_SUMMARY: summaryFile, GITHUB_WORKSPACE: dir });
     expect(second.code).toBe(1);
-    expect(second.err).toContain('report: .shipgate/report.html');
+    expect(second.err).toContain('report: .shipgate/report.json, .shipgate/junit.xml, .shipgate/report.html');
     summary = readFileSync(summaryFile, 'utf8');
     browser = await chromium.launch({
       executablePath: chromiumPath,

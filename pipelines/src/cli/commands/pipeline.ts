@@ -161,7 +161,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
         }
         if (!opts.dryRun) {
           const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir } : {});
-          io.stderr.write(`report: ${path.relative(io.cwd, written.html)}, ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
+          io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}, ${path.relative(io.cwd, written.html)}\n`);
           const summaryFile = io.env.GITHUB_STEP_SUMMARY;
           if (summaryFile) {
             const htmlReport = path.relative(io.env.GITHUB_WORKSPACE ?? io.cwd, written.html) || written.html;

@@ -1,13 +1,24 @@
 // Every invocation's whole log as a file beside report.json (`logs/<invocation>.log`), so the
 // HTML report can link each row to it and CI can archive it with the report. Lines arrive as the
 // engine's step-log events (already masked); they are appended through one open stream per
-// invocation, and the folder is emptied when a run starts, so it only ever holds one run's logs.
+// invocation. When a run starts, the files the previous run wrote there go (a list of them is
+// kept in `logs/.shipgate-logs`), so the folder holds one run's logs — and nothing else in it is
+// ever touched: `--report-dir .` in a project with its own `logs/` folder must not empty it.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunEvent } from '../engine/events.js';
 
 export const logDirName = 'logs';
+/** The files the last run wrote, one name a line. */
+const listName = '.shipgate-logs';
+
+/** Removes the log files a previous run listed (plain names only: nothing outside the folder). */
+async function removePreviousLogs(dir: string): Promise<void> {
+  const listed = await readFile(path.join(dir, listName), 'utf8').catch(() => '');
+  const names = listed.split('\n').filter((name) => name.endsWith('.log') && path.basename(name) === name && !name.startsWith('.'));
+  await Promise.all(names.map((name) => rm(path.join(dir, name), { force: true })));
+}
 
 /**
  * File names for invocation ids: `build[target=api,node=24]` → `build_target=api_node=24.log`.
@@ -44,7 +55,7 @@ export class LogFileWriter {
   readonly onEvent = (event: RunEvent): void => {
     if (event.type === 'run-start') {
       this.#names = logFileNames(event.invocations);
-      this.#ready = rm(this.#dir, { recursive: true, force: true })
+      this.#ready = removePreviousLogs(this.#dir)
         .then(() => mkdir(this.#dir, { recursive: true }))
         .then(() => {
           this.#open = true;
@@ -65,6 +76,10 @@ export class LogFileWriter {
   async close(): Promise<Error | undefined> {
     await this.#ready;
     await Promise.all([...this.#streams.values()].map((s) => new Promise<void>((resolve) => s.end(resolve))));
+    if (this.#open) {
+      const names = [...this.#streams.keys()].map((id) => this.#names.get(id)!);
+      await writeFile(path.join(this.#dir, listName), names.length ? `${names.join('\n')}\n` : '').catch((error: Error) => void (this.#failed ??= error));
+    }
     return this.#failed;
   }
 

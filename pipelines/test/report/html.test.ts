@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../src/engine/events.js';
@@ -193,7 +193,7 @@ describe('log files', () => {
     expect([...logFileNames(ids).values()]).toEqual(names);
   });
 
-  it('writes every line of each invocation, marks retries, and empties the folder of the previous run', async () => {
+  it('writes every line of each invocation, marks retries, and removes the previous run\'s logs but nothing else', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-logs-'));
     try {
       const first = new LogFileWriter(dir);
@@ -205,11 +205,14 @@ describe('log files', () => {
       expect(first.fileOf('unit')).toBe('logs/unit.log');
       expect(first.fileOf('lint')).toBeUndefined();
 
+      // a file of the project's own in the same folder (`--report-dir .` next to a logs/ folder)
+      writeFileSync(path.join(dir, 'logs', 'app.log'), 'mine');
       const second = new LogFileWriter(dir);
       second.onEvent({ type: 'run-start', runId: 'r2', pipeline: 'p', invocations: ['other'], at: 0 });
       second.onEvent({ type: 'step-log', id: 'other', stream: 'stdout', line: 'hi', at: 0 });
       await second.close();
-      expect(readdirSync(path.join(dir, 'logs'))).toEqual(['other.log']);
+      expect(readdirSync(path.join(dir, 'logs')).sort()).toEqual(['.shipgate-logs', 'app.log', 'other.log']);
+      expect(readFileSync(path.join(dir, 'logs', 'app.log'), 'utf8')).toBe('mine');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -334,7 +334,7 @@ def resolveVersion(Map cfg) {
 @NonCPS
 Map envSnapshot() {
     Map snapshot = [:]
-    for (String name in ['BUILD_URL', 'BUILD_TAG', 'BUILD_NUMBER', 'JOB_URL', 'GIT_COMMIT', 'SHIPGATE_VERSION', 'SHIPGATE_APP_URL', 'SHIPGATE_CLI', 'BUILD_USER_ID', 'CHANGE_AUTHOR']) {
+    for (String name in ['BUILD_URL', 'BUILD_TAG', 'BUILD_NUMBER', 'JOB_URL', 'GIT_COMMIT', 'SHIPGATE_VERSION', 'SHIPGATE_APP_URL', 'SHIPGATE_CLI', 'SHIPGATE_REPORT_URL', 'BUILD_USER_ID', 'CHANGE_AUTHOR']) {
         def value = env.getProperty(name)
         if (value) snapshot[name] = value.toString()
     }
@@ -668,6 +668,8 @@ Map deploymentRecord(Map cfg, String version, String outcome, Map environment) {
     String deployer = environment.BUILD_USER_ID ?: environment.CHANGE_AUTHOR
     if (deployer) body.deployer = deployer
     if (environment.BUILD_URL) body.url = environment.BUILD_URL
+    // the build's report page (e.g. "${BUILD_URL}shipgate/" with the HTML Publisher plugin); the app takes http(s) only
+    if (environment.SHIPGATE_REPORT_URL ==~ /https?:\/\/\S+/) body.reportUrl = environment.SHIPGATE_REPORT_URL
     if (cfg.rollbackJobUrl) body.rollback = [kind: 'jenkins', jobUrl: cfg.rollbackJobUrl]
     return stringify(body)
 }

@@ -225,6 +225,7 @@ def out = [
   noDeploy: p.layoutStages([pipeline: 'x', levels: [['a']], steps: [a: [uses: 'run']]], [approval: [timeout: '1h']]).problems,
   baseEnv: p.baseEnv(p.withDefaults([credentials: [[type: 'aws', id: 'a']], maxParallel: 2, env: [FOO: 'bar']], [:]), 'EXISTING,AWS_ACCESS_KEY_ID'),
   defaults: p.withDefaults([file: 'services/api/shipgate.yml', approval: true], [GIT_COMMIT: '0123456789abcdef', SHIPGATE_CLI: 'npx shipgate']).subMap(['stateRoot', 'shipgate', 'approval', 'defaultVersion', 'environment']),
+  reportUrls: ['https://ci.example.com/job/orders/42/shipgate/', 'javascript:alert(1)', null].collect { p.deploymentRecord([service: 'orders', environment: 'prod'], '1.0', 'succeeded', [BUILD_URL: 'https://ci.example.com/job/orders/42/', SHIPGATE_REPORT_URL: it]).reportUrl },
 ]
 echo('PURE ' + groovy.json.JsonOutput.toJson(out))
 `,
@@ -641,6 +642,8 @@ if (missing && process.env.CI !== 'true') {
       expect(out.layoutExplicit.stages.map((s: { name: string }) => s.name)).toEqual(['Level 1 (6 steps)', 'Deploy: deploy-eu, package, release']);
       expect(out.noDeploy).toEqual(["approval: no deploy step to wait before\n  hint: name them with deploy: ['<step>'] (steps: a)"]);
       expect(out.baseEnv).toEqual(['SHIPGATE_CLI=shipgate', 'SHIPGATE_FILE=shipgate.yml', 'SHIPGATE_RUN_FLAGS=-j 2', 'SHIPGATE_SECRETS=EXISTING,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY', 'FOO=bar']);
+      // the build's report page goes to the Slack app with the deployment, when it is an http(s) URL
+      expect(out.reportUrls).toEqual(['https://ci.example.com/job/orders/42/shipgate/', null, null]);
       expect(out.defaults).toEqual({ stateRoot: 'services/api', shipgate: 'npx shipgate', approval: { timeout: '1h', timeoutSeconds: 3600 }, defaultVersion: '0123456789ab', environment: 'production' });
     });
 

@@ -34,6 +34,12 @@ const outcomeLabel: Record<InvocationOutcome, string> = {
 
 const isFailure = (i: InvocationReport): boolean => i.outcome === 'failure' || i.outcome === 'timed-out';
 
+/** The outcome as a class name and its label: `shipgate report` draws report.json files from anywhere, so even these are checked. */
+function outcomeOf(i: InvocationReport): { cls: string; label: string } {
+  const known = Object.hasOwn(outcomeLabel, i.outcome);
+  return known ? { cls: i.outcome, label: outcomeLabel[i.outcome] } : { cls: 'unknown', label: String(i.outcome) };
+}
+
 function pct(part: number, whole: number): string {
   return whole > 0 ? `${Math.min(100, Math.max(0, (part / whole) * 100)).toFixed(2)}%` : '0%';
 }
@@ -121,7 +127,7 @@ function failures(rows: readonly TimelineRow[], rowIds: ReadonlyMap<string, stri
     const links = [`<a href="#${rowIds.get(i.id)}">show in the waterfall</a>`, ...(i.logFile ? [`<a href="${logHref(i.logFile)}">full log</a>`] : [])].join(' · ');
     return [
       `<article class="failure">`,
-      `<h3>${escapeHtml(i.id)} — ${escapeHtml(outcomeLabel[i.outcome])} in ${escapeHtml(formatDuration(i.durationMs))}${escapeHtml(attempts)}</h3>`,
+      `<h3>${escapeHtml(i.id)} — ${escapeHtml(outcomeOf(i).label)} in ${escapeHtml(formatDuration(i.durationMs))}${escapeHtml(attempts)}</h3>`,
       error,
       // column-reverse keeps the box scrolled to its end: the last line, usually the error, shows first
       tail.length ? `<pre class="log" aria-label="last lines of the log of ${escapeHtml(i.id)}"><code>${tail.join('\n')}</code></pre>` : '<p class="hint">it printed nothing</p>',
@@ -145,7 +151,7 @@ function track(r: TimelineRow, wallMs: number): string {
     parts.push(`<span class="queue" style="left:${pct(r.readyMs, wallMs)};width:${pct(r.startMs - r.readyMs, wallMs)}"></span>`);
   }
   const width = Math.max(0.25, ((r.endMs - r.startMs) / (wallMs || 1)) * 100);
-  parts.push(`<span class="bar o-${i.outcome}" style="left:${pct(r.startMs, wallMs)};width:${width.toFixed(2)}%"></span>`);
+  parts.push(`<span class="bar o-${outcomeOf(i).cls}" style="left:${pct(r.startMs, wallMs)};width:${width.toFixed(2)}%"></span>`);
   return parts.join('');
 }
 
@@ -155,11 +161,12 @@ function waterfallRow(r: TimelineRow, rowId: string, wallMs: number, origin: num
   const label = i.logFile ? `<a href="${logHref(i.logFile)}">${name}</a>` : name;
   const mark = r.critical ? '<span class="mark" aria-hidden="true">◆</span><span class="sr">(critical path) </span>' : '<span class="mark"></span>';
   const skippedAt = r.startMs === undefined && i.endedAt !== undefined ? `<span class="tick" style="left:calc(${pct(Date.parse(i.endedAt) - origin, wallMs)} - 2px)"></span>` : '';
-  const title = [i.id, outcomeLabel[i.outcome], i.reason ?? i.error?.message ?? ''].filter(Boolean).join(' — ');
+  const { cls, label: outcome } = outcomeOf(i);
+  const title = [i.id, outcome, i.reason ?? i.error?.message ?? ''].filter(Boolean).join(' — ');
   return (
-    `<tr id="${rowId}" class="${r.critical ? 'critical ' : ''}r-${i.outcome}" data-outcome="${i.outcome}" title="${escapeHtml(title)}">` +
+    `<tr id="${rowId}" class="${r.critical ? 'critical ' : ''}r-${cls}" data-outcome="${cls}" title="${escapeHtml(title)}">` +
     `<th scope="row">${mark}${label}</th>` +
-    `<td>${escapeHtml(outcomeLabel[i.outcome])}</td>` +
+    `<td>${escapeHtml(outcome)}</td>` +
     `<td class="track">${track(r, wallMs)}${skippedAt}</td>` +
     `<td class="num">${r.startMs === undefined ? '—' : escapeHtml(formatDuration(i.durationMs))}</td>` +
     `<td class="num">${i.queueMs === undefined ? '—' : escapeHtml(formatDuration(i.queueMs))}</td>` +

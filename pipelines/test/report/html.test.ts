@@ -100,6 +100,17 @@ describe('report.html', () => {
     expect(escapeHtml(`<a href="x" onclick='y'>&`)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;');
   });
 
+  it('a report.json made by hand (shipgate report draws any) cannot inject markup through its outcome or log path', () => {
+    const r = report();
+    const unit = r.invocations.find((i) => i.id === 'unit')!;
+    (unit as { outcome: string }).outcome = '"><img src=x onerror=alert(1)>';
+    unit.logFile = 'javascript:alert(1)';
+    const page = renderHtmlReport(r);
+    expect(page).not.toMatch(/<img|onerror=alert\(1\)>/);
+    expect(page).toContain('data-outcome="unknown"');
+    expect(page).toContain('href="javascript%3Aalert(1)"'); // a relative file name, not a javascript: URL
+  });
+
   it('is self-contained: no script, no external URL, a CSP that forbids loading anything', () => {
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
     expect(html).not.toMatch(/https?:\/\//);

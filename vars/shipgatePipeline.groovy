@@ -59,9 +59,13 @@ import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
 
 // The shell side. `$SHIPGATE_CLI` is word-split on purpose (`npx shipgate`, `node path/to/shipgate.js`).
 @Field final String PLAN_SCRIPT = '$SHIPGATE_CLI -f "$SHIPGATE_FILE" plan --json'
+// The plan starts a build: the steps' report directories of an earlier build in this workspace go,
+// so the build's merged report.html shows this build's steps only.
+@Field final String FIRST_PLAN_SCRIPT = 'rm -rf "$SHIPGATE_REPORTS"\n' + PLAN_SCRIPT
 @Field final String RUN_SCRIPT = '''rm -rf "$SHIPGATE_REPORT_DIR"
 $SHIPGATE_CLI -f "$SHIPGATE_FILE" run --only "$SHIPGATE_STEP" --report-dir "$SHIPGATE_REPORT_DIR" --reporter plain $SHIPGATE_RUN_FLAGS'''
 @Field final String STEP_SCRIPT = '$SHIPGATE_CLI -f "$SHIPGATE_FILE" step "$SHIPGATE_ROLLBACK_STEP"'
+@Field final String REPORT_SCRIPT = '$SHIPGATE_CLI report "$SHIPGATE_REPORTS" -o "$SHIPGATE_REPORTS"'
 // The token goes to curl on stdin as a config line (printf is a shell builtin), so it is in no
 // process's argument list and, with `set +x`, in no trace line.
 @Field final String POST_SCRIPT = '''set +x
@@ -95,39 +99,82 @@ def runPipeline(Map cfg) {
         withCredentials(credentialBindings(cfg.credentials)) {
             Map plan
             stage('Plan') {
-                plan = readJSON(text: sh(label: 'shipgate plan --json', returnStdout: true, script: PLAN_SCRIPT))
+                withEnv(["SHIPGATE_REPORTS=${reportsDirOf(cfg)}"]) {
+                    plan = readJSON(text: sh(label: 'shipgate plan --json', returnStdout: true, script: FIRST_PLAN_SCRIPT))
+                }
             }
             Map layout = layoutStages(plan, cfg)
             if (layout.problems) error(formatProblems('shipgatePipeline', layout.problems))
             cfg.needs = layout.needs
             if (!cfg.service) cfg.service = plan.pipeline.toString()
             Map results = Collections.synchronizedMap([:])
-            boolean approved = false
-            boolean deployed = false
-            List stages = layout.stages
-            for (int i = 0; i < stages.size(); i++) {
-                Map level = stages[i]
-                if (level.deploy && cfg.approval && !approved) {
-                    approve(cfg)
-                    approved = true
-                }
-                try {
-                    stage(level.name) {
-                        runLevel(cfg, level.steps, results)
-                    }
-                } catch (err) {
-                    if (level.deploy) {
-                        rollbackAfter(cfg, failedSteps(level.steps, results))
-                        // A failed deploy, rolled back or not, leaves the previous release running
-                        // (or an unknown state the build's failure already reports).
-                        recordDeployment(cfg, 'failed')
-                    }
-                    throw err
-                }
-                if (level.deploy && anySucceeded(level.steps, results)) deployed = true
+            try {
+                runStages(cfg, layout.stages, results)
+            } finally {
+                // also after a failure or an abort: that is when people open the report
+                publishReport(cfg)
             }
-            if (deployed) recordDeployment(cfg, 'succeeded')
         }
+    }
+}
+
+/** The stages in order: the approval before the first deploy level, a rollback when a deploy level fails. */
+def runStages(Map cfg, List stages, Map results) {
+    boolean approved = false
+    boolean deployed = false
+    for (int i = 0; i < stages.size(); i++) {
+        Map level = stages[i]
+        if (level.deploy && cfg.approval && !approved) {
+            approve(cfg)
+            approved = true
+        }
+        try {
+            stage(level.name) {
+                runLevel(cfg, level.steps, results)
+            }
+        } catch (err) {
+            if (level.deploy) {
+                rollbackAfter(cfg, failedSteps(level.steps, results))
+                // A failed deploy, rolled back or not, leaves the previous release running
+                // (or an unknown state the build's failure already reports).
+                recordDeployment(cfg, 'failed')
+            }
+            throw err
+        }
+        if (level.deploy && anySucceeded(level.steps, results)) deployed = true
+    }
+    if (deployed) recordDeployment(cfg, 'succeeded')
+}
+
+/**
+ * One report.html for the whole build — every step's rows on one time axis, failures first, a link
+ * to each log — merged by `shipgate report` from the steps' report directories. It is archived
+ * with the build's artifacts, and published as the build's report page when the HTML Publisher
+ * plugin is installed. A failure here is a warning: the build's own result is what counts.
+ */
+def publishReport(Map cfg) {
+    String dir = reportsDirOf(cfg)
+    try {
+        if (!fileExists(dir)) return
+        int status = 0
+        withEnv(["SHIPGATE_REPORTS=${dir}"]) {
+            status = sh(label: 'shipgate report', returnStatus: true, script: REPORT_SCRIPT)
+        }
+        if (status != 0) {
+            echo "shipgate: warning: could not write the build's report.html (shipgate report exit ${status})"
+            return
+        }
+        archiveArtifacts(artifacts: reportArtifacts(dir), allowEmptyArchive: true)
+        try {
+            publishHTML(target: [reportName: 'shipgate', reportDir: dir, reportFiles: 'report.html', reportTitles: 'shipgate run',
+                                 keepAll: true, alwaysLinkToLastBuild: true, allowMissing: false])
+        } catch (NoSuchMethodError e) {
+            echo "shipgate: report.html is archived with the build's artifacts (${dir}/report.html); install the HTML Publisher plugin to get it as the build's report page"
+        }
+    } catch (FlowInterruptedException e) {
+        throw e
+    } catch (e) {
+        echo "shipgate: warning: could not publish the report (${e.message}); the build result is unchanged"
     }
 }
 
@@ -287,7 +334,7 @@ def resolveVersion(Map cfg) {
 @NonCPS
 Map envSnapshot() {
     Map snapshot = [:]
-    for (String name in ['BUILD_URL', 'BUILD_TAG', 'BUILD_NUMBER', 'JOB_URL', 'GIT_COMMIT', 'SHIPGATE_VERSION', 'SHIPGATE_APP_URL', 'SHIPGATE_CLI', 'BUILD_USER_ID', 'CHANGE_AUTHOR']) {
+    for (String name in ['BUILD_URL', 'BUILD_TAG', 'BUILD_NUMBER', 'JOB_URL', 'GIT_COMMIT', 'SHIPGATE_VERSION', 'SHIPGATE_APP_URL', 'SHIPGATE_CLI', 'SHIPGATE_REPORT_URL', 'BUILD_USER_ID', 'CHANGE_AUTHOR']) {
         def value = env.getProperty(name)
         if (value) snapshot[name] = value.toString()
     }
@@ -585,7 +632,19 @@ List failedSteps(List ids, Map results) {
 
 @NonCPS
 String reportDirOf(Map cfg, String id) {
-    return "${cfg.stateRoot}/.shipgate/jenkins/${id}".toString()
+    return "${reportsDirOf(cfg)}/${id}".toString()
+}
+
+/** Where every step's report directory is, and the build's merged report.html. */
+@NonCPS
+String reportsDirOf(Map cfg) {
+    return "${cfg.stateRoot}/.shipgate/jenkins".toString()
+}
+
+/** archiveArtifacts patterns: the merged page, each step's own page, and the logs the pages link to. */
+@NonCPS
+String reportArtifacts(String dir) {
+    return ["${dir}/report.html", "${dir}/*/report.html", "${dir}/*/logs/*.log"].join(',')
 }
 
 /** POST /api/approvals body: the Slack app answers the `input` at `${buildUrl}input/${inputId}/`. */
@@ -609,6 +668,8 @@ Map deploymentRecord(Map cfg, String version, String outcome, Map environment) {
     String deployer = environment.BUILD_USER_ID ?: environment.CHANGE_AUTHOR
     if (deployer) body.deployer = deployer
     if (environment.BUILD_URL) body.url = environment.BUILD_URL
+    // the build's report page (e.g. "${BUILD_URL}shipgate/" with the HTML Publisher plugin); the app takes http(s) only
+    if (environment.SHIPGATE_REPORT_URL ==~ /https?:\/\/\S+/) body.reportUrl = environment.SHIPGATE_REPORT_URL
     if (cfg.rollbackJobUrl) body.rollback = [kind: 'jenkins', jobUrl: cfg.rollbackJobUrl]
     return stringify(body)
 }

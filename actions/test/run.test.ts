@@ -70,6 +70,10 @@ describe('actions/run', () => {
       const report = JSON.parse(readFileSync(path.join(dir, '.shipgate', 'report.json'), 'utf8')) as { outcome: string };
       expect(report.outcome).toBe('success');
       expect(run.summary).toContain('orders');
+      // the job summary has a Gantt chart of the run (GitHub renders mermaid blocks) and names the page
+      expect(run.summary).toMatch(/```mermaid\ngantt\n[\s\S]*lint \(success\) :[\s\S]*\n```/);
+      expect(run.summary).toContain('`.shipgate/report.html`');
+      expect(readFileSync(path.join(dir, '.shipgate', 'report.html'), 'utf8')).toContain('<title>shipgate: orders — success</title>');
 
       writeFileSync(path.join(dir, 'shipgate.yml'), ['name: orders', 'steps:', '  unit:', '    run: exit 4', ''].join('\n'));
       const failed = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: {} });

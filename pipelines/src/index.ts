@@ -38,7 +38,7 @@ export type { ExecutorConfig, CodeBuildExecutorConfig, CodeBuildSecretRef } from
 export { exportGitHubWorkflow, exportJenkinsfile, exportCodeBuildBuildspec } from './export/index.js';
 export type { GitHubExportOptions, JenkinsExportOptions, CodeBuildExportOptions, ExportResult, ExportTarget } from './export/index.js';
 export { detectCiContext, resolveCiContext } from './ci/context.js';
-export { RunReportBuilder, renderJUnit, writeRunReports, createReporter, chooseReporterKind } from './report/index.js';
+export { RunReportBuilder, renderJUnit, writeRunReports, createReporter, chooseReporterKind, renderHtmlReport, renderMarkdownSummary } from './report/index.js';
 export type { RunReport, InvocationReport, Reporter, ReporterKind } from './report/index.js';
 export { runCli } from './cli/program.js';
 export type { CliIO } from './cli/io.js';

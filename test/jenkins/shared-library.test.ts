@@ -179,6 +179,8 @@ interface Scenario {
   yaml?: string;
   jenkinsfile: string;
   params?: Record<string, string>;
+  /** Jenkins plugins whose steps the stand-in offers beyond the basic ones (`htmlpublisher`: publishHTML). */
+  plugins?: string[];
 }
 
 const scenarios: Scenario[] = [
@@ -193,7 +195,7 @@ const scenarios: Scenario[] = [
 ])`,
   },
   { name: 'skipped', yaml: skippedYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml')` },
-  { name: 'failfast', yaml: failFastYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml')` },
+  { name: 'failfast', yaml: failFastYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml')`, plugins: ['htmlpublisher'] },
   { name: 'approved', yaml: releaseYaml, jenkinsfile: sharedJenkinsfile },
   { name: 'rejected', yaml: releaseYaml, jenkinsfile: sharedJenkinsfile },
   { name: 'timeout', yaml: releaseYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', rollback: 'rollback', version: '9.9.9', approval: [timeout: '2s'])` },
@@ -223,6 +225,7 @@ def out = [
   noDeploy: p.layoutStages([pipeline: 'x', levels: [['a']], steps: [a: [uses: 'run']]], [approval: [timeout: '1h']]).problems,
   baseEnv: p.baseEnv(p.withDefaults([credentials: [[type: 'aws', id: 'a']], maxParallel: 2, env: [FOO: 'bar']], [:]), 'EXISTING,AWS_ACCESS_KEY_ID'),
   defaults: p.withDefaults([file: 'services/api/shipgate.yml', approval: true], [GIT_COMMIT: '0123456789abcdef', SHIPGATE_CLI: 'npx shipgate']).subMap(['stateRoot', 'shipgate', 'approval', 'defaultVersion', 'environment']),
+  reportUrls: ['https://ci.example.com/job/orders/42/shipgate/', 'javascript:alert(1)', null].collect { p.deploymentRecord([service: 'orders', environment: 'prod'], '1.0', 'succeeded', [BUILD_URL: 'https://ci.example.com/job/orders/42/', SHIPGATE_REPORT_URL: it]).reportUrl },
 ]
 echo('PURE ' + groovy.json.JsonOutput.toJson(out))
 `,
@@ -324,7 +327,7 @@ if (missing && process.env.CI !== 'true') {
             mkdirSync(path.join(ws, '.shipgate', 'outputs'), { recursive: true });
             writeFileSync(path.join(ws, '.shipgate', 'outputs', 'docs.json'), JSON.stringify({ at: '2026-01-01T00:00:00.000Z', outputs: { url: 'stale' } }));
           }
-          return { name: s.name, workspace: ws, jenkinsfile: s.jenkinsfile, params: s.params ?? {}, credentials, env: { SHIPGATE_CLI: shipgateCli, SHIPGATE_APP_URL: appUrl } };
+          return { name: s.name, workspace: ws, jenkinsfile: s.jenkinsfile, params: s.params ?? {}, plugins: s.plugins ?? [], credentials, env: { SHIPGATE_CLI: shipgateCli, SHIPGATE_APP_URL: appUrl } };
         }),
       };
       const scenariosFile = path.join(work, 'scenarios.json');
@@ -390,7 +393,7 @@ if (missing && process.env.CI !== 'true') {
         ['docs', 'SUCCESS'],
         ['publish', 'SUCCESS'],
       ]);
-      expect(labels(b.calls)).toEqual(['shipgate plan --json', 'shipgate run --only docs']);
+      expect(labels(b.calls)).toEqual(['shipgate plan --json', 'shipgate run --only docs', 'shipgate report']);
       expect(b.console).toContain('[publish] shipgate: publish skipped: needs docs, which was skipped');
       expect(existsSync(path.join(workspaces.skipped!, 'published'))).toBe(false);
     });
@@ -455,6 +458,37 @@ if (missing && process.env.CI !== 'true') {
       // the failing step's JUnit is published too, with its failure
       const junit = all(b.calls, 'junit').find((j) => j.args.testResults === './.shipgate/jenkins/broken/junit.xml')!;
       expect([junit.found, junit.failures]).toEqual([true, 1]);
+    });
+
+    it('report.html: one page merged from every step\'s run, archived, and published with publishHTML when the plugin is there', () => {
+      const b = builds.failfast!;
+      // after the failed level, outside any stage, so it runs whatever happened
+      expect(labels(b.calls).at(-1)).toBe('shipgate report');
+      const archived = all(b.calls, 'archiveArtifacts')[0]!;
+      expect(archived.args.artifacts).toBe('./.shipgate/jenkins/report.html,./.shipgate/jenkins/*/report.html,./.shipgate/jenkins/*/logs/*.log');
+      expect(archived.files).toEqual(expect.arrayContaining(['.shipgate/jenkins/report.html', '.shipgate/jenkins/broken/report.html', '.shipgate/jenkins/broken/logs/broken.log']));
+      const published = all(b.calls, 'publishHTML');
+      expect(published).toHaveLength(1);
+      expect(published[0]!.args).toMatchObject({ reportName: 'shipgate', reportDir: './.shipgate/jenkins', reportFiles: 'report.html', keepAll: true });
+      const html = String(published[0]!.html);
+      // the failure first, with its log line and a link into the broken step's own log folder
+      expect(html.indexOf('id="failures"')).toBeLessThan(html.indexOf('id="waterfall"'));
+      expect(html).toContain('compile error in src/app.ts');
+      expect(html).toContain('href="broken/logs/broken.log"');
+      expect(html.match(/<tr id="row-\d+"/g)?.length).toBeGreaterThanOrEqual(1);
+    });
+
+    it('report.html without the HTML Publisher plugin: archived with the build, and the console says how to get the page', () => {
+      const b = builds.levels!;
+      expect(all(b.calls, 'publishHTML')).toEqual([]);
+      const archived = all(b.calls, 'archiveArtifacts')[0]!;
+      expect(archived.files).toEqual(expect.arrayContaining(['.shipgate/jenkins/report.html', '.shipgate/jenkins/build/report.html', '.shipgate/jenkins/unit/logs/unit.log']));
+      expect(b.console.some((l) => l.includes('install the HTML Publisher plugin'))).toBe(true);
+      const merged = readFileSync(path.join(workspaces.levels!, '.shipgate', 'jenkins', 'report.html'), 'utf8');
+      // every step of the build on one page: lint, unit, two build instances, package
+      expect(merged.match(/<tr id="row-\d+"/g)).toHaveLength(5);
+      // the last step of the chain that ended last is on the critical path
+      expect(merged).toMatch(/<tr id="row-\d+" class="critical r-success"[^>]*><th scope="row"><span class="mark" aria-hidden="true">◆<\/span><span class="sr">\(critical path\) <\/span>package<\/th>/);
     });
 
     it('approval (Jenkinsfile.shared): posts to the Slack app, waits in input ShipgateApproval, deploys when the app proceeds', () => {
@@ -608,6 +642,8 @@ if (missing && process.env.CI !== 'true') {
       expect(out.layoutExplicit.stages.map((s: { name: string }) => s.name)).toEqual(['Level 1 (6 steps)', 'Deploy: deploy-eu, package, release']);
       expect(out.noDeploy).toEqual(["approval: no deploy step to wait before\n  hint: name them with deploy: ['<step>'] (steps: a)"]);
       expect(out.baseEnv).toEqual(['SHIPGATE_CLI=shipgate', 'SHIPGATE_FILE=shipgate.yml', 'SHIPGATE_RUN_FLAGS=-j 2', 'SHIPGATE_SECRETS=EXISTING,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY', 'FOO=bar']);
+      // the build's report page goes to the Slack app with the deployment, when it is an http(s) URL
+      expect(out.reportUrls).toEqual(['https://ci.example.com/job/orders/42/shipgate/', null, null]);
       expect(out.defaults).toEqual({ stateRoot: 'services/api', shipgate: 'npx shipgate', approval: { timeout: '1h', timeoutSeconds: 3600 }, defaultVersion: '0123456789ab', environment: 'production' });
     });
 

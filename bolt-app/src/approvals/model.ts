@@ -54,6 +54,8 @@ export const deploymentRequestSchema = z.object({
   outcome: z.enum(deploymentOutcomes),
   deployer: nonEmpty.optional(),
   url: z.url().max(2000).optional(),
+  /** The run's report page (report.html where CI publishes it); only http(s), so the message never links elsewhere. */
+  reportUrl: z.url({ protocol: /^https?$/, error: 'reportUrl must be an http or https URL' }).max(2000).optional(),
   rollback: rollbackSpecSchema.optional(),
 });
 export type DeploymentRequest = z.infer<typeof deploymentRequestSchema>;
@@ -92,6 +94,8 @@ export interface Deployment {
   outcome: DeploymentOutcome;
   deployer: string | null;
   url: string | null;
+  /** The run's report page, linked from the deployment message. */
+  reportUrl: string | null;
   rollback: RollbackSpec | null;
   /** The approval this deployment went out under (same service, environment and version). */
   approvalId: string | null;

@@ -99,6 +99,8 @@ export function deploymentMessage(d: Deployment, target: Deployment | undefined)
   const fields = [{ type: 'mrkdwn' as const, text: `*By*\n${who(d.deployer)}` }, { type: 'mrkdwn' as const, text: `*When*\n${slackDate(d.createdAt)}` }];
   if (d.digest) fields.push({ type: 'mrkdwn', text: `*Digest*\n\`${escapeText(d.digest)}\`` });
   if (d.url) fields.push({ type: 'mrkdwn', text: `*Link*\n<${d.url}|details>` });
+  // only http(s) reaches the store; escaped so the URL cannot close the link or mention anyone
+  if (d.reportUrl) fields.push({ type: 'mrkdwn', text: `*Report*\n<${escapeText(d.reportUrl).replace(/\|/g, '%7C')}|run report>` });
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') }, fields }];
   if (d.rollbackState) {
     const state = d.rollbackState === 'requested' ? ':hourglass_flowing_sand: Rolling back' : d.rollbackState === 'succeeded' ? ':rewind: Rolled back' : ':x: Rollback failed';

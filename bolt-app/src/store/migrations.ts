@@ -93,6 +93,11 @@ CREATE TABLE audit (
 CREATE INDEX audit_subject ON audit (subject_id, id);
 `,
   },
+  {
+    version: 2,
+    name: 'deployments.report_url',
+    sql: 'ALTER TABLE deployments ADD COLUMN report_url text;',
+  },
 ];
 
 /** Applies the migrations this database has not seen, one transaction each, under an advisory lock. */

@@ -86,6 +86,7 @@ function toDeployment(r: Row): Deployment {
     outcome: String(r.outcome) as Deployment['outcome'],
     deployer: str(r.deployer),
     url: str(r.url),
+    reportUrl: str(r.report_url),
     rollback: r.rollback === null || r.rollback === undefined ? null : json<RollbackSpec>(r.rollback),
     approvalId: str(r.approval_id),
     createdAt: date(r.created_at),
@@ -237,9 +238,9 @@ export class ApprovalStore {
       );
       const previous = await tx.query<Row>(`SELECT * FROM deployments WHERE service = $1 AND environment = $2 AND message_ts IS NOT NULL AND rollback_state IS NULL ORDER BY created_at DESC, seq DESC LIMIT 1`, [request.service, request.environment]);
       const { rows } = await tx.query<Row>(
-        `INSERT INTO deployments (id, service, environment, version, digest, image, outcome, deployer, url, rollback, approval_id, created_at, channel)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-        [newId('dep'), request.service, request.environment, request.version, request.digest ?? null, request.image ?? null, request.outcome, request.deployer ?? null, request.url ?? null, request.rollback ? JSON.stringify(request.rollback) : null, approval.rows[0]?.id ?? null, context.now, context.channel],
+        `INSERT INTO deployments (id, service, environment, version, digest, image, outcome, deployer, url, rollback, approval_id, created_at, channel, report_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+        [newId('dep'), request.service, request.environment, request.version, request.digest ?? null, request.image ?? null, request.outcome, request.deployer ?? null, request.url ?? null, request.rollback ? JSON.stringify(request.rollback) : null, approval.rows[0]?.id ?? null, context.now, context.channel, request.reportUrl ?? null],
       );
       const deployment = toDeployment(rows[0]!);
       const work: OutboxWork[] = context.channel ? [{ kind: 'slack.deployment', subjectId: deployment.id }] : [];

@@ -30,6 +30,8 @@ export const deploymentNoticeSchema = z.strictObject({
   outcome: z.enum(deploymentOutcomes),
   deployer: z.string().optional(),
   url: z.string().optional(),
+  /** The run's report page; the Slack app links it from the deployment message. */
+  reportUrl: z.url({ protocol: /^https?$/ }).optional(),
   rollback: rollbackRefSchema.optional(),
 });
 export type DeploymentNotice = z.infer<typeof deploymentNoticeSchema>;
@@ -50,7 +52,7 @@ export type DeploymentRecord = z.infer<typeof deploymentRecordSchema>;
 export interface RecordDeploymentOptions {
   /** `<workspace>/.shipgate/state` (a step's `stateDir`). */
   stateDir: string;
-  /** Reads SHIPGATE_APP_URL and SHIPGATE_API_TOKEN. */
+  /** Reads SHIPGATE_APP_URL, SHIPGATE_API_TOKEN and SHIPGATE_REPORT_URL. */
   env?: Readonly<Record<string, string | undefined>>;
   fetch?: typeof fetch;
   signal?: AbortSignal;
@@ -74,7 +76,8 @@ export const deploymentsFileName = 'deployments.jsonl';
 
 /** Appends the record to deployments.jsonl and tells the Slack app, if one is configured. */
 export async function recordDeployment(record: Omit<DeploymentRecord, 'at'> & { at?: string }, options: RecordDeploymentOptions): Promise<RecordDeploymentResult> {
-  const parsed = deploymentRecordSchema.safeParse({ ...record, at: record.at ?? new Date().toISOString() });
+  const reportUrl = record.reportUrl ?? reportUrlFromEnv(options.env ?? process.env);
+  const parsed = deploymentRecordSchema.safeParse({ ...record, ...(reportUrl ? { reportUrl } : {}), at: record.at ?? new Date().toISOString() });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ');
     throw new ShipgateError('deployments.invalid-record', `deploy record: ${issues}`, { hint: 'service, environment and version must be set (step inputs `service`, `environment`, `version`)' });
@@ -96,6 +99,15 @@ export async function recordDeployment(record: Omit<DeploymentRecord, 'at'> & { 
     if (options.signal?.aborted) throw options.signal.reason;
     return { file, warning: `the Slack app was not told about the deployment: ${(error as Error).message}` };
   }
+}
+
+/**
+ * Where CI publishes this run's report.html (SHIPGATE_REPORT_URL, e.g. the workflow run's page or
+ * the Jenkins build's report), when it is an http(s) URL; anything else is left out, not an error.
+ */
+function reportUrlFromEnv(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const given = env.SHIPGATE_REPORT_URL?.trim();
+  return given && deploymentNoticeSchema.shape.reportUrl.safeParse(given).success ? given : undefined;
 }
 
 class HttpStatusError extends Error {

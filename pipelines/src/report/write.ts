@@ -1,5 +1,5 @@
-// Every run leaves two files under <workspace>/.shipgate/: report.json (the RunReport) and
-// junit.xml — and a copy of the report per run id under runs/, so `shipgate plan` can estimate
+// Every run leaves three files under <workspace>/.shipgate/: report.json (the RunReport),
+// report.html (the same run as a page: waterfall, failures first) and junit.xml — and a copy of the report per run id under runs/, so `shipgate plan` can estimate
 // durations from the last run. `shipgate run --report-dir <dir>` writes the two files there
 // instead, so runs side by side in one workspace (the Jenkins library's parallel `--only`
 // branches) each keep their own; the per-run copy still goes under runs/.
@@ -7,10 +7,12 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunReport } from './run-report.js';
 import { renderJUnit } from './junit.js';
+import { renderHtmlReport } from './html.js';
 
 export interface WrittenReports {
   json: string;
   junit: string;
+  html: string;
 }
 
 async function writeAtomic(file: string, content: string): Promise<void> {
@@ -29,7 +31,9 @@ export async function writeRunReports(shipgateDir: string, report: RunReport, op
   await writeAtomic(json, text);
   await writeAtomic(path.join(shipgateDir, 'runs', `${report.runId || 'run'}.json`), text);
   await writeAtomic(junit, renderJUnit(report));
-  return { json, junit };
+  const html = path.join(reportDir, 'report.html');
+  await writeAtomic(html, renderHtmlReport(report));
+  return { json, junit, html };
 }
 
 /** Step durations (ms) of the last run, for critical-path estimates; empty when there was none. */

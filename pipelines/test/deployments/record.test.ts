@@ -76,6 +76,15 @@ describe('recordDeployment', () => {
     });
   });
 
+  it.each([
+    ['an https URL is sent as reportUrl', 'https://ci.example.com/orders/runs/42', 'https://ci.example.com/orders/runs/42'],
+    ['a javascript: URL is left out', 'javascript:alert(1)', undefined],
+    ['an empty value is left out', '  ', undefined],
+  ])('SHIPGATE_REPORT_URL: %s', async (_name, given, sent) => {
+    await recordDeployment(record, { stateDir: dir, env: { SHIPGATE_APP_URL: appUrl, SHIPGATE_API_TOKEN: 't', SHIPGATE_REPORT_URL: given } });
+    expect((received[0]!.body as { reportUrl?: string }).reportUrl).toBe(sent);
+  });
+
   it('keeps every deployment, oldest first', async () => {
     await recordDeployment({ ...record, version: '1.4.1' }, { stateDir: dir, env: {} });
     await recordDeployment({ ...record, version: '1.4.2', outcome: 'rolled-back' }, { stateDir: dir, env: {} });

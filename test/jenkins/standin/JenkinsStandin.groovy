@@ -193,9 +193,52 @@ class JenkinsStandin {
             case 'booleanParam':
                 return [$symbol: name] + named
             case 'parameters': return [$symbol: 'parameters', parameters: args[0]]
+            case 'archiveArtifacts': return archiveArtifacts(args[0] instanceof Map ? named : [artifacts: args[0].toString()])
+            // a plugin's step exists only when the scenario installs the plugin, as in Jenkins
+            case 'publishHTML':
+                if ('htmlpublisher' in (scenario.plugins ?: [])) return publishHTML(named.target as Map)
+                throw noSuchStep(name)
             default:
-                throw new NoSuchMethodError("No such DSL method '${name}' found among steps (the stand-in has: echo, error, node, stage, parallel, sh, withEnv, withCredentials, timeout, input, junit, readJSON, writeFile, readFile, fileExists, catchError, checkout, dir, properties, parameters)")
+                throw noSuchStep(name)
         }
+    }
+
+    NoSuchMethodError noSuchStep(String name) {
+        return new NoSuchMethodError("No such DSL method '${name}' found among steps (the stand-in has: echo, error, node, stage, parallel, sh, withEnv, withCredentials, timeout, input, junit, archiveArtifacts, readJSON, writeFile, readFile, fileExists, catchError, checkout, dir, properties, parameters; publishHTML with the htmlpublisher plugin)")
+    }
+
+    /** Records the files the comma-separated Ant-style patterns match under the workspace (`*` within a folder, `**` across). */
+    Object archiveArtifacts(Map args) {
+        Map n = record('archiveArtifacts', [artifacts: args.artifacts.toString(), allowEmptyArchive: args.allowEmptyArchive ?: false])
+        java.nio.file.Path base = new File(frame().cwd).toPath()
+        // Jenkins resolves patterns against the workspace, so `./x` is `x`
+        List matchers = args.artifacts.toString().split(',').collect { java.nio.file.FileSystems.default.getPathMatcher("glob:${it.trim().replaceFirst('^(\\./)+', '')}".toString()) }
+        List files = []
+        def stream = java.nio.file.Files.walk(base)
+        try {
+            for (java.nio.file.Path f in stream.iterator()) {
+                java.nio.file.Path rel = base.relativize(f)
+                if (java.nio.file.Files.isRegularFile(f) && !rel.toString().contains('node_modules') && matchers.any { it.matches(rel) }) files << rel.toString()
+            }
+        } finally {
+            stream.close()
+        }
+        n.files = files.sort()
+        if (!files && !args.allowEmptyArchive) throw new AbortException("No artifacts found that match the file pattern \"${args.artifacts}\". Configuration error?")
+        log("Archiving artifacts")
+        return null
+    }
+
+    /** The HTML Publisher plugin's step: checks the report is there and records what would be published. */
+    Object publishHTML(Map target) {
+        File dir = new File(frame().cwd, target.reportDir.toString())
+        List files = target.reportFiles.toString().split(',').collect { it.trim() }
+        Map n = record('publishHTML', target)
+        n.found = files.every { new File(dir, it).isFile() }
+        if (!n.found && !target.allowMissing) throw new AbortException("Specified HTML directory '${dir}' does not exist or has no ${files}")
+        if (n.found) n.html = new File(dir, files[0]).getText('UTF-8')
+        log("[htmlpublisher] Archiving HTML reports...")
+        return null
     }
 
     Object echo(String message) {

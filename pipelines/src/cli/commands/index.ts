@@ -6,5 +6,6 @@ import { registerGateCommand } from './gate.js';
 import { registerImageCommands } from './image.js';
 import { registerExportCommand } from './export.js';
 import { registerDeployCommands } from './deploy.js';
+import { registerReportCommand } from './report.js';
 
-export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand, registerDeployCommands];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand, registerDeployCommands, registerReportCommand];

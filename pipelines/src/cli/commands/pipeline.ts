@@ -1,5 +1,6 @@
 // The pipeline commands: validate, plan, run, steps, schema. Each one loads shipgate.yml through the
 // config module, plans with the engine, and renders — no decision is made here.
+import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { findPipelineFile, loadPipeline, pipelineJsonSchema } from '../../config/index.js';
@@ -9,6 +10,8 @@ import { secretsFromEnv } from '../../engine/secrets.js';
 import { resolveCiContext } from '../../ci/context.js';
 import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
 import { appendMarkdownSummary, chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
+import { LogFileWriter } from '../../report/log-files.js';
+import { planFormats, renderPlanDot, renderPlanMermaid, type PlanFormat, type PlanGraph } from '../../report/graph.js';
 import type { PipelineSpec } from '../../config/model.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
@@ -22,10 +25,10 @@ async function load(command: Command, io: CliIO, registry: StepRegistry): Promis
 }
 
 /** Plain data for `shipgate plan --json`: what the Jenkins library and exporters read. */
-export function planSummary(plan: Plan, durations: Record<string, number>) {
+export function planSummary(plan: Plan, durations: Record<string, number>): PlanGraph {
   const estimated = Object.keys(durations).length > 0;
   const path = criticalPath(plan, estimated ? durations : Object.fromEntries(plan.pipeline.steps.map((s) => [s.id, 1])));
-  const steps: Record<string, { needs: string[]; uses: string; matrix: boolean; invocations: string[]; executor: string }> = {};
+  const steps: PlanGraph['steps'] = {};
   for (const step of plan.pipeline.steps) {
     const invocations = plan.nodes.filter((n) => n.stepId === step.id).map((n) => n.id);
     if (invocations.length === 0) continue;
@@ -62,17 +65,23 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
   program
     .command('plan')
     .description('show what would run: levels of steps that run together, and the critical path')
-    .option('--json', 'print the plan as JSON (for tools: the Jenkins library reads this)')
+    .addOption(new Option('--format <format>', 'text for people; json for tools (the Jenkins library reads it); mermaid or dot (Graphviz) for a picture').choices([...planFormats]).default('text'))
+    .option('--json', 'the same as --format json')
     .option('--only <steps>', 'plan only these steps (comma-separated)', listOption)
     .option('--from <step>', 'plan this step and everything after it')
-    .addHelpText('after', '\nExamples:\n  shipgate plan\n  shipgate plan --json --from unit')
-    .action(async (opts: { json?: boolean; only?: string[]; from?: string }, command: Command) => {
+    .addHelpText('after', '\nExamples:\n  shipgate plan\n  shipgate plan --json --from unit\n  shipgate plan --format mermaid > plan.mmd\n  shipgate plan --format dot | dot -Tsvg > plan.svg')
+    .action(async (opts: { format: PlanFormat; json?: boolean; only?: string[]; from?: string }, command: Command) => {
       const registry = defaultRegistry();
       const spec = await load(command, io, registry);
       const plan = planPipeline(spec, { ...(opts.only ? { only: opts.only } : {}), ...(opts.from ? { from: opts.from } : {}) });
       const summary = planSummary(plan, await lastRunDurations(path.join(spec.root, '.shipgate')));
-      if (opts.json) {
+      const format = opts.json ? 'json' : opts.format;
+      if (format === 'json') {
         io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      if (format === 'mermaid' || format === 'dot') {
+        io.stdout.write(format === 'mermaid' ? renderPlanMermaid(summary) : renderPlanDot(summary));
         return;
       }
       const lines = [`${summary.pipeline}: ${Object.keys(summary.steps).length} steps, ${plan.nodes.length} invocations, ${summary.levels.length} levels`];
@@ -100,11 +109,11 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .option('--no-cache', 'run every step even when its inputs are unchanged')
     .addOption(new Option('--reporter <kind>', 'output style (default: tty on a terminal, github under GitHub Actions, else plain)').choices(['tty', 'plain', 'github']))
     .option('-v, --verbose', 'show debug lines')
-    .option('--report-dir <dir>', 'write report.json and junit.xml here instead of .shipgate/ (runs side by side in one workspace each keep their own)')
+    .option('--report-dir <dir>', 'write report.html, report.json, junit.xml and logs/ here instead of .shipgate/ (runs side by side in one workspace each keep their own)')
     .addHelpText(
       'after',
       '\nExamples:\n  shipgate run\n  shipgate run --only unit,lint --no-cache\n  shipgate -C examples/orders-service run -j 2 --keep-going\n  shipgate run --only lint --report-dir .shipgate/jenkins/lint\n\n' +
-        'Writes .shipgate/report.json and .shipgate/junit.xml next to shipgate.yml (or in --report-dir).\n' +
+        'Writes .shipgate/report.html, report.json, junit.xml and logs/ next to shipgate.yml (or in --report-dir).\n' +
         'Exit codes: 0 success, 1 a step failed, 2 invalid config or flags, 130 interrupted (Ctrl-C).',
     )
     .action(
@@ -119,7 +128,11 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
         const ci = await resolveCiContext(spec.root, io.env);
         const kind = opts.reporter ?? chooseReporterKind(io.env, io.isTTY);
         const reporter = await createReporter(kind, { stream: io.stdout, color: kind === 'tty' && !io.env.NO_COLOR, verbose: Boolean(opts.verbose) });
-        const report = new RunReportBuilder();
+        const maxParallel = Math.max(1, opts.maxParallel ?? os.availableParallelism());
+        const reportDir = opts.reportDir ? path.resolve(io.cwd, opts.reportDir) : stateDir;
+        const logs = new LogFileWriter(reportDir);
+        const needs = Object.fromEntries(plan.steps.map((s) => [s.id, [...s.needs]]));
+        const report = new RunReportBuilder({ needs, maxParallel, logFileOf: logs.fileOf });
         let result;
         try {
           result = await runPipeline(plan, {
@@ -133,6 +146,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
             onEvent: (event) => {
               report.onEvent(event);
               reporter.onEvent(event);
+              if (!opts.dryRun) logs.onEvent(event);
             },
             ci,
             env: { ...io.env } as Record<string, string>,
@@ -142,13 +156,16 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
           });
         } finally {
           reporter.close();
+          const logError = await logs.close();
+          if (logError && !opts.dryRun) io.stderr.write(`shipgate: could not write the step logs: ${logError.message}\n`);
         }
         if (!opts.dryRun) {
-          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir: path.resolve(io.cwd, opts.reportDir) } : {});
-          io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
+          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir } : {});
+          io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}, ${path.relative(io.cwd, written.html)}\n`);
           const summaryFile = io.env.GITHUB_STEP_SUMMARY;
           if (summaryFile) {
-            await appendMarkdownSummary(summaryFile, report.report).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));
+            const htmlReport = path.relative(io.env.GITHUB_WORKSPACE ?? io.cwd, written.html) || written.html;
+            await appendMarkdownSummary(summaryFile, report.report, { htmlReport }).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));
           }
         }
         setExitCode(result.exitCode);

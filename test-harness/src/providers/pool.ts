@@ -1,6 +1,7 @@
 // What every clone pool shares: clones made ahead in the background so a test gets one at once,
 // used ones dropped in the background, admin connections that run one statement at a time. The
 // Postgres pool (server.ts) and the MariaDB pool (mysql-server.ts) say how to make and drop one.
+import { sayOnce } from '../lifecycle/disk-errors.js';
 
 /** A connection the pool may let go of while idle (so a finished jest worker can exit). */
 export interface PooledConnection {
@@ -78,7 +79,7 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
 
   /** A fresh clone; waits only when none is ready. */
   async acquire(): Promise<Clone> {
-    if (this.#error) throw this.#error;
+    if (this.#error) throw sayOnce(this.#error, this.poolOptions.run);
     const ready = this.#ready.shift();
     this.#fill();
     const clone = ready ?? (await new Promise<Clone>((resolve, reject) => {
@@ -113,7 +114,7 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
         (error: unknown) => {
           this.#creating -= 1;
           this.#error = error;
-          for (const w of this.#waiting.splice(0)) w.reject(error);
+          for (const w of this.#waiting.splice(0)) w.reject(sayOnce(error, this.poolOptions.run));
         },
       );
     }

@@ -13,7 +13,7 @@ import { applySeed, loadSeed, seedDigest, type SeedFunction, type SeedSource } f
 import { removeStaleFlags, saidFlag } from './lifecycle/disk-errors.js';
 import { ensurePgliteTemplate, openPgliteClone, pgliteVersion } from './providers/pglite.js';
 import { connectMysqlUrlServer, ensureMysqlTemplate, MysqlClonePool, reapMysql } from './providers/mysql-server.js';
-import type { Pool, PooledClone, PooledConnection } from './providers/pool.js';
+import { untilDone, type Pool, type PooledClone, type PooledConnection } from './providers/pool.js';
 import { startPostgres } from './providers/postgres.js';
 import { ClonePool, ensureTemplate, reap, type DatabaseServer } from './providers/server.js';
 import { connectUrlServer, maskUrl } from './providers/url.js';
@@ -255,15 +255,16 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
     const state: HarnessState = { ...base, engine: config.engine, poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, ...(server.localAdminUrl ? { localAdminUrl: server.localAdminUrl } : {}), template: template.name, built: template.built };
     return {
       state,
-      async stop() {
-        const admin = await engine.connect(server.adminUrl).catch(() => undefined);
-        if (admin) {
-          await engine.reap(admin, { run }).catch(() => undefined);
-          await admin.close();
-        }
-        await server.stop();
-        await rm(saidFlag(run), { force: true });
-      },
+      stop: () =>
+        untilDone(async () => {
+          const admin = await engine.connect(server.adminUrl).catch(() => undefined);
+          if (admin) {
+            await engine.reap(admin, { run }).catch(() => undefined);
+            await admin.close();
+          }
+          await server.stop();
+          await rm(saidFlag(run), { force: true });
+        }),
     };
   } catch (error) {
     await server.stop();

@@ -2,8 +2,8 @@
 // the space or the permission is needed, and the variable that moves it), never a raw EACCES or a
 // Postgres shared-memory message; a disk that fills mid-run is said once, not once per test.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareHarness } from '../src/harness.js';
@@ -29,6 +29,22 @@ describe('read-only folders', () => {
       (e: unknown) => e,
     );
     expect(error).toMatchObject({ code: 'db.not-writable', message: expect.stringContaining(serverDir), hint: expect.stringContaining('SHIPGATE_TEST_SERVER_DIR') });
+  });
+
+  itPostgres('a read-only cluster inside a writable folder: db.not-writable naming the cluster', async () => {
+    const serverDir = tempDir();
+    const cluster = path.join(serverDir, 'pg15');
+    mkdirSync(cluster);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', cluster]);
+    try {
+      await expect(prepareHarness({ provider: 'postgres', migrations: 'db/migrations', cwd: project(schema), serverDir })).rejects.toMatchObject({
+        code: 'db.not-writable',
+        message: expect.stringContaining(cluster),
+        hint: expect.stringContaining('SHIPGATE_TEST_SERVER_DIR'),
+      });
+    } finally {
+      execFileSync('umount', [cluster]);
+    }
   });
 
   itMount('a read-only pglite cache: db.not-writable before any migration runs', async () => {

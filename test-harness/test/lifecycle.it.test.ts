@@ -3,6 +3,7 @@
 // two runs started 0.25 s apart right after a killed one. After each, nothing is left that the next
 // run does not reap.
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,4 +124,14 @@ describeIf('start-up race on the kept cluster', () => {
     expect(existsSync(path.join(serverDir, readdirSync(serverDir)[0] ?? 'none', 'data', 'PG_VERSION'))).toBe(true);
     expect(readFileSync(path.join(dir, 'a-5.jsonl'), 'utf8')).toContain('"test":"hold"');
   }, 900_000);
+});
+
+describeIf('a plain script that stops the harness', () => {
+  it('runs its clean-up to the end although nothing else keeps the process alive: no server left, 5 times over', () => {
+    const serverDir = tempDir();
+    for (let round = 1; round <= 5; round += 1) {
+      const r = spawnSync(process.execPath, [path.join(here, 'fixtures/prepare-and-close.mjs'), fixture, serverDir], { encoding: 'utf8', timeout: 120_000 });
+      expect({ round, status: r.status, stdout: r.stdout, left: serversUnder(serverDir).length }).toEqual({ round, status: 0, stdout: 'stopped\n', left: 0 });
+    }
+  }, 600_000);
 });

@@ -38,8 +38,12 @@ function tryFlock(file: string): Promise<HeldLock | undefined | 'no-flock'> {
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      if (code === conflict) resolve(undefined);
-      else reject(new Error(`flock ${file} failed (${code}): ${err.trim()}`));
+      if (code === conflict) return resolve(undefined);
+      // flock(1) says why it could not open the file only in words: keep the errno for the caller
+      const failure = Object.assign(new Error(`flock ${file} failed (${code}): ${err.trim()}`), {
+        code: /Read-only file system/.test(err) ? 'EROFS' : /Permission denied/.test(err) ? 'EACCES' : /No space left/.test(err) ? 'ENOSPC' : undefined,
+      });
+      reject(failure);
     });
     child.stdout.once('data', () => {
       clearTimeout(timer);

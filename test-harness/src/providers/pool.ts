@@ -122,11 +122,27 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
 
   /** Drops every clone this pool still holds, waits for pending drops, closes its connections. */
   async close(): Promise<void> {
-    this.#closed = true;
-    for (const clone of this.#ready.splice(0)) this.release(clone);
-    // bounded: clones being created are released as they arrive
-    for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
-    await Promise.all([...this.#pendingDrops]);
-    await this.closeConnections();
+    await untilDone(async () => {
+      this.#closed = true;
+      for (const clone of this.#ready.splice(0)) this.release(clone);
+      // bounded: clones being created are released as they arrive
+      for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
+      await Promise.all([...this.#pendingDrops]);
+      await this.closeConnections();
+    });
+  }
+}
+
+/**
+ * Runs a clean-up to its end even when nothing else keeps the process alive: the pool's connections
+ * and the server are unreferenced (they must not hold a finished jest worker), so without this a
+ * plain script's last `await close()` could let the process exit half-way and leave clones behind.
+ */
+export async function untilDone<T>(work: () => Promise<T>): Promise<T> {
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(keepAlive);
   }
 }

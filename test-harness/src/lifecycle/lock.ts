@@ -71,7 +71,8 @@ function heldBy(child: ChildProcess): HeldLock {
   };
 }
 
-async function tryPidLock(file: string): Promise<HeldLock | undefined> {
+/** The fallback where there is no flock(1): a file created with O_EXCL holding the owner pid. */
+export async function tryPidLock(file: string): Promise<HeldLock | undefined> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       await writeFile(file, String(process.pid), { flag: 'wx' });

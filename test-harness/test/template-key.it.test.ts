@@ -67,3 +67,11 @@ describeIf('template key of a migrate command', () => {
     expect(await runOnce(config)).toMatchObject({ built: true, n: [1, 5] });
   }, 180_000);
 });
+
+describe('db-test step input', () => {
+  it('takes inputs: as a list of globs, passed to the harness with migrate', async () => {
+    const { dbTestInputs } = await import('../src/plugin.js');
+    expect(dbTestInputs.parse({ command: 'npm test', migrate: 'npx knex migrate:latest', inputs: ['migrations/**', 'knexfile.js'] }).inputs).toEqual(['migrations/**', 'knexfile.js']);
+    expect(() => dbTestInputs.parse({ command: 'npm test', inputs: 'migrations/**' })).toThrow();
+  });
+});

@@ -3,7 +3,8 @@
 // Postgres shared-memory message; a disk that fills mid-run is said once, not once per test.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareHarness } from '../src/harness.js';
@@ -109,5 +110,7 @@ describe('full disks', () => {
     expect({ full: full.length, hint: (r.output.match(/SHIPGATE_TEST_SERVER_DIR/g) ?? []).length }).toEqual({ full: 1, hint: 1 });
     expect(r.output).toContain(serverDir);
     expect(repeats.length).toBeGreaterThan(0);
+    // the run's flag that it was said is gone with the run
+    expect(readdirSync(os.tmpdir()).filter((f) => /^shipgate-test-harness-[0-9a-z]+\.no-space$/.test(f))).toEqual([]);
   }, 300_000);
 });

@@ -1,7 +1,8 @@
 // The pglite template cache is bounded: each project keeps its newest few templates (cacheKeep),
 // pruned at the start of a run; other projects' templates in a shared cache are left alone.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { prepareHarness } from '../src/harness.js';
 import { cleanup, project, schema } from './helpers.js';
@@ -38,9 +39,15 @@ describe('pglite template cache', () => {
     expect(tars(cacheDir)).toEqual([files[2], path.basename(fifth.state.templateFile!), otherFile].sort());
   }, 180_000);
 
-  it('keeps three by default, and SHIPGATE_TEST_CACHE_KEEP overrides it', async () => {
+  it('keeps three by default, SHIPGATE_TEST_CACHE_KEEP overrides it, and half-written dumps of dead writers go', async () => {
     const dir = project(schema);
     const cacheDir = path.join(project({}), 'cache');
+    // what a SIGKILL while writing a dump leaves, and a dump another live process is writing
+    mkdirSync(cacheDir, { recursive: true });
+    const key = 'ab'.repeat(12);
+    const deadWriter = `pglite-0badc0de-${key}.tar.${spawnSync('true').pid}.0f0e0d0c-0b0a-4908-8706-050403020100.tmp`;
+    const liveWriter = `pglite-0badc0de-${key}.tar.${process.pid}.0f0e0d0c-0b0a-4908-8706-050403020101.tmp`;
+    for (const name of [deadWriter, liveWriter]) writeFileSync(path.join(cacheDir, name), 'partial');
     process.env.SHIPGATE_TEST_CACHE_KEEP = '1';
     try {
       for (let i = 1; i <= 2; i += 1) {
@@ -48,6 +55,7 @@ describe('pglite template cache', () => {
         await prepareHarness({ provider: 'pglite', migrations: 'db/migrations', cwd: dir, cacheDir });
       }
       expect(tars(cacheDir)).toHaveLength(1);
+      expect(readdirSync(cacheDir).filter((f) => f.endsWith('.tmp'))).toEqual([liveWriter]);
     } finally {
       delete process.env.SHIPGATE_TEST_CACHE_KEEP;
     }

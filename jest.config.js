@@ -24,4 +24,6 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.tests.json', diagnostics: false }],
   },
   testTimeout: 60000,
+  // after everything: no server, cluster folder or container of the test harness left that the next run would not reap
+  globalTeardown: '<rootDir>/test-harness/test/leftovers.ts',
 };

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations, applySeed, discoverMigrations, loadSeed, openHarness, PgliteSqlClient, PgSqlClient, prepareHarness } from '../dist/index.js';
-import { urlFor } from '../dist/providers/server.js';
+import { ownDatabaseName, urlFor } from '../dist/providers/server.js';
 import { MysqlSqlClient } from '../dist/sql/mysql.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -186,7 +186,7 @@ async function benchServer(provider, project, label) {
     const admin = mysql ? await MysqlSqlClient.connect(prepared.state.adminUrl) : await PgSqlClient.connect(prepared.state.adminUrl);
     const again = [];
     for (let i = 0; i < n(10, 3); i += 1) {
-      const name = `shipgate_t_bench_remigrate_${process.pid}_${i}`;
+      const name = ownDatabaseName(prepared.state.run, `r${i}`); // marked: a killed bench leaves nothing unreapable
       again.push(
         await timed(async () => {
           await admin.query(`CREATE DATABASE ${name}`);

@@ -11,7 +11,7 @@ import { applyMigrations } from './migrations/apply.js';
 import { discoverMigrations } from './migrations/discover.js';
 import { applySeed, loadSeed } from './migrations/seed.js';
 import { resolveConfig, startServer } from './harness.js';
-import { dropDatabase, hostTag, marker, urlFor } from './providers/server.js';
+import { dropDatabase, hostTag, marker, ownDatabaseName, urlFor } from './providers/server.js';
 import { ident, literal, PgliteSqlClient, PgSqlClient, type SqlClient } from './sql/client.js';
 import { schemaSnapshot, tableRowCounts } from './snapshot.js';
 
@@ -47,7 +47,7 @@ async function onFreshDatabase<T>(config: ReturnType<typeof resolveConfig>, fn: 
     }
   }
   const server = await startServer(config);
-  const name = `shipgate_t_${hostTag}_${process.pid}_check`;
+  const name = ownDatabaseName('check', 'check'); // marked: a kill before its COMMENT still leaves it reapable
   const admin = await PgSqlClient.connect(server.adminUrl);
   try {
     await dropDatabase(admin, name);

@@ -3,14 +3,17 @@
 // process that hands databases to tests (a jest worker) from the plain-data state prepare returns.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { applyMigrations } from './migrations/apply.js';
+import { commandInputs, type CommandInputs } from './migrations/command-inputs.js';
 import { discoverMigrations, migrationsDigest, type Migration } from './migrations/discover.js';
 import { applySeed, loadSeed, seedDigest, type SeedFunction, type SeedSource } from './migrations/seed.js';
+import { removeStaleFlags, saidFlag } from './lifecycle/disk-errors.js';
 import { ensurePgliteTemplate, openPgliteClone, pgliteVersion } from './providers/pglite.js';
 import { connectMysqlUrlServer, ensureMysqlTemplate, MysqlClonePool, reapMysql } from './providers/mysql-server.js';
-import type { Pool, PooledClone, PooledConnection } from './providers/pool.js';
+import { untilDone, type Pool, type PooledClone, type PooledConnection } from './providers/pool.js';
 import { startPostgres } from './providers/postgres.js';
 import { ClonePool, ensureTemplate, reap, type DatabaseServer } from './providers/server.js';
 import { connectUrlServer, maskUrl } from './providers/url.js';
@@ -31,6 +34,8 @@ export interface HarnessConfig {
   migrations?: string;
   /** Or a command that migrates the database at $DATABASE_URL (prisma migrate deploy, knex migrate:latest, flyway migrate). */
   migrate?: string;
+  /** With `migrate`: globs of the files the command reads (part of the template key). Default: the usual migrations folders that exist, and the files the command names. */
+  inputs?: string[];
   /** Seed data: a .sql file, a folder of them, a .ts/.js module, or a function. */
   seed?: string | SeedFunction;
   /** With a seed function: what identifies its content (it is part of the template key). */
@@ -53,8 +58,10 @@ export interface HarnessConfig {
   image?: string;
   /** testcontainers provider: host (default; a loopback port of this machine) or bridge (a mapped port, for Docker Desktop). */
   network?: 'host' | 'bridge';
-  /** Where the pglite template dump is kept. Default `<cwd>/node_modules/.cache/shipgate-test-harness`. */
+  /** Where the pglite template dump is kept. Default $SHIPGATE_TEST_CACHE_DIR or `<cwd>/node_modules/.cache/shipgate-test-harness`. */
   cacheDir?: string;
+  /** pglite: how many templates of this project the cache keeps (older ones are pruned at start). Default $SHIPGATE_TEST_CACHE_KEEP or 3. */
+  cacheKeep?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -124,6 +131,9 @@ export function resolveConfig(config: HarnessConfig): Required<Pick<HarnessConfi
   if (engine === 'mariadb' && provider !== 'testcontainers' && provider !== 'url') {
     throw new ShipgateError('db.config', `engine mariadb runs on provider testcontainers or url, not ${provider}`, { hint: 'set provider: testcontainers (a MariaDB container) or url (mysql://…)' });
   }
+  if (config.inputs && !config.migrate) {
+    throw new ShipgateError('db.config', 'inputs: lists the files a migrate command reads, and there is no migrate command', { hint: 'remove inputs, or add migrate: <command>' });
+  }
   if (config.migrate && provider === 'pglite') {
     throw new ShipgateError('db.config', 'migrate: a command needs a server to connect to, and pglite runs in-process', { hint: 'use provider postgres (or url), or a SQL migrations folder' });
   }
@@ -149,6 +159,8 @@ interface Sources {
   migrations: Migration[];
   seed: SeedSource | undefined;
   migrationsLabel: string;
+  /** What a migrate command reads (its files are part of the template key). */
+  commandInputs?: CommandInputs;
 }
 
 async function readSources(config: ReturnType<typeof resolveConfig>): Promise<Sources> {
@@ -156,12 +168,21 @@ async function readSources(config: ReturnType<typeof resolveConfig>): Promise<So
   let seed: SeedSource | undefined;
   if (typeof config.seed === 'function') seed = { kind: 'function', fn: config.seed, key: config.seedKey ?? config.seed.toString() };
   else if (config.seed) seed = await loadSeed(config.seed, config.cwd);
-  return { migrations, seed, migrationsLabel: config.migrations ?? '' };
+  const inputs = config.migrate ? await commandInputs(config.migrate, config.cwd, config.inputs) : undefined;
+  if (inputs) config.log?.(`template key: ${inputs.label}`);
+  return { migrations, seed, migrationsLabel: config.migrations ?? '', ...(inputs ? { commandInputs: inputs } : {}) };
+}
+
+/** How many pglite templates a project keeps: a whole number of at least 1. */
+function cacheKeep(config: HarnessConfig): number {
+  const keep = config.cacheKeep ?? Number(env('SHIPGATE_TEST_CACHE_KEEP') ?? 3);
+  if (!Number.isInteger(keep) || keep < 1) throw new ShipgateError('db.config', `cacheKeep must be a whole number of at least 1, not ${String(keep)}`, { hint: 'set cacheKeep (or SHIPGATE_TEST_CACHE_KEEP) to 1 or more' });
+  return keep;
 }
 
 function templateKey(config: ReturnType<typeof resolveConfig>, sources: Sources, version: string): string {
   return createHash('sha256')
-    .update(['shipgate-test-harness/1', config.provider === 'pglite' ? 'pglite' : 'server', version, migrationsDigest(sources.migrations), config.migrate ?? '', seedDigest(sources.seed)].join('\0'))
+    .update(['shipgate-test-harness/1', config.provider === 'pglite' ? 'pglite' : 'server', version, migrationsDigest(sources.migrations), config.migrate ?? '', ...(sources.commandInputs ? [sources.commandInputs.digest] : []), seedDigest(sources.seed)].join('\0'))
     .digest('hex');
 }
 
@@ -199,11 +220,13 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
 
   if (config.provider === 'pglite') {
     const key = templateKey(config, sources, await pgliteVersion());
-    const cacheDir = config.cacheDir ?? path.join(config.cwd, 'node_modules', '.cache', 'shipgate-test-harness');
-    const { file, built } = await ensurePgliteTemplate(cacheDir, key, (client) => build(client, config, sources));
+    const cacheDir = config.cacheDir ?? env('SHIPGATE_TEST_CACHE_DIR') ?? path.join(config.cwd, 'node_modules', '.cache', 'shipgate-test-harness');
+    const cache = { project: createHash('sha256').update(config.cwd).digest('hex').slice(0, 8), keep: cacheKeep(config) };
+    const { file, built } = await ensurePgliteTemplate(cacheDir, key, (client) => build(client, config, sources), cache);
     return { state: { ...base, poolSize: config.poolSize ?? 1, key, templateFile: file, built }, async stop() {} };
   }
 
+  await removeStaleFlags();
   const server = await startServer(config);
   const engine: ServerEngine<SqlClient> = config.engine === 'mariadb' ? mariadbEngine : postgresEngine;
   try {
@@ -232,14 +255,16 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
     const state: HarnessState = { ...base, engine: config.engine, poolSize: config.poolSize ?? 2, key, adminUrl: server.adminUrl, ...(server.localAdminUrl ? { localAdminUrl: server.localAdminUrl } : {}), template: template.name, built: template.built };
     return {
       state,
-      async stop() {
-        const admin = await engine.connect(server.adminUrl).catch(() => undefined);
-        if (admin) {
-          await engine.reap(admin, { run }).catch(() => undefined);
-          await admin.close();
-        }
-        await server.stop();
-      },
+      stop: () =>
+        untilDone(async () => {
+          const admin = await engine.connect(server.adminUrl).catch(() => undefined);
+          if (admin) {
+            await engine.reap(admin, { run }).catch(() => undefined);
+            await admin.close();
+          }
+          await server.stop();
+          await rm(saidFlag(run), { force: true });
+        }),
     };
   } catch (error) {
     await server.stop();

@@ -77,7 +77,7 @@ describe('jest preset', () => {
     expect(r.code).toBe(0);
     const names = r.records.map((x) => x.db);
     expect(new Set(names).size).toBe(8); // no two tests shared a database
-    for (const name of names) expect(name).toMatch(/^shipgate_t_[0-9a-f]{6}_\d+_\d+$/);
+    for (const name of names) expect(name).toMatch(/^shipgate_t_[0-9a-f]{6}_\d+_[0-9a-z]+_\d+_[0-9a-f]{8}$/); // the owner is in the name
 
     // the cluster is kept between runs: start it again and look for leftovers
     const again = await prepareHarness({ provider: 'postgres', migrations: 'db/migrations', seed: 'db/seed', cwd: dir, serverDir });

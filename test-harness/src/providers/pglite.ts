@@ -3,12 +3,13 @@
 // migrations; each database is a new PGlite instance loaded from that dump.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PgliteSqlClient, type SqlClient } from '../sql/client.js';
-import { freePort } from './local.js';
+import { inFolder, pgliteCache, writableFolder } from '../lifecycle/disk-errors.js';
+import { alive, freePort } from './local.js';
 
 /** The installed PGlite's version (part of the template key), read without starting it (a first start compiles WASM for seconds). */
 export async function pgliteVersion(): Promise<string> {
@@ -27,27 +28,82 @@ export async function pgliteVersion(): Promise<string> {
 // Builds under way in this process, by file: parallel steps (a matrix) share one build.
 const building = new Map<string, Promise<{ file: string; built: boolean }>>();
 
-/** Builds (or finds) the template dump for `key`; returns its file. */
-export function ensurePgliteTemplate(cacheDir: string, key: string, build: (client: SqlClient) => Promise<void>): Promise<{ file: string; built: boolean }> {
-  const file = path.join(cacheDir, `pglite-${key.slice(0, 24)}.tar`);
-  if (existsSync(file)) return Promise.resolve({ file, built: false });
-  let pending = building.get(file);
-  if (!pending) {
-    pending = buildTemplate(file, cacheDir, build).finally(() => building.delete(file));
-    building.set(file, pending);
+export interface PgliteCacheOptions {
+  /** Whose templates these are (a short tag of the project): each project keeps its own newest few. */
+  project: string;
+  /** How many templates of the project to keep. Default 3. */
+  keep?: number;
+}
+
+/** The template file of `key` in `cacheDir`. */
+export function pgliteTemplateFile(cacheDir: string, key: string, project: string): string {
+  return path.join(cacheDir, `pglite-${project}-${key.slice(0, 24)}.tar`);
+}
+
+/** Builds (or finds) the template dump for `key`; returns its file. Prunes the project's older templates. */
+export async function ensurePgliteTemplate(cacheDir: string, key: string, build: (client: SqlClient) => Promise<void>, cache: PgliteCacheOptions): Promise<{ file: string; built: boolean }> {
+  const file = pgliteTemplateFile(cacheDir, key, cache.project);
+  let result: { file: string; built: boolean };
+  if (existsSync(file)) {
+    result = { file, built: false };
+    await utimes(file, new Date(), new Date()).catch(() => undefined); // used now: the newest to keep
+  } else {
+    let pending = building.get(file);
+    if (!pending) {
+      pending = buildTemplate(file, cacheDir, build).finally(() => building.delete(file));
+      building.set(file, pending);
+    }
+    result = await pending;
   }
-  return pending;
+  await prunePgliteCache(cacheDir, cache.project, cache.keep ?? 3, file);
+  return result;
+}
+
+const templateName = /^pglite-(?:([0-9a-f]{8})-)?[0-9a-f]{24}\.tar$/;
+const partialName = /^pglite-.*\.tar\.(\d+)\.[0-9a-f-]+\.tmp$/;
+
+/**
+ * Keeps the `keep` most recently used templates of `project` (always `current`), and removes
+ * half-written dumps of dead processes and the untagged templates of older versions. Other
+ * projects' templates are left alone. Returns the files removed.
+ */
+export async function prunePgliteCache(cacheDir: string, project: string, keep: number, current: string): Promise<string[]> {
+  const entries = await readdir(cacheDir).catch(() => [] as string[]);
+  const mine: Array<{ name: string; mtime: number }> = [];
+  const remove: string[] = [];
+  for (const name of entries) {
+    const partial = partialName.exec(name);
+    if (partial) {
+      if (!alive(Number(partial[1]))) remove.push(name);
+      continue;
+    }
+    const m = templateName.exec(name);
+    if (!m) continue;
+    if (m[1] === undefined) remove.push(name); // untagged: written before templates had a project
+    else if (m[1] === project && name !== path.basename(current)) mine.push({ name, mtime: (await stat(path.join(cacheDir, name)).catch(() => undefined))?.mtimeMs ?? 0 });
+  }
+  mine.sort((a, b) => b.mtime - a.mtime);
+  remove.push(...mine.slice(Math.max(0, keep - 1)).map((t) => t.name));
+  for (const name of remove) await rm(path.join(cacheDir, name), { force: true }).catch(() => undefined);
+  return remove;
 }
 
 async function buildTemplate(file: string, cacheDir: string, build: (client: SqlClient) => Promise<void>): Promise<{ file: string; built: boolean }> {
-  await mkdir(cacheDir, { recursive: true });
+  // said at once, not after a build of several seconds
+  await writableFolder(cacheDir, pgliteCache);
   const db = await PGlite.create();
   try {
     await build(new PgliteSqlClient(db));
     const dump = await db.dumpDataDir('none');
     const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-    await writeFile(tmp, Buffer.from(await dump.arrayBuffer()));
-    await rename(tmp, file); // atomic: a concurrent run sees the whole dump or none
+    await inFolder(cacheDir, pgliteCache, async () => {
+      try {
+        await writeFile(tmp, Buffer.from(await dump.arrayBuffer()));
+        await rename(tmp, file); // atomic: a concurrent run sees the whole dump or none
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    });
   } finally {
     await db.close();
   }

@@ -1,6 +1,7 @@
 // What every clone pool shares: clones made ahead in the background so a test gets one at once,
 // used ones dropped in the background, admin connections that run one statement at a time. The
 // Postgres pool (server.ts) and the MariaDB pool (mysql-server.ts) say how to make and drop one.
+import { sayOnce } from '../lifecycle/disk-errors.js';
 
 /** A connection the pool may let go of while idle (so a finished jest worker can exit). */
 export interface PooledConnection {
@@ -78,7 +79,7 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
 
   /** A fresh clone; waits only when none is ready. */
   async acquire(): Promise<Clone> {
-    if (this.#error) throw this.#error;
+    if (this.#error) throw sayOnce(this.#error, this.poolOptions.run);
     const ready = this.#ready.shift();
     this.#fill();
     const clone = ready ?? (await new Promise<Clone>((resolve, reject) => {
@@ -113,7 +114,7 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
         (error: unknown) => {
           this.#creating -= 1;
           this.#error = error;
-          for (const w of this.#waiting.splice(0)) w.reject(error);
+          for (const w of this.#waiting.splice(0)) w.reject(sayOnce(error, this.poolOptions.run));
         },
       );
     }
@@ -121,11 +122,27 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
 
   /** Drops every clone this pool still holds, waits for pending drops, closes its connections. */
   async close(): Promise<void> {
-    this.#closed = true;
-    for (const clone of this.#ready.splice(0)) this.release(clone);
-    // bounded: clones being created are released as they arrive
-    for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
-    await Promise.all([...this.#pendingDrops]);
-    await this.closeConnections();
+    await untilDone(async () => {
+      this.#closed = true;
+      for (const clone of this.#ready.splice(0)) this.release(clone);
+      // bounded: clones being created are released as they arrive
+      for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
+      await Promise.all([...this.#pendingDrops]);
+      await this.closeConnections();
+    });
+  }
+}
+
+/**
+ * Runs a clean-up to its end even when nothing else keeps the process alive: the pool's connections
+ * and the server are unreferenced (they must not hold a finished jest worker), so without this a
+ * plain script's last `await close()` could let the process exit half-way and leave clones behind.
+ */
+export async function untilDone<T>(work: () => Promise<T>): Promise<T> {
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(keepAlive);
   }
 }

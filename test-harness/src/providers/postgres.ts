@@ -13,7 +13,10 @@ import { promisify } from 'node:util';
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { PgSqlClient } from '../sql/client.js';
 import type { DatabaseServer } from './server.js';
-import { alive, freePort, waitForConnection } from './local.js';
+import { claim, reapThrowAwayClusters, stopLeftServer, throwAwayName } from '../lifecycle/clusters.js';
+import { clusterFolder, freeMb, fromPostgresLog, inFolder, writableFolder } from '../lifecycle/disk-errors.js';
+import type { HeldLock } from '../lifecycle/lock.js';
+import { freePort, waitForConnection } from './local.js';
 
 const run = promisify(execFile);
 
@@ -92,9 +95,11 @@ async function runAs(): Promise<{ uid: number; gid: number } | undefined> {
 const shared = new Map<string, { server: Promise<DatabaseServer>; users: number }>();
 
 /** Starts (or shares, within this process) the test Postgres server. */
-export function startPostgres(options: PostgresServerOptions = {}): Promise<DatabaseServer> {
-  const key = JSON.stringify([options.binDir ?? '', options.baseDir ?? '']);
+export function startPostgres(input: PostgresServerOptions = {}): Promise<DatabaseServer> {
+  const options = { ...input, baseDir: input.baseDir ?? defaultBase(input.log) };
+  const key = JSON.stringify([options.binDir ?? '', options.baseDir]);
   let entry = shared.get(key);
+  const sharing = entry !== undefined;
   if (!entry) {
     const started = launchPostgres(options);
     entry = { server: started, users: 0 };
@@ -103,7 +108,9 @@ export function startPostgres(options: PostgresServerOptions = {}): Promise<Data
   }
   entry.users += 1;
   const mine = entry;
-  return mine.server.then((server) => {
+  return mine.server.then(async (server) => {
+    // every start reaps, also one that shares this process's server (launching reaps by itself)
+    if (sharing) await reapThrowAwayClusters(options.baseDir, options.log);
     let stopped = false;
     return {
       ...server,
@@ -119,7 +126,7 @@ export function startPostgres(options: PostgresServerOptions = {}): Promise<Data
   });
 }
 
-async function launchPostgres(options: PostgresServerOptions): Promise<DatabaseServer> {
+async function launchPostgres(options: PostgresServerOptions & { baseDir: string }): Promise<DatabaseServer> {
   const binDir = options.binDir ?? findPostgresBinaries() ?? (await embeddedPostgresBinaries());
   if (!binDir) {
     throw new ShipgateError('db.postgres-not-found', 'no Postgres server binaries (initdb, postgres) on this machine', {
@@ -130,52 +137,82 @@ async function launchPostgres(options: PostgresServerOptions): Promise<DatabaseS
   const { stdout: versionText } = await run(path.join(binDir, 'postgres'), ['--version']);
   const major = /(\d+)(?:\.\d+)?/.exec(versionText)?.[1] ?? 'x';
   const user = await runAs();
-  const base = options.baseDir ?? path.join(defaultServerRoot(), `shipgate-test-harness-${process.getuid?.() ?? 'user'}`);
-  await mkdir(base, { recursive: true, mode: 0o755 });
-  if (user) await chmod(base, 0o755); // the postgres user must reach its cluster inside
+  const base = options.baseDir;
+  const role = clusterFolder;
+  await writableFolder(base, role);
+  if (user) await inFolder(base, role, () => chmod(base, 0o755)); // the postgres user must reach its cluster inside
+  await reapThrowAwayClusters(base, options.log);
 
-  // One kept cluster per major version; a second concurrent run gets its own throw-away cluster.
+  // One kept cluster per major version, claimed with a lock held for the whole run; a run that finds
+  // it held gets a throw-away cluster of its own (see lifecycle/clusters.ts).
   let dir = path.join(base, `pg${major}`);
   let kept = true;
-  const ownerFile = (d: string) => path.join(d, 'shipgate-owner.json');
-  if (existsSync(ownerFile(dir))) {
-    const owner = JSON.parse(await readFile(ownerFile(dir), 'utf8').catch(() => '{}')) as { pid?: number };
-    if (owner.pid && owner.pid !== process.pid && alive(owner.pid)) {
-      dir = path.join(base, `pg${major}-run-${process.pid}`);
-      kept = false;
-    }
+  await inFolder(dir, role, () => mkdir(dir, { recursive: true, mode: 0o755 }));
+  let lock = await inFolder(dir, role, () => claim(dir));
+  if (!lock) {
+    dir = path.join(base, throwAwayName(major));
+    kept = false;
+    await inFolder(dir, role, () => mkdir(dir, { recursive: true, mode: 0o755 }));
+    lock = await inFolder(dir, role, () => claim(dir));
+    if (!lock) throw new ShipgateError('db.postgres-start', `another process holds this process's own cluster folder ${dir}`, { exitCode: ExitCode.internal });
   }
-  const dataDir = path.join(dir, 'data');
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  if (user) await chown(dir, user.uid, user.gid);
+  const held = lock;
+  try {
+    return await startInCluster({ binDir, major, versionText, user, dir, kept, held, options });
+  } catch (error) {
+    await held.release();
+    if (!kept) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
 
-  // a server left running by a killed run is stopped before anything else
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const stalePid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
-    if (stalePid && alive(stalePid)) {
-      options.log?.(`stopping a Postgres server left by an earlier run (pid ${stalePid})`);
-      process.kill(stalePid, 'SIGINT'); // fast shutdown: what it committed is kept (its databases get reaped below)
-      for (let i = 0; i < 200 && alive(stalePid); i += 1) await new Promise((r) => setTimeout(r, 50));
-      if (alive(stalePid)) process.kill(stalePid, 'SIGKILL');
-    }
-    await rm(pidFile, { force: true });
+/** The default folder of the clusters, saying so when the memory file system has no room. */
+function defaultBase(log?: (line: string) => void): string {
+  const root = defaultServerRoot();
+  const folder = path.join(root, `shipgate-test-harness-${process.getuid?.() ?? 'user'}`);
+  if (root !== '/dev/shm' && existsSync('/dev/shm')) {
+    log?.(`/dev/shm has ${freeMb('/dev/shm') ?? 0} MB free (the harness wants 2048 MB); the cluster goes to ${folder}, where clones are slower (set SHIPGATE_TEST_SERVER_DIR to choose)`);
   }
-  await writeFile(ownerFile(dir), JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+  return folder;
+}
+
+interface ClusterStart {
+  binDir: string;
+  major: string;
+  versionText: string;
+  user: { uid: number; gid: number } | undefined;
+  dir: string;
+  kept: boolean;
+  held: HeldLock;
+  options: PostgresServerOptions;
+}
+
+/** Under the cluster's lock: stops what a killed run left, creates the cluster if needed, starts the server. */
+async function startInCluster({ binDir, major, versionText, user, dir, kept, held, options }: ClusterStart): Promise<DatabaseServer> {
+  const role = clusterFolder;
+  const dataDir = path.join(dir, 'data');
+  const ownerFile = path.join(dir, 'shipgate-owner.json');
+  if (user) await inFolder(dir, role, () => chown(dir, user.uid, user.gid));
+  await stopLeftServer(dataDir, options.log);
+  await inFolder(dir, role, () => writeFile(ownerFile, JSON.stringify({ pid: process.pid, at: new Date().toISOString() })));
 
   const passwordFile = path.join(dir, 'password');
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    options.log?.(`creating a Postgres ${major} cluster for tests`);
+    options.log?.(`creating a Postgres ${major} cluster for tests in ${dir}`);
     await rm(dataDir, { recursive: true, force: true });
     const password = randomBytes(18).toString('base64url');
-    await writeFile(passwordFile, password, { mode: 0o600 });
-    if (user) await chown(passwordFile, user.uid, user.gid);
+    await inFolder(dir, role, async () => {
+      await writeFile(passwordFile, password, { mode: 0o600 });
+      if (user) await chown(passwordFile, user.uid, user.gid);
+    });
     await new Promise<void>((resolve, reject) => {
       const child = spawn(path.join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '--no-sync', '-E', 'UTF8', '--locale=C'], { stdio: ['ignore', 'ignore', 'pipe'], ...(user ?? {}) });
       let err = '';
       child.stderr.on('data', (c: Buffer) => (err += c.toString()));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new ShipgateError('db.postgres-start', `initdb failed: ${err.trim().split('\n').slice(-3).join(' ')}`, { exitCode: ExitCode.external }))));
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(fromPostgresLog(err, dir) ?? new ShipgateError('db.postgres-start', `initdb failed: ${err.trim().split('\n').slice(-3).join(' ')}`, { exitCode: ExitCode.external })),
+      );
     });
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
@@ -183,8 +220,10 @@ async function launchPostgres(options: PostgresServerOptions): Promise<DatabaseS
   // cluster's owner (and root) can enter, is trusted: the harness's own connections skip the
   // SCRAM handshake (about 8 ms of PBKDF2 per connection, one connection per test)
   const hba = ['local all all trust', 'host all all 127.0.0.1/32 scram-sha-256', 'host all all ::1/128 scram-sha-256', ''].join('\n');
-  await writeFile(path.join(dataDir, 'pg_hba.conf'), hba);
-  if (user) await chown(path.join(dataDir, 'pg_hba.conf'), user.uid, user.gid);
+  await inFolder(dir, role, async () => {
+    await writeFile(path.join(dataDir, 'pg_hba.conf'), hba);
+    if (user) await chown(path.join(dataDir, 'pg_hba.conf'), user.uid, user.gid);
+  });
   const port = await freePort();
   const args = [
     '-D', dataDir, '-p', String(port), '-k', dataDir,
@@ -202,7 +241,7 @@ async function launchPostgres(options: PostgresServerOptions): Promise<DatabaseS
   const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const exitedEarly = () => {
-    if (exited) throw new ShipgateError('db.postgres-start', `Postgres did not start: ${log.trim().split('\n').slice(-3).join(' ')}`, { exitCode: ExitCode.external });
+    if (exited) throw fromPostgresLog(log, dir) ?? new ShipgateError('db.postgres-start', `Postgres did not start: ${log.trim().split('\n').slice(-3).join(' ')}`, { exitCode: ExitCode.external });
   };
   if (!(await waitForConnection(() => PgSqlClient.connect(adminUrl, { connectTimeoutMs: 2000 }), timeoutMs, exitedEarly))) {
     server.kill('SIGKILL');
@@ -214,15 +253,17 @@ async function launchPostgres(options: PostgresServerOptions): Promise<DatabaseS
     localAdminUrl: `postgres://postgres@${encodeURIComponent(dataDir)}:${port}/postgres`,
     version: versionText.trim(),
     async stop() {
-      if (exited || server.pid === undefined) return;
-      const done = new Promise((r) => server.once('exit', r));
-      server.kill('SIGINT'); // fast shutdown
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-      clearTimeout(timer);
-      if (!exited) server.kill('SIGKILL');
-      await rm(ownerFile(dir), { force: true });
+      if (!exited && server.pid !== undefined) {
+        const done = new Promise((r) => server.once('exit', r));
+        server.kill('SIGINT'); // fast shutdown
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
+        if (!exited) server.kill('SIGKILL');
+      }
+      await rm(ownerFile, { force: true });
       if (!kept) await rm(dir, { recursive: true, force: true });
+      await held.release(); // last: until here no other run may touch this cluster
     },
   };
 }

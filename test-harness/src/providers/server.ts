@@ -1,10 +1,14 @@
 // What the server providers (postgres, url, testcontainers) share: a template database per content
 // hash, clones of it handed to tests from a pool, and the reaping of what killed runs left behind.
-// Everything the harness creates is named shipgate_t_… / shipgate_tpl_… AND carries a comment that
-// says so; nothing else is ever altered or dropped.
+// Clones and template builds are named shipgate_t_<machine>_<pid>_<run>_<n>_<checksum>, so their
+// owner is known from the instant they exist (a COMMENT, written after, is for people); templates are
+// shipgate_tpl_… with a comment. Nothing else is ever altered or dropped.
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { ident, literal, PgSqlClient, type SqlClient } from '../sql/client.js';
+import { cloneFailedOnFullDisk, serverDiskFull } from '../lifecycle/disk-errors.js';
+import { markedName, ownerOf } from '../lifecycle/names.js';
+import { testPoint } from '../lifecycle/test-points.js';
 import { alive } from './local.js';
 import { AdminLane, BasePool, type PooledClone } from './pool.js';
 
@@ -41,11 +45,12 @@ export interface HarnessDatabase {
   comment: string;
 }
 
+/** The harness's databases on this server: marked names, and the commented ones (templates, older versions). */
 export async function listHarnessDatabases(admin: SqlClient): Promise<HarnessDatabase[]> {
   const { rows } = await admin.query<{ datname: string; comment: string | null }>(
     `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname LIKE 'shipgate\\_t%'`,
   );
-  return rows.filter((r) => (r.comment ?? '').startsWith(marker)).map((r) => ({ datname: r.datname, comment: r.comment! }));
+  return rows.filter((r) => ownerOf(r.datname) || (r.comment ?? '').startsWith(marker)).map((r) => ({ datname: r.datname, comment: r.comment ?? '' }));
 }
 
 /** Fields of a clone's comment: `shipgate-test-harness clone run=… pid=… host=…`. */
@@ -65,10 +70,11 @@ export async function dropDatabase(admin: SqlClient, name: string): Promise<void
 export async function reap(admin: SqlClient, options: { run?: string } = {}): Promise<string[]> {
   const dropped: string[] = [];
   for (const db of await listHarnessDatabases(admin)) {
-    const f = commentFields(db.comment);
-    if (f.host !== hostTag || f.kind === 'template') continue;
-    const pid = Number(f.pid);
-    const gone = options.run !== undefined && f.run === options.run ? true : Number.isInteger(pid) && pid > 0 && !alive(pid);
+    // the name is the mark; a comment counts for what has none (templates, databases of older versions)
+    const owner = ownerOf(db.datname) ?? commentFields(db.comment);
+    if (owner.host !== hostTag || ('kind' in owner && owner.kind === 'template')) continue;
+    const pid = Number(owner.pid);
+    const gone = options.run !== undefined && owner.run === options.run ? true : Number.isInteger(pid) && pid > 0 && !alive(pid);
     if (!gone) continue;
     await dropDatabase(admin, db.datname);
     dropped.push(db.datname);
@@ -76,9 +82,16 @@ export async function reap(admin: SqlClient, options: { run?: string } = {}): Pr
   return dropped;
 }
 
+/** A new database name marked with this process and `run` (see lifecycle/names.ts). */
+export function ownDatabaseName(run: string, what: string): string {
+  return markedName({ host: hostTag, pid: process.pid, run, what });
+}
+
 export interface TemplateBuild {
   /** Content hash of migrations + seed + provider + server version. */
   key: string;
+  /** The run building it (its build database is marked with it). */
+  run?: string;
   /** Migrates and seeds the empty database at `url`. */
   build(url: string): Promise<void>;
   log?: (line: string) => void;
@@ -98,9 +111,10 @@ export async function ensureTemplate(server: DatabaseServer, spec: TemplateBuild
     if (existing.rows[0]?.comment?.startsWith(`${marker} template complete`)) return { name, built: false };
     if (existing.rows.length) await dropDatabase(admin, name); // a template that never completed
 
-    const scratch = `${clonePrefix}${hostTag}_${process.pid}_build${(cloneSeq += 1)}`;
+    const scratch = ownDatabaseName(spec.run ?? 'build', `b${(cloneSeq += 1)}`);
     await dropDatabase(admin, scratch);
     await admin.exec(`CREATE DATABASE ${ident(scratch)}`);
+    await testPoint('template-scratch-created', { database: scratch });
     await admin.exec(`COMMENT ON DATABASE ${ident(scratch)} IS ${literal(`${marker} build pid=${process.pid} host=${hostTag}`)}`);
     try {
       await spec.build(urlFor(server.adminUrl, scratch));
@@ -164,10 +178,14 @@ export class ClonePool extends BasePool<Clone> {
   }
 
   protected async create(): Promise<Clone> {
-    const name = `${clonePrefix}${hostTag}_${process.pid}_${(cloneSeq += 1)}`;
+    const name = ownDatabaseName(this.poolOptions.run, String((cloneSeq += 1)));
     const strategy = await this.#strategy;
+    const onFullDisk = (error: unknown) => {
+      throw cloneFailedOnFullDisk(error, this.server.localAdminUrl) ? serverDiskFull(this.server.localAdminUrl, error) : error;
+    };
     await this.#admin1(async (admin) => {
-      await admin.exec(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(this.template)}${strategy}`);
+      await admin.exec(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(this.template)}${strategy}`).catch(onFullDisk);
+      await testPoint('clone-created', { database: name });
       await admin.exec(`COMMENT ON DATABASE ${ident(name)} IS ${literal(`${marker} clone run=${this.poolOptions.run} pid=${process.pid} host=${hostTag}`)}`);
     });
     const url = urlFor(this.server.adminUrl, name);
@@ -177,7 +195,7 @@ export class ClonePool extends BasePool<Clone> {
       return { name, url, client };
     } catch (error) {
       await this.#admin1((a) => dropDatabase(a, name)).catch(() => undefined);
-      throw error;
+      return onFullDisk(error);
     }
   }
 

@@ -17,6 +17,8 @@ import type { CodePipelineClientFactory } from './backends/codepipeline.js';
 import type { DecisionBackends, RollbackBackends } from './backends/types.js';
 import { ConfigSource, type AppConfig } from './config.js';
 import { apiHandler } from './http/api.js';
+import { ClientRateLimiter, type RateLimitOptions } from './http/rate-limit.js';
+import { trustedOrigins } from './backends/origins.js';
 import { AppMetrics } from './http/metrics.js';
 import { createLogger, slackLogger } from './log.js';
 import { OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.js';
@@ -59,6 +61,8 @@ export interface ShipgateAppOptions {
   sweepMs?: number;
   /** Watch the config file and reload it on change (default true with a file). */
   watchConfig?: boolean;
+  /** Per-client token bucket of the pipelines' API (SHIPGATE_API_RATE, SHIPGATE_API_BURST). Default 10/s, bursts of 60. */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface ShipgateApp {
@@ -154,6 +158,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     logger,
     now,
     onWork: () => worker.poke(),
+    trusted: trustedOrigins(options.env ?? process.env),
+    rateLimiter: new ClientRateLimiter(options.rateLimit ?? { perSecond: 10, burst: 60 }),
     waitForChange: (id, ms, signal) =>
       new Promise<void>((resolve) => {
         const done = () => {
@@ -240,7 +246,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
           else logger.error({ err: (result.error as Error).message }, 'config change ignored: the file is not valid; the last good config stays');
         });
       }
-      logger.info({ url, mode: socketMode ? 'socket' : 'http', store: store.db.engine }, 'shipgate-bolt started');
+      // where it listens, in so many words: 0.0.0.0 (the default, for containers) is every interface
+      logger.info({ url, host: address.address, port: address.port, mode: socketMode ? 'socket' : 'http', store: store.db.engine }, `listening on ${url}`);
       return url;
     },
     async stop() {

@@ -80,7 +80,7 @@ describeIf('SIGKILL during a backend call', () => {
     });
     let logs = '';
     child = spawn(process.execPath, [path.join(dir, 'bundle', 'shipgate-bolt.mjs')], {
-      env: { PATH: process.env.PATH, SHIPGATE_CONFIG: config, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SHIPGATE_API_TOKEN: apiToken, SLACK_API_URL: slack.apiUrl, JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', SHIPGATE_OUTBOX_LEASE_SECONDS: '3' },
+      env: { PATH: process.env.PATH, SHIPGATE_CONFIG: config, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SHIPGATE_API_TOKEN: apiToken, SLACK_API_URL: slack.apiUrl, JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', JENKINS_URL: `http://127.0.0.1:${(jenkins.address() as AddressInfo).port}/`, SHIPGATE_OUTBOX_LEASE_SECONDS: '3' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (c: Buffer) => (logs += c.toString()));
@@ -99,7 +99,7 @@ describeIf('SIGKILL during a backend call', () => {
 
     store = new ApprovalStore(await openPostgres(db.url!, { max: 3 }));
     expect((await store.getApproval(id))?.state).toBe('approved');
-    survivor = await startApp(slack, { store, env: { JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123' } });
+    survivor = await startApp(slack, { store, env: { JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', JENKINS_URL: jenkinsUrl } });
     await waitFor(() => answered === 1, 'the survivor to tell Jenkins', 20_000);
     await waitFor(async () => (await store!.auditTrail(id)).some((e) => e.action === 'backend.called' && e.outcome === 'ok'), 'the audit row');
     await new Promise((r) => setTimeout(r, 500));

@@ -110,8 +110,32 @@ async function enqueue(tx: Queryable, work: OutboxWork[]): Promise<void> {
   }
 }
 
+/** How much of one string the audit trail keeps: it records what happened, not whatever was sent. */
+const auditStringMax = 256;
+
+function cut(text: string, max = auditStringMax): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+/** An audit detail with every string cut to `auditStringMax` and lists to 20 items, however deep. */
+export function boundedDetail(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return cut(value);
+  if (Array.isArray(value)) return value.slice(0, 20).map((v) => boundedDetail(v, depth + 1));
+  if (value && typeof value === 'object') {
+    if (depth >= 4) return '…';
+    return Object.fromEntries(Object.entries(value).slice(0, 20).map(([k, v]) => [cut(k, 64), boundedDetail(v, depth + 1)]));
+  }
+  return value;
+}
+
 async function audit(tx: Queryable, e: AuditEntry): Promise<void> {
-  await tx.query('INSERT INTO audit (actor, action, subject_id, outcome, detail) VALUES ($1, $2, $3, $4, $5)', [e.actor ?? null, e.action, e.subjectId ?? null, e.outcome, JSON.stringify(e.detail ?? {})]);
+  await tx.query('INSERT INTO audit (actor, action, subject_id, outcome, detail) VALUES ($1, $2, $3, $4, $5)', [
+    e.actor == null ? null : cut(e.actor, 200),
+    cut(e.action, 100),
+    e.subjectId == null ? null : cut(e.subjectId, 200),
+    cut(e.outcome, 200),
+    JSON.stringify(boundedDetail(e.detail ?? {})),
+  ]);
 }
 
 export class ApprovalStore {

@@ -2,6 +2,7 @@
 // the outbox worker, the expiry sweeper and one HTTP server for /slack/events, the pipelines' API,
 // /metrics and /healthz. Everything it talks to can be passed in, so tests run the real thing
 // against loopback stand-ins.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -104,6 +105,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
   };
   const socketMode = Boolean(options.slack.appToken);
+  const instance = `i_${randomBytes(5).toString('hex')}`;
+  const inboxLease = options.outbox?.leaseSeconds ?? 120;
   let httpReceiver: SlackEventsReceiver | undefined;
   let receiver: Receiver;
   if (socketMode) {
@@ -111,7 +114,12 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     receiver = new SocketModeReceiver({ appToken: options.slack.appToken!, logger: boltLog, installerOptions: { clientOptions } as never });
   } else {
     if (!options.slack.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');
-    httpReceiver = new SlackEventsReceiver({ signingSecret: options.slack.signingSecret, logger: boltLog });
+    httpReceiver = new SlackEventsReceiver({
+      signingSecret: options.slack.signingSecret,
+      logger: boltLog,
+      // durable acks: a click is written before Slack hears it arrived (held by this instance for the outbox's lease)
+      inbox: { record: (bodies) => store.receiveRequests(bodies, instance, inboxLease), finished: (ids) => store.finishRequests(ids) },
+    });
     receiver = httpReceiver;
   }
   const identity = await botIdentity(new webApi.WebClient(options.slack.botToken, { ...clientOptions, logger: boltLog }), logger).catch(async (error: unknown) => {
@@ -205,6 +213,21 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
   });
   server.keepAliveTimeout = 65_000;
 
+  /**
+   * Works Slack requests that were acknowledged but whose listeners never finished (the process
+   * died): at start every open one when this process alone owns its embedded database, else —
+   * and on every sweep — those whose holder's lease lapsed (a replica that died).
+   */
+  const replayInbox = async (all: boolean) => {
+    if (!httpReceiver) return;
+    for (let round = 0; round < 100; round += 1) {
+      const open = await store.claimRequests(instance, inboxLease, { all, limit: 100 });
+      if (!open.length) return;
+      logger.warn({ requests: open.length, ids: open.map((r) => r.id) }, 'working Slack requests acknowledged before a crash');
+      await httpReceiver.replay(open);
+    }
+  };
+
   let sweeper: NodeJS.Timeout | undefined;
   let unwatch: (() => void) | undefined;
   let url = '';
@@ -230,6 +253,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
       return url;
     },
     async start() {
+      // before new clicks are taken: what was acknowledged before a crash is decided first
+      await replayInbox(store.db.engine === 'pglite');
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port ?? 3000, options.host ?? '0.0.0.0', () => resolve());
@@ -238,7 +263,10 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
       url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       if (socketMode) await bolt.start();
       if (options.outbox?.autostart !== false) worker.start();
-      sweeper = setInterval(() => void sweep().catch((error: unknown) => logger.error({ err: (error as Error).message }, 'expiry sweep failed')), options.sweepMs ?? 5000);
+      sweeper = setInterval(() => {
+        void sweep().catch((error: unknown) => logger.error({ err: (error as Error).message }, 'expiry sweep failed'));
+        void replayInbox(false).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'inbox takeover failed'));
+      }, options.sweepMs ?? 5000);
       sweeper.unref();
       if (options.watchConfig !== false) {
         unwatch = config.watch((result) => {

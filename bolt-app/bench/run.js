@@ -56,6 +56,8 @@ const app = await createShipgateApp({
   host: '127.0.0.1',
   logger: pino({ level: 'silent' }),
   decisionBackends: { shipgate: shipgateBackend },
+  // durable acks as the app keeps them on PGlite (a journal file in its data directory); the inbox table on Postgres
+  ...(process.env.DATABASE_URL ? {} : { inboxFile: path.join(dataDir, 'inbox.jsonl') }),
   outbox: { pollMs: 50, concurrency: 8 },
   watchConfig: false,
 });

@@ -25,6 +25,7 @@ import { createLogger, slackLogger } from './log.js';
 import { OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.js';
 import { ApproverDirectory } from './slack/directory.js';
 import { registerHandlers } from './slack/handlers.js';
+import { databaseInbox, FileInbox, type DurableInbox } from './store/inbox.js';
 import { openDatabase } from './store/sql.js';
 import { ApprovalStore } from './store/store.js';
 
@@ -62,6 +63,11 @@ export interface ShipgateAppOptions {
   sweepMs?: number;
   /** Watch the config file and reload it on change (default true with a file). */
   watchConfig?: boolean;
+  /**
+   * Durable acks on PGlite: the journal file acknowledged Slack requests wait in. Default
+   * `inbox.jsonl` in `dataDir` when the app opens PGlite itself; otherwise the database's `inbox` table.
+   */
+  inboxFile?: string;
   /** Per-client token bucket of the pipelines' API (SHIPGATE_API_RATE, SHIPGATE_API_BURST). Default 10/s, bursts of 60. */
   rateLimit?: RateLimitOptions;
 }
@@ -88,7 +94,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
   const config = options.config instanceof ConfigSource ? options.config : new ConfigSource(options.config);
   const secrets = [options.slack.botToken, options.slack.signingSecret, options.slack.appToken, options.apiToken, options.env?.JENKINS_API_TOKEN ?? process.env.JENKINS_API_TOKEN, options.env?.GITHUB_TOKEN ?? process.env.GITHUB_TOKEN];
   const ownStore = !options.store;
-  const store = options.store ?? new ApprovalStore(await openDatabase({ url: options.databaseUrl, dataDir: options.dataDir ?? path.resolve('shipgate-data') }));
+  const dataDir = options.dataDir ?? path.resolve('shipgate-data');
+  const store = options.store ?? new ApprovalStore(await openDatabase({ url: options.databaseUrl, dataDir }));
   try {
     const applied = await store.migrate();
     if (applied.length) logger.info({ migrations: applied, engine: store.db.engine }, 'store migrated');
@@ -107,6 +114,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
   const socketMode = Boolean(options.slack.appToken);
   const instance = `i_${randomBytes(5).toString('hex')}`;
   const inboxLease = options.outbox?.leaseSeconds ?? 120;
+  const inboxFile = options.inboxFile ?? (ownStore && store.db.engine === 'pglite' && !dataDir.startsWith('memory://') ? path.join(dataDir, 'inbox.jsonl') : undefined);
+  const inbox: DurableInbox = inboxFile ? new FileInbox(inboxFile) : databaseInbox(store, instance, inboxLease);
   let httpReceiver: SlackEventsReceiver | undefined;
   let receiver: Receiver;
   if (socketMode) {
@@ -117,8 +126,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     httpReceiver = new SlackEventsReceiver({
       signingSecret: options.slack.signingSecret,
       logger: boltLog,
-      // durable acks: a click is written before Slack hears it arrived (held by this instance for the outbox's lease)
-      inbox: { record: (bodies) => store.receiveRequests(bodies, instance, inboxLease), finished: (ids) => store.finishRequests(ids) },
+      // durable acks: a click is written before Slack hears it arrived
+      inbox,
     });
     receiver = httpReceiver;
   }
@@ -215,13 +224,13 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
 
   /**
    * Works Slack requests that were acknowledged but whose listeners never finished (the process
-   * died): at start every open one when this process alone owns its embedded database, else —
-   * and on every sweep — those whose holder's lease lapsed (a replica that died).
+   * died): at start everything the journal file holds (PGlite: this process alone owns it); with
+   * a shared database, at start and on every sweep, the rows whose holder's lease lapsed.
    */
-  const replayInbox = async (all: boolean) => {
+  const replayInbox = async (atStart: boolean) => {
     if (!httpReceiver) return;
     for (let round = 0; round < 100; round += 1) {
-      const open = await store.claimRequests(instance, inboxLease, { all, limit: 100 });
+      const open = await inbox.takeOver({ atStart });
       if (!open.length) return;
       logger.warn({ requests: open.length, ids: open.map((r) => r.id) }, 'working Slack requests acknowledged before a crash');
       await httpReceiver.replay(open);
@@ -254,7 +263,7 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     },
     async start() {
       // before new clicks are taken: what was acknowledged before a crash is decided first
-      await replayInbox(store.db.engine === 'pglite');
+      await replayInbox(true);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port ?? 3000, options.host ?? '0.0.0.0', () => resolve());
@@ -288,6 +297,7 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
       if (socketMode) await bolt.stop().catch(() => undefined);
       // clicks already acked finish their listeners (and their transactions) before the store closes
       await httpReceiver?.settle();
+      inbox.close();
       await worker.stop();
       if (ownStore) await store.close();
     },

@@ -134,10 +134,12 @@ describeIf('SIGKILL during a backend call', () => {
     return { process: proc, url, logs: () => logs };
   }
 
-  it('SIGKILL in the middle of a burst: every click and rejection that was acked is decided after a restart', async () => {
-    const config = path.join(dir, 'burst.yml');
+  // Postgres: the inbox table; PGlite (no DATABASE_URL): the journal file in its data directory
+  it.each(['postgres', 'pglite'])('SIGKILL in the middle of a burst (%s): every click and rejection that was acked is decided after a restart', async (engine) => {
+    const config = path.join(dir, `burst-${engine}.yml`);
     writeFileSync(config, `environments:\n  prod:\n    channel: C0PROD0001\n    approvers: [${users.ada}, ${users.bob}]\n`);
-    const first = await spawnBundle(config, { SHIPGATE_API_RATE: '1000', SHIPGATE_API_BURST: '1000' });
+    const storeEnv: Record<string, string> = engine === 'pglite' ? { DATABASE_URL: '', SHIPGATE_DATA_DIR: path.join(dir, 'pglite-data') } : {};
+    const first = await spawnBundle(config, { SHIPGATE_API_RATE: '1000', SHIPGATE_API_BURST: '1000', ...storeEnv });
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) ids.push((await api(first.url, 'POST', '/api/approvals', approvalBody({ version: `v-burst-${i}`, requester: undefined }))).body.id);
     // every 4th approval is rejected in the modal, the others approved
@@ -165,17 +167,20 @@ describeIf('SIGKILL during a backend call', () => {
     expect(acked.length).toBeGreaterThanOrEqual(requests.length / 2);
     expect(acked.some((r) => r.verdict === 'rejected')).toBe(true);
 
-    const second = await spawnBundle(config, { SHIPGATE_API_RATE: '1000', SHIPGATE_API_BURST: '1000' });
+    const second = await spawnBundle(config, { SHIPGATE_API_RATE: '1000', SHIPGATE_API_BURST: '1000', ...storeEnv });
     const state = async (id: string) => (await api(second.url, 'GET', `/api/approvals/${id}`)).body.state as string;
     const decided = async () => (await Promise.all(acked.map(async (r) => (await state(r.id)) === r.verdict))).every(Boolean);
     await waitFor(decided, 'every acked request decided after the restart', 30_000).catch((error: Error) => {
       throw new Error(`${error.message}\nfirst process:\n${first.logs()}\nafter the restart:\n${second.logs()}`);
     });
+    // they were decided by the replay, not before the kill
+    expect(second.logs()).toContain('working Slack requests acknowledged before a crash');
     // another approver clicks Approve on what was rejected before the crash: it stays rejected
     const rejected = acked.filter((r) => r.verdict === 'rejected');
     for (const r of rejected) await postSlack(second.url, blockActions({ user: users.bob, actionId: 'shipgate_approve', value: r.id }));
     await new Promise((r) => setTimeout(r, 500));
     for (const r of rejected) expect(await state(r.id)).toBe('rejected');
     second.process.kill('SIGTERM');
+    await new Promise((r) => (second.process.exitCode !== null || second.process.signalCode !== null ? r(undefined) : second.process.once('exit', r)));
   }, 120_000);
 });

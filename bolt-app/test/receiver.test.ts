@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { App, LogLevel, type Logger } from '@slack/bolt';
-import { SlackEventsReceiver, type SlackEventsReceiverOptions } from '../src/slack/receiver.js';
+import { SlackEventsReceiver, type RequestInbox, type SlackEventsReceiverOptions } from '../src/slack/receiver.js';
 import { blockActions, sign, signingSecret, slashCommand, users, viewSubmission } from './helpers.js';
 
 const quiet: Logger = {
@@ -197,6 +197,45 @@ describe('SlackEventsReceiver', () => {
     expect((await post(url, broken, formHeaders(broken))).status).toBe(400);
     const big = form({ payload: JSON.stringify({ type: 'block_actions', pad: 'x'.repeat(2048) }) });
     expect((await post(url, big, formHeaders(big))).status).toBe(413);
+  });
+
+  it('with an inbox: a click is written before its 200 (one write for a burst), marked done after its listener; one the inbox cannot take is 503 and runs nothing', async () => {
+    const events: string[] = [];
+    let refuse = false;
+    const kept: Array<Record<string, unknown>> = [];
+    const inbox: RequestInbox = {
+      async record(bodies) {
+        if (refuse) throw new Error('database unavailable');
+        events.push(`record ${bodies.length}`);
+        kept.push(...bodies);
+        return bodies.map((_, i) => events.length * 100 + i);
+      },
+      async finished(ids) {
+        events.push(`finished ${ids.length}`);
+      },
+    };
+    const { app, url } = await harness({ inbox, quietMs: 1 });
+    app.action('go', async ({ ack, action, body }) => {
+      await ack();
+      events.push(`ran ${(action as { value: string }).value} ${body.type}`);
+    });
+    const bodies = Array.from({ length: 5 }, (_, i) => click(`apr_${i}`));
+    const answers = await Promise.all(bodies.map((text) => post(url, text, formHeaders(text))));
+    expect(answers.map((a) => a.status)).toEqual(Array(5).fill(200));
+    // each 200 came after its write
+    expect(events.filter((e) => e.startsWith('record')).reduce((n, e) => n + Number(e.split(' ')[1]), 0)).toBe(5);
+    expect(events.some((e) => e.startsWith('ran'))).toBe(false);
+    for (let i = 0; i < 100 && !events.some((e) => e.startsWith('finished')); i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(events.filter((e) => e.startsWith('ran')).sort()).toEqual(bodies.map((_, i) => `ran apr_${i} block_actions`).sort());
+    // what is kept is the payload without Slack's legacy verification token
+    expect(kept.map((b) => [b.type, 'token' in b])).toEqual(Array(5).fill(['block_actions', false]));
+    expect(events.at(-1)).toMatch(/^finished /);
+    refuse = true;
+    const ran = events.length;
+    const text = click('apr_refused');
+    expect((await post(url, text, formHeaders(text))).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events.length).toBe(ran);
   });
 
   it('stop() waits for the listeners of every request it acked, queued ones included', async () => {

@@ -51,6 +51,11 @@ const durableTypes = new Set(['block_actions', 'view_submission']);
 export interface RequestInbox {
   /** Writes the requests durably, in one commit; resolves with their ids, in order. */
   record(bodies: Array<Record<string, unknown>>): Promise<number[]>;
+  /**
+   * A journal that writes synchronously (an append to a file): the request is written and acked
+   * in the same turn of the event loop, never queued behind other work waiting for the next turn.
+   */
+  recordNow?(body: Record<string, unknown>): number;
   /** Their listeners ran. */
   finished(ids: number[]): Promise<void>;
 }
@@ -131,10 +136,12 @@ export class SlackEventsReceiver implements Receiver {
   #toFinish: number[] = [];
   #finishing: Promise<void> | undefined;
 
-  #record(body: Record<string, unknown>): Promise<number> {
+  #record(body: Record<string, unknown>): number | Promise<number> {
+    // Slack's legacy verification token is not kept
+    const { token: _legacy, ...kept } = body;
+    const inbox = this.#options.inbox!;
+    if (inbox.recordNow) return inbox.recordNow(kept);
     return new Promise((resolve, reject) => {
-      // Slack's legacy verification token is not kept
-      const { token: _legacy, ...kept } = body;
       this.#toRecord.push({ body: kept, resolve, reject });
       if (this.#toRecord.length === 1 && !this.#recording) setImmediate(() => void this.#flushRecords());
     });
@@ -242,7 +249,8 @@ export class SlackEventsReceiver implements Receiver {
     let inboxId: number | undefined;
     if (this.#options.inbox && typeof body.type === 'string' && durableTypes.has(body.type)) {
       try {
-        inboxId = await this.#record(body);
+        const recorded = this.#record(body);
+        inboxId = typeof recorded === 'number' ? recorded : await recorded;
       } catch (error) {
         // not written, so not acknowledged: Slack shows the user that it did not go through
         logger.error(`Could not record a Slack request before its ack: ${(error as Error).message}`);

@@ -103,7 +103,7 @@ CREATE INDEX audit_subject ON audit (subject_id, id);
 CREATE TABLE inbox (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   received_at timestamptz NOT NULL DEFAULT now(),
-  body jsonb NOT NULL,
+  body text NOT NULL,
   locked_by text,
   locked_until timestamptz,
   attempts int NOT NULL DEFAULT 1,

@@ -350,7 +350,7 @@ export class ApprovalStore {
   /** Writes received Slack requests in one statement (one commit), held by `worker` for `leaseSeconds`; their ids in order. */
   async receiveRequests(bodies: ReadonlyArray<Record<string, unknown>>, worker: string, leaseSeconds: number): Promise<number[]> {
     if (!bodies.length) return [];
-    const values = bodies.map((_, i) => `($${i + 3}::jsonb, $1, clock_timestamp() + make_interval(secs => $2))`).join(', ');
+    const values = bodies.map((_, i) => `($${i + 3}, $1, clock_timestamp() + make_interval(secs => $2))`).join(', ');
     const { rows } = await this.db.query<{ id: number }>(`INSERT INTO inbox (body, locked_by, locked_until) VALUES ${values} RETURNING id`, [worker, leaseSeconds, ...bodies.map((b) => JSON.stringify(b))]);
     return rows.map((r) => Number(r.id));
   }
@@ -361,18 +361,17 @@ export class ApprovalStore {
   }
 
   /**
-   * Takes over requests whose listeners never finished: those whose holder's lease lapsed, or —
-   * with `all`, for the one process that owns an embedded database — every one still open. Each
-   * is tried at most `maxAttempts` times.
+   * Takes over requests whose listeners never finished and whose holder's lease lapsed (it died).
+   * Each is tried at most `maxAttempts` times.
    */
-  async claimRequests(worker: string, leaseSeconds: number, options: { all?: boolean; limit?: number; maxAttempts?: number } = {}): Promise<Array<{ id: number; body: Record<string, unknown>; attempts: number }>> {
+  async claimRequests(worker: string, leaseSeconds: number, options: { limit?: number; maxAttempts?: number } = {}): Promise<Array<{ id: number; body: Record<string, unknown>; attempts: number }>> {
     const { rows } = await this.db.query<Row>(
       `UPDATE inbox SET locked_by = $1, locked_until = clock_timestamp() + make_interval(secs => $2), attempts = attempts + 1
        WHERE id IN (
-         SELECT id FROM inbox WHERE done_at IS NULL AND attempts < $4 AND ($5 OR locked_until IS NULL OR locked_until <= clock_timestamp())
+         SELECT id FROM inbox WHERE done_at IS NULL AND attempts < $4 AND (locked_until IS NULL OR locked_until <= clock_timestamp())
          ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING id, body, attempts`,
-      [worker, leaseSeconds, options.limit ?? 100, options.maxAttempts ?? 5, options.all ?? false],
+      [worker, leaseSeconds, options.limit ?? 100, options.maxAttempts ?? 5],
     );
     return rows.map((r) => ({ id: Number(r.id), body: json<Record<string, unknown>>(r.body), attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
   }

@@ -115,7 +115,7 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
   const instance = `i_${randomBytes(5).toString('hex')}`;
   const inboxLease = options.outbox?.leaseSeconds ?? 120;
   const inboxFile = options.inboxFile ?? (ownStore && store.db.engine === 'pglite' && !dataDir.startsWith('memory://') ? path.join(dataDir, 'inbox.jsonl') : undefined);
-  const inbox: DurableInbox = inboxFile ? new FileInbox(inboxFile) : databaseInbox(store, instance, inboxLease);
+  const inbox: DurableInbox = inboxFile ? new FileInbox(inboxFile) : await databaseInbox(store, instance, inboxLease);
   let httpReceiver: SlackEventsReceiver | undefined;
   let receiver: Receiver;
   if (socketMode) {

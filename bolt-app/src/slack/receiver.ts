@@ -114,6 +114,12 @@ export class SlackEventsReceiver implements Receiver {
 
   #drain(): void {
     this.#timer = undefined;
+    // acks still waiting for their inbox write come first: listener work would compete with them
+    const { maxDelayMs = 100 } = this.#options;
+    if ((this.#toRecord.length || this.#recording) && performance.now() - this.#oldest < maxDelayMs) {
+      this.#timer = setTimeout(() => this.#drain(), 1);
+      return;
+    }
     const app = this.#app!;
     for (const { event, inboxId } of this.#queue.splice(0)) this.#track(this.#process(app, event, inboxId));
   }
@@ -132,7 +138,8 @@ export class SlackEventsReceiver implements Receiver {
   // ---- the inbox: requests read in the same turn of the event loop are written in one commit
 
   #toRecord: Array<{ body: Record<string, unknown>; resolve: (id: number) => void; reject: (error: unknown) => void }> = [];
-  #recording = false;
+  /** Batches being written now: at most two at once (the database inbox has two connections of its own). */
+  #recording = 0;
   #toFinish: number[] = [];
   #finishing: Promise<void> | undefined;
 
@@ -143,21 +150,21 @@ export class SlackEventsReceiver implements Receiver {
     if (inbox.recordNow) return inbox.recordNow(kept);
     return new Promise((resolve, reject) => {
       this.#toRecord.push({ body: kept, resolve, reject });
-      if (this.#toRecord.length === 1 && !this.#recording) setImmediate(() => void this.#flushRecords());
+      if (this.#toRecord.length === 1 && this.#recording < 2) setImmediate(() => void this.#flushRecords());
     });
   }
 
   async #flushRecords(): Promise<void> {
     const batch = this.#toRecord.splice(0);
     if (!batch.length) return;
-    this.#recording = true;
+    this.#recording += 1;
     try {
       const ids = await this.#options.inbox!.record(batch.map((b) => b.body));
       batch.forEach((b, i) => b.resolve(ids[i]!));
     } catch (error) {
       for (const b of batch) b.reject(error);
     } finally {
-      this.#recording = false;
+      this.#recording -= 1;
       // what arrived while this batch was written goes in the next commit
       if (this.#toRecord.length) setImmediate(() => void this.#flushRecords());
     }

@@ -348,10 +348,10 @@ export class ApprovalStore {
   // ---- inbox (Slack requests written before their ack)
 
   /** Writes received Slack requests in one statement (one commit), held by `worker` for `leaseSeconds`; their ids in order. */
-  async receiveRequests(bodies: ReadonlyArray<Record<string, unknown>>, worker: string, leaseSeconds: number): Promise<number[]> {
+  async receiveRequests(bodies: ReadonlyArray<Record<string, unknown>>, worker: string, leaseSeconds: number, db: Queryable = this.db): Promise<number[]> {
     if (!bodies.length) return [];
     const values = bodies.map((_, i) => `($${i + 3}, $1, clock_timestamp() + make_interval(secs => $2))`).join(', ');
-    const { rows } = await this.db.query<{ id: number }>(`INSERT INTO inbox (body, locked_by, locked_until) VALUES ${values} RETURNING id`, [worker, leaseSeconds, ...bodies.map((b) => JSON.stringify(b))]);
+    const { rows } = await db.query<{ id: number }>(`INSERT INTO inbox (body, locked_by, locked_until) VALUES ${values} RETURNING id`, [worker, leaseSeconds, ...bodies.map((b) => JSON.stringify(b))]);
     return rows.map((r) => Number(r.id));
   }
 

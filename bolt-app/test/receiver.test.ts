@@ -2,9 +2,13 @@
 // fed requests signed the way Slack signs them: early acks for empty-200 payloads, the listener's
 // ack for the rest, the signature and timestamp checks, and that nothing acked is dropped at stop.
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { App, LogLevel, type Logger } from '@slack/bolt';
 import { SlackEventsReceiver, type RequestInbox, type SlackEventsReceiverOptions } from '../src/slack/receiver.js';
+import { FileInbox } from '../src/store/inbox.js';
 import { blockActions, sign, signingSecret, slashCommand, users, viewSubmission } from './helpers.js';
 
 const quiet: Logger = {
@@ -236,6 +240,54 @@ describe('SlackEventsReceiver', () => {
     expect((await post(url, text, formHeaders(text))).status).toBe(503);
     await new Promise((r) => setTimeout(r, 50));
     expect(events.length).toBe(ran);
+  });
+
+  it('journals a click from inside a modal and a modal submission as Slack sends them, not a view_closed, and never the legacy token', async () => {
+    // shaped like requests Slack sent to a real app (a button in a modal has a view container and
+    // no channel or message; view_closed carries is_cleared), with values of our own
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-receiver-'));
+    try {
+      const journal = new FileInbox(path.join(dir, 'inbox.jsonl'));
+      const written: Array<Record<string, unknown>> = [];
+      const inbox: RequestInbox = { recordNow: (b) => (written.push(b), journal.recordNow(b)), record: (b) => journal.record(b), finished: (ids) => journal.finished(ids) };
+      const { app, url } = await harness({ inbox, quietMs: 1 });
+      const ran: string[] = [];
+      app.action('edit_steps', async ({ ack }) => {
+        await ack();
+        ran.push('click');
+      });
+      app.view('steps_modal', async ({ ack }) => {
+        await ack();
+        ran.push('submission');
+      });
+      app.view({ type: 'view_closed', callback_id: 'steps_modal' }, async ({ ack }) => {
+        await ack();
+        ran.push('closed');
+      });
+      const team = { id: 'T0TEAM0000', domain: 'example' };
+      const user = { id: users.ada, username: 'ada', name: 'ada', team_id: team.id };
+      const view = { id: 'V0MODAL0001', team_id: team.id, type: 'modal', callback_id: 'steps_modal', private_metadata: '{"channel_id":"C0PROD0001"}', state: { values: { step: { name: { type: 'plain_text_input', value: 'Customer questions?' } } } }, hash: '1600000000.AbCd', blocks: [] };
+      const requests = [
+        { type: 'block_actions', user, api_app_id: 'A0APP00001', token: 'legacy-verification-token', container: { type: 'view', view_id: view.id }, trigger_id: '1.2.3', team, view, actions: [{ type: 'button', action_id: 'edit_steps', block_id: 'b1', value: 'edit_steps', action_ts: '1600000001.000100' }] },
+        { type: 'view_submission', team, user, api_app_id: 'A0APP00001', token: 'legacy-verification-token', trigger_id: '1.2.4', view, response_urls: [] },
+        { type: 'view_closed', team, user, api_app_id: 'A0APP00001', token: 'legacy-verification-token', view, is_cleared: false },
+      ];
+      for (const payload of requests) {
+        const text = form({ payload: JSON.stringify(payload) });
+        expect((await post(url, text, formHeaders(text))).status).toBe(200);
+      }
+      for (let i = 0; i < 100 && ran.length < 3; i += 1) await new Promise((r) => setTimeout(r, 10));
+      expect(ran.sort()).toEqual(['click', 'closed', 'submission']);
+      expect(written.map((b) => [b.type, 'token' in b])).toEqual([
+        ['block_actions', false],
+        ['view_submission', false],
+      ]);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(journal.openCount).toBe(0);
+      journal.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stop() waits for the listeners of every request it acked, queued ones included', async () => {

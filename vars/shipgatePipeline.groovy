@@ -227,7 +227,7 @@ def approve(Map cfg) {
             if (!env.BUILD_URL) {
                 error('shipgatePipeline: approval needs BUILD_URL, which Jenkins sets only when its URL is configured\n  hint: Manage Jenkins → System → Jenkins URL')
             }
-            Map body = approvalRequest(cfg, version, envSnapshot())
+            Map body = approvalRequest(cfg, version, envSnapshot() + [BUILD_START: currentBuild.startTimeInMillis.toString()])
             String answer = postToApp(cfg, '/api/approvals', body, 'ask the Slack app for approval', true)
             Map created = readJSON(text: answer)
             echo "shipgate: approval ${created.id} for ${cfg.service} ${version} → ${cfg.environment} is waiting in Slack (until ${created.expiresAt}); it can also be answered here"
@@ -655,8 +655,10 @@ Map approvalRequest(Map cfg, String version, Map environment) {
     String requester = cfg.approval.requester ?: environment.BUILD_USER_ID ?: environment.CHANGE_AUTHOR
     if (requester) body.requester = requester
     body.expiresInSeconds = cfg.approval.timeoutSeconds
-    // a retried request (curl --retry) gets the same approval back, not a second message
-    body.idempotencyKey = "${environment.BUILD_TAG ?: environment.BUILD_URL}:approval"
+    // a retried request (curl --retry) gets the same approval back, not a second message. BUILD_TAG
+    // alone repeats when a job is deleted and made again (its numbers restart): the build's start
+    // time makes the key this build's own
+    body.idempotencyKey = "${environment.BUILD_TAG ?: environment.BUILD_URL}:${environment.BUILD_START ?: 'unknown-start'}:approval"
     body.backend = [kind: 'jenkins', buildUrl: environment.BUILD_URL, inputId: INPUT_ID]
     return stringify(body)
 }

@@ -56,7 +56,11 @@ const app = await createShipgateApp({
   host: '127.0.0.1',
   logger: pino({ level: 'silent' }),
   decisionBackends: { shipgate: shipgateBackend },
+  // durable acks as the app keeps them on PGlite (a journal file in its data directory); the inbox table on Postgres
+  ...(process.env.DATABASE_URL ? {} : { inboxFile: path.join(dataDir, 'inbox.jsonl') }),
   outbox: { pollMs: 50, concurrency: 8 },
+  // the bench asks for 50 approvals at a time from one address: the API's per-client limit is not what is measured
+  rateLimit: { perSecond: 100_000, burst: 100_000 },
   watchConfig: false,
 });
 await app.start();
@@ -106,6 +110,7 @@ try {
     const ids = [];
     for (let i = 0; i < approvalsPerRound; i++) {
       const res = await fetch(`${app.url}/api/approvals`, { method: 'POST', headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'bench', environment: 'prod', version: `v${round}.${i}`, backend: { kind: 'shipgate' } }) });
+      if (res.status !== 201) throw new Error(`POST /api/approvals answered ${res.status}: ${await res.text()}`);
       ids.push((await res.json()).id);
     }
     // let the approval messages go out first: the clicks are what is measured

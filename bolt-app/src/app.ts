@@ -2,6 +2,7 @@
 // the outbox worker, the expiry sweeper and one HTTP server for /slack/events, the pipelines' API,
 // /metrics and /healthz. Everything it talks to can be passed in, so tests run the real thing
 // against loopback stand-ins.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,11 +18,14 @@ import type { CodePipelineClientFactory } from './backends/codepipeline.js';
 import type { DecisionBackends, RollbackBackends } from './backends/types.js';
 import { ConfigSource, type AppConfig } from './config.js';
 import { apiHandler } from './http/api.js';
+import { ClientRateLimiter, type RateLimitOptions } from './http/rate-limit.js';
+import { trustedOrigins } from './backends/origins.js';
 import { AppMetrics } from './http/metrics.js';
 import { createLogger, slackLogger } from './log.js';
 import { OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.js';
 import { ApproverDirectory } from './slack/directory.js';
 import { registerHandlers } from './slack/handlers.js';
+import { databaseInbox, FileInbox, type DurableInbox } from './store/inbox.js';
 import { openDatabase } from './store/sql.js';
 import { ApprovalStore } from './store/store.js';
 
@@ -59,6 +63,13 @@ export interface ShipgateAppOptions {
   sweepMs?: number;
   /** Watch the config file and reload it on change (default true with a file). */
   watchConfig?: boolean;
+  /**
+   * Durable acks on PGlite: the journal file acknowledged Slack requests wait in. Default
+   * `inbox.jsonl` in `dataDir` when the app opens PGlite itself; otherwise the database's `inbox` table.
+   */
+  inboxFile?: string;
+  /** Per-client token bucket of the pipelines' API (SHIPGATE_API_RATE, SHIPGATE_API_BURST). Default 10/s, bursts of 60. */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface ShipgateApp {
@@ -83,7 +94,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
   const config = options.config instanceof ConfigSource ? options.config : new ConfigSource(options.config);
   const secrets = [options.slack.botToken, options.slack.signingSecret, options.slack.appToken, options.apiToken, options.env?.JENKINS_API_TOKEN ?? process.env.JENKINS_API_TOKEN, options.env?.GITHUB_TOKEN ?? process.env.GITHUB_TOKEN];
   const ownStore = !options.store;
-  const store = options.store ?? new ApprovalStore(await openDatabase({ url: options.databaseUrl, dataDir: options.dataDir ?? path.resolve('shipgate-data') }));
+  const dataDir = options.dataDir ?? path.resolve('shipgate-data');
+  const store = options.store ?? new ApprovalStore(await openDatabase({ url: options.databaseUrl, dataDir }));
   try {
     const applied = await store.migrate();
     if (applied.length) logger.info({ migrations: applied, engine: store.db.engine }, 'store migrated');
@@ -100,6 +112,10 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
   };
   const socketMode = Boolean(options.slack.appToken);
+  const instance = `i_${randomBytes(5).toString('hex')}`;
+  const inboxLease = options.outbox?.leaseSeconds ?? 120;
+  const inboxFile = options.inboxFile ?? (ownStore && store.db.engine === 'pglite' && !dataDir.startsWith('memory://') ? path.join(dataDir, 'inbox.jsonl') : undefined);
+  const inbox: DurableInbox = inboxFile ? new FileInbox(inboxFile) : await databaseInbox(store, instance, inboxLease);
   let httpReceiver: SlackEventsReceiver | undefined;
   let receiver: Receiver;
   if (socketMode) {
@@ -107,7 +123,12 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     receiver = new SocketModeReceiver({ appToken: options.slack.appToken!, logger: boltLog, installerOptions: { clientOptions } as never });
   } else {
     if (!options.slack.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode');
-    httpReceiver = new SlackEventsReceiver({ signingSecret: options.slack.signingSecret, logger: boltLog });
+    httpReceiver = new SlackEventsReceiver({
+      signingSecret: options.slack.signingSecret,
+      logger: boltLog,
+      // durable acks: a click is written before Slack hears it arrived
+      inbox,
+    });
     receiver = httpReceiver;
   }
   const identity = await botIdentity(new webApi.WebClient(options.slack.botToken, { ...clientOptions, logger: boltLog }), logger).catch(async (error: unknown) => {
@@ -154,6 +175,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     logger,
     now,
     onWork: () => worker.poke(),
+    trusted: trustedOrigins(options.env ?? process.env),
+    rateLimiter: new ClientRateLimiter(options.rateLimit ?? { perSecond: 10, burst: 60 }),
     waitForChange: (id, ms, signal) =>
       new Promise<void>((resolve) => {
         const done = () => {
@@ -199,6 +222,21 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
   });
   server.keepAliveTimeout = 65_000;
 
+  /**
+   * Works Slack requests that were acknowledged but whose listeners never finished (the process
+   * died): at start everything the journal file holds (PGlite: this process alone owns it); with
+   * a shared database, at start and on every sweep, the rows whose holder's lease lapsed.
+   */
+  const replayInbox = async (atStart: boolean) => {
+    if (!httpReceiver) return;
+    for (let round = 0; round < 100; round += 1) {
+      const open = await inbox.takeOver({ atStart });
+      if (!open.length) return;
+      logger.warn({ requests: open.length, ids: open.map((r) => r.id) }, 'working Slack requests acknowledged before a crash');
+      await httpReceiver.replay(open);
+    }
+  };
+
   let sweeper: NodeJS.Timeout | undefined;
   let unwatch: (() => void) | undefined;
   let url = '';
@@ -224,6 +262,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
       return url;
     },
     async start() {
+      // before new clicks are taken: what was acknowledged before a crash is decided first
+      await replayInbox(true);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port ?? 3000, options.host ?? '0.0.0.0', () => resolve());
@@ -232,7 +272,10 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
       url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       if (socketMode) await bolt.start();
       if (options.outbox?.autostart !== false) worker.start();
-      sweeper = setInterval(() => void sweep().catch((error: unknown) => logger.error({ err: (error as Error).message }, 'expiry sweep failed')), options.sweepMs ?? 5000);
+      sweeper = setInterval(() => {
+        void sweep().catch((error: unknown) => logger.error({ err: (error as Error).message }, 'expiry sweep failed'));
+        void replayInbox(false).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'inbox takeover failed'));
+      }, options.sweepMs ?? 5000);
       sweeper.unref();
       if (options.watchConfig !== false) {
         unwatch = config.watch((result) => {
@@ -240,7 +283,8 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
           else logger.error({ err: (result.error as Error).message }, 'config change ignored: the file is not valid; the last good config stays');
         });
       }
-      logger.info({ url, mode: socketMode ? 'socket' : 'http', store: store.db.engine }, 'shipgate-bolt started');
+      // where it listens, in so many words: 0.0.0.0 (the default, for containers) is every interface
+      logger.info({ url, host: address.address, port: address.port, mode: socketMode ? 'socket' : 'http', store: store.db.engine }, `listening on ${url}`);
       return url;
     },
     async stop() {
@@ -253,6 +297,7 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
       if (socketMode) await bolt.stop().catch(() => undefined);
       // clicks already acked finish their listeners (and their transactions) before the store closes
       await httpReceiver?.settle();
+      inbox.close();
       await worker.stop();
       if (ownStore) await store.close();
     },

@@ -13,7 +13,8 @@ export const environmentSchema = z
   .object({
     channel: slackId('a Slack channel ID', /^[CGD][A-Z0-9]{6,}$/, 'C0123456789'),
     approvers: z.array(slackId('a Slack user ID (U…, W…) or user-group ID (S…)', /^[UWS][A-Z0-9]{6,}$/, 'U0AAAAAAA or S0BBBBBBB')).min(1, 'at least one approver'),
-    'self-approve': z.boolean().default(true),
+    // safe by default: a config edit that drops the key must not let requesters approve themselves
+    'self-approve': z.boolean().default(false),
   })
   .strict();
 
@@ -25,6 +26,19 @@ export const configSchema = z
 
 export interface AppConfig {
   environments: Record<string, EnvironmentPolicy>;
+}
+
+/**
+ * The policy of environment `name`, only when the config names it: an own property, so names like
+ * `constructor` or `__proto__` never reach Object.prototype.
+ */
+export function environmentPolicy(config: AppConfig, name: string): EnvironmentPolicy | undefined {
+  return Object.hasOwn(config.environments, name) ? config.environments[name] : undefined;
+}
+
+/** The configured environments' names. */
+export function environmentNames(config: AppConfig): string[] {
+  return Object.keys(config.environments);
 }
 
 /** Parses and validates config text; errors point at file:line:column. */
@@ -55,7 +69,8 @@ export function parseConfig(text: string, file = 'shipgate-bolt.yml'): AppConfig
     const [first, ...rest] = issues;
     throw new ShipgateError(first!.code, first!.message, { ...(first!.location ? { location: first!.location } : {}), ...(first!.hint ? { hint: first!.hint } : {}), related: rest });
   }
-  const environments: Record<string, EnvironmentPolicy> = {};
+  // no prototype: an environment name is only ever a key of this map
+  const environments: Record<string, EnvironmentPolicy> = Object.create(null) as Record<string, EnvironmentPolicy>;
   for (const [name, env] of Object.entries(parsed.data.environments)) {
     environments[name] = { channel: env.channel, approvers: env.approvers, selfApprove: env['self-approve'] };
   }

@@ -10,8 +10,8 @@ export { ConfigSource, parseConfig, loadConfigFile, configSchema } from './confi
 export type { AppConfig } from './config.js';
 export { nextState, verdictOf, isPastDeadline } from './approvals/machine.js';
 export type { ApprovalEvent, Transition, Refusal } from './approvals/machine.js';
-export { mayAct, isRequester } from './approvals/access.js';
-export type { EnvironmentPolicy, Actor, AccessDecision } from './approvals/access.js';
+export { mayAct, parseRequester, requesterMatch } from './approvals/access.js';
+export type { EnvironmentPolicy, Actor, AccessDecision, Requester } from './approvals/access.js';
 export { planRollback, selectRollbackTarget, currentDeployment } from './approvals/rollback.js';
 export type { RollbackPlan, RollbackRefusal } from './approvals/rollback.js';
 export { approvalRequestSchema, deploymentRequestSchema, backendSchema, rollbackSpecSchema } from './approvals/model.js';

@@ -13,6 +13,14 @@ function required(env: NodeJS.ProcessEnv, name: string, hint: string): string {
   return v;
 }
 
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, hint: string): number {
+  const raw = env[name];
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!(Number.isFinite(value) && value > 0)) throw new ShipgateError('bolt.env', `${name} "${raw}" is not a positive number`, { hint });
+  return value;
+}
+
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Stops the app when aborted (the CLI aborts it on SIGTERM / SIGINT). */
@@ -34,6 +42,8 @@ export async function runShipgateBolt(options: RunOptions): Promise<number> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ShipgateError('bolt.env', `PORT "${env.PORT}" is not a port number`, { hint: 'PORT=3000' });
     const lease = env.SHIPGATE_OUTBOX_LEASE_SECONDS ? Number(env.SHIPGATE_OUTBOX_LEASE_SECONDS) : undefined;
     if (lease !== undefined && !(Number.isInteger(lease) && lease >= 1)) throw new ShipgateError('bolt.env', `SHIPGATE_OUTBOX_LEASE_SECONDS "${env.SHIPGATE_OUTBOX_LEASE_SECONDS}" is not a whole number of seconds`, { hint: 'default 120; a backend call times out at half of it' });
+    const rate = positiveNumber(env, 'SHIPGATE_API_RATE', 10, 'requests per second per client, default 10');
+    const burst = positiveNumber(env, 'SHIPGATE_API_BURST', 60, 'requests a client may send at once, default 60');
     const app = await createShipgateApp({
       config,
       slack: {
@@ -50,6 +60,7 @@ export async function runShipgateBolt(options: RunOptions): Promise<number> {
       logger,
       env,
       ...(lease ? { outbox: { leaseSeconds: lease } } : {}),
+      rateLimit: { perSecond: rate, burst: Math.max(1, Math.floor(burst)) },
     });
     if (!env.SHIPGATE_API_TOKEN) logger.warn('SHIPGATE_API_TOKEN is not set: the pipelines API answers 503 until it is');
     try {

@@ -1,11 +1,11 @@
 // The pure core, as tables: the approval state machine, who may act, rollback target selection,
 // the config file's validation (file:line:col), the API token check and message escaping.
 import { describe, expect, it } from '@jest/globals';
-import { mayAct, isRequester, type EnvironmentPolicy } from '../src/approvals/access.js';
+import { mayAct, parseRequester, requesterMatch, type EnvironmentPolicy } from '../src/approvals/access.js';
 import { nextState, verdictOf, type ApprovalEvent } from '../src/approvals/machine.js';
 import type { ApprovalState, Deployment } from '../src/approvals/model.js';
 import { planRollback, selectRollbackTarget, currentDeployment } from '../src/approvals/rollback.js';
-import { parseConfig } from '../src/config.js';
+import { environmentNames, environmentPolicy, parseConfig } from '../src/config.js';
 import { tokenMatches } from '../src/http/api.js';
 import { approvalMessage, escapeText, parseRollbackValue, rollbackValue } from '../src/slack/messages.js';
 import { maskSecrets } from '../src/log.js';
@@ -43,6 +43,21 @@ describe('nextState', () => {
   });
 });
 
+describe('parseRequester', () => {
+  it.each([
+    ['U0ADA00001', { id: 'U0ADA00001' }],
+    ['u0request1', { id: 'U0REQUEST1' }],
+    ['@U0REQUEST1', { id: 'U0REQUEST1' }],
+    [' <@w0ada00001|ada> ', { id: 'W0ADA00001' }],
+    ['Ada@Example.COM', { email: 'ada@example.com' }],
+    ['@octocat', { name: 'octocat' }],
+    ['ursula', { name: 'ursula' }],
+    ['   ', undefined],
+  ])('%j → %j', (raw, expected) => {
+    expect(parseRequester(raw)).toEqual(expected);
+  });
+});
+
 describe('mayAct', () => {
   const prod: EnvironmentPolicy = { channel: 'C1', approvers: ['U0ADA', 'S0OPS'], selfApprove: false };
   const none = new Set<string>();
@@ -56,6 +71,15 @@ describe('mayAct', () => {
     ['the requester by e-mail', { userId: 'U0ADA', groups: none, email: 'Ada@Example.com' }, 'approve', 'ada@example.com', { allowed: false, why: 'self-approval' }],
     ['the requester rejecting', { userId: 'U0ADA', groups: none }, 'reject', 'U0ADA', { allowed: true }],
     ['someone else than the requester', { userId: 'U0ADA', groups: none }, 'approve', 'U0BOB', { allowed: true }],
+    ['the requester in lower case', { userId: 'U0ADA', groups: none }, 'approve', 'u0ada', { allowed: false, why: 'self-approval' }],
+    ['the requester with an @', { userId: 'U0ADA', groups: none }, 'approve', '@U0ADA', { allowed: false, why: 'self-approval' }],
+    ['an e-mail, the approver’s own address unknown', { userId: 'U0ADA', groups: none }, 'approve', 'bob@example.com', { allowed: false, why: 'requester-unresolved' }],
+    ['an e-mail, the approver’s own address another', { userId: 'U0ADA', groups: none, email: 'ada@example.com' }, 'approve', 'bob@example.com', { allowed: true }],
+    ['an e-mail Slack resolved to the approver', { userId: 'U0ADA', groups: none }, 'approve', { id: 'U0ADA', email: 'a@x.io' }, { allowed: false, why: 'self-approval' }],
+    ['a CI login, the approver’s profile unknown', { userId: 'U0ADA', groups: none }, 'approve', 'ada-ci', { allowed: false, why: 'requester-unresolved' }],
+    ['a CI login that is one of the approver’s names', { userId: 'U0ADA', groups: none, names: ['ada-ci', 'ada'] }, 'approve', '@Ada-CI', { allowed: false, why: 'self-approval' }],
+    ['a CI login that is none of them', { userId: 'U0ADA', groups: none, names: ['ada'] }, 'approve', 'bob-ci', { allowed: true }],
+    ['an unresolved requester rejecting', { userId: 'U0ADA', groups: none }, 'reject', 'bob@example.com', { allowed: true }],
   ] as const)('%s', (_name, actor, action, requester, expected) => {
     expect(mayAct(prod, actor, action, requester)).toEqual(expected);
   });
@@ -63,7 +87,7 @@ describe('mayAct', () => {
   it('self-approve: true lets the requester approve; an unknown environment lets nobody', () => {
     expect(mayAct({ ...prod, selfApprove: true }, { userId: 'U0ADA', groups: none }, 'approve', 'U0ADA')).toEqual({ allowed: true });
     expect(mayAct(undefined, { userId: 'U0ADA', groups: none }, 'approve')).toEqual({ allowed: false, why: 'unknown-environment' });
-    expect(isRequester({ userId: 'U0ADA', groups: none }, undefined)).toBe(false);
+    expect(requesterMatch({ userId: 'U0ADA', groups: none }, undefined)).toBe('other');
   });
 });
 
@@ -111,10 +135,20 @@ describe('rollback target selection', () => {
 });
 
 describe('config file', () => {
-  it('reads environments with their defaults', () => {
+  it('reads environments with their defaults: self-approve is false unless the file says true', () => {
     expect(parseConfig('environments:\n  prod:\n    channel: C0123456789\n    approvers: [U0AAAAAAA, S0BBBBBBB]\n    self-approve: false\n  dev:\n    channel: C0999999999\n    approvers: [U0AAAAAAA]\n')).toEqual({
-      environments: { prod: { channel: 'C0123456789', approvers: ['U0AAAAAAA', 'S0BBBBBBB'], selfApprove: false }, dev: { channel: 'C0999999999', approvers: ['U0AAAAAAA'], selfApprove: true } },
+      environments: { prod: { channel: 'C0123456789', approvers: ['U0AAAAAAA', 'S0BBBBBBB'], selfApprove: false }, dev: { channel: 'C0999999999', approvers: ['U0AAAAAAA'], selfApprove: false } },
     });
+  });
+
+  it('knows only the environments the file names, whatever Object.prototype has', () => {
+    const config = parseConfig('environments:\n  prod:\n    channel: C0123456789\n    approvers: [U0AAAAAAA]\n');
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(environmentPolicy(config, name)).toBeUndefined();
+    expect(environmentPolicy(config, 'prod')?.channel).toBe('C0123456789');
+    // an environment may even be called that, and is then its own entry
+    const odd = parseConfig('environments:\n  constructor:\n    channel: C0123456789\n    approvers: [U0AAAAAAA]\n');
+    expect(environmentPolicy(odd, 'constructor')?.approvers).toEqual(['U0AAAAAAA']);
+    expect(environmentNames(odd)).toEqual(['constructor']);
   });
 
   it.each([

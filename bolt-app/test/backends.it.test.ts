@@ -48,16 +48,32 @@ describe('Jenkins', () => {
   });
 
   it.each([
-    ['https://ci.example.com/job/orders/7/', undefined, 'https://ci.example.com/'],
-    ['https://ci.example.com/jenkins/job/team/job/orders/7/', undefined, 'https://ci.example.com/jenkins/'],
-    ['https://ci.example.com/view/x/7/', undefined, 'https://ci.example.com/'],
-    ['https://ci.example.com/job/orders/7/', 'https://proxy.example.com/ci', 'https://proxy.example.com/ci/'],
-  ])('the root of %s (JENKINS_URL %s) is %s', (url, root, expected) => {
+    ['https://ci.example.com/job/orders/7/', 'https://ci.example.com', 'https://ci.example.com/'],
+    ['https://ci.example.com/jenkins/job/team/job/orders/7/', 'https://ci.example.com/jenkins/', 'https://ci.example.com/jenkins/'],
+    ['https://ci.example.com/job/orders/7/', 'https://other.example.com/, https://ci.example.com/', 'https://ci.example.com/'],
+    ['https://ci.example.com/job/orders/7/', undefined, undefined],
+    ['https://ci.example.com/job/orders/7/', 'https://proxy.example.com/ci', undefined],
+    ['https://ci.example.com/jenkinsx/job/orders/7/', 'https://ci.example.com/jenkins', undefined],
+    ['http://ci.example.com/job/orders/7/', 'https://ci.example.com/', undefined],
+    ['https://ci.example.com:8443/job/orders/7/', 'https://ci.example.com/', undefined],
+    ['https://ci.example.com@evil.example/job/orders/7/', 'https://ci.example.com/', undefined],
+    ['https://robot:pw@ci.example.com/job/orders/7/', 'https://ci.example.com/', undefined],
+  ])('the trusted root of %s (JENKINS_URL %s) is %s', (url, root, expected) => {
     expect(jenkinsRoot(url, root)).toBe(expected);
   });
 
+  it('refuses, for good and before any request, a build or job URL outside JENKINS_URL', async () => {
+    const call = jenkinsDecisionBackend({ user: 'robot', apiToken: 'tok-123456', rootUrl: 'https://ci.example.com/' });
+    const error = await call({ kind: 'jenkins', buildUrl: `${jenkins.url}/ci/job/orders/7/`, inputId: 'ShipgateApproval' }, approval, notice('approved')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'BackendError', retryable: false, message: expect.stringContaining('not under JENKINS_URL') });
+    const rollback = jenkinsRollbackBackend({ user: 'robot', apiToken: 'tok-123456' });
+    const refused = await rollback.rollback({ kind: 'jenkins', jobUrl: `${jenkins.url}/ci/job/orders-rollback/` }, { from: {} as Deployment, to: {} as Deployment, requestedBy: 'U0ADA00001', signal: AbortSignal.timeout(5000) }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ retryable: false, message: expect.stringContaining('JENKINS_URL is not set') });
+    expect(seen).toEqual([]);
+  });
+
   it('proceeds with a crumb, its session cookie and basic auth', async () => {
-    const call = jenkinsDecisionBackend({ user: 'robot', apiToken: 'tok-123456' });
+    const call = jenkinsDecisionBackend({ user: 'robot', apiToken: 'tok-123456', rootUrl: `${jenkins.url}/ci/` });
     const result = await call({ kind: 'jenkins', buildUrl: `${jenkins.url}/ci/job/orders/7`, inputId: 'ShipgateApproval' }, approval, notice('approved'));
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /ci/crumbIssuer/api/json', 'POST /ci/job/orders/7/input/ShipgateApproval/proceedEmpty']);
     expect(result.detail).toContain('proceeded');
@@ -65,30 +81,30 @@ describe('Jenkins', () => {
 
   it('aborts on a rejection; a 302 answer counts as done', async () => {
     inputStatus = 302;
-    const call = jenkinsDecisionBackend({ user: 'robot', apiToken: 'tok-123456' });
+    const call = jenkinsDecisionBackend({ user: 'robot', apiToken: 'tok-123456', rootUrl: `${jenkins.url}/ci/` });
     // (an id written in camel case: Jenkins capitalises it in its URLs)
     await call({ kind: 'jenkins', buildUrl: `${jenkins.url}/ci/job/orders/7/`, inputId: 'shipgateApproval' }, approval, notice('rejected'));
     expect(seen.at(-1)?.url).toBe('/ci/job/orders/7/input/ShipgateApproval/abort');
   });
 
   it('an input that is no longer waiting (404) is not an error; a 403 is, and is not retried', async () => {
-    const call = jenkinsDecisionBackend({ user: 'robot', apiToken: 'tok-123456' });
+    const call = jenkinsDecisionBackend({ user: 'robot', apiToken: 'tok-123456', rootUrl: `${jenkins.url}/ci/` });
     inputStatus = 404;
     expect((await call({ kind: 'jenkins', buildUrl: `${jenkins.url}/ci/job/orders/7/`, inputId: 'ShipgateApproval' }, approval, notice('approved'))).detail).toContain('no longer waiting');
-    const wrong = jenkinsDecisionBackend({ user: 'robot', apiToken: 'wrong' });
+    const wrong = jenkinsDecisionBackend({ user: 'robot', apiToken: 'wrong', rootUrl: `${jenkins.url}/ci/` });
     const error = await wrong({ kind: 'jenkins', buildUrl: `${jenkins.url}/ci/job/orders/7/`, inputId: 'ShipgateApproval' }, approval, notice('approved')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendError);
     expect((error as BackendError).retryable).toBe(false);
   });
 
   it('a Jenkins that does not answer is a retryable error', async () => {
-    const call = jenkinsDecisionBackend({});
+    const call = jenkinsDecisionBackend({ rootUrl: 'http://127.0.0.1:1/' });
     const error = await call({ kind: 'jenkins', buildUrl: 'http://127.0.0.1:1/job/x/1/', inputId: 'I' }, approval, notice('approved')).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'BackendError', retryable: true });
   });
 
   it('starts the rollback job with the versions as parameters', async () => {
-    const rollback = jenkinsRollbackBackend({ user: 'robot', apiToken: 'tok-123456' });
+    const rollback = jenkinsRollbackBackend({ user: 'robot', apiToken: 'tok-123456', rootUrl: `${jenkins.url}/ci/` });
     const from = { service: 'orders', environment: 'prod', version: 'v2', digest: 'sha256:b' } as Deployment;
     const to = { service: 'orders', environment: 'prod', version: 'v1', digest: 'sha256:a' } as Deployment;
     const result = await rollback.rollback({ kind: 'jenkins', jobUrl: `${jenkins.url}/ci/job/orders-rollback/` }, { from, to, requestedBy: 'U0ADA00001', signal: AbortSignal.timeout(5000) });
@@ -111,7 +127,7 @@ describe('retries through the outbox', () => {
     });
     const slack = await slackStandIn();
     const store = await memoryStore();
-    const app = await startApp(slack, { store, outbox: { pollMs: 20, retryBaseSeconds: 0.05, maxAttempts: 3 } });
+    const app = await startApp(slack, { store, outbox: { pollMs: 20, retryBaseSeconds: 0.05, maxAttempts: 3 }, env: { JENKINS_URL: jenkins.url } });
     try {
       const ask = async (job: string) => {
         const { id } = (await api(app.url, 'POST', '/api/approvals', approvalBody({ environment: 'staging', backend: { kind: 'jenkins', buildUrl: `${jenkins.url}/job/${job}/1/`, inputId: 'ShipgateApproval' } }))).body;

@@ -1,7 +1,9 @@
 // A real crash: the bundled app runs as its own process over a real Postgres, an approver clicks,
 // the app calls Jenkins — and is killed with SIGKILL while the call is in flight, before Jenkins
 // answers. Another instance finishes the job once the dead one's lease lapses: Jenkins proceeds
-// exactly once, and the audit trail shows one successful call.
+// exactly once, and the audit trail shows one successful call. And a burst of signed clicks and
+// rejections, killed with SIGKILL halfway: after a restart, every request that got its 200 is
+// decided, and a later click on a rejected approval changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { findPostgresBinaries, openHarness, prepareHarness, type Harness, type P
 import type { ShipgateApp } from '../src/app.js';
 import { openPostgres } from '../src/store/sql.js';
 import { ApprovalStore } from '../src/store/store.js';
-import { api, apiToken, approvalBody, blockActions, botToken, postSlack, signingSecret, slackStandIn, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
+import { api, apiToken, approvalBody, blockActions, botToken, postSlack, sign, signingSecret, slackStandIn, startApp, users, viewSubmission, waitFor, type SlackStandIn } from './helpers.js';
 
 const run = promisify(execFile);
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +33,7 @@ describeIf('SIGKILL during a backend call', () => {
   let db: TestDatabase;
   let slack: SlackStandIn;
   let child: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   let survivor: ShipgateApp | undefined;
   let store: ApprovalStore | undefined;
   const jenkins = createServer();
@@ -58,6 +61,7 @@ describeIf('SIGKILL during a backend call', () => {
 
   afterAll(async () => {
     child?.kill('SIGKILL');
+    for (const c of children) c.kill('SIGKILL');
     await survivor?.stop().catch(() => undefined);
     await store?.close().catch(() => undefined);
     jenkins.closeAllConnections();
@@ -80,7 +84,7 @@ describeIf('SIGKILL during a backend call', () => {
     });
     let logs = '';
     child = spawn(process.execPath, [path.join(dir, 'bundle', 'shipgate-bolt.mjs')], {
-      env: { PATH: process.env.PATH, SHIPGATE_CONFIG: config, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SHIPGATE_API_TOKEN: apiToken, SLACK_API_URL: slack.apiUrl, JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', SHIPGATE_OUTBOX_LEASE_SECONDS: '3' },
+      env: { PATH: process.env.PATH, SHIPGATE_CONFIG: config, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SHIPGATE_API_TOKEN: apiToken, SLACK_API_URL: slack.apiUrl, JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', JENKINS_URL: `http://127.0.0.1:${(jenkins.address() as AddressInfo).port}/`, SHIPGATE_OUTBOX_LEASE_SECONDS: '3' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (c: Buffer) => (logs += c.toString()));
@@ -99,7 +103,7 @@ describeIf('SIGKILL during a backend call', () => {
 
     store = new ApprovalStore(await openPostgres(db.url!, { max: 3 }));
     expect((await store.getApproval(id))?.state).toBe('approved');
-    survivor = await startApp(slack, { store, env: { JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123' } });
+    survivor = await startApp(slack, { store, env: { JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', JENKINS_URL: jenkinsUrl } });
     await waitFor(() => answered === 1, 'the survivor to tell Jenkins', 20_000);
     await waitFor(async () => (await store!.auditTrail(id)).some((e) => e.action === 'backend.called' && e.outcome === 'ok'), 'the audit row');
     await new Promise((r) => setTimeout(r, 500));
@@ -108,4 +112,75 @@ describeIf('SIGKILL during a backend call', () => {
     expect(logs).not.toContain('jenkins-token-123');
     expect(logs).not.toContain(botToken);
   }, 90_000);
+
+  /** Starts the bundled app as its own process; resolves once it answers /healthz. */
+  async function spawnBundle(config: string, extra: Record<string, string> = {}): Promise<{ process: ChildProcess; url: string; logs: () => string }> {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const free = (s.address() as AddressInfo).port;
+        s.close(() => resolve(free));
+      });
+    });
+    let logs = '';
+    const proc = spawn(process.execPath, [path.join(dir, 'bundle', 'shipgate-bolt.mjs')], {
+      env: { PATH: process.env.PATH, SHIPGATE_CONFIG: config, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SHIPGATE_API_TOKEN: apiToken, SLACK_API_URL: slack.apiUrl, SHIPGATE_OUTBOX_LEASE_SECONDS: '3', ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(proc);
+    proc.stdout!.on('data', (c: Buffer) => (logs += c.toString()));
+    proc.stderr!.on('data', (c: Buffer) => (logs += c.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(() => fetch(`${url}/healthz`).then((r) => r.ok, () => false), `the app process to start: ${logs}`, 30_000);
+    return { process: proc, url, logs: () => logs };
+  }
+
+  // Postgres: the inbox table; PGlite (no DATABASE_URL): the journal file in its data directory
+  it.each(['postgres', 'pglite'])('SIGKILL in the middle of a burst (%s): every click and rejection that was acked is decided after a restart', async (engine) => {
+    const config = path.join(dir, `burst-${engine}.yml`);
+    writeFileSync(config, `environments:\n  prod:\n    channel: C0PROD0001\n    approvers: [${users.ada}, ${users.bob}]\n`);
+    const storeEnv: Record<string, string> = engine === 'pglite' ? { DATABASE_URL: '', SHIPGATE_DATA_DIR: path.join(dir, 'pglite-data') } : {};
+    const first = await spawnBundle(config, { SHIPGATE_API_RATE: '1000', SHIPGATE_API_BURST: '1000', ...storeEnv });
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push((await api(first.url, 'POST', '/api/approvals', approvalBody({ version: `v-burst-${i}`, requester: undefined }))).body.id);
+    // every 4th approval is rejected in the modal, the others approved
+    const requests = ids.map((id, i) => ({ id, verdict: i % 4 === 0 ? 'rejected' : 'approved', form: i % 4 === 0 ? viewSubmission({ user: users.ada, approvalId: id, reason: `burst ${i}` }) : blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }) }));
+    const acked: typeof requests = [];
+    let killed = false;
+    const kill = () => {
+      if (killed) return;
+      killed = true;
+      first.process.kill('SIGKILL');
+    };
+    await Promise.all(
+      requests.map(async (r) => {
+        const text = new URLSearchParams(r.form).toString();
+        const res = await fetch(`${first.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...sign(text) }, body: text }).catch(() => undefined);
+        if (res?.status !== 200 || killed) return;
+        acked.push(r);
+        // halfway through the acks: no time for the listeners of the clicks just acked
+        if (acked.length === requests.length / 2) kill();
+      }),
+    );
+    kill();
+    await new Promise((r) => (first.process.exitCode !== null || first.process.signalCode !== null ? r(undefined) : first.process.once('exit', r)));
+    expect(first.process.signalCode).toBe('SIGKILL');
+    expect(acked.length).toBeGreaterThanOrEqual(requests.length / 2);
+    expect(acked.some((r) => r.verdict === 'rejected')).toBe(true);
+
+    const second = await spawnBundle(config, { SHIPGATE_API_RATE: '1000', SHIPGATE_API_BURST: '1000', ...storeEnv });
+    const state = async (id: string) => (await api(second.url, 'GET', `/api/approvals/${id}`)).body.state as string;
+    const decided = async () => (await Promise.all(acked.map(async (r) => (await state(r.id)) === r.verdict))).every(Boolean);
+    await waitFor(decided, 'every acked request decided after the restart', 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nfirst process:\n${first.logs()}\nafter the restart:\n${second.logs()}`);
+    });
+    // they were decided by the replay, not before the kill
+    expect(second.logs()).toContain('working Slack requests acknowledged before a crash');
+    // another approver clicks Approve on what was rejected before the crash: it stays rejected
+    const rejected = acked.filter((r) => r.verdict === 'rejected');
+    for (const r of rejected) await postSlack(second.url, blockActions({ user: users.bob, actionId: 'shipgate_approve', value: r.id }));
+    await new Promise((r) => setTimeout(r, 500));
+    for (const r of rejected) expect(await state(r.id)).toBe('rejected');
+    second.process.kill('SIGTERM');
+    await new Promise((r) => (second.process.exitCode !== null || second.process.signalCode !== null ? r(undefined) : second.process.once('exit', r)));
+  }, 120_000);
 });

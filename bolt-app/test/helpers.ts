@@ -56,9 +56,11 @@ export interface SlackCall {
 }
 
 /** Slack's Web API, as the WebClient sees it: POST /api/<method>, form or JSON body, `{ ok: true, … }` answers. */
-export async function slackStandIn(options: { groups?: Record<string, string[]>; emails?: Record<string, string>; socketUrl?: string } = {}) {
+export async function slackStandIn(options: { groups?: Record<string, string[]>; emails?: Record<string, string>; socketUrl?: string; members?: Record<string, string[]> } = {}) {
   /** Set to n: the next n chat.postMessage calls answer 503 (Slack having a bad minute). */
   const outage = { postMessage: 0 };
+  /** Web API methods that answer `{ ok: false, error: 'fatal_error' }` while listed here. */
+  const failing = new Set<string>();
   const calls: SlackCall[] = [];
   const responses: Array<{ path: string; body: any }> = [];
   let ts = 1_700_000_000;
@@ -78,6 +80,7 @@ export async function slackStandIn(options: { groups?: Record<string, string[]>;
     if ((req.headers['content-type'] ?? '').includes('json')) args = JSON.parse(text || '{}');
     else for (const [k, v] of new URLSearchParams(text)) args[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
     calls.push({ method, args, token: req.headers.authorization?.replace(/^Bearer /, '') });
+    if (failing.has(method)) return reply(200, { ok: false, error: 'fatal_error' });
     switch (method) {
       case 'auth.test':
         return reply(200, { ok: true, user_id: 'U0BOT00000', bot_id: 'B0BOT00000', team_id: 'T0TEAM0000', user: 'shipgate' });
@@ -98,7 +101,13 @@ export async function slackStandIn(options: { groups?: Record<string, string[]>;
       case 'apps.connections.open':
         return options.socketUrl ? reply(200, { ok: true, url: options.socketUrl }) : reply(200, { ok: false, error: 'not_allowed_token_type' });
       case 'users.info':
-        return reply(200, { ok: true, user: { id: args.user, profile: { email: options.emails?.[args.user] } } });
+        return reply(200, { ok: true, user: { id: args.user, name: String(args.user).toLowerCase(), profile: { email: options.emails?.[args.user], display_name: '', real_name: '' } } });
+      case 'users.lookupByEmail': {
+        const id = Object.entries(options.emails ?? {}).find(([, e]) => e.toLowerCase() === String(args.email).toLowerCase())?.[0];
+        return id ? reply(200, { ok: true, user: { id, profile: { email: options.emails![id] } } }) : reply(200, { ok: false, error: 'users_not_found' });
+      }
+      case 'conversations.members':
+        return reply(200, { ok: true, members: options.members?.[args.channel] ?? [], response_metadata: { next_cursor: '' } });
       default:
         return reply(200, { ok: false, error: 'unknown_method' });
     }
@@ -109,6 +118,7 @@ export async function slackStandIn(options: { groups?: Record<string, string[]>;
     calls,
     responses,
     outage,
+    failing,
     of: (method: string) => calls.filter((c) => c.method === method),
   };
 }

@@ -2,9 +2,13 @@
 // fed requests signed the way Slack signs them: early acks for empty-200 payloads, the listener's
 // ack for the rest, the signature and timestamp checks, and that nothing acked is dropped at stop.
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { App, LogLevel, type Logger } from '@slack/bolt';
-import { SlackEventsReceiver, type SlackEventsReceiverOptions } from '../src/slack/receiver.js';
+import { SlackEventsReceiver, type RequestInbox, type SlackEventsReceiverOptions } from '../src/slack/receiver.js';
+import { FileInbox } from '../src/store/inbox.js';
 import { blockActions, sign, signingSecret, slashCommand, users, viewSubmission } from './helpers.js';
 
 const quiet: Logger = {
@@ -197,6 +201,93 @@ describe('SlackEventsReceiver', () => {
     expect((await post(url, broken, formHeaders(broken))).status).toBe(400);
     const big = form({ payload: JSON.stringify({ type: 'block_actions', pad: 'x'.repeat(2048) }) });
     expect((await post(url, big, formHeaders(big))).status).toBe(413);
+  });
+
+  it('with an inbox: a click is written before its 200 (one write for a burst), marked done after its listener; one the inbox cannot take is 503 and runs nothing', async () => {
+    const events: string[] = [];
+    let refuse = false;
+    const kept: Array<Record<string, unknown>> = [];
+    const inbox: RequestInbox = {
+      async record(bodies) {
+        if (refuse) throw new Error('database unavailable');
+        events.push(`record ${bodies.length}`);
+        kept.push(...bodies);
+        return bodies.map((_, i) => events.length * 100 + i);
+      },
+      async finished(ids) {
+        events.push(`finished ${ids.length}`);
+      },
+    };
+    const { app, url } = await harness({ inbox, quietMs: 1 });
+    app.action('go', async ({ ack, action, body }) => {
+      await ack();
+      events.push(`ran ${(action as { value: string }).value} ${body.type}`);
+    });
+    const bodies = Array.from({ length: 5 }, (_, i) => click(`apr_${i}`));
+    const answers = await Promise.all(bodies.map((text) => post(url, text, formHeaders(text))));
+    expect(answers.map((a) => a.status)).toEqual(Array(5).fill(200));
+    // each 200 came after its write
+    expect(events.filter((e) => e.startsWith('record')).reduce((n, e) => n + Number(e.split(' ')[1]), 0)).toBe(5);
+    expect(events.some((e) => e.startsWith('ran'))).toBe(false);
+    for (let i = 0; i < 100 && !events.some((e) => e.startsWith('finished')); i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(events.filter((e) => e.startsWith('ran')).sort()).toEqual(bodies.map((_, i) => `ran apr_${i} block_actions`).sort());
+    // what is kept is the payload without Slack's legacy verification token
+    expect(kept.map((b) => [b.type, 'token' in b])).toEqual(Array(5).fill(['block_actions', false]));
+    expect(events.at(-1)).toMatch(/^finished /);
+    refuse = true;
+    const ran = events.length;
+    const text = click('apr_refused');
+    expect((await post(url, text, formHeaders(text))).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events.length).toBe(ran);
+  });
+
+  it('journals a click from inside a modal and a modal submission as Slack sends them, not a view_closed, and never the legacy token', async () => {
+    // shaped like requests Slack sent to a real app (a button in a modal has a view container and
+    // no channel or message; view_closed carries is_cleared), with values of our own
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-receiver-'));
+    try {
+      const journal = new FileInbox(path.join(dir, 'inbox.jsonl'));
+      const written: Array<Record<string, unknown>> = [];
+      const inbox: RequestInbox = { recordNow: (b) => (written.push(b), journal.recordNow(b)), record: (b) => journal.record(b), finished: (ids) => journal.finished(ids) };
+      const { app, url } = await harness({ inbox, quietMs: 1 });
+      const ran: string[] = [];
+      app.action('edit_steps', async ({ ack }) => {
+        await ack();
+        ran.push('click');
+      });
+      app.view('steps_modal', async ({ ack }) => {
+        await ack();
+        ran.push('submission');
+      });
+      app.view({ type: 'view_closed', callback_id: 'steps_modal' }, async ({ ack }) => {
+        await ack();
+        ran.push('closed');
+      });
+      const team = { id: 'T0TEAM0000', domain: 'example' };
+      const user = { id: users.ada, username: 'ada', name: 'ada', team_id: team.id };
+      const view = { id: 'V0MODAL0001', team_id: team.id, type: 'modal', callback_id: 'steps_modal', private_metadata: '{"channel_id":"C0PROD0001"}', state: { values: { step: { name: { type: 'plain_text_input', value: 'Customer questions?' } } } }, hash: '1600000000.AbCd', blocks: [] };
+      const requests = [
+        { type: 'block_actions', user, api_app_id: 'A0APP00001', token: 'legacy-verification-token', container: { type: 'view', view_id: view.id }, trigger_id: '1.2.3', team, view, actions: [{ type: 'button', action_id: 'edit_steps', block_id: 'b1', value: 'edit_steps', action_ts: '1600000001.000100' }] },
+        { type: 'view_submission', team, user, api_app_id: 'A0APP00001', token: 'legacy-verification-token', trigger_id: '1.2.4', view, response_urls: [] },
+        { type: 'view_closed', team, user, api_app_id: 'A0APP00001', token: 'legacy-verification-token', view, is_cleared: false },
+      ];
+      for (const payload of requests) {
+        const text = form({ payload: JSON.stringify(payload) });
+        expect((await post(url, text, formHeaders(text))).status).toBe(200);
+      }
+      for (let i = 0; i < 100 && ran.length < 3; i += 1) await new Promise((r) => setTimeout(r, 10));
+      expect(ran.sort()).toEqual(['click', 'closed', 'submission']);
+      expect(written.map((b) => [b.type, 'token' in b])).toEqual([
+        ['block_actions', false],
+        ['view_submission', false],
+      ]);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(journal.openCount).toBe(0);
+      journal.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stop() waits for the listeners of every request it acked, queued ones included', async () => {

@@ -33,7 +33,7 @@ describeIf('two replicas over one Postgres', () => {
     stores.push(store);
     const app = await startApp(slack, {
       store,
-      env: { JENKINS_USER: 'shipgate', JENKINS_API_TOKEN: 'jenkins-token-x' },
+      env: { JENKINS_USER: 'shipgate', JENKINS_API_TOKEN: 'jenkins-token-x', JENKINS_URL: jenkins.url },
       outbox: { pollMs: 50, retryBaseSeconds: 0.05, ...(options.leaseSeconds ? { leaseSeconds: options.leaseSeconds } : {}), ...(options.autostart === false ? { autostart: false } : {}) },
     });
     apps.push(app);

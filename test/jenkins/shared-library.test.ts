@@ -508,7 +508,8 @@ if (missing && process.env.CI !== 'true') {
         version: '1.4.2',
         summary: 'release to production',
         expiresInSeconds: 1800,
-        idempotencyKey: 'jenkins-approved-1:approval',
+        // BUILD_TAG and the build's start time: a job made again (numbers restart) gets new keys
+        idempotencyKey: expect.stringMatching(/^jenkins-approved-1:1\d{12}:approval$/),
         backend: { kind: 'jenkins', buildUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/job\/approved\/1\/$/), inputId: 'ShipgateApproval' },
       });
       // the app answered over Jenkins' REST API with a crumb (a 404 only while the input was not yet waiting)

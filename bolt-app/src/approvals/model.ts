@@ -7,14 +7,26 @@ export type ApprovalState = (typeof approvalStates)[number];
 
 const nonEmpty = z.string().trim().min(1).max(200);
 
+/**
+ * A link a pipeline gives (a build, a job): http or https only, and none of the characters that
+ * end a link or start a mention in Slack's mrkdwn (`<https://x|label>`), nor spaces.
+ */
+export const linkSchema = z
+  .string()
+  .max(2000)
+  .refine((value) => /^https?:\/\/[^\s<>|]+$/i.test(value) && URL.canParse(value), 'an http(s) URL without spaces, "<", ">" or "|"');
+
+/** A GitHub `owner/name`: no `.` or `..` segments that would walk out of the API path. */
+const repositorySchema = z.string().regex(/^(?!\.\.?\/)[\w.-]+\/(?!\.\.?$)[\w.-]+$/, 'owner/name');
+
 /** Who is told of a decision. */
 export const backendSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('shipgate') }),
   z.object({ kind: z.literal('codepipeline'), pipeline: nonEmpty, stage: nonEmpty, action: nonEmpty, region: nonEmpty.optional() }),
-  z.object({ kind: z.literal('jenkins'), buildUrl: z.url().max(2000), inputId: nonEmpty }),
+  z.object({ kind: z.literal('jenkins'), buildUrl: linkSchema, inputId: nonEmpty }),
   z.object({
     kind: z.literal('github'),
-    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name'),
+    repository: repositorySchema,
     runId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).transform(Number),
     environmentIds: z.array(z.number().int().positive()).min(1),
   }),
@@ -38,7 +50,7 @@ export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 export const rollbackSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('image'), repository: nonEmpty, environment: nonEmpty }),
   z.object({ kind: z.literal('codedeploy'), application: nonEmpty, deploymentGroup: nonEmpty, region: nonEmpty.optional() }),
-  z.object({ kind: z.literal('jenkins'), jobUrl: z.url().max(2000) }),
+  z.object({ kind: z.literal('jenkins'), jobUrl: linkSchema }),
 ]);
 export type RollbackSpec = z.infer<typeof rollbackSpecSchema>;
 
@@ -53,9 +65,9 @@ export const deploymentRequestSchema = z.object({
   image: z.string().trim().min(1).max(1000).optional(),
   outcome: z.enum(deploymentOutcomes),
   deployer: nonEmpty.optional(),
-  url: z.url().max(2000).optional(),
-  /** The run's report page (report.html where CI publishes it); only http(s), so the message never links elsewhere. */
-  reportUrl: z.url({ protocol: /^https?$/, error: 'reportUrl must be an http or https URL' }).max(2000).optional(),
+  url: linkSchema.optional(),
+  /** The run's report page (report.html where CI publishes it): a link like `url`. */
+  reportUrl: linkSchema.optional(),
   rollback: rollbackSpecSchema.optional(),
 });
 export type DeploymentRequest = z.infer<typeof deploymentRequestSchema>;
@@ -110,4 +122,26 @@ export interface Deployment {
   rollbackDetail: string | null;
   /** When this record is itself a rollback, the deployment it undid. */
   rollbackOf: string | null;
+}
+
+/** JSON with keys sorted, so two equal values compare equal whatever their key order (jsonb reorders). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * The fields in which a request differs from the approval its idempotency key already made: an
+ * empty list is a retry of the same request, anything else is another request reusing the key.
+ */
+export function differingFields(request: ApprovalRequest, approval: Approval): string[] {
+  const asked: Record<string, unknown> = { service: request.service, environment: request.environment, version: request.version, digest: request.digest ?? null, summary: request.summary ?? null, requester: request.requester ?? null, expiresInSeconds: request.expiresInSeconds, backend: request.backend };
+  const made: Record<string, unknown> = { service: approval.service, environment: approval.environment, version: approval.version, digest: approval.digest, summary: approval.summary, requester: approval.requester, expiresInSeconds: Math.round((approval.expiresAt.getTime() - approval.createdAt.getTime()) / 1000), backend: approval.backend };
+  return Object.keys(asked).filter((k) => canonical(asked[k]) !== canonical(made[k]));
 }

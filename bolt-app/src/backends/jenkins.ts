@@ -1,27 +1,38 @@
 // Jenkins: answer a pipeline's `input` step (proceed or abort) and start a rollback job, over
 // Jenkins' REST API. Jenkins wants a CSRF crumb from /crumbIssuer/api/json on every POST, tied to
 // the session cookie it sets, so the cookie goes back with the POST. Basic auth: a user and an API
-// token (JENKINS_USER, JENKINS_API_TOKEN).
+// token (JENKINS_USER, JENKINS_API_TOKEN), sent only under the Jenkins roots the operator lists in
+// JENKINS_URL (see origins.ts).
 import type { ApprovalBackend } from '../approvals/model.js';
+import { trustedJenkinsRoot, untrustedJenkinsUrl, withSlash } from './origins.js';
 import { BackendError, retryableStatus, type BackendResult, type DecisionBackend, type RollbackBackend } from './types.js';
 
 export interface JenkinsOptions {
   user?: string | undefined;
   apiToken?: string | undefined;
-  /** Jenkins' root URL when it cannot be read off the build URL (a reverse proxy, a context path without /job/). */
+  /** JENKINS_URL: the Jenkins roots the app trusts (comma-separated). Build and job URLs must lie under one. */
   rootUrl?: string | undefined;
   fetch?: typeof fetch;
 }
 
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
+function roots(options: JenkinsOptions): string[] {
+  return (options.rootUrl ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(withSlash);
 }
 
-/** Jenkins' root for a job or build URL: everything before the first `/job/`. */
-export function jenkinsRoot(url: string, rootUrl?: string): string {
-  if (rootUrl) return withSlash(rootUrl);
-  const at = url.indexOf('/job/');
-  return at >= 0 ? url.slice(0, at + 1) : withSlash(new URL(url).origin);
+/** The configured Jenkins root (JENKINS_URL, comma-separated) that a build or job URL lies under, or undefined. */
+export function jenkinsRoot(url: string, rootUrl: string | undefined): string | undefined {
+  return trustedJenkinsRoot(url, roots({ rootUrl }));
+}
+
+/** The root to talk to for `url`; refuses (for good) a URL outside JENKINS_URL before any request is made. */
+function rootFor(url: string, options: JenkinsOptions): string {
+  const root = jenkinsRoot(url, options.rootUrl);
+  if (!root) throw new BackendError(`refused to call Jenkins: ${untrustedJenkinsUrl(url, roots(options))}`, false);
+  return root;
 }
 
 async function call(url: string, init: RequestInit, options: JenkinsOptions, signal: AbortSignal): Promise<Response> {
@@ -51,7 +62,7 @@ async function postHeaders(root: string, options: JenkinsOptions, signal: AbortS
 export function jenkinsDecisionBackend(options: JenkinsOptions): DecisionBackend<'jenkins'> {
   return async (backend: Extract<ApprovalBackend, { kind: 'jenkins' }>, _approval, notice): Promise<BackendResult> => {
     const build = withSlash(backend.buildUrl);
-    const root = jenkinsRoot(build, options.rootUrl);
+    const root = rootFor(build, options);
     const headers = await postHeaders(root, options, notice.signal);
     const verb = notice.verdict === 'approved' ? 'proceedEmpty' : 'abort';
     // Jenkins capitalises an input step's id (InputStep.setId), and its URLs use that form
@@ -77,7 +88,7 @@ export function jenkinsRollbackBackend(options: JenkinsOptions): RollbackBackend
     kind: 'jenkins',
     async rollback(spec, request) {
       const job = withSlash(spec.jobUrl);
-      const headers = await postHeaders(jenkinsRoot(job, options.rootUrl), options, request.signal);
+      const headers = await postHeaders(rootFor(job, options), options, request.signal);
       const params = new URLSearchParams({
         SERVICE: request.from.service,
         ENVIRONMENT: request.from.environment,

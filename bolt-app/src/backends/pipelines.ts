@@ -3,6 +3,7 @@
 // no push of layers) and records it in the image's history; `codedeploy` redeploys the deployment
 // group's previous succeeded revision and follows it to the end.
 import { isShipgateError, parseEcrHost, parseImageReference, ecrLoginFor, rollbackCodeDeploy, rollbackImage, awsCircuitBreaker } from '@shipgate/pipelines';
+import { trustedOrigins, untrustedRegistry } from './origins.js';
 import { BackendError, type RollbackBackend, type RollbackBackends } from './types.js';
 
 /** ShipgateError codes that another attempt cannot fix. */
@@ -27,6 +28,9 @@ export function imageRollbackBackend(options: PipelinesRollbackOptions = {}): Ro
     async rollback(spec, request) {
       try {
         const registry = parseImageReference(spec.repository).registry;
+        // the registry password goes only to the hosts the operator listed (SHIPGATE_REGISTRY_HOSTS)
+        const refused = untrustedRegistry(spec.repository, trustedOrigins(env));
+        if (refused) throw new BackendError(`refused to roll back: ${refused}`, false);
         // ECR: a short-lived log-in from the app's AWS credentials; elsewhere a user and password from the environment
         const credentials = parseEcrHost(registry)
           ? await ecrLoginFor(registry, { signal: request.signal }).then((l) => ({ username: l.username, password: l.password }))

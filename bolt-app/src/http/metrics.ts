@@ -17,6 +17,7 @@ export class AppMetrics {
   readonly backendCalls = new Counter({ name: 'shipgate_backend_calls_total', help: 'Calls to backends (CodePipeline, Jenkins, GitHub, rollbacks), by result', labelNames: ['backend', 'result'] as const, registers: [this.registry] });
   readonly backendErrors = new Counter({ name: 'shipgate_backend_errors_total', help: 'Failed backend calls (each attempt)', labelNames: ['backend'] as const, registers: [this.registry] });
   readonly slackActions = new Counter({ name: 'shipgate_slack_actions_total', help: 'Clicks and submissions, by action and result', labelNames: ['action', 'result'] as const, registers: [this.registry] });
+  readonly apiRefusals = new Counter({ name: 'shipgate_api_refusals_total', help: 'API requests refused before any work: a missing or wrong token, or over the rate limit', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly outboxDepth: Gauge;
 
   constructor(depth: () => Promise<number>, options: { defaultMetrics?: boolean } = {}) {

@@ -10,10 +10,10 @@ import { verdictOf } from '../approvals/machine.js';
 import type { Approval, Deployment } from '../approvals/model.js';
 import { planRollback } from '../approvals/rollback.js';
 import { BackendError, type DecisionBackend, type DecisionBackends, type RollbackBackend, type RollbackBackends } from '../backends/types.js';
-import type { AppConfig } from '../config.js';
+import { environmentPolicy, type AppConfig } from '../config.js';
 import type { AppMetrics } from '../http/metrics.js';
 import { maskSecrets } from '../log.js';
-import { approvalMessage, deploymentMessage } from '../slack/messages.js';
+import { approvalMessage, deploymentMessage, escapeText } from '../slack/messages.js';
 import type { ApprovalStore, OutboxRow } from '../store/store.js';
 
 export interface OutboxWorkerOptions {
@@ -174,7 +174,7 @@ export class OutboxWorker {
   /** Posts the approval message, or redraws it from the current state (so updates may come in any order). */
   async #slackApproval(row: OutboxRow): Promise<void> {
     const a = await this.#approval(row.subjectId);
-    const message = approvalMessage(a, this.#o.config().environments[a.environment]?.approvers ?? []);
+    const message = approvalMessage(a, environmentPolicy(this.#o.config(), a.environment)?.approvers ?? []);
     if (!a.channel) return;
     if (a.messageTs) {
       await this.#o.slack.chat.update({ channel: a.channel, ts: a.messageTs, ...message });
@@ -222,7 +222,8 @@ export class OutboxWorker {
     const parent = row.payload.subject === 'deployment' ? await this.#deployment(row.subjectId) : await this.#approval(row.subjectId);
     if (!parent.channel) return;
     if (!parent.messageTs) throw new NotYet('the parent message is not posted yet');
-    await this.#o.slack.chat.postMessage({ channel: parent.channel, thread_ts: parent.messageTs, text: String(row.payload.text ?? '') });
+    // thread notes quote backends' answers and request fields (an input id, a version): text only
+    await this.#o.slack.chat.postMessage({ channel: parent.channel, thread_ts: parent.messageTs, text: escapeText(String(row.payload.text ?? '')) });
   }
 
   #signal(): AbortSignal {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { mayAct, type AccessDecision } from '../approvals/access.js';
 import type { Approval } from '../approvals/model.js';
 import { planRollback } from '../approvals/rollback.js';
-import type { AppConfig } from '../config.js';
+import { environmentNames, environmentPolicy, type AppConfig } from '../config.js';
 import type { AppMetrics } from '../http/metrics.js';
 import type { ApprovalStore } from '../store/store.js';
 import type { ApproverDirectory } from './directory.js';
@@ -30,6 +30,7 @@ const deniedText: Record<Exclude<AccessDecision, { allowed: true }>['why'], stri
   'unknown-environment': 'this environment is not in the Slack app’s config any more, so nobody can act on it here',
   'not-an-approver': 'you are not one of its approvers',
   'self-approval': 'you requested this deploy, and this environment needs someone else to approve it',
+  'requester-unresolved': 'Slack could not tell whether you are the one who requested this deploy (it does not know the requester, or did not answer), and this environment needs someone else to approve it',
 };
 
 /**
@@ -71,9 +72,10 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       await tell(client, channel, userId, refusalText('not-found'));
       return undefined;
     }
-    const policy = deps.config().environments[approval.environment];
-    const actor = await deps.directory.actor(userId, policy, approval.requester);
-    const access = mayAct(policy, actor, action, approval.requester);
+    const policy = environmentPolicy(deps.config(), approval.environment);
+    const requester = policy && !policy.selfApprove && action === 'approve' ? await deps.directory.requester(approval.requester) : undefined;
+    const actor = await deps.directory.actor(userId, policy, requester);
+    const access = mayAct(policy, actor, action, requester);
     if (!access.allowed) {
       metrics.slackActions.inc({ action, result: 'denied' });
       await store.audit({ actor: userId, action: 'access.denied', subjectId: approval.id, outcome: access.why, detail: { action, environment: approval.environment } });
@@ -162,7 +164,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       await store.audit({ actor: userId, action: 'rollback.requested', subjectId: ids.fromId, outcome: 'not-found' });
       return tell(client, channel, userId, 'This deployment is not known to shipgate.');
     }
-    const policy = deps.config().environments[from.environment];
+    const policy = environmentPolicy(deps.config(), from.environment);
     const access = mayAct(policy, await deps.directory.actor(userId, policy), 'rollback');
     if (!access.allowed) {
       metrics.slackActions.inc({ action: 'rollback', result: 'denied' });
@@ -198,12 +200,30 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     deps.onWork();
   });
 
+  /** The environments `userId` may see: those whose channel they are in, or whose approvers they are among. */
+  async function visibleEnvironments(userId: string): Promise<Set<string>> {
+    const config = deps.config();
+    const visible = new Set<string>();
+    for (const name of environmentNames(config)) {
+      const policy = environmentPolicy(config, name)!;
+      if (mayAct(policy, await deps.directory.actor(userId, policy), 'reject').allowed || (await deps.directory.inChannel(policy.channel, userId))) visible.add(name);
+    }
+    return visible;
+  }
+
   app.command('/shipgate', async ({ ack, command, respond }) => {
     await ack();
     const [sub, service] = command.text.trim().split(/\s+/);
     if (sub === 'status' && service) {
-      const [deployments, pending] = await Promise.all([store.latestByEnvironment(service), store.pendingApprovals(service)]);
-      await respond({ response_type: 'ephemeral', ...statusMessage(service, deployments, pending) });
+      const [deployments, pending, visible] = await Promise.all([store.latestByEnvironment(service), store.pendingApprovals(service), visibleEnvironments(command.user_id)]);
+      const hidden = new Set([...deployments, ...pending].map((r) => r.environment).filter((e) => !visible.has(e))).size;
+      const shown = statusMessage(
+        service,
+        deployments.filter((d) => visible.has(d.environment)),
+        pending.filter((a) => visible.has(a.environment)),
+        hidden,
+      );
+      await respond({ response_type: 'ephemeral', ...shown });
       return;
     }
     await respond({ response_type: 'ephemeral', text: 'Usage: `/shipgate status <service>` — what version of <service> runs in each environment, and what waits for approval.' });

@@ -18,9 +18,25 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
-/** Escapes user-supplied text for mrkdwn (Slack's three control characters). */
+/**
+ * Escapes text for Slack (its three control characters), wherever it goes: mrkdwn, plain_text and
+ * the top-level `text` that notifications show. Unescaped, `<!channel>` in a version or a service
+ * name would notify a whole channel, and `<https://x|y>` would be a link.
+ */
 export function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escaped text cut to `max` characters without splitting an entity (Slack counts the escaped form). */
+export function escapedUpTo(text: string, max: number): string {
+  let out = escapeText(text);
+  for (let keep = text.length; out.length > max && keep > 0; keep -= 1) out = escapeText(text.slice(0, keep - 1));
+  return out;
+}
+
+/** A link to a URL the API already checked (http/https, no `|`, `<`, `>` or spaces); `&` is escaped as Slack asks. */
+function link(url: string, label: string): string {
+  return `<${escapeText(url)}|${escapeText(label)}>`;
 }
 
 /** A timestamp Slack renders in each reader's own time zone. */
@@ -72,7 +88,7 @@ export function approvalMessage(approval: Approval, approvers: readonly string[]
     const expiredNote = approval.state === 'expired' ? ' — nobody decided in time; the pipeline was told no' : '';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `${stateLine[approval.state]}${by}${when}${expiredNote}${reason}` } });
   }
-  const text = `${stateLine[approval.state].replace(/^:[a-z_]+: /, '')}: ${approval.service} ${approval.version} to ${approval.environment}`;
+  const text = escapeText(`${stateLine[approval.state].replace(/^:[a-z_]+: /, '')}: ${approval.service} ${approval.version} to ${approval.environment}`);
   return { text, blocks };
 }
 
@@ -98,9 +114,8 @@ export function deploymentMessage(d: Deployment, target: Deployment | undefined)
   const lines = [`${outcomeLine[d.outcome]}${restore}: ${title}`];
   const fields = [{ type: 'mrkdwn' as const, text: `*By*\n${who(d.deployer)}` }, { type: 'mrkdwn' as const, text: `*When*\n${slackDate(d.createdAt)}` }];
   if (d.digest) fields.push({ type: 'mrkdwn', text: `*Digest*\n\`${escapeText(d.digest)}\`` });
-  if (d.url) fields.push({ type: 'mrkdwn', text: `*Link*\n<${d.url}|details>` });
-  // only http(s) reaches the store; escaped so the URL cannot close the link or mention anyone
-  if (d.reportUrl) fields.push({ type: 'mrkdwn', text: `*Report*\n<${escapeText(d.reportUrl).replace(/\|/g, '%7C')}|run report>` });
+  if (d.url) fields.push({ type: 'mrkdwn', text: `*Link*\n${link(d.url, 'details')}` });
+  if (d.reportUrl) fields.push({ type: 'mrkdwn', text: `*Report*\n${link(d.reportUrl, 'run report')}` });
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') }, fields }];
   if (d.rollbackState) {
     const state = d.rollbackState === 'requested' ? ':hourglass_flowing_sand: Rolling back' : d.rollbackState === 'succeeded' ? ':rewind: Rolled back' : ':x: Rollback failed';
@@ -115,13 +130,13 @@ export function deploymentMessage(d: Deployment, target: Deployment | undefined)
         {
           type: 'button',
           action_id: actionIds.rollback,
-          text: { type: 'plain_text', text: `Rollback to ${target.version}`.slice(0, 75) },
+          text: { type: 'plain_text', text: escapedUpTo(`Rollback to ${target.version}`, 75) },
           style: 'danger',
           value: rollbackValue(d, target),
           confirm: {
             title: { type: 'plain_text', text: 'Roll back?' },
             text: { type: 'mrkdwn', text: `Roll *${escapeText(d.service)}* in *${escapeText(d.environment)}* back from \`${escapeText(d.version)}\` to \`${escapeText(target.version)}\` (deployed ${slackDate(target.createdAt)})?` },
-            confirm: { type: 'plain_text', text: `Roll back to ${target.version}`.slice(0, 30) },
+            confirm: { type: 'plain_text', text: escapedUpTo(`Roll back to ${target.version}`, 30) },
             deny: { type: 'plain_text', text: 'Cancel' },
             style: 'danger',
           },
@@ -129,7 +144,7 @@ export function deploymentMessage(d: Deployment, target: Deployment | undefined)
       ],
     });
   }
-  return { text: `${outcomeLine[d.outcome].replace(/^:[a-z_]+: /, '')}: ${d.service} ${d.version} in ${d.environment}`, blocks };
+  return { text: escapeText(`${outcomeLine[d.outcome].replace(/^:[a-z_]+: /, '')}: ${d.service} ${d.version} in ${d.environment}`), blocks };
 }
 
 export function rejectModal(approval: Approval): View {
@@ -147,11 +162,17 @@ export function rejectModal(approval: Approval): View {
   };
 }
 
-export function statusMessage(service: string, deployments: readonly Deployment[], pending: readonly Approval[]): SlackMessage {
-  if (!deployments.length && !pending.length) return { text: `Nothing is known about ${service}.`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `Nothing is known about *${escapeText(service)}* yet: no deployments, no pending approvals.` } }] };
+/** `/shipgate status`: what runs where and what waits, of the environments the asker may see (`hidden`: how many others have something). */
+export function statusMessage(service: string, deployments: readonly Deployment[], pending: readonly Approval[], hidden = 0): SlackMessage {
+  const note = hidden ? `${hidden} ${hidden === 1 ? 'environment is' : 'environments are'} not shown: you are not in their channel or among their approvers.` : '';
+  if (!deployments.length && !pending.length) {
+    const text = `Nothing is known about *${escapeText(service)}* yet: no deployments, no pending approvals.`;
+    return { text: escapeText(`Nothing is known about ${service}.`), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: hidden ? `Nothing you may see of *${escapeText(service)}*. ${note}` : text } }] };
+  }
   const rows = deployments.map((d) => `• *${escapeText(d.environment)}*: \`${escapeText(d.version)}\`${d.rollbackState === 'succeeded' ? ' (rolled back)' : ''} — ${outcomeLine[d.outcome].replace(/^:[a-z_]+: /, '').toLowerCase()} ${slackDate(d.createdAt)} by ${who(d.deployer)}`);
   const waits = pending.map((a) => `• \`${escapeText(a.version)}\` to *${escapeText(a.environment)}* waiting for approval (expires ${slackDate(a.expiresAt)})`);
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${escapeText(service)}* runs:\n${rows.join('\n') || '• nowhere yet'}` } }];
   if (waits.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Pending:*\n${waits.join('\n')}` } });
-  return { text: `${service}: ${deployments.map((d) => `${d.environment} ${d.version}`).join(', ')}`, blocks };
+  if (note) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: note }] });
+  return { text: escapeText(`${service}: ${deployments.map((d) => `${d.environment} ${d.version}`).join(', ')}`), blocks };
 }

@@ -14,6 +14,10 @@
 // commands, options requests, legacy interactive messages — are answered by the listener as
 // before. The listeners of early-acked requests start once requests pause (see #defer), so a
 // burst is answered before its database work begins.
+//
+// Durable acks: with an inbox, a click or a modal submission is written to it (one commit for all
+// the requests read in the same turn of the event loop) before its ack, and marked done once its
+// listeners ran. A crash after the ack loses nothing: the app replays what is still open at start.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
@@ -40,6 +44,22 @@ export function verifySignature(secret: string, req: IncomingMessage, body: stri
 /** Payload types whose ack Slack reads as "received" only, whatever its body. */
 const emptyAckTypes = new Set(['block_actions', 'event_callback', 'view_closed', 'shortcut', 'message_action']);
 
+/** Payload types that can decide something (a click, a modal submission): written to the inbox before their ack. */
+const durableTypes = new Set(['block_actions', 'view_submission']);
+
+/** Where acknowledged requests are kept until their listeners have run. */
+export interface RequestInbox {
+  /** Writes the requests durably, in one commit; resolves with their ids, in order. */
+  record(bodies: Array<Record<string, unknown>>): Promise<number[]>;
+  /**
+   * A journal that writes synchronously (an append to a file): the request is written and acked
+   * in the same turn of the event loop, never queued behind other work waiting for the next turn.
+   */
+  recordNow?(body: Record<string, unknown>): number;
+  /** Their listeners ran. */
+  finished(ids: number[]): Promise<void>;
+}
+
 export interface SlackEventsReceiverOptions {
   signingSecret: string;
   logger: Logger;
@@ -49,6 +69,8 @@ export interface SlackEventsReceiverOptions {
   quietMs?: number;
   /** …but never longer than this after the first waiting one. Default 100 ms. */
   maxDelayMs?: number;
+  /** Durable acks: clicks and submissions are written here before Slack is told they arrived. */
+  inbox?: RequestInbox;
 }
 
 export class SlackEventsReceiver implements Receiver {
@@ -74,15 +96,15 @@ export class SlackEventsReceiver implements Receiver {
 
   // Listener work of acked requests waits until no new request has come for `quietMs` (a burst
   // is over), but never longer than `maxDelayMs` after the oldest one, so acks are written first.
-  readonly #queue: ReceiverEvent[] = [];
+  readonly #queue: Array<{ event: ReceiverEvent; inboxId: number | undefined }> = [];
   #oldest = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  #defer(event: ReceiverEvent): void {
+  #defer(event: ReceiverEvent, inboxId: number | undefined): void {
     const { quietMs = 10, maxDelayMs = 100 } = this.#options;
     const now = performance.now();
     if (!this.#queue.length) this.#oldest = now;
-    this.#queue.push(event);
+    this.#queue.push({ event, inboxId });
     const wait = Math.max(0, Math.min(quietMs, maxDelayMs - (now - this.#oldest)));
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#drain(), wait);
@@ -92,14 +114,81 @@ export class SlackEventsReceiver implements Receiver {
 
   #drain(): void {
     this.#timer = undefined;
-    const app = this.#app!;
-    for (const event of this.#queue.splice(0)) {
-      const run: Promise<void> = app
-        .processEvent(event)
-        .catch((error: unknown) => this.#options.logger.error(`An unhandled error occurred while Bolt processed an event: ${(error as Error).message}`))
-        .finally(() => this.#running.delete(run));
-      this.#running.add(run);
+    // acks still waiting for their inbox write come first: listener work would compete with them
+    const { maxDelayMs = 100 } = this.#options;
+    if ((this.#toRecord.length || this.#recording) && performance.now() - this.#oldest < maxDelayMs) {
+      this.#timer = setTimeout(() => this.#drain(), 1);
+      return;
     }
+    const app = this.#app!;
+    for (const { event, inboxId } of this.#queue.splice(0)) this.#track(this.#process(app, event, inboxId));
+  }
+
+  #track(run: Promise<void>): void {
+    const tracked: Promise<void> = run.finally(() => this.#running.delete(tracked));
+    this.#running.add(tracked);
+  }
+
+  /** Runs a request's listeners, then marks its inbox row done. */
+  async #process(app: App, event: ReceiverEvent, inboxId: number | undefined): Promise<void> {
+    await app.processEvent(event).catch((error: unknown) => this.#options.logger.error(`An unhandled error occurred while Bolt processed an event: ${(error as Error).message}`));
+    if (inboxId !== undefined) this.#finish(inboxId);
+  }
+
+  // ---- the inbox: requests read in the same turn of the event loop are written in one commit
+
+  #toRecord: Array<{ body: Record<string, unknown>; resolve: (id: number) => void; reject: (error: unknown) => void }> = [];
+  /** Batches being written now: at most two at once (the database inbox has two connections of its own). */
+  #recording = 0;
+  #toFinish: number[] = [];
+  #finishing: Promise<void> | undefined;
+
+  #record(body: Record<string, unknown>): number | Promise<number> {
+    // Slack's legacy verification token is not kept
+    const { token: _legacy, ...kept } = body;
+    const inbox = this.#options.inbox!;
+    if (inbox.recordNow) return inbox.recordNow(kept);
+    return new Promise((resolve, reject) => {
+      this.#toRecord.push({ body: kept, resolve, reject });
+      if (this.#toRecord.length === 1 && this.#recording < 2) setImmediate(() => void this.#flushRecords());
+    });
+  }
+
+  async #flushRecords(): Promise<void> {
+    const batch = this.#toRecord.splice(0);
+    if (!batch.length) return;
+    this.#recording += 1;
+    try {
+      const ids = await this.#options.inbox!.record(batch.map((b) => b.body));
+      batch.forEach((b, i) => b.resolve(ids[i]!));
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    } finally {
+      this.#recording -= 1;
+      // what arrived while this batch was written goes in the next commit
+      if (this.#toRecord.length) setImmediate(() => void this.#flushRecords());
+    }
+  }
+
+  #finish(id: number): void {
+    this.#toFinish.push(id);
+    this.#finishing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const ids = this.#toFinish.splice(0);
+      this.#finishing = undefined;
+      // a failure leaves the rows open: they are replayed once their lease lapses (the listeners' work is idempotent)
+      await this.#options.inbox!.finished(ids).catch((error: unknown) => this.#options.logger.warn(`could not mark ${ids.length} Slack requests done: ${(error as Error).message}`));
+    });
+    this.#track(this.#finishing);
+  }
+
+  /**
+   * Runs requests taken back from the inbox (their process died after the ack, before their
+   * listeners finished), in the order they arrived. Their ack is long gone: it is a no-op now.
+   */
+  async replay(requests: ReadonlyArray<{ id: number; body: Record<string, unknown> }>): Promise<void> {
+    const app = this.#app!;
+    for (const { id, body } of requests) await this.#process(app, { body, ack: () => Promise.resolve(), customProperties: { replayed: true } }, id);
+    await this.settle();
   }
 
   /**
@@ -164,9 +253,21 @@ export class SlackEventsReceiver implements Receiver {
       return;
     }
     const retry = { retryNum: http.extractRetryNumFromHTTPRequest(req), retryReason: http.extractRetryReasonFromHTTPRequest(req) };
+    let inboxId: number | undefined;
+    if (this.#options.inbox && typeof body.type === 'string' && durableTypes.has(body.type)) {
+      try {
+        const recorded = this.#record(body);
+        inboxId = typeof recorded === 'number' ? recorded : await recorded;
+      } catch (error) {
+        // not written, so not acknowledged: Slack shows the user that it did not go through
+        logger.error(`Could not record a Slack request before its ack: ${(error as Error).message}`);
+        http.buildNoBodyResponse(res, 503);
+        return;
+      }
+    }
     if (typeof body.type === 'string' && emptyAckTypes.has(body.type)) {
       http.buildNoBodyResponse(res, 200);
-      this.#defer({ body, ack: () => Promise.resolve(), ...retry, customProperties: {} });
+      this.#defer({ body, ack: () => Promise.resolve(), ...retry, customProperties: {} }, inboxId);
       return;
     }
 
@@ -177,5 +278,6 @@ export class SlackEventsReceiver implements Receiver {
       const acknowledged = await http.defaultProcessEventErrorHandler({ error: error as Error, logger, request: req, response: res, storedResponse: ack.storedResponse });
       if (acknowledged) ack.ack();
     }
+    if (inboxId !== undefined) this.#finish(inboxId);
   }
 }

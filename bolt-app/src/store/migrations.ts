@@ -95,6 +95,25 @@ CREATE INDEX audit_subject ON audit (subject_id, id);
   },
   {
     version: 2,
+    name: 'inbox of acknowledged Slack requests',
+    sql: `
+-- Slack requests (clicks, modal submissions) written here before Slack is told they arrived, and
+-- marked done once their listeners ran: what a crash interrupts is worked again at restart.
+-- A replica holds the rows it received with a lease; rows whose lease lapsed are taken over.
+CREATE TABLE inbox (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  body text NOT NULL,
+  locked_by text,
+  locked_until timestamptz,
+  attempts int NOT NULL DEFAULT 1,
+  done_at timestamptz
+);
+CREATE INDEX inbox_open ON inbox (id) WHERE done_at IS NULL;
+`,
+  },
+  {
+    version: 3,
     name: 'deployments.report_url',
     sql: 'ALTER TABLE deployments ADD COLUMN report_url text;',
   },

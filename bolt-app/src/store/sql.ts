@@ -12,10 +12,17 @@ export interface SqlDatabase extends Queryable {
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * A second pool of `max` connections to the same database, for writes that must not queue
+   * behind the main pool's work (Slack requests waiting for their ack). Absent on PGlite.
+   */
+  separate?(max: number): Promise<SqlDatabase>;
 }
 
 /** A Postgres server: a small pool; each transaction holds one connection. */
 export async function openPostgres(url: string, options: { max?: number } = {}): Promise<SqlDatabase> {
+  const separate: SqlDatabase[] = [];
+  let closed = false;
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
   // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
@@ -46,7 +53,16 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
         client.release();
       }
     },
+    async separate(max: number) {
+      const db = await openPostgres(url, { max });
+      separate.push(db);
+      return db;
+    },
     async close() {
+      // idempotent: a separate pool may be closed by its user and again with its parent
+      if (closed) return;
+      closed = true;
+      await Promise.all(separate.map((db) => db.close()));
       await pool.end();
     },
   };

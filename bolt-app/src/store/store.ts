@@ -111,8 +111,32 @@ async function enqueue(tx: Queryable, work: OutboxWork[]): Promise<void> {
   }
 }
 
+/** How much of one string the audit trail keeps: it records what happened, not whatever was sent. */
+const auditStringMax = 256;
+
+function cut(text: string, max = auditStringMax): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+/** An audit detail with every string cut to `auditStringMax` and lists to 20 items, however deep. */
+export function boundedDetail(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return cut(value);
+  if (Array.isArray(value)) return value.slice(0, 20).map((v) => boundedDetail(v, depth + 1));
+  if (value && typeof value === 'object') {
+    if (depth >= 4) return '…';
+    return Object.fromEntries(Object.entries(value).slice(0, 20).map(([k, v]) => [cut(k, 64), boundedDetail(v, depth + 1)]));
+  }
+  return value;
+}
+
 async function audit(tx: Queryable, e: AuditEntry): Promise<void> {
-  await tx.query('INSERT INTO audit (actor, action, subject_id, outcome, detail) VALUES ($1, $2, $3, $4, $5)', [e.actor ?? null, e.action, e.subjectId ?? null, e.outcome, JSON.stringify(e.detail ?? {})]);
+  await tx.query('INSERT INTO audit (actor, action, subject_id, outcome, detail) VALUES ($1, $2, $3, $4, $5)', [
+    e.actor == null ? null : cut(e.actor, 200),
+    cut(e.action, 100),
+    e.subjectId == null ? null : cut(e.subjectId, 200),
+    cut(e.outcome, 200),
+    JSON.stringify(boundedDetail(e.detail ?? {})),
+  ]);
 }
 
 export class ApprovalStore {
@@ -320,6 +344,37 @@ export class ApprovalStore {
       await audit(tx, { actor: from.rollbackBy, action: 'rollback.finished', subjectId: fromId, outcome: result.ok ? 'succeeded' : 'failed', detail: { detail: result.detail, restored: restored?.id ?? null } });
       return from;
     });
+  }
+
+  // ---- inbox (Slack requests written before their ack)
+
+  /** Writes received Slack requests in one statement (one commit), held by `worker` for `leaseSeconds`; their ids in order. */
+  async receiveRequests(bodies: ReadonlyArray<Record<string, unknown>>, worker: string, leaseSeconds: number, db: Queryable = this.db): Promise<number[]> {
+    if (!bodies.length) return [];
+    const values = bodies.map((_, i) => `($${i + 3}, $1, clock_timestamp() + make_interval(secs => $2))`).join(', ');
+    const { rows } = await db.query<{ id: number }>(`INSERT INTO inbox (body, locked_by, locked_until) VALUES ${values} RETURNING id`, [worker, leaseSeconds, ...bodies.map((b) => JSON.stringify(b))]);
+    return rows.map((r) => Number(r.id));
+  }
+
+  /** The requests' listeners ran. */
+  async finishRequests(ids: readonly number[]): Promise<void> {
+    if (ids.length) await this.db.query('UPDATE inbox SET done_at = clock_timestamp(), locked_until = NULL WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
+  /**
+   * Takes over requests whose listeners never finished and whose holder's lease lapsed (it died).
+   * Each is tried at most `maxAttempts` times.
+   */
+  async claimRequests(worker: string, leaseSeconds: number, options: { limit?: number; maxAttempts?: number } = {}): Promise<Array<{ id: number; body: Record<string, unknown>; attempts: number }>> {
+    const { rows } = await this.db.query<Row>(
+      `UPDATE inbox SET locked_by = $1, locked_until = clock_timestamp() + make_interval(secs => $2), attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM inbox WHERE done_at IS NULL AND attempts < $4 AND (locked_until IS NULL OR locked_until <= clock_timestamp())
+         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING id, body, attempts`,
+      [worker, leaseSeconds, options.limit ?? 100, options.maxAttempts ?? 5],
+    );
+    return rows.map((r) => ({ id: Number(r.id), body: json<Record<string, unknown>>(r.body), attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
   }
 
   // ---- outbox

@@ -41,6 +41,7 @@ class CurrentBuild {
     String description
     String displayName = '#1'
     int number = 1
+    long startTimeInMillis = System.currentTimeMillis()
     String absoluteUrl
     /** Records what the script sets (`currentBuild.result = …`) in the call tree. */
     Closure onSet = { String property, value -> }

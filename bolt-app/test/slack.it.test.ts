@@ -316,12 +316,12 @@ describe('the run report on the deployment message', () => {
   it('an http(s) reportUrl is linked as Report; any other scheme is a 400 that names the field', async () => {
     const bad = await api(app.url, 'POST', '/api/deployments', { service: 'reports', environment: 'prod', version: 'v1', outcome: 'succeeded', reportUrl: 'javascript:alert(1)' });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toBe('reportUrl: reportUrl must be an http or https URL');
-    const ok = await api(app.url, 'POST', '/api/deployments', { service: 'reports', environment: 'prod', version: 'v2', outcome: 'succeeded', reportUrl: 'https://ci.example.com/orders/runs/42?tab=report&x=<y>' });
+    expect(bad.body.error.message).toBe('reportUrl: an http(s) URL without spaces, "<", ">" or "|"');
+    const ok = await api(app.url, 'POST', '/api/deployments', { service: 'reports', environment: 'prod', version: 'v2', outcome: 'succeeded', reportUrl: 'https://ci.example.com/orders/runs/42?tab=report&x=y' });
     expect(ok.status).toBe(201);
     const post = await waitFor(() => slack.of('chat.postMessage').find((c) => String(c.args.text).includes('reports v2 in prod')), 'the deployment message');
     const fields = JSON.stringify(post.args.blocks);
-    expect(fields).toContain('*Report*\\n<https://ci.example.com/orders/runs/42?tab=report&amp;x=&lt;y&gt;|run report>');
+    expect(fields).toContain('*Report*\\n<https://ci.example.com/orders/runs/42?tab=report&amp;x=y|run report>');
   });
 });
 

@@ -1,0 +1,132 @@
+// Which files travel between the jobs of an exported pipeline. `shipgate run` runs every step in
+// one checkout, so a step simply finds what the steps before it wrote; on GitHub Actions and in a
+// CodeBuild batch every step runs on a fresh machine. Two kinds of files cross that gap:
+//   * the dependencies: every job installs them itself, once (the install command). A step whose
+//     script IS an install (`npm ci`, `pnpm install --frozen-lockfile`, …) is the install step:
+//     its command is the jobs' install, and its outputs never travel (each job has its own);
+//   * what a step declares it writes, `cache.outputs` and `artifacts:`: uploaded by its job and
+//     downloaded by every job that (transitively) needs it.
+// A step that reads files (its `cache.inputs`) that another job writes but does not declare, or
+// that it does not need, is told about in a warning: the exporter cannot ship what it cannot see.
+import path from 'node:path';
+import type { PipelineSpec, StepSpec } from '../config/model.js';
+
+/** Scripts that install a project's dependencies (the whole script, one command). */
+const installScript = /^(npm (ci|install|i)|pnpm (install|i)|yarn( install)?|bun install)(\s+[-\w=.@/]+)*$/;
+
+export interface InstallPlan {
+  /** The command every job runs once before its step (empty: none). */
+  command: string;
+  /** The pipeline's own install step, whose job runs the install as its step (and not twice). */
+  stepId?: string;
+}
+
+/** The jobs' install: `explicit` if given, else the pipeline's install step's script, else `fallback`. */
+export function installPlan(spec: PipelineSpec, explicit: string | undefined, fallback: string): InstallPlan {
+  const installers = spec.steps.filter((s) => s.uses === 'run' && !s.matrix && typeof s.with.script === 'string' && installScript.test(s.with.script.trim()));
+  const step = installers.length === 1 ? installers[0]! : undefined;
+  const command = explicit ?? (step ? String(step.with.script).trim() : fallback);
+  // the install step is only "the install" when its script is what every job runs anyway
+  return step && String(step.with.script).trim() === command ? { command, stepId: step.id } : { command };
+}
+
+/** A glob relative to the pipeline's directory (steps' globs are relative to their working directory). */
+function fromPipelineDir(step: StepSpec, glob: string): string {
+  return path.posix.normalize(path.posix.join(step.workingDirectory ?? '.', glob));
+}
+
+/** The files a step says it writes, relative to the pipeline's directory. */
+export function declaredFiles(step: StepSpec): string[] {
+  return [...new Set([...(step.cache?.outputs ?? []), ...(step.artifacts ?? [])].map((g) => fromPipelineDir(step, g)))];
+}
+
+/** The path segments of a glob before its first wildcard segment: `dist/**` → `dist`. */
+function fixedPart(glob: string): string[] {
+  const segments = glob.split('/');
+  const at = segments.findIndex((s) => /[*?[\]{}!]/.test(s));
+  return segments.slice(0, at === -1 ? segments.length : at).filter((s) => s !== '.');
+}
+
+/** Whether two globs may name a common file, as far as their fixed directories and each other's paths show. */
+export function globsOverlap(a: string, b: string): boolean {
+  const [fa, fb] = [fixedPart(a), fixedPart(b)];
+  if (fa.length && fb.length) {
+    const n = Math.min(fa.length, fb.length);
+    if (fa.slice(0, n).join('/') !== fb.slice(0, n).join('/')) return false;
+    return true;
+  }
+  // one of them starts with a wildcard (`**/*.js`): it overlaps where it matches the other's fixed path
+  return path.matchesGlob(fb.join('/') || b, a) || path.matchesGlob(fa.join('/') || a, b);
+}
+
+/** Every step each step needs, directly or through others. */
+export function upstreamClosure(spec: PipelineSpec): Map<string, Set<string>> {
+  const byId = new Map(spec.steps.map((s) => [s.id, s]));
+  const closure = new Map<string, Set<string>>();
+  const visit = (id: string): Set<string> => {
+    const known = closure.get(id);
+    if (known) return known;
+    const all = new Set<string>();
+    closure.set(id, all); // validated pipelines have no cycles; this only guards the recursion
+    for (const need of byId.get(id)?.needs ?? []) {
+      all.add(need);
+      for (const further of visit(need)) all.add(further);
+    }
+    return all;
+  };
+  for (const step of spec.steps) visit(step.id);
+  return closure;
+}
+
+export interface FileFlow {
+  /** Steps whose declared files some later job downloads: step id → globs relative to the pipeline's directory. */
+  uploads: Map<string, string[]>;
+  /** Step id → the steps whose files its job downloads, in pipeline order. */
+  downloads: Map<string, string[]>;
+  warnings: string[];
+}
+
+export interface FileFlowOptions {
+  install: InstallPlan;
+  /**
+   * Files of the repository (relative to the pipeline's directory) a fresh checkout has, e.g. from
+   * `git ls-files`. With it, a `cache.inputs` glob that matches none of them and no upstream
+   * step's declared files is reported: the job will not have those files.
+   */
+  checkout?: readonly string[] | undefined;
+}
+
+export function fileFlow(spec: PipelineSpec, options: FileFlowOptions): FileFlow {
+  const upstream = upstreamClosure(spec);
+  const declared = new Map(spec.steps.filter((s) => s.id !== options.install.stepId).map((s) => [s.id, declaredFiles(s)]));
+  const installed = options.install.stepId ? declaredFiles(spec.steps.find((s) => s.id === options.install.stepId)!) : [];
+  const uploads = new Map<string, string[]>();
+  const downloads = new Map<string, string[]>();
+  const warnings: string[] = [];
+
+  for (const step of spec.steps) {
+    const before = upstream.get(step.id)!;
+    const from = spec.steps.filter((s) => before.has(s.id) && declared.get(s.id)?.length).map((s) => s.id);
+    if (from.length) downloads.set(step.id, from);
+    for (const id of from) uploads.set(id, declared.get(id)!);
+
+    for (const input of (step.cache?.inputs ?? []).map((g) => fromPipelineDir(step, g))) {
+      // files another step writes, from a step this one does not wait for: their order is luck
+      const writers = spec.steps.filter((s) => s.id !== step.id && !before.has(s.id) && (declared.get(s.id) ?? []).some((g) => globsOverlap(g, input)));
+      for (const writer of writers) {
+        warnings.push(`step "${step.id}" reads ${input} (cache.inputs), which step "${writer.id}" writes, but does not need "${writer.id}": its job may start before those files exist, and will not get them (add needs: [${writer.id}])`);
+      }
+      if (!options.checkout || writers.length) continue;
+      const provided =
+        [...before].some((id) => (declared.get(id) ?? []).some((g) => globsOverlap(g, input))) ||
+        installed.some((g) => globsOverlap(g, input)) ||
+        (options.install.command !== '' && fixedPart(input).includes('node_modules')); // every job installs them
+      if (!provided && !options.checkout.some((file) => path.matchesGlob(file, input))) {
+        warnings.push(
+          `step "${step.id}" reads ${input} (cache.inputs), which no file in the repository matches and no step it needs declares: a fresh job will not have it (declare the files in cache.outputs or artifacts: of the step that writes them)`,
+        );
+      }
+    }
+  }
+  return { uploads, downloads, warnings };
+}

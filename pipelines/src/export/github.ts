@@ -70,6 +70,9 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
   const install = installPlan(spec, options.install, 'npm ci');
   const flow = fileFlow(spec, { install, checkout: options.checkout });
   const byId = new Map(spec.steps.map((s) => [s.id, s]));
+  // setup-node's npm cache fails the job when there is no lock file: only where the checkout has one
+  const lockFile = ['package-lock.json', 'npm-shrinkwrap.json'].find((f) => options.checkout?.includes(f));
+  const npmCache = /^npm\b/.test(install.command) && lockFile ? { cache: 'npm', ...(dir !== '.' ? { 'cache-dependency-path': inDir(dir, lockFile) } : {}) } : {};
 
   // which outputs each step must expose as job outputs: the declared ones and any a later step reads
   const exposed = new Map<string, Set<string>>(spec.steps.map((s) => [s.id, new Set(s.outputs)]));
@@ -97,7 +100,7 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
 
     const steps: unknown[] = [{ uses: 'actions/checkout@v4' }];
     if (readsFiles && install.command) {
-      steps.push({ uses: 'actions/setup-node@v4', with: { 'node-version': options.nodeVersion ?? '24', ...(/^npm\b/.test(install.command) ? { cache: 'npm' } : {}) } });
+      steps.push({ uses: 'actions/setup-node@v4', with: { 'node-version': options.nodeVersion ?? '24', ...npmCache } });
       // the install step's own job installs by running the step: once, not twice
       if (install.stepId !== step.id) steps.push({ name: 'Install', run: install.command });
     }

@@ -81,7 +81,7 @@ describe('exportGitHubWorkflow', () => {
     // checkout, node, ONE install, then the step through the run action at v<version>
     expect(build.steps).toEqual([
       { uses: 'actions/checkout@v4' },
-      { uses: 'actions/setup-node@v4', with: { 'node-version': '24', cache: 'npm' } },
+      { uses: 'actions/setup-node@v4', with: { 'node-version': '24' } }, // no lock file known: no npm cache (setup-node would fail)
       { name: 'Install', run: 'npm ci' },
       { id: 'shipgate', name: 'build', uses: `shipgate/shipgate/actions/run@v${shipgateVersion}`, with: { only: 'build', needs: '${{ toJSON(needs) }}', matrix: '${{ toJSON(matrix) }}' } },
     ]);
@@ -148,7 +148,8 @@ describe('exportGitHubWorkflow', () => {
     const wf = parse(text);
     // the install step's job: node, then the step itself (npm ci), no second install, no upload
     expect(wf.jobs.install.steps.map((st: { name?: string; uses?: string }) => st.name ?? st.uses)).toEqual(['actions/checkout@v4', 'actions/setup-node@v4', 'install']);
-    // every other job installs with the pipeline's own install command
+    // every other job installs with the pipeline's own install command, npm's cache keyed by the lock file the checkout has
+    expect(wf.jobs.build.steps[1]).toEqual({ uses: 'actions/setup-node@v4', with: { 'node-version': '24', cache: 'npm', 'cache-dependency-path': 'packages/lib/package-lock.json' } });
     expect(wf.jobs.build.steps[2]).toEqual({ name: 'Install', run: 'npm ci --no-audit' });
     // build keeps dist/ (shipgate.yml anchors the artifact at the pipeline's directory)
     expect(wf.jobs.build.steps.at(-1)).toEqual({

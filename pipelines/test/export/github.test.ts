@@ -238,6 +238,26 @@ describe('exportGitHubWorkflow', () => {
   });
 });
 
+describe('pipelines/README.md export section', () => {
+  const readme = readFileSync(path.join(repo, 'pipelines/README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Exporting to GitHub Actions'), readme.indexOf('## Jenkins\n'));
+
+  it('its example pipeline exports without warnings to a workflow both validators accept', async () => {
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const lib = parsePipeline(`name: lib\n${example}`, '/repo/shipgate.yml', { registry: defaultRegistry() });
+    const { text, warnings } = exportGitHubWorkflow(lib, { checkout: ['package-lock.json', 'src/index.ts', 'smoke.mjs'] });
+    expect(warnings).toEqual([]);
+    expect(await problems(text)).toEqual([]);
+    expect(parse(text).jobs.smoke.steps.filter((st: { uses?: string }) => st.uses === 'actions/download-artifact@v4')).toHaveLength(2);
+  });
+
+  it('names the default ref of this version, which is the version package.json publishes', () => {
+    const { version } = JSON.parse(readFileSync(path.join(repo, 'pipelines/package.json'), 'utf8')) as { version: string };
+    expect(shipgateVersion).toBe(version);
+    expect(section).toContain(`now \`v${shipgateVersion}\``);
+  });
+});
+
 describe('the trigger branch', () => {
   const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, stdio: 'pipe', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
 

@@ -40,6 +40,19 @@ export function declaredFiles(step: StepSpec): string[] {
   return [...new Set([...(step.cache?.outputs ?? []), ...(step.artifacts ?? [])].map((g) => fromPipelineDir(step, g)))];
 }
 
+/** Hides a leading dot of each segment, so that node's matchesGlob (which skips dotfiles) matches them as tinyglobby's `dot: true` does. */
+function showDotfiles(text: string): string {
+  return text
+    .split('/')
+    .map((s) => (s.startsWith('.') && s !== '.' && s !== '..' ? `\uE000${s.slice(1)}` : s))
+    .join('/');
+}
+
+/** Whether a path matches a glob, dotfiles included (the engine's cache globs match them too). */
+export function matchesGlob(file: string, glob: string): boolean {
+  return path.matchesGlob(showDotfiles(file), showDotfiles(glob));
+}
+
 /** The path segments of a glob before its first wildcard segment: `dist/**` → `dist`. */
 function fixedPart(glob: string): string[] {
   const segments = glob.split('/');
@@ -56,7 +69,7 @@ export function globsOverlap(a: string, b: string): boolean {
     return true;
   }
   // one of them starts with a wildcard (`**/*.js`): it overlaps where it matches the other's fixed path
-  return path.matchesGlob(fb.join('/') || b, a) || path.matchesGlob(fa.join('/') || a, b);
+  return matchesGlob(fb.join('/') || b, a) || matchesGlob(fa.join('/') || a, b);
 }
 
 /** Every step each step needs, directly or through others. */
@@ -121,7 +134,7 @@ export function fileFlow(spec: PipelineSpec, options: FileFlowOptions): FileFlow
         [...before].some((id) => (declared.get(id) ?? []).some((g) => globsOverlap(g, input))) ||
         installed.some((g) => globsOverlap(g, input)) ||
         (options.install.command !== '' && fixedPart(input).includes('node_modules')); // every job installs them
-      if (!provided && !options.checkout.some((file) => path.matchesGlob(file, input))) {
+      if (!provided && !options.checkout.some((file) => matchesGlob(file, input))) {
         warnings.push(
           `step "${step.id}" reads ${input} (cache.inputs), which no file in the repository matches and no step it needs declares: a fresh job will not have it (declare the files in cache.outputs or artifacts: of the step that writes them)`,
         );

@@ -1,8 +1,8 @@
 // `shipgate export codebuild`: the pipeline as one CodeBuild batch buildspec. Every invocation (a
 // matrix instance each) is a task of a `batch: build-graph:` with `depend-on` from `needs`; every
 // task runs this same buildspec, which installs the dependencies once, fetches this repository's
-// own runner (`<action-repo>` at `<ref>`: the run action's bundle, run as the action runs it) and
-// runs the task's SHIPGATE_STEP with it. Tasks share no disk: the files a step declares
+// own runner (`<action-repo>` at `<ref>`: the committed actions bundle, whose shipgate.mjs is the
+// whole CLI with nothing to install) and runs the task's SHIPGATE_STEP with it (`shipgate step`). Tasks share no disk: the files a step declares
 // (`cache.outputs`, `artifacts:`) that later tasks need travel as one tarball per task under an S3
 // prefix (`--artifacts s3://bucket/prefix`), keyed by the commit the batch builds. What a build
 // graph cannot express is refused, not silently dropped.
@@ -110,6 +110,7 @@ export function exportCodeBuildBuildspec(spec: PipelineSpec, options: CodeBuildE
   }
 
   const cd = dir === '.' ? '' : `cd ${shellWord(dir)} && `;
+  const global = [dir !== '.' ? `-C ${shellWord(dir)}` : '', fileName === 'shipgate.yml' || fileName === 'shipgate.yaml' ? '' : `-f ${shellWord(fileName)}`].filter(Boolean).join(' ');
   const where = '"$SHIPGATE_ARTIFACTS/$CODEBUILD_RESOLVED_SOURCE_VERSION"';
   const buildspec = {
     version: 0.2,
@@ -123,7 +124,7 @@ export function exportCodeBuildBuildspec(spec: PipelineSpec, options: CodeBuildE
       install: {
         commands: [
           ...(install.command ? [`[ "\${SHIPGATE_INSTALL:-1}" = 0 ] || { ${install.command}; }`] : []),
-          // the runner: this repository's run action, whose bundle needs nothing installed
+          // the runner: this repository's committed actions bundle, which needs nothing installed
           `git clone --quiet --depth 1 --branch "$SHIPGATE_REF" "https://github.com/$SHIPGATE_ACTION_REPO.git" ${runnerDir}`,
         ],
       },
@@ -135,7 +136,7 @@ export function exportCodeBuildBuildspec(spec: PipelineSpec, options: CodeBuildE
           }
         : {}),
       build: {
-        commands: [`(${cd}INPUT_ONLY="\${${stepVariable}:?start this buildspec as a batch build}" INPUT_NEEDS='{}'${fileName === 'shipgate.yml' ? '' : ` INPUT_FILE=${shellWord(fileName)}`} node ${runnerDir}/actions/run/dist/index.js)`],
+        commands: [`node ${runnerDir}/actions/shared/dist/shipgate.mjs ${global ? `${global} ` : ''}step "\${${stepVariable}:?start this buildspec as a batch build}"`],
       },
       ...(flow.uploads.size
         ? {

@@ -67,7 +67,7 @@ describe('exportCodeBuildBuildspec', () => {
           'git clone --quiet --depth 1 --branch "$SHIPGATE_REF" "https://github.com/$SHIPGATE_ACTION_REPO.git" "$HOME/.shipgate-runner"',
         ],
       },
-      build: { commands: ['(INPUT_ONLY="${SHIPGATE_STEP:?start this buildspec as a batch build}" INPUT_NEEDS=\'{}\' node "$HOME/.shipgate-runner"/actions/run/dist/index.js)'] },
+      build: { commands: ['node "$HOME/.shipgate-runner"/actions/shared/dist/shipgate.mjs step "${SHIPGATE_STEP:?start this buildspec as a batch build}"'] },
     });
     expect(text).not.toMatch(/npx|npm exec/);
   });
@@ -104,7 +104,7 @@ describe('exportCodeBuildBuildspec', () => {
     const buildspec = parse(exportCodeBuildBuildspec(example, { sourceDirectory: 'examples/orders-service' }).text);
     expect(buildspecProblems(buildspec)).toEqual([]);
     expect(buildspec.batch['build-graph']).toHaveLength(example.steps.length + 1); // build has two targets
-    expect(buildspec.phases.build.commands[0]).toBe('(cd examples/orders-service && INPUT_ONLY="${SHIPGATE_STEP:?start this buildspec as a batch build}" INPUT_NEEDS=\'{}\' node "$HOME/.shipgate-runner"/actions/run/dist/index.js)');
+    expect(buildspec.phases.build.commands[0]).toBe('node "$HOME/.shipgate-runner"/actions/shared/dist/shipgate.mjs -C examples/orders-service step "${SHIPGATE_STEP:?start this buildspec as a batch build}"');
   });
 });
 

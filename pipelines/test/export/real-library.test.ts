@@ -72,7 +72,7 @@ describe('a real library pipeline, exported', () => {
     expect(tasks.smoke).toEqual({ SHIPGATE_STEP: 'smoke', SHIPGATE_FETCH: 'test build' });
     expect(tasks.build).toEqual({ SHIPGATE_STEP: 'build', SHIPGATE_KEEP: 'shipgate.yml dist/**' });
     expect(buildspec.phases.install.commands[0]).toBe('[ "${SHIPGATE_INSTALL:-1}" = 0 ] || { npm install --no-audit --no-fund; }');
-    expect(exportJenkinsfile(spec).text).toContain("shipgatePipeline(file: 'shipgate.yml')");
+    expect(exportJenkinsfile(spec).text).toContain(`shipgatePipeline(file: 'shipgate.yml', runner: 'shipgate/shipgate@v${shipgateVersion}')`);
   });
 });
 

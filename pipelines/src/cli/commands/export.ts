@@ -86,11 +86,15 @@ export const registerExportCommand: CommandRegistrar = (program, io) => {
   common(exp.command('jenkins'))
     .description("a Jenkinsfile that runs the pipeline with the shipgate shared library (@Library('shipgate'))")
     .option('--library <name[@version]>', 'the shared library as configured in Jenkins', 'shipgate')
+    .option('--action-repo <owner/repo>', 'the shipgate repository whose bundled CLI the library clones and runs (runner:)', defaultActionRepo)
+    .option('--ref <ref>', 'tag, branch or commit of it', defaultActionRef)
+    .option('--no-runner', 'no runner: the agents have the shipgate CLI (on PATH or SHIPGATE_CLI)')
     .option('--label <label>', 'run on agents with this label')
     .option('-j, --max-parallel <n>', 'at most this many steps at once', positiveInt('--max-parallel'))
-    .action(async (opts: Common & { sourceDir?: string; library: string; label?: string; maxParallel?: number }, command: Command) => {
+    .action(async (opts: Common & { sourceDir?: string; library: string; actionRepo: string; ref: string; runner: boolean; label?: string; maxParallel?: number }, command: Command) => {
       const spec = await load(command, io);
-      await emit(io, exportJenkinsfile(spec, { library: opts.library, label: opts.label, maxParallel: opts.maxParallel, sourceDirectory: await sourceDir(opts, spec) }), opts.output);
+      const options = { library: opts.library, actionRepo: opts.actionRepo, ref: opts.ref, noRunner: !opts.runner, label: opts.label, maxParallel: opts.maxParallel, sourceDirectory: await sourceDir(opts, spec) };
+      await emit(io, exportJenkinsfile(spec, options), opts.output);
     });
 
   common(exp.command('codebuild'))

@@ -13,7 +13,7 @@ import { ShipgateError } from '../errors.js';
 import { defaultInstallCommands } from '../executors/codebuild-request.js';
 import { stepReads } from './expressions.js';
 import { actionSource, generatedHeader, shellWord, type ActionSource, type ExportResult } from './common.js';
-import { fileFlow, installPlan } from './files.js';
+import { fileFlow, installPlan, npmInstallFor } from './files.js';
 
 export interface CodeBuildExportOptions extends ActionSource {
   /** Path of the written buildspec inside the repository, which every task runs. Default `buildspec.yml`. */
@@ -48,7 +48,7 @@ export function exportCodeBuildBuildspec(spec: PipelineSpec, options: CodeBuildE
   const dir = options.sourceDirectory && options.sourceDirectory !== '.' ? options.sourceDirectory.replace(/\/+$/, '') : '.';
   const fileName = spec.file.split(/[\\/]/).pop()!;
   const explicitInstall = options.install === undefined ? undefined : options.install.join(' && ');
-  const install = installPlan(spec, explicitInstall, defaultInstallCommands.join(' && '));
+  const install = installPlan(spec, explicitInstall, npmInstallFor(dir === '.' ? options.checkout : undefined, defaultInstallCommands.join(' && ')));
   const flow = fileFlow(spec, { install, checkout: options.checkout });
   if (flow.uploads.size && !options.artifacts) {
     const [producer] = flow.uploads.keys();

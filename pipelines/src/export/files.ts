@@ -21,6 +21,16 @@ export interface InstallPlan {
   stepId?: string;
 }
 
+/**
+ * npm's install for a checkout: `npm ci` needs a lock file and fails without one, so a repository
+ * that keeps none gets `npm install`; one without a package.json gets none. Unknown checkout: `npm ci`.
+ */
+export function npmInstallFor(checkout: readonly string[] | undefined, ci: string): string {
+  if (!checkout) return ci;
+  if (checkout.includes('package-lock.json') || checkout.includes('npm-shrinkwrap.json')) return ci;
+  return checkout.includes('package.json') ? 'npm install --no-audit --no-fund' : '';
+}
+
 /** The jobs' install: `explicit` if given, else the pipeline's install step's script, else `fallback`. */
 export function installPlan(spec: PipelineSpec, explicit: string | undefined, fallback: string): InstallPlan {
   const installers = spec.steps.filter((s) => s.uses === 'run' && !s.matrix && typeof s.with.script === 'string' && installScript.test(s.with.script.trim()));

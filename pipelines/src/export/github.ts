@@ -11,7 +11,7 @@ import { secretNamePattern } from '../engine/secrets.js';
 import { matrixEnvName } from '../engine/invocation.js';
 import { stepReads, toGitHubCondition, toGitHubTemplate } from './expressions.js';
 import { actionSource, generatedHeader, type ActionSource, type ExportResult } from './common.js';
-import { fileFlow, installPlan } from './files.js';
+import { fileFlow, installPlan, npmInstallFor } from './files.js';
 
 /**
  * Steps that have a shipgate action (actions/<name>/ in the shipgate repository). An action runs in
@@ -35,7 +35,7 @@ export interface GitHubExportOptions extends ActionSource {
   runsOn?: string | undefined;
   /** Default `24`. */
   nodeVersion?: string | undefined;
-  /** Installs the repository's dependencies, once per job. Default: the pipeline's install step's script, else `npm ci`; `''` for none. */
+  /** Installs the repository's dependencies, once per job. Default: the pipeline's install step's script, else `npm ci` (`npm install` when the checkout has no lock file, none without a package.json); `''` for none. */
   install?: string | undefined;
   /** The branch whose pushes run the workflow (pull requests always do). Default `main`; the CLI passes the repository's default branch. */
   branch?: string | undefined;
@@ -67,7 +67,8 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
   const withActions = new Set(options.actions ?? Object.keys(shipgateActions));
   const dir = options.sourceDirectory && options.sourceDirectory !== '.' ? options.sourceDirectory.replace(/\/+$/, '') : '.';
   const fileName = spec.file.split(/[\\/]/).pop()!;
-  const install = installPlan(spec, options.install, 'npm ci');
+  // the checkout is relative to shipgate.yml, the install runs at the repository's root: only the same place tells
+  const install = installPlan(spec, options.install, npmInstallFor(dir === '.' ? options.checkout : undefined, 'npm ci'));
   const flow = fileFlow(spec, { install, checkout: options.checkout });
   const byId = new Map(spec.steps.map((s) => [s.id, s]));
   // setup-node's npm cache fails the job when there is no lock file: only where the checkout has one

@@ -168,6 +168,15 @@ describe('exportGitHubWorkflow', () => {
     expect(wf.jobs.report.steps.some((st: { uses?: string }) => st.uses === 'actions/upload-artifact@v4')).toBe(false); // nobody needs report's files
   });
 
+  it.each([
+    [['package.json', 'package-lock.json'], [{ uses: 'actions/setup-node@v4', with: { 'node-version': '24', cache: 'npm' } }, { name: 'Install', run: 'npm ci' }]],
+    [['package.json'], [{ uses: 'actions/setup-node@v4', with: { 'node-version': '24' } }, { name: 'Install', run: 'npm install --no-audit --no-fund' }]], // npm ci needs a lock file
+    [['Makefile'], []], // nothing to install
+  ])('installs what the checkout %j asks for', (checkout, install) => {
+    const wf = parse(exportGitHubWorkflow(parsePipeline('name: x\nsteps:\n  a: { run: make }\n', '/repo/shipgate.yml', { registry: defaultRegistry() }), { checkout }).text);
+    expect(wf.jobs.a.steps.slice(1, -1)).toEqual(install);
+  });
+
   it('warns about a file dependency between jobs it can see but not ship', () => {
     const undeclared = parsePipeline(
       [

@@ -1,5 +1,6 @@
 // actions/run, run from its bundle as the runner does: one script, one step by name, a pipeline.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,6 +117,21 @@ describe('actions/run', () => {
       expect(failing.code).toBe(1);
       expect(failing.stderr + failing.stdout).toMatch(/is no instance of "build"/);
       expect(failing.errors[0]?.message).toMatch(/^shipgate step build exited with code 2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shared/dist/shipgate.mjs is the whole CLI from the bundle copy, with no node_modules anywhere', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-cli-'));
+    try {
+      writeFileSync(path.join(dir, 'shipgate.yml'), 'name: lib\nsteps:\n  build: { run: "mkdir -p dist && echo built > dist/index.js" }\n  smoke: { needs: build, run: "cat dist/index.js > smoked" }\n');
+      const cli = path.join(job.bundleDir, 'actions', 'shared', 'dist', 'shipgate.mjs');
+      const run = spawnSync(process.execPath, [cli, '-C', dir, 'run', '--reporter', 'plain'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+      expect([run.status, run.stderr]).toEqual([0, expect.stringMatching(/^report: .*report\.json/)]);
+      expect(readFileSync(path.join(dir, 'smoked'), 'utf8')).toBe('built\n');
+      const usage = spawnSync(process.execPath, [cli, '-C', dir, 'step', 'nope'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+      expect(usage.status).toBe(2); // the CLI's documented exit codes, not an action's
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,6 +10,14 @@
 // that it does not need, is told about in a warning: the exporter cannot ship what it cannot see.
 import path from 'node:path';
 import type { PipelineSpec, StepSpec } from '../config/model.js';
+import { ShipgateError } from '../errors.js';
+
+/**
+ * Bounds of an export, checked before anything is built: a job per step, and a download per
+ * upstream producer in every job, grow past what the targets run long before memory runs out
+ * (GitHub does not start a workflow file over 500 KB).
+ */
+export const exportBounds = { steps: 1000, downloads: 5000 } as const;
 
 /** Scripts that install a project's dependencies (the whole script, one command). */
 const installScript = /^(npm (ci|install|i)|pnpm (install|i)|yarn( install)?|bun install)(\s+[-\w=.@/]+)*$/;
@@ -74,30 +82,38 @@ function fixedPart(glob: string): string[] {
 export function globsOverlap(a: string, b: string): boolean {
   const [fa, fb] = [fixedPart(a), fixedPart(b)];
   if (fa.length && fb.length) {
+    // `dist/**` and `dist/lib/a.js` may; `dist/**` and `src/**` cannot
     const n = Math.min(fa.length, fb.length);
-    if (fa.slice(0, n).join('/') !== fb.slice(0, n).join('/')) return false;
-    return true;
+    return fa.slice(0, n).join('/') === fb.slice(0, n).join('/');
   }
   // one of them starts with a wildcard (`**/*.js`): it overlaps where it matches the other's fixed path
   return matchesGlob(fb.join('/') || b, a) || matchesGlob(fa.join('/') || a, b);
 }
 
-/** Every step each step needs, directly or through others. */
+/** Every step each step needs, directly or through others (in dependency order, without recursion: pipelines can be long). */
 export function upstreamClosure(spec: PipelineSpec): Map<string, Set<string>> {
+  const waiting = new Map(spec.steps.map((s) => [s.id, s.needs.length]));
+  const dependents = new Map<string, string[]>(spec.steps.map((s) => [s.id, []]));
+  for (const step of spec.steps) for (const need of step.needs) dependents.get(need)?.push(step.id);
   const byId = new Map(spec.steps.map((s) => [s.id, s]));
   const closure = new Map<string, Set<string>>();
-  const visit = (id: string): Set<string> => {
-    const known = closure.get(id);
-    if (known) return known;
+  const ready = spec.steps.filter((s) => s.needs.length === 0).map((s) => s.id);
+  while (ready.length) {
+    const id = ready.pop()!;
     const all = new Set<string>();
-    closure.set(id, all); // validated pipelines have no cycles; this only guards the recursion
-    for (const need of byId.get(id)?.needs ?? []) {
+    for (const need of byId.get(id)!.needs) {
       all.add(need);
-      for (const further of visit(need)) all.add(further);
+      for (const further of closure.get(need) ?? []) all.add(further);
     }
-    return all;
-  };
-  for (const step of spec.steps) visit(step.id);
+    closure.set(id, all);
+    for (const next of dependents.get(id)!) {
+      const left = waiting.get(next)! - 1;
+      waiting.set(next, left);
+      if (left === 0) ready.push(next);
+    }
+  }
+  // a validated pipeline has no cycle; were one left, its steps count as needing nothing
+  for (const step of spec.steps) if (!closure.has(step.id)) closure.set(step.id, new Set());
   return closure;
 }
 
@@ -120,17 +136,29 @@ export interface FileFlowOptions {
 }
 
 export function fileFlow(spec: PipelineSpec, options: FileFlowOptions): FileFlow {
+  if (spec.steps.length > exportBounds.steps) {
+    throw new ShipgateError('export.too-large', `${spec.steps.length} steps are more than an export carries (at most ${exportBounds.steps}: a job each)`, {
+      hint: 'split the pipeline, or run it with shipgate run (one machine) or the CodeBuild executor',
+    });
+  }
   const upstream = upstreamClosure(spec);
   const declared = new Map(spec.steps.filter((s) => s.id !== options.install.stepId).map((s) => [s.id, declaredFiles(s)]));
   const installed = options.install.stepId ? declaredFiles(spec.steps.find((s) => s.id === options.install.stepId)!) : [];
   const uploads = new Map<string, string[]>();
   const downloads = new Map<string, string[]>();
   const warnings: string[] = [];
+  let transfers = 0;
 
   for (const step of spec.steps) {
     const before = upstream.get(step.id)!;
     const from = spec.steps.filter((s) => before.has(s.id) && declared.get(s.id)?.length).map((s) => s.id);
     if (from.length) downloads.set(step.id, from);
+    transfers += from.length;
+    if (transfers > exportBounds.downloads) {
+      throw new ShipgateError('export.too-large', `the jobs would download more than ${exportBounds.downloads} artifacts (every job gets the declared files of every step before it; "${step.id}" alone needs ${from.length})`, {
+        hint: 'declare cache.outputs / artifacts: only on the steps whose files later steps read',
+      });
+    }
     for (const id of from) uploads.set(id, declared.get(id)!);
 
     for (const input of (step.cache?.inputs ?? []).map((g) => fromPipelineDir(step, g))) {

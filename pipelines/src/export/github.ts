@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import type { PipelineSpec, StepSpec } from '../config/model.js';
 import { secretNamePattern } from '../engine/secrets.js';
 import { matrixEnvName } from '../engine/invocation.js';
+import { ShipgateError } from '../errors.js';
 import { stepReads, toGitHubCondition, toGitHubTemplate } from './expressions.js';
 import { actionSource, generatedHeader, type ActionSource, type ExportResult } from './common.js';
 import { fileFlow, installPlan, npmInstallFor } from './files.js';
@@ -44,6 +45,9 @@ export interface GitHubExportOptions extends ActionSource {
   /** Files a fresh checkout has, relative to shipgate.yml's directory (for the undeclared-files warning). */
   checkout?: readonly string[] | undefined;
 }
+
+/** GitHub's limit on a workflow file ("Actions limits": a larger file starts no runs). */
+const maxWorkflowBytes = 500 * 1024;
 
 /** The artifact a step's job uploads: one per matrix instance, so parallel instances never collide. */
 function artifactName(step: StepSpec): string {
@@ -185,7 +189,13 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
     permissions: { contents: 'read' },
     jobs,
   };
-  return { text: generatedHeader('github') + stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false }), warnings: [...warnings, ...flow.warnings] };
+  const text = generatedHeader('github') + stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false });
+  if (Buffer.byteLength(text) > maxWorkflowBytes) {
+    throw new ShipgateError('export.too-large', `the workflow would be ${Math.ceil(Buffer.byteLength(text) / 1024)} KB; GitHub does not start a workflow file over 500 KB`, {
+      hint: 'split the pipeline into several workflows, or run it in fewer jobs with actions/run in pipeline mode',
+    });
+  }
+  return { text, warnings: [...warnings, ...flow.warnings] };
 }
 
 function matrixAxes(step: StepSpec): string[] {

@@ -197,6 +197,17 @@ describe('exportGitHubWorkflow', () => {
     ]);
   });
 
+  it('refuses, with one line and before building it, what no target would run: too many steps, downloads, or bytes', () => {
+    const load = (lines: string[]) => parsePipeline(['name: big', 'steps:', ...lines].join('\n'), '/repo/shipgate.yml', { registry: defaultRegistry() });
+    const many = load(Array.from({ length: 1001 }, (_, i) => `  s${i}: { run: "true" }`));
+    expect(() => exportGitHubWorkflow(many)).toThrow(/^1001 steps are more than an export carries \(at most 1000: a job each\)$/);
+    const chain = load(Array.from({ length: 120 }, (_, i) => `  s${i}: { ${i ? `needs: s${i - 1}, ` : ''}run: "true", artifacts: [o${i}/**] }`));
+    expect(() => exportGitHubWorkflow(chain)).toThrow(/the jobs would download more than 5000 artifacts/);
+    const values = Array.from({ length: 80 }, (_, i) => `value-${i}`).join(', ');
+    const wide = load(Array.from({ length: 900 }, (_, i) => `  s${i}: { run: "true", matrix: { v: [${values}] } }`));
+    expect(() => exportGitHubWorkflow(wide)).toThrow(/^the workflow would be \d+ KB; GitHub does not start a workflow file over 500 KB$/);
+  });
+
   it('the validators catch a broken workflow (so the checks above can fail)', async () => {
     const misspelt = parse(exportGitHubWorkflow(spec()).text);
     misspelt.jobs.build.stepz = misspelt.jobs.build.steps;

@@ -28,6 +28,7 @@ import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
 @Field final Map OPTIONS = [
     file                 : 'string',
     shipgate             : 'string',
+    runner               : 'string',
     label                : 'string',
     checkout             : 'boolean',
     failFast             : 'boolean',
@@ -64,6 +65,10 @@ import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
 @Field final String FIRST_PLAN_SCRIPT = 'rm -rf "$SHIPGATE_REPORTS"\n' + PLAN_SCRIPT
 @Field final String RUN_SCRIPT = '''rm -rf "$SHIPGATE_REPORT_DIR"
 $SHIPGATE_CLI -f "$SHIPGATE_FILE" run --only "$SHIPGATE_STEP" --report-dir "$SHIPGATE_REPORT_DIR" --reporter plain $SHIPGATE_RUN_FLAGS'''
+// `runner:`: the shipgate repository's committed actions bundle at a pinned ref, whose
+// actions/shared/dist/shipgate.mjs is the whole CLI with nothing to install (no package name).
+@Field final String RUNNER_SCRIPT = '''rm -rf "$SHIPGATE_RUNNER_DIR"
+git clone --quiet --depth 1 --branch "$SHIPGATE_RUNNER_REF" "https://github.com/$SHIPGATE_RUNNER_REPO.git" "$SHIPGATE_RUNNER_DIR"'''
 @Field final String STEP_SCRIPT = '$SHIPGATE_CLI -f "$SHIPGATE_FILE" step "$SHIPGATE_ROLLBACK_STEP"'
 @Field final String REPORT_SCRIPT = '$SHIPGATE_CLI report "$SHIPGATE_REPORTS" -o "$SHIPGATE_REPORTS"'
 // The token goes to curl on stdin as a config line (printf is a shell builtin), so it is in no
@@ -95,6 +100,7 @@ def onAgent(Map cfg, Closure body) {
 
 def runPipeline(Map cfg) {
     if (cfg.checkout) checkout scm
+    if (cfg.runner) cfg.shipgate = fetchRunner(cfg.runner)
     withEnv(baseEnv(cfg, env.SHIPGATE_SECRETS)) {
         withCredentials(credentialBindings(cfg.credentials)) {
             Map plan
@@ -176,6 +182,25 @@ def publishReport(Map cfg) {
     } catch (e) {
         echo "shipgate: warning: could not publish the report (${e.message}); the build result is unchanged"
     }
+}
+
+/** Clones the runner (`owner/repo@ref`) beside the workspace; returns the command that runs its CLI. */
+def fetchRunner(String runner) {
+    Map source = runnerSource(runner)
+    if (!source) error("shipgatePipeline: runner '${runner}' is not owner/repo@ref\n  hint: e.g. runner: 'shipgate/shipgate@v0.1.0' (a fork names its own repository)")
+    // beside the workspace, not in it: the checkout's git status and cache globs never see it
+    String dir = "${env.WORKSPACE_TMP ?: "${env.WORKSPACE}@tmp"}/shipgate-runner"
+    withEnv(["SHIPGATE_RUNNER_REPO=${source.repo}", "SHIPGATE_RUNNER_REF=${source.ref}", "SHIPGATE_RUNNER_DIR=${dir}"]) {
+        sh(label: "shipgate runner ${source.repo}@${source.ref}", script: RUNNER_SCRIPT)
+    }
+    return "node ${dir}/actions/shared/dist/shipgate.mjs".toString()
+}
+
+/** `owner/repo@ref` → [repo, ref]; null when it is not that. */
+@NonCPS
+Map runnerSource(String runner) {
+    def m = runner =~ /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)@(\w[\w.\/-]*)$/
+    return m.matches() && !runner.contains('..') ? [repo: m.group(1), ref: m.group(2)] : null
 }
 
 /** One DAG level: a single step runs in the stage; several run as parallel branches. */

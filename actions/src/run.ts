@@ -4,27 +4,58 @@ import { addBundledPlugin, defaultRegistry, defineStep, loadPlugins, runCli, Shi
 import { z } from 'zod';
 import type { ActionSpec } from './door.js';
 
-/** `shipgate run` as a step, so the door reports it like any other. */
+/** The job of an exported workflow: `only` names one step (or matrix instance), `needs` / `matrix` are GitHub's contexts. */
+function isExportedJob(inputs: { needs?: string | undefined; matrix?: string | undefined }): boolean {
+  return inputs.needs !== undefined || inputs.matrix !== undefined;
+}
+
+/** The CLI arguments: `shipgate run` for a pipeline, `shipgate step` for one job of an exported workflow. */
+export function cliArguments(cwd: string, inputs: { file?: string | undefined; only?: string | undefined; from?: string | undefined; 'keep-going'?: boolean | undefined; needs?: string | undefined; matrix?: string | undefined }): string[] {
+  const global = ['-C', cwd, ...(inputs.file ? ['-f', inputs.file] : [])];
+  if (!isExportedJob(inputs)) {
+    const args = [...global, 'run'];
+    if (inputs.only) args.push('--only', inputs.only);
+    if (inputs.from) args.push('--from', inputs.from);
+    if (inputs['keep-going']) args.push('--keep-going');
+    return args;
+  }
+  // one invocation, as `shipgate export github` writes it: the matrix instance GitHub picked and
+  // the upstream outputs GitHub hands over in `needs`
+  if (!inputs.only || inputs.only.includes(',')) {
+    throw new ShipgateError('action.input', 'with needs or matrix, input only must name one step', { hint: 'e.g. only: build, needs: ${{ toJSON(needs) }}, matrix: ${{ toJSON(matrix) }}' });
+  }
+  if (inputs.from || inputs['keep-going']) throw new ShipgateError('action.input', 'from and keep-going run a pipeline; with needs or matrix one step runs', { hint: 'leave out needs and matrix to run the pipeline' });
+  return [...global, 'step', inputs.only, ...(inputs.matrix ? ['--matrix', inputs.matrix] : []), ...(inputs.needs ? ['--needs', inputs.needs] : [])];
+}
+
+/** `shipgate run` (or `shipgate step`) as a step, so the door reports it like any other. */
 const pipelineStep = defineStep({
   name: 'pipeline',
   description: 'Runs shipgate.yml with the shipgate CLI.',
-  inputs: z.strictObject({ file: z.string().optional(), only: z.string().optional(), from: z.string().optional(), 'keep-going': z.boolean().optional() }),
+  inputs: z.strictObject({
+    file: z.string().optional(),
+    only: z.string().optional(),
+    from: z.string().optional(),
+    'keep-going': z.boolean().optional(),
+    needs: z.string().optional(),
+    matrix: z.string().optional(),
+  }),
   outputs: { 'exit-code': 'the shipgate CLI exit code', report: 'path of the run report (.shipgate/report.json)' },
   async run(ctx) {
-    const args = ['-C', ctx.cwd, ...(ctx.inputs.file ? ['-f', ctx.inputs.file] : []), 'run'];
-    if (ctx.inputs.only) args.push('--only', ctx.inputs.only);
-    if (ctx.inputs.from) args.push('--from', ctx.inputs.from);
-    if (ctx.inputs['keep-going']) args.push('--keep-going');
+    const args = cliArguments(ctx.cwd, ctx.inputs);
     const code = await runCli(args, { stdout: process.stdout, stderr: process.stderr, cwd: ctx.cwd, env: ctx.env, isTTY: false, signal: ctx.signal });
     ctx.setOutput('exit-code', String(code));
-    ctx.setOutput('report', '.shipgate/report.json');
-    if (code !== 0) throw new ShipgateError('pipeline.failed', `shipgate run exited with code ${code}`, { exitCode: 1, hint: 'see the failed steps in the log and the job summary above' });
+    const oneStep = isExportedJob(ctx.inputs);
+    if (!oneStep) ctx.setOutput('report', '.shipgate/report.json');
+    if (code !== 0) {
+      throw new ShipgateError('pipeline.failed', `shipgate ${oneStep ? `step ${ctx.inputs.only ?? ''}` : 'run'} exited with code ${code}`, { exitCode: 1, hint: 'see the failed steps in the log and the job summary above' });
+    }
   },
 });
 
 export default {
   name: 'run',
-  inputs: { script: 'string', uses: 'string', with: 'json', file: 'string', only: 'string', from: 'string', 'keep-going': 'boolean' },
+  inputs: { script: 'string', uses: 'string', with: 'json', file: 'string', only: 'string', from: 'string', 'keep-going': 'boolean', needs: 'string', matrix: 'string' },
   workingDirectoryInput: 'working-directory',
   async step(inputs) {
     // The bundle has no node_modules: give the CLI and the registry the plugin compiled in.

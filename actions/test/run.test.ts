@@ -1,5 +1,6 @@
 // actions/run, run from its bundle as the runner does: one script, one step by name, a pipeline.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +82,60 @@ describe('actions/run', () => {
       expect(failed.outputs['exit-code']).toBe('1');
       expect(failed.errors.some((e) => e.title === 'shipgate run: pipeline.failed')).toBe(true);
       expect(existsSync(path.join(dir, '.shipgate', 'junit.xml'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs one job of an exported workflow: only names the step, needs and matrix are GitHub\'s contexts', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-job-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'shipgate.yml'),
+        [
+          'name: orders',
+          'steps:',
+          '  version: { run: echo "v=0" >> "$SHIPGATE_OUTPUT", outputs: [v] }',
+          '  build:',
+          '    needs: version',
+          '    matrix: { target: [api, worker] }',
+          '    outputs: [artifact]',
+          '    run: |',
+          '      echo "built ${{ matrix.target }} ${{ steps.version.outputs.v }}" > built-${{ matrix.target }}.txt',
+          '      echo "artifact=${{ matrix.target }}-${{ steps.version.outputs.v }}.tgz" >> "$SHIPGATE_OUTPUT"',
+          '',
+        ].join('\n'),
+      );
+      const needs = JSON.stringify({ version: { result: 'success', outputs: { v: '1.4.2' } } });
+      const run = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { only: 'build', needs, matrix: '{"target":"worker"}' } });
+      expect(run.errors).toEqual([]);
+      expect(run.code).toBe(0);
+      // only the instance GitHub picked ran, with the upstream output from needs; its outputs are the job step's
+      expect(readFileSync(path.join(dir, 'built-worker.txt'), 'utf8')).toBe('built worker 1.4.2\n');
+      expect(existsSync(path.join(dir, 'built-api.txt'))).toBe(false);
+      expect(run.outputs).toEqual({ artifact: 'worker-1.4.2.tgz', 'exit-code': '0' });
+
+      const two = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { only: 'version,build', needs: '{}' } });
+      expect(two.errors[0]).toEqual({ title: 'shipgate run: action.input', message: expect.stringMatching(/^with needs or matrix, input only must name one step/) });
+      const failing = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { only: 'build', matrix: '{"target":"arm"}', needs } });
+      expect(failing.code).toBe(1);
+      expect(failing.stderr + failing.stdout).toMatch(/is no instance of "build"/);
+      expect(failing.errors[0]?.message).toMatch(/^shipgate step build exited with code 2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shared/dist/shipgate.mjs is the whole CLI from the bundle copy, with no node_modules anywhere', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-cli-'));
+    try {
+      writeFileSync(path.join(dir, 'shipgate.yml'), 'name: lib\nsteps:\n  build: { run: "mkdir -p dist && echo built > dist/index.js" }\n  smoke: { needs: build, run: "cat dist/index.js > smoked" }\n');
+      const cli = path.join(job.bundleDir, 'actions', 'shared', 'dist', 'shipgate.mjs');
+      const run = spawnSync(process.execPath, [cli, '-C', dir, 'run', '--reporter', 'plain'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+      expect([run.status, run.stderr]).toEqual([0, expect.stringMatching(/^report: .*report\.json/)]);
+      expect(readFileSync(path.join(dir, 'smoked'), 'utf8')).toBe('built\n');
+      const usage = spawnSync(process.execPath, [cli, '-C', dir, 'step', 'nope'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+      expect(usage.status).toBe(2); // the CLI's documented exit codes, not an action's
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

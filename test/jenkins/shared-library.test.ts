@@ -178,6 +178,8 @@ interface Scenario {
   name: string;
   yaml?: string;
   jenkinsfile: string;
+  /** Laid over the common environment of the build (SHIPGATE_CLI, SHIPGATE_APP_URL). */
+  env?: Record<string, string>;
   params?: Record<string, string>;
   /** Jenkins plugins whose steps the stand-in offers beyond the basic ones (`htmlpublisher`: publishHTML). */
   plugins?: string[];
@@ -208,6 +210,14 @@ const scenarios: Scenario[] = [
   {
     name: 'typo',
     jenkinsfile: `${library}shipgatePipeline(fiel: 'shipgate.yml', failfast: false, maxParallel: 'two', approval: [timout: '1h'], credentials: [[type: 'strng', id: 'x', variable: 'X']])`,
+  },
+  {
+    // runner: no shipgate on the agent (SHIPGATE_CLI names nothing); the CLI comes from a clone of the
+    // shipgate repository at a ref, as `shipgate export jenkins` writes it
+    name: 'runner',
+    yaml: 'name: lib\nsteps:\n  build: { run: "mkdir -p dist && echo built > dist/index.js" }\n  smoke: { needs: build, run: "cat dist/index.js > smoked" }\n',
+    jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', runner: 'acme/shipgate@v0.1.0')`,
+    env: { SHIPGATE_CLI: 'shipgate-is-not-installed' },
   },
   { name: 'steptypo', yaml: releaseYaml, jenkinsfile: `${library}shipgatePipeline(file: 'shipgate.yml', deploy: ['deplyo'], rollback: 'rolback')` },
   {
@@ -270,6 +280,29 @@ interface Build {
   http: { method: string; path: string; crumb: boolean; user: string | null }[];
 }
 
+/** A bin directory whose `git clone … DEST` copies actions/shared/dist into DEST (logged in <work>/clones.log). */
+function fakeGit(work: string): string {
+  const bin = path.join(work, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const real = onPath('git')!;
+  writeFileSync(
+    path.join(bin, 'git'),
+    [
+      '#!/bin/sh',
+      'if [ "$1" = clone ]; then',
+      '  for a in "$@"; do dest="$a"; done',
+      `  echo "$*" >> ${JSON.stringify(path.join(work, 'clones.log'))}`,
+      `  mkdir -p "$dest/actions/shared" && cp -r ${JSON.stringify(path.join(root, 'actions', 'shared', 'dist'))} "$dest/actions/shared/"`,
+      '  exit',
+      'fi',
+      `exec ${real} "$@"`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return bin;
+}
+
 function all(calls: Call[], step?: string): Call[] {
   const found: Call[] = [];
   const walk = (list: Call[]): void => {
@@ -327,7 +360,10 @@ if (missing && process.env.CI !== 'true') {
             mkdirSync(path.join(ws, '.shipgate', 'outputs'), { recursive: true });
             writeFileSync(path.join(ws, '.shipgate', 'outputs', 'docs.json'), JSON.stringify({ at: '2026-01-01T00:00:00.000Z', outputs: { url: 'stale' } }));
           }
-          return { name: s.name, workspace: ws, jenkinsfile: s.jenkinsfile, params: s.params ?? {}, plugins: s.plugins ?? [], credentials, env: { SHIPGATE_CLI: shipgateCli, SHIPGATE_APP_URL: appUrl } };
+          const env: Record<string, string> = { SHIPGATE_CLI: shipgateCli, SHIPGATE_APP_URL: appUrl, ...s.env };
+          // `git clone` of the runner stands in as a copy of this checkout's committed bundle; other git calls are git's
+          if (s.name === 'runner') env.PATH = `${fakeGit(work)}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`;
+          return { name: s.name, workspace: ws, jenkinsfile: s.jenkinsfile, params: s.params ?? {}, plugins: s.plugins ?? [], credentials, env };
         }),
       };
       const scenariosFile = path.join(work, 'scenarios.json');
@@ -396,6 +432,17 @@ if (missing && process.env.CI !== 'true') {
       expect(labels(b.calls)).toEqual(['shipgate plan --json', 'shipgate run --only docs', 'shipgate report']);
       expect(b.console).toContain('[publish] shipgate: publish skipped: needs docs, which was skipped');
       expect(existsSync(path.join(workspaces.skipped!, 'published'))).toBe(false);
+    });
+
+    it('runner: clones the shipgate repository at the ref beside the workspace and runs every step with its bundled CLI', () => {
+      const b = builds.runner!;
+      expect([b.result, b.error]).toEqual(['SUCCESS', null]);
+      expect(labels(b.calls)).toEqual(['shipgate runner acme/shipgate@v0.1.0', 'shipgate plan --json', 'shipgate run --only build', 'shipgate run --only smoke']);
+      const ws = workspaces.runner!;
+      const runnerDir = `${ws}@tmp/shipgate-runner`;
+      expect(readFileSync(path.join(path.dirname(ws), 'clones.log'), 'utf8')).toBe(`clone --quiet --depth 1 --branch v0.1.0 https://github.com/acme/shipgate.git ${runnerDir}\n`);
+      expect(all(b.calls, 'sh').slice(1).every((c) => c.env?.SHIPGATE_CLI === `node ${runnerDir}/actions/shared/dist/shipgate.mjs`)).toBe(true);
+      expect(readFileSync(path.join(ws, 'smoked'), 'utf8')).toBe('built\n');
     });
 
     it('publishes JUnit per step from its own report directory', () => {
@@ -603,7 +650,7 @@ if (missing && process.env.CI !== 'true') {
       const lines = b.error!.split('\n');
       expect(lines).toContain('shipgatePipeline: unknown option "fiel" — did you mean "file"?');
       expect(lines).toContain('shipgatePipeline: unknown option "failfast" — did you mean "failFast"?');
-      expect(lines).toContain('  allowed: file, shipgate, label, checkout, failFast, maxParallel, env, credentials, deploy, rollback, rollbackCommand, approval, environment, service, version, versionFrom, appUrl, appTokenCredentialsId, rollbackJobUrl');
+      expect(lines).toContain('  allowed: file, shipgate, runner, label, checkout, failFast, maxParallel, env, credentials, deploy, rollback, rollbackCommand, approval, environment, service, version, versionFrom, appUrl, appTokenCredentialsId, rollbackJobUrl');
       expect(lines).toContain('shipgatePipeline: option maxParallel must be a whole number, got "two" (a string)');
       expect(lines).toContain('shipgatePipeline: unknown approval option "timout" — did you mean "timeout"?');
       expect(lines).toContain('shipgatePipeline: credentials[0].type "strng" is not a binding type — did you mean "string"?');

@@ -10,8 +10,7 @@ export type CommandRegistrar = (program: Command, io: CliIO, setExitCode: (code:
 
 /** Registrars of every command group; feature areas append theirs in cli/commands/index.ts. */
 import { commandRegistrars } from './commands/index.js';
-
-const version = '0.1.0';
+import { shipgateVersion as version } from '../version.js';
 
 export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('shipgate')

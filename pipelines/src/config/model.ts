@@ -19,6 +19,8 @@ export interface MatrixSpec {
 export interface CacheSpec {
   /** Globs, relative to the step's working directory, whose contents key the cache. */
   readonly inputs: readonly string[];
+  /** Globs, relative to the step's working directory, of the files the step produces. */
+  readonly outputs?: readonly string[];
 }
 
 export interface StepSpec {
@@ -41,6 +43,8 @@ export interface StepSpec {
   /** Declared output names (documentation, export, and a check that they were set). */
   readonly outputs: readonly string[];
   readonly cache?: CacheSpec;
+  /** `artifacts:` globs (relative to the working directory) of files later steps read: exports hand them between jobs. */
+  readonly artifacts?: readonly string[];
   /**
    * Name of the executor that runs this step: `local` (default), `codebuild` (project from
    * `$SHIPGATE_CODEBUILD_PROJECT`), `codebuild:<project>`, or a name derived from an object form.

@@ -78,6 +78,7 @@ export const stepKeys = [
   'working-directory',
   'outputs',
   'cache',
+  'artifacts',
   'executor',
 ] as const;
 
@@ -96,9 +97,16 @@ export const stepSchema = z
     'working-directory': z.string().optional().describe('Relative to the directory of shipgate.yml.'),
     outputs: z.array(z.string().regex(identifierPattern)).optional().describe('Outputs the step sets in $SHIPGATE_OUTPUT.'),
     cache: z
-      .strictObject({ inputs: z.array(z.string().min(1)).min(1).describe('Globs whose contents key the cache.') })
+      .strictObject({
+        inputs: z.array(z.string().min(1)).min(1).describe('Globs whose contents key the cache.'),
+        outputs: z.array(z.string().min(1)).optional(),
+      })
       .optional()
       .describe('Skip the step when its definition, input files, env and upstream outputs are unchanged.'),
+    artifacts: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Globs of files this step writes that later steps read, beyond cache.outputs: exported workflows hand them to the jobs that need this step.'),
     executor: executorSchema.optional(),
   })
   .describe('A step: `run:` a script or `uses:` a registered step.');

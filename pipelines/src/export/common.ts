@@ -1,5 +1,34 @@
-// What every exporter shares: the result shape and the header that says the file is generated.
+// What every exporter shares: the result shape, the header that says the file is generated, and
+// where the shipgate runner comes from (this repository's own `actions/run`, pinned to a ref).
+import { ShipgateError } from '../errors.js';
+import { shipgateVersion } from '../version.js';
+
 export { shellWord } from '../executors/codebuild-request.js';
+
+/** The repository whose `actions/run` runs exported steps, unless `--action-repo` names a fork. */
+export const defaultActionRepo = 'shipgate/shipgate';
+/** The release tag of the shipgate that exports: the runner then reads shipgate.yml as this version does. */
+export const defaultActionRef = `v${shipgateVersion}`;
+
+export interface ActionSource {
+  /** `owner/repo` of the shipgate repository (a fork publishes its own). Default `shipgate/shipgate`. */
+  actionRepo?: string | undefined;
+  /** Tag, branch or commit of it. Default `v<version of this shipgate>`. */
+  ref?: string | undefined;
+}
+
+/** The checked `owner/repo` and ref the exported jobs run shipgate from. */
+export function actionSource(options: ActionSource): { repo: string; ref: string } {
+  const repo = (options.actionRepo ?? defaultActionRepo).trim();
+  const ref = (options.ref ?? defaultActionRef).trim();
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo)) {
+    throw new ShipgateError('export.action-repo', `--action-repo "${repo}" is not owner/repo`, { hint: `e.g. --action-repo ${defaultActionRepo} or --action-repo acme/shipgate (a fork)` });
+  }
+  if (!/^[\w][\w./-]*$/.test(ref) || ref.includes('..')) {
+    throw new ShipgateError('export.ref', `--ref "${ref}" is not a tag, branch or commit`, { hint: `e.g. --ref ${defaultActionRef}, --ref v1 or a full commit sha` });
+  }
+  return { repo, ref };
+}
 
 export type ExportTarget = 'github' | 'jenkins' | 'codebuild';
 

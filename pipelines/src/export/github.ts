@@ -1,15 +1,18 @@
 // `shipgate export github`: the pipeline as a GitHub Actions workflow. One job per step, `needs`
 // as in shipgate.yml, a matrix step as `strategy.matrix` (GitHub's matrix rules are shipgate's),
-// outputs between jobs as job outputs. A step that has a shipgate action runs through it
-// (`uses: <owner>/<repo>/actions/<name>@<ref>`); every other step runs `npx shipgate step <id>`,
-// which applies the step's env, working directory and matrix exactly as `shipgate run` would.
+// outputs between jobs as job outputs. Every job runs its step through this repository's own
+// action, `<action-repo>/actions/run@<ref>` with `only: <step>` (or, for a step that has an action
+// of its own, that action): no job fetches a package by a name this project does not control.
+// A job checks out, installs the dependencies once, downloads the files the steps it needs
+// declared (`cache.outputs`, `artifacts:`), runs its step, and uploads its own declared files.
 import { stringify } from 'yaml';
 import type { PipelineSpec, StepSpec } from '../config/model.js';
 import { secretNamePattern } from '../engine/secrets.js';
 import { matrixEnvName } from '../engine/invocation.js';
 import { ShipgateError } from '../errors.js';
 import { stepReads, toGitHubCondition, toGitHubTemplate } from './expressions.js';
-import { generatedHeader, shellWord, type ExportResult } from './common.js';
+import { actionSource, generatedHeader, type ActionSource, type ExportResult } from './common.js';
+import { fileFlow, installPlan, npmInstallFor } from './files.js';
 
 /**
  * Steps that have a shipgate action (actions/<name>/ in the shipgate repository). An action runs in
@@ -26,29 +29,29 @@ export const shipgateActions: Readonly<Record<string, { readsFiles: boolean; wor
   'slack-notify': { readsFiles: false },
 };
 
-export interface GitHubExportOptions {
-  /** Where the shipgate actions live: `owner/repo@ref`. Default `shipgate/shipgate@v1`. */
-  actionsRef?: string | undefined;
-  /** Steps (by `uses:` name) to run through their action. Default: every one of `shipgateActions`. Empty: none. */
+export interface GitHubExportOptions extends ActionSource {
+  /** Steps (by `uses:` name) to run through their own action. Default: every one of `shipgateActions`. Empty: none. */
   actions?: readonly string[] | undefined;
   /** Default `ubuntu-latest`. */
   runsOn?: string | undefined;
   /** Default `24`. */
   nodeVersion?: string | undefined;
-  /** Installs the repository's dependencies (shipgate among them). Default `npm ci`. */
+  /** Installs the repository's dependencies, once per job. Default: the pipeline's install step's script, else `npm ci` (`npm install` when the checkout has no lock file, none without a package.json); `''` for none. */
   install?: string | undefined;
-  /** The branch whose pushes run the workflow (pull requests always do). Default `main`. */
+  /** The branch whose pushes run the workflow (pull requests always do). Default `main`; the CLI passes the repository's default branch. */
   branch?: string | undefined;
   /** The directory of shipgate.yml inside the repository. Default `.`. */
   sourceDirectory?: string | undefined;
+  /** Files a fresh checkout has, relative to shipgate.yml's directory (for the undeclared-files warning). */
+  checkout?: readonly string[] | undefined;
 }
 
-const defaultActionsRef = 'shipgate/shipgate@v1';
+/** GitHub's limit on a workflow file ("Actions limits": a larger file starts no runs). */
+const maxWorkflowBytes = 500 * 1024;
 
-function actionsBase(ref: string): { base: string; version: string } {
-  const m = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)@([\w./-]+)$/.exec(ref.trim());
-  if (!m) throw new ShipgateError('export.actions-ref', `--actions-ref "${ref}" is not owner/repo@ref`, { hint: `e.g. --actions-ref ${defaultActionsRef} or acme/shipgate@v1.4.0` });
-  return { base: m[1]!, version: m[2]! };
+/** The artifact a step's job uploads: one per matrix instance, so parallel instances never collide. */
+function artifactName(step: StepSpec): string {
+  return step.matrix ? `shipgate.${step.id}.\${{ strategy.job-index }}` : `shipgate.${step.id}`;
 }
 
 /** A `with:` value as an action input: scalars as they are, lists and mappings as JSON text. */
@@ -58,13 +61,23 @@ function actionInput(value: unknown): string | number | boolean {
   return toGitHubTemplate(JSON.stringify(value));
 }
 
+function inDir(dir: string, relative: string): string {
+  return dir === '.' ? relative : `${dir}/${relative}`;
+}
+
 export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOptions = {}): ExportResult {
   const warnings: string[] = [];
-  const { base, version } = actionsBase(options.actionsRef ?? defaultActionsRef);
+  const { repo, ref } = actionSource(options);
   const withActions = new Set(options.actions ?? Object.keys(shipgateActions));
-  const dir = options.sourceDirectory && options.sourceDirectory !== '.' ? options.sourceDirectory : '.';
+  const dir = options.sourceDirectory && options.sourceDirectory !== '.' ? options.sourceDirectory.replace(/\/+$/, '') : '.';
   const fileName = spec.file.split(/[\\/]/).pop()!;
-  const global = [dir !== '.' ? `-C ${shellWord(dir)}` : '', fileName === 'shipgate.yml' || fileName === 'shipgate.yaml' ? '' : `-f ${shellWord(fileName)}`].filter(Boolean).join(' ');
+  // the checkout is relative to shipgate.yml, the install runs at the repository's root: only the same place tells
+  const install = installPlan(spec, options.install, npmInstallFor(dir === '.' ? options.checkout : undefined, 'npm ci'));
+  const flow = fileFlow(spec, { install, checkout: options.checkout });
+  const byId = new Map(spec.steps.map((s) => [s.id, s]));
+  // setup-node's npm cache fails the job when there is no lock file: only where the checkout has one
+  const lockFile = ['package-lock.json', 'npm-shrinkwrap.json'].find((f) => options.checkout?.includes(f));
+  const npmCache = /^npm\b/.test(install.command) && lockFile ? { cache: 'npm', ...(dir !== '.' ? { 'cache-dependency-path': inDir(dir, lockFile) } : {}) } : {};
 
   // which outputs each step must expose as job outputs: the declared ones and any a later step reads
   const exposed = new Map<string, Set<string>>(spec.steps.map((s) => [s.id, new Set(s.outputs)]));
@@ -84,20 +97,36 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
     const jobEnv = Object.fromEntries(fromOutside.map((name) => [name, secretNamePattern.test(name) ? `\${{ secrets.${name} }}` : `\${{ vars.${name} }}`]));
     const action = shipgateActions[step.uses];
     const stepDir = [dir, step.workingDirectory].filter((d) => d && d !== '.').join('/') || '.';
-    const useAction = withActions.has(step.uses) && action !== undefined && (stepDir === '.' || !action.readsFiles || action.workingDirectoryInput !== undefined);
+    const ownAction = withActions.has(step.uses) && action !== undefined && (stepDir === '.' || !action.readsFiles || action.workingDirectoryInput !== undefined);
+    const readsFiles = !ownAction || action!.readsFiles;
 
     if (step.retries > 0) warnings.push(`step "${step.id}": retries are not exported (re-run the failed job on GitHub)`);
     if (step.executor && step.executor !== 'local') warnings.push(`step "${step.id}": runs on the GitHub runner, not on executor ${step.executor}`);
 
     const steps: unknown[] = [{ uses: 'actions/checkout@v4' }];
-    if (useAction) {
+    if (readsFiles && install.command) {
+      steps.push({ uses: 'actions/setup-node@v4', with: { 'node-version': options.nodeVersion ?? '24', ...npmCache } });
+      // the install step's own job installs by running the step: once, not twice
+      if (install.stepId !== step.id) steps.push({ name: 'Install', run: install.command });
+    }
+    if (readsFiles) {
+      for (const from of flow.downloads.get(step.id) ?? []) {
+        const producer = byId.get(from)!;
+        steps.push({
+          name: `Files from ${from}`,
+          uses: 'actions/download-artifact@v4',
+          with: producer.matrix ? { pattern: `shipgate.${from}.*`, 'merge-multiple': true, path: dir } : { name: `shipgate.${from}`, path: dir },
+        });
+      }
+    }
+    if (ownAction) {
       const env: Record<string, string> = {};
       for (const [k, v] of [...Object.entries(spec.env), ...Object.entries(step.env)]) env[k] = toGitHubTemplate(v);
       if (step.matrix) for (const axis of matrixAxes(step)) env[matrixEnvName(axis)] = `\${{ matrix.${axis} }}`;
       steps.push({
         id: 'shipgate',
         name: step.id,
-        uses: `${base}/actions/${step.uses}@${version}`,
+        uses: `${repo}/actions/${step.uses}@${ref}`,
         ...(Object.keys(step.with).length || (stepDir !== '.' && action?.workingDirectoryInput)
           ? {
               with: {
@@ -109,19 +138,35 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
         ...(Object.keys(env).length ? { env } : {}),
       });
     } else {
-      steps.push(
-        { uses: 'actions/setup-node@v4', with: { 'node-version': options.nodeVersion ?? '24', cache: 'npm' } },
-        { name: 'Install', run: options.install ?? 'npm ci' },
-        {
-          id: 'shipgate',
-          name: step.id,
-          // values reach the shell through env, never pasted into the script
-          run: ['npx shipgate', global, 'step', step.id, step.matrix ? '--matrix "$SHIPGATE_MATRIX"' : '', needs.length ? '--needs "$SHIPGATE_NEEDS"' : ''].filter(Boolean).join(' '),
-          ...(step.matrix || needs.length
-            ? { env: { ...(step.matrix ? { SHIPGATE_MATRIX: '${{ toJSON(matrix) }}' } : {}), ...(needs.length ? { SHIPGATE_NEEDS: '${{ toJSON(needs) }}' } : {}) } }
-            : {}),
+      steps.push({
+        id: 'shipgate',
+        name: step.id,
+        uses: `${repo}/actions/run@${ref}`,
+        // `needs` makes the run action run this one step as `shipgate step` does: the matrix
+        // instance GitHub picked, upstream outputs from the needs context, outputs to the job
+        with: {
+          only: step.id,
+          needs: '${{ toJSON(needs) }}',
+          ...(step.matrix ? { matrix: '${{ toJSON(matrix) }}' } : {}),
+          ...(dir !== '.' ? { 'working-directory': dir } : {}),
+          ...(fileName === 'shipgate.yml' ? {} : { file: fileName }),
         },
-      );
+      });
+    }
+    const upload = flow.uploads.get(step.id);
+    if (upload) {
+      steps.push({
+        name: `Keep ${step.id}'s files for later jobs`,
+        uses: 'actions/upload-artifact@v4',
+        with: {
+          name: artifactName(step),
+          // shipgate.yml anchors the artifact's root at its directory: upload-artifact stores paths
+          // relative to the common ancestor of what it is given, and download puts them back there
+          path: [fileName, ...upload].map((g) => inDir(dir, g)).join('\n'),
+          'include-hidden-files': true,
+          'retention-days': 1,
+        },
+      });
     }
 
     jobs[step.id] = {
@@ -144,7 +189,13 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
     permissions: { contents: 'read' },
     jobs,
   };
-  return { text: generatedHeader('github') + stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false }), warnings };
+  const text = generatedHeader('github') + stringify(workflow, { lineWidth: 0, aliasDuplicateObjects: false });
+  if (Buffer.byteLength(text) > maxWorkflowBytes) {
+    throw new ShipgateError('export.too-large', `the workflow would be ${Math.ceil(Buffer.byteLength(text) / 1024)} KB; GitHub does not start a workflow file over 500 KB`, {
+      hint: 'split the pipeline into several workflows, or run it in fewer jobs with actions/run in pipeline mode',
+    });
+  }
+  return { text, warnings: [...warnings, ...flow.warnings] };
 }
 
 function matrixAxes(step: StepSpec): string[] {

@@ -1,12 +1,16 @@
 // `shipgate export jenkins`: a Jenkinsfile that hands the pipeline to the shipgate shared library
 // (`vars/shipgatePipeline.groovy`), which reads `shipgate plan --json` and runs each step as a
 // parallel branch. The Jenkinsfile holds no pipeline logic of its own: only where shipgate.yml is
-// and the options the library takes.
+// and the options the library takes, among them `runner:` — the shipgate repository and ref whose
+// bundled CLI runs the steps, so no agent needs a package by name. Every step runs in one
+// workspace on one agent, so files pass between steps on disk: no stash / unstash.
 import type { PipelineSpec } from '../config/model.js';
 import { ShipgateError } from '../errors.js';
-import { generatedHeader, type ExportResult } from './common.js';
+import { actionSource, generatedHeader, type ActionSource, type ExportResult } from './common.js';
 
-export interface JenkinsExportOptions {
+export interface JenkinsExportOptions extends ActionSource {
+  /** Leave `runner:` out: the agents have the CLI (`shipgate` on PATH or `SHIPGATE_CLI`). */
+  noRunner?: boolean | undefined;
   /** The shared library as configured in Jenkins, optionally with a version: `shipgate@v1`. Default `shipgate`. */
   library?: string | undefined;
   /** Run on agents with this label (default: any agent). */
@@ -30,6 +34,10 @@ export function exportJenkinsfile(spec: PipelineSpec, options: JenkinsExportOpti
   const dir = options.sourceDirectory && options.sourceDirectory !== '.' ? `${options.sourceDirectory.replace(/\/$/, '')}/` : '';
   const file = `${dir}${spec.file.split(/[\\/]/).pop()!}`;
   const args: string[] = [`file: ${groovyString(file)}`];
+  if (!options.noRunner) {
+    const { repo, ref } = actionSource(options);
+    args.push(`runner: ${groovyString(`${repo}@${ref}`)}`);
+  }
   if (options.label) args.push(`label: ${groovyString(options.label)}`);
   if (options.maxParallel !== undefined) args.push(`maxParallel: ${options.maxParallel}`);
   const text = [

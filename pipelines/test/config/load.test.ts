@@ -122,7 +122,7 @@ describe('parsePipeline: every mistake with file:line:col', () => {
     } catch (error) {
       expect((error as ShipgateError).format()).toBe(
         'ci/shipgate.yml:3:19: unknown key "nedes" in steps.a — did you mean "needs"? [config.unknown-key]\n' +
-          '  hint: allowed keys: run, uses, with, needs, matrix, env, if, timeout, retries, continue-on-error, working-directory, outputs, cache, executor',
+          '  hint: allowed keys: run, uses, with, needs, matrix, env, if, timeout, retries, continue-on-error, working-directory, outputs, cache, artifacts, executor',
       );
       return;
     }

@@ -3,7 +3,7 @@
 // command every task runs really runs that task's step.
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -13,8 +13,8 @@ import { renderBuildspec, stepCommand } from '../../src/executors/codebuild-requ
 import { loadPlugins } from '../../src/plugins.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { cli } from '../helpers.js';
-import { shellWords } from '../executors/codebuild-fake.js';
 import { buildspecProblems } from './buildspec-schema.js';
+import { shipgateVersion } from '../../src/version.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const dirs: string[] = [];
@@ -58,7 +58,18 @@ describe('exportCodeBuildBuildspec', () => {
         { identifier: 'smoke', buildspec: 'ci/buildspec.yml', 'depend-on': ['build_target_api', 'build_target_worker', 'lint'], env: { variables: { SHIPGATE_STEP: 'smoke' } }, 'ignore-failure': true },
       ],
     });
-    expect(buildspec.phases).toEqual({ install: { commands: ['npm ci --no-audit --no-fund'] }, build: { commands: ['npx shipgate step "${SHIPGATE_STEP:?start this buildspec as a batch build}"'] } });
+    // one install, this repository's runner at the exporting version, the task's step through it; no package fetched by name
+    expect(buildspec.env.variables).toEqual({ SHIPGATE_ACTION_REPO: 'shipgate/shipgate', SHIPGATE_REF: `v${shipgateVersion}` });
+    expect(buildspec.phases).toEqual({
+      install: {
+        commands: [
+          '[ "${SHIPGATE_INSTALL:-1}" = 0 ] || { npm ci --no-audit --no-fund; }',
+          'git clone --quiet --depth 1 --branch "$SHIPGATE_REF" "https://github.com/$SHIPGATE_ACTION_REPO.git" "$HOME/.shipgate-runner"',
+        ],
+      },
+      build: { commands: ['node "$HOME/.shipgate-runner"/actions/shared/dist/shipgate.mjs step "${SHIPGATE_STEP:?start this buildspec as a batch build}"'] },
+    });
+    expect(text).not.toMatch(/npx|npm exec/);
   });
 
   it('the documented-keys check catches an undocumented key and a second batch type', () => {
@@ -93,31 +104,129 @@ describe('exportCodeBuildBuildspec', () => {
     const buildspec = parse(exportCodeBuildBuildspec(example, { sourceDirectory: 'examples/orders-service' }).text);
     expect(buildspecProblems(buildspec)).toEqual([]);
     expect(buildspec.batch['build-graph']).toHaveLength(example.steps.length + 1); // build has two targets
-    expect(buildspec.phases.build.commands[0]).toBe('npx shipgate -C examples/orders-service step "${SHIPGATE_STEP:?start this buildspec as a batch build}"');
+    expect(buildspec.phases.build.commands[0]).toBe('node "$HOME/.shipgate-runner"/actions/shared/dist/shipgate.mjs -C examples/orders-service step "${SHIPGATE_STEP:?start this buildspec as a batch build}"');
   });
 });
 
-describe('the command a task runs', () => {
-  it("runs the task's invocation (a matrix instance by its id), and fails clearly outside a batch", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-export-cb-'));
-    dirs.push(dir);
-    writeFileSync(path.join(dir, 'shipgate.yml'), 'name: x\nsteps:\n  build:\n    matrix: { target: [api, worker] }\n    run: echo "built ${{ matrix.target }}" > built-${{ matrix.target }}.txt\n');
-    const out = path.join(dir, 'ci', 'buildspec.yml');
-    const exported = await cli(['export', 'codebuild', '--output', out, '--source-dir', '.', '--no-install'], dir);
+describe('the tasks of a batch, run as CodeBuild runs them', () => {
+  /** A machine's PATH with stand-ins for `git clone` (copies the committed runner) and `aws s3 cp` (a folder as the bucket). */
+  function fakeTools(root: string): string {
+    const bin = path.join(root, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const realGit = spawnSync('bash', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(
+      path.join(bin, 'git'),
+      [
+        '#!/bin/bash',
+        '# git clone --quiet --depth 1 --branch REF URL DEST: the runner as the repository commits it',
+        'if [ "$1" = clone ]; then',
+        '  for a in "$@"; do dest="$a"; done',
+        '  echo "$*" >> "$FAKE_LOG"',
+        '  mkdir -p "$dest/actions/run" "$dest/actions/shared" && cp -r "$RUNNER_SOURCE/actions/run/dist" "$dest/actions/run/" && cp -r "$RUNNER_SOURCE/actions/shared/dist" "$dest/actions/shared/"',
+        '  exit',
+        'fi',
+        `exec ${realGit} "$@"`,
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      path.join(bin, 'aws'),
+      [
+        '#!/bin/bash',
+        '# aws s3 cp --quiet SRC DST, one side "-": the bucket is $FAKE_S3',
+        '[ "$1 $2 $3" = "s3 cp --quiet" ] || { echo "unexpected aws call: $*" >&2; exit 2; }',
+        'key() { echo "$FAKE_S3/${1#s3://}"; }',
+        'if [ "$4" = - ]; then mkdir -p "$(dirname "$(key "$5")")" && cat > "$(key "$5")"; else cat "$(key "$4")"; fi',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    return bin;
+  }
+
+  it('each task installs once, runs its step through the runner, and the files a later task needs travel through S3', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'sg-export-cb-'));
+    dirs.push(root);
+    const source = path.join(root, 'source');
+    mkdirSync(source);
+    writeFileSync(
+      path.join(source, 'shipgate.yml'),
+      [
+        'name: lib',
+        'steps:',
+        '  build:',
+        '    matrix: { target: [api, worker] }',
+        '    run: mkdir -p dist/${{ matrix.target }} && echo "built ${{ matrix.target }}" > dist/${{ matrix.target }}/index.js && echo hidden > dist/.stamp',
+        '    cache: { inputs: [src/**], outputs: [dist/**] }',
+        '  smoke:',
+        '    needs: build',
+        '    run: cat dist/api/index.js dist/worker/index.js dist/.stamp > smoke.txt',
+        '',
+      ].join('\n'),
+    );
+    const out = path.join(source, 'ci', 'buildspec.yml');
+    const exported = await cli(['export', 'codebuild', '--output', out, '--source-dir', '.', '--no-install', '--artifacts', 's3://acme-ci/shipgate/'], source);
     expect(exported).toMatchObject({ code: 0, err: 'wrote ci/buildspec.yml\n' });
     const buildspec = parse(readFileSync(out, 'utf8'));
     expect(buildspecProblems(buildspec)).toEqual([]);
-    expect(buildspec.phases.install).toBeUndefined();
-    const task = buildspec.batch['build-graph'][1];
-    expect(task.buildspec).toBe('ci/buildspec.yml'); // the path the tasks will find it at
-    const command = buildspec.phases.build.commands[0] as string;
-    const words = shellWords(command.replace(/:\?[^}]*\}/, '}'), task.env.variables);
-    const ran = await cli(words.slice(2), dir, task.env.variables);
-    expect(ran.code).toBe(0);
-    expect(readFileSync(path.join(dir, 'built-worker.txt'), 'utf8').trim()).toBe('built worker');
+    expect(buildspec.env.variables.SHIPGATE_ARTIFACTS).toBe('s3://acme-ci/shipgate');
+    const tasks = buildspec.batch['build-graph'] as Array<{ identifier: string; env: { variables: Record<string, string> } }>;
+    expect(tasks.map((t) => [t.identifier, t.env.variables])).toEqual([
+      ['build_target_api', { SHIPGATE_STEP: 'build[target=api]', SHIPGATE_KEEP: 'shipgate.yml dist/**' }],
+      ['build_target_worker', { SHIPGATE_STEP: 'build[target=worker]', SHIPGATE_KEEP: 'shipgate.yml dist/**' }],
+      ['smoke', { SHIPGATE_STEP: 'smoke', SHIPGATE_FETCH: 'build_target_api build_target_worker' }],
+    ]);
+
+    const bin = fakeTools(root);
+    const bucket = path.join(root, 'bucket');
+    const log = path.join(root, 'clones.log');
+    /** One task on a machine of its own: a fresh copy of the source, the phases in order, one bash as CodeBuild does. */
+    const runTask = (task: (typeof tasks)[number]) => {
+      const machine = path.join(root, task.identifier);
+      cpSync(source, path.join(machine, 'src'), { recursive: true });
+      const phases = buildspec.phases as Record<string, { commands: string[] }>;
+      const script = [
+        'set -e',
+        ...phases.install!.commands,
+        ...(phases.pre_build?.commands ?? []),
+        ...phases.build!.commands,
+        'CODEBUILD_BUILD_SUCCEEDING=1',
+        ...(phases.post_build?.commands ?? []),
+      ].join('\n');
+      const env = {
+        PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+        HOME: path.join(machine, 'home'),
+        ...buildspec.env.variables,
+        ...task.env.variables,
+        CODEBUILD_RESOLVED_SOURCE_VERSION: '4f1c2d3e',
+        CODEBUILD_BATCH_BUILD_IDENTIFIER: task.identifier,
+        RUNNER_SOURCE: repo,
+        FAKE_S3: bucket,
+        FAKE_LOG: log,
+      };
+      return spawnSync('bash', ['-c', script], { cwd: path.join(machine, 'src'), env, encoding: 'utf8', timeout: 60_000 });
+    };
+    for (const task of tasks) {
+      const ran = runTask(task);
+      expect([task.identifier, ran.status, ran.stderr]).toEqual([task.identifier, 0, '']);
+    }
+    // each machine cloned the runner at the pinned ref from the action repository
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(
+      tasks.map((t) => `clone --quiet --depth 1 --branch v${shipgateVersion} https://github.com/shipgate/shipgate.git ${path.join(root, t.identifier, 'home', '.shipgate-runner')}`),
+    );
+    // one tarball per producing task, keyed by commit; smoke found both instances' files (hidden ones too)
+    expect(existsSync(path.join(bucket, 'acme-ci/shipgate/4f1c2d3e/build_target_api.tgz'))).toBe(true);
+    expect(readFileSync(path.join(root, 'smoke', 'src', 'smoke.txt'), 'utf8')).toBe('built api\nbuilt worker\nhidden\n');
+
     // started as a plain build (no SHIPGATE_STEP), bash stops before running anything, saying why
-    const plain = spawnSync('bash', ['-c', command], { cwd: dir, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    const plain = spawnSync('bash', ['-c', buildspec.phases.build.commands[0]], { cwd: source, env: { PATH: process.env.PATH, HOME: root }, encoding: 'utf8' });
     expect(plain.status).not.toBe(0);
     expect(plain.stderr).toMatch(/SHIPGATE_STEP: start this buildspec as a batch build/);
+  }, 120_000);
+
+  it('refuses to drop files a later task needs when there is nowhere to put them', () => {
+    const spec = load('name: x\nsteps:\n  build: { run: make, artifacts: [dist/**] }\n  test: { needs: build, run: make test }\n');
+    expect(() => exportCodeBuildBuildspec(spec)).toThrow(/step "build" declares files later steps need, but the tasks of a CodeBuild batch share no disk/);
+    expect(() => exportCodeBuildBuildspec(spec, { artifacts: 'https://example.com/x' })).toThrow(/is not s3:\/\/bucket\/prefix/);
+    expect(buildspecProblems(parse(exportCodeBuildBuildspec(spec, { artifacts: 's3://acme-ci' }).text))).toEqual([]);
   });
 });

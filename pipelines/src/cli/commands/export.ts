@@ -8,6 +8,8 @@ import { findPipelineFile, loadPipeline } from '../../config/index.js';
 import type { PipelineSpec } from '../../config/model.js';
 import { sourceDirectoryOf } from '../../executors/codebuild.js';
 import { exportCodeBuildBuildspec, exportGitHubWorkflow, exportJenkinsfile, type ExportResult } from '../../export/index.js';
+import { defaultActionRef, defaultActionRepo } from '../../export/common.js';
+import { checkoutFiles, defaultBranchOf } from '../../export/repository.js';
 import { defaultRegistry } from '../../steps/registry.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
@@ -48,39 +50,62 @@ export const registerExportCommand: CommandRegistrar = (program, io) => {
   const sourceDir = async (opts: Common & { sourceDir?: string }, spec: PipelineSpec) => opts.sourceDir ?? (await sourceDirectoryOf(spec.root));
 
   common(exp.command('github'))
-    .description('a GitHub Actions workflow: one job per step, needs, strategy.matrix, job outputs')
-    .option('--actions-ref <owner/repo@ref>', 'where the shipgate actions live', 'shipgate/shipgate@v1')
-    .option('--no-actions', 'run every step with npx shipgate step, also those that have an action')
-    .option('--actions <names>', 'steps (by uses: name) to run through their action (default: every shipgate action)', listOption)
+    .description('a GitHub Actions workflow: one job per step through the shipgate run action, needs, strategy.matrix, job outputs, artifacts')
+    .option('--action-repo <owner/repo>', 'the shipgate repository whose actions the jobs run (a fork publishes its own)', defaultActionRepo)
+    .option('--ref <ref>', 'tag, branch or commit of those actions', defaultActionRef)
+    .option('--no-actions', 'run every step through actions/run, also those that have an action of their own')
+    .option('--actions <names>', 'steps (by uses: name) to run through their own action (default: every shipgate action)', listOption)
     .option('--runs-on <label>', 'runner label', 'ubuntu-latest')
-    .option('--branch <name>', 'pushes to this branch run the workflow (pull requests always do)', 'main')
-    .option('--node-version <version>', 'Node.js for npx shipgate', '24')
-    .action(async (opts: Common & { sourceDir?: string; actionsRef: string; actions: boolean | string[]; runsOn: string; branch: string; nodeVersion: string }, command: Command) => {
-      const spec = await load(command, io);
-      const actions = opts.actions === false ? [] : Array.isArray(opts.actions) ? opts.actions : undefined;
-      await emit(
-        io,
-        exportGitHubWorkflow(spec, { actionsRef: opts.actionsRef, actions, runsOn: opts.runsOn, branch: opts.branch, nodeVersion: opts.nodeVersion, sourceDirectory: await sourceDir(opts, spec) }),
-        opts.output,
-      );
-    });
+    .option('--branch <name>', "pushes to this branch run the workflow (default: the repository's default branch, from git)")
+    .option('--install <command>', "installs the dependencies once per job (default: the pipeline's install step's script, else npm ci)")
+    .option('--no-install', 'no install in the jobs')
+    .option('--node-version <version>', 'Node.js that setup-node installs for the install and the steps', '24')
+    .action(
+      async (
+        opts: Common & { sourceDir?: string; actionRepo: string; ref: string; actions: boolean | string[]; runsOn: string; branch?: string; install: boolean | string; nodeVersion: string },
+        command: Command,
+      ) => {
+        const spec = await load(command, io);
+        const actions = opts.actions === false ? [] : Array.isArray(opts.actions) ? opts.actions : undefined;
+        const install = opts.install === false ? '' : typeof opts.install === 'string' ? opts.install : undefined;
+        const options = {
+          actionRepo: opts.actionRepo,
+          ref: opts.ref,
+          actions,
+          install,
+          runsOn: opts.runsOn,
+          branch: opts.branch ?? (await defaultBranchOf(spec.root)),
+          nodeVersion: opts.nodeVersion,
+          sourceDirectory: await sourceDir(opts, spec),
+          checkout: await checkoutFiles(spec.root),
+        };
+        await emit(io, exportGitHubWorkflow(spec, options), opts.output);
+      },
+    );
 
   common(exp.command('jenkins'))
     .description("a Jenkinsfile that runs the pipeline with the shipgate shared library (@Library('shipgate'))")
     .option('--library <name[@version]>', 'the shared library as configured in Jenkins', 'shipgate')
+    .option('--action-repo <owner/repo>', 'the shipgate repository whose bundled CLI the library clones and runs (runner:)', defaultActionRepo)
+    .option('--ref <ref>', 'tag, branch or commit of it', defaultActionRef)
+    .option('--no-runner', 'no runner: the agents have the shipgate CLI (on PATH or SHIPGATE_CLI)')
     .option('--label <label>', 'run on agents with this label')
     .option('-j, --max-parallel <n>', 'at most this many steps at once', positiveInt('--max-parallel'))
-    .action(async (opts: Common & { sourceDir?: string; library: string; label?: string; maxParallel?: number }, command: Command) => {
+    .action(async (opts: Common & { sourceDir?: string; library: string; actionRepo: string; ref: string; runner: boolean; label?: string; maxParallel?: number }, command: Command) => {
       const spec = await load(command, io);
-      await emit(io, exportJenkinsfile(spec, { library: opts.library, label: opts.label, maxParallel: opts.maxParallel, sourceDirectory: await sourceDir(opts, spec) }), opts.output);
+      const options = { library: opts.library, actionRepo: opts.actionRepo, ref: opts.ref, noRunner: !opts.runner, label: opts.label, maxParallel: opts.maxParallel, sourceDirectory: await sourceDir(opts, spec) };
+      await emit(io, exportJenkinsfile(spec, options), opts.output);
     });
 
   common(exp.command('codebuild'))
-    .description('a CodeBuild batch buildspec: one build-graph task per step invocation, depend-on from needs')
+    .description('a CodeBuild batch buildspec: one build-graph task per step invocation, depend-on from needs, files between tasks through S3')
+    .option('--action-repo <owner/repo>', 'the shipgate repository whose run action the tasks run (a fork publishes its own)', defaultActionRepo)
+    .option('--ref <ref>', 'tag, branch or commit of it', defaultActionRef)
+    .option('--artifacts <s3-url>', 's3://bucket/prefix where tasks leave the files later tasks need (cache.outputs, artifacts:)')
     .option('--buildspec-path <path>', 'where the buildspec will live in the repository (every task runs it; default: --output relative to the repository, else buildspec.yml)')
-    .option('--install <command>', 'a command before the step (repeatable; default: npm ci)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--install <command>', "a command before the step (repeatable; default: the pipeline's install step's script, else npm ci)", (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-install', 'no install commands')
-    .action(async (opts: Common & { sourceDir?: string; buildspecPath?: string; install: boolean | string[] }, command: Command) => {
+    .action(async (opts: Common & { sourceDir?: string; actionRepo: string; ref: string; artifacts?: string; buildspecPath?: string; install: boolean | string[] }, command: Command) => {
       const spec = await load(command, io);
       const dir = await sourceDir(opts, spec);
       // the tasks run the file this writes: name it as the repository will see it
@@ -88,6 +113,7 @@ export const registerExportCommand: CommandRegistrar = (program, io) => {
       const written = opts.output ? path.relative(repoRoot, path.resolve(io.cwd, opts.output)).split(path.sep).join('/') : undefined;
       const buildspecPath = opts.buildspecPath ?? (written && !written.startsWith('..') ? written : undefined);
       const install = opts.install === false ? [] : Array.isArray(opts.install) ? opts.install : undefined;
-      await emit(io, exportCodeBuildBuildspec(spec, { buildspecPath, install, sourceDirectory: dir }), opts.output);
+      const options = { actionRepo: opts.actionRepo, ref: opts.ref, artifacts: opts.artifacts, buildspecPath, install, sourceDirectory: dir, checkout: await checkoutFiles(spec.root) };
+      await emit(io, exportCodeBuildBuildspec(spec, options), opts.output);
     });
 };

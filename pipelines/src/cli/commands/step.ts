@@ -137,7 +137,9 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
         const stateDir = path.join(spec.root, '.shipgate');
         const steps: Record<string, { outputs: Record<string, string>; outcome: string }> = {};
         const given = opts.needs === undefined ? undefined : needsContext(parseJsonOption('--needs', opts.needs));
-        for (const need of node.step.needs) {
+        // the needs context may hold more than the step's own needs: an exported job also needs every
+        // earlier step whose outputs it reads (GitHub passes only direct needs' outputs)
+        for (const need of new Set([...node.step.needs, ...Object.keys(given ?? {})])) {
           const upstream = given?.[need];
           steps[need] = upstream ? { outputs: upstream.outputs, outcome: upstream.result ?? 'success' } : { outputs: (await lastSuccessfulOutputs(stateDir, need)) ?? {}, outcome: 'success' };
         }

@@ -437,7 +437,7 @@ if (missing && process.env.CI !== 'true') {
     it('runner: clones the shipgate repository at the ref beside the workspace and runs every step with its bundled CLI', () => {
       const b = builds.runner!;
       expect([b.result, b.error]).toEqual(['SUCCESS', null]);
-      expect(labels(b.calls)).toEqual(['shipgate runner acme/shipgate@v0.1.0', 'shipgate plan --json', 'shipgate run --only build', 'shipgate run --only smoke']);
+      expect(labels(b.calls)).toEqual(['shipgate runner acme/shipgate@v0.1.0', 'shipgate plan --json', 'shipgate run --only build', 'shipgate run --only smoke', 'shipgate report']);
       const ws = workspaces.runner!;
       const runnerDir = `${ws}@tmp/shipgate-runner`;
       expect(readFileSync(path.join(path.dirname(ws), 'clones.log'), 'utf8')).toBe(`clone --quiet --depth 1 --branch v0.1.0 https://github.com/acme/shipgate.git ${runnerDir}\n`);

@@ -42,6 +42,14 @@ export function parsePsqlScript(script: string, file: string): ScriptPart[] {
   let blanked: Array<[number, number]> = [];
   let statementStart = 0;
   let i = 0;
+  // line numbers counted forward as the scan goes (lineAndColumn over the whole prefix would be quadratic)
+  let countedTo = 0;
+  let countedLines = 1;
+  const lineOf = (index: number): number => {
+    for (let nl = script.indexOf('\n', countedTo); nl !== -1 && nl < index; nl = script.indexOf('\n', nl + 1)) countedLines += 1;
+    countedTo = index;
+    return countedLines;
+  };
 
   const chunkText = (end: number): string => {
     let text = script.slice(chunkStart, end);
@@ -97,7 +105,7 @@ export function parsePsqlScript(script: string, file: string): ScriptPart[] {
         const nl = script.indexOf('\n', i);
         const dataStart = nl === -1 ? script.length : nl + 1;
         const { data, next: after } = copyData(script, dataStart);
-        parts.push({ kind: 'copy', statement: statement.slice(lead).trim(), target: copy[2] ? `${copy[1]!}.${copy[2]}` : copy[1]!, offset, data, dataLine: lineAndColumn(script, dataStart + 1).line });
+        parts.push({ kind: 'copy', statement: statement.slice(lead).trim(), target: copy[2] ? `${copy[1]!}.${copy[2]}` : copy[1]!, offset, data, dataLine: lineOf(dataStart) });
         chunkStart = after;
         statementStart = after;
         i = after;
@@ -116,16 +124,17 @@ export function parsePsqlScript(script: string, file: string): ScriptPart[] {
   return parts;
 }
 
-/** COPY data runs to a line that is exactly `\.` (or the end of the script). */
+/** COPY data runs to a line that is exactly `\.` (or the end of the script). `start` follows a newline. */
 function copyData(script: string, start: number): { data: string; next: number } {
-  let at = start;
-  for (;;) {
-    if (at >= script.length) return { data: script.slice(start), next: script.length };
-    const nl = script.indexOf('\n', at);
-    const lineEnd = nl === -1 ? script.length : nl;
-    const line = script.slice(at, lineEnd).replace(/\r$/, '');
-    if (line === '\\.') return { data: script.slice(start, at), next: nl === -1 ? script.length : nl + 1 };
-    at = lineEnd + 1;
+  const firstEnd = script.indexOf('\n', start);
+  if (/^\\\.\r?$/.test(script.slice(start, firstEnd === -1 ? script.length : Math.min(firstEnd, start + 4)))) return { data: '', next: firstEnd === -1 ? script.length : firstEnd + 1 };
+  // one search for "\n\." per candidate, not a look at every line: dumps have millions of lines
+  for (let from = start; ; ) {
+    const hit = script.indexOf('\n\\.', from);
+    if (hit === -1) return { data: script.slice(start), next: script.length };
+    const end = script[hit + 3] === '\r' ? hit + 4 : hit + 3;
+    if (end >= script.length || script[end] === '\n') return { data: script.slice(start, hit + 1), next: Math.min(script.length, end + 1) };
+    from = hit + 1;
   }
 }
 

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -13,7 +14,7 @@ import { freePort } from './local.js';
 /** The installed PGlite's version (part of the template key), read without starting it (a first start compiles WASM for seconds). */
 export async function pgliteVersion(): Promise<string> {
   // the package does not export its package.json: find it above the resolved entry point
-  let dir = path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  let dir = path.dirname(resolvePglite());
   for (let i = 0; i < 5; i += 1, dir = path.dirname(dir)) {
     const text = await readFile(path.join(dir, 'package.json'), 'utf8').catch(() => undefined);
     if (text) {
@@ -22,6 +23,15 @@ export async function pgliteVersion(): Promise<string> {
     }
   }
   return 'pglite';
+}
+
+/** The file of PGlite's entry point. Vite's module runner (a Vitest global set-up) has no import.meta.resolve: then ask require. */
+function resolvePglite(): string {
+  try {
+    return fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  } catch {
+    return createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  }
 }
 
 // Builds under way in this process, by file: parallel steps (a matrix) share one build.

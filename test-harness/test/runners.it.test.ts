@@ -124,6 +124,56 @@ describe('vitest', () => {
   }, 180_000);
 });
 
+// A CommonJS jest project: module.exports config, require() in tests, jest started without
+// --experimental-vm-modules and without NODE_OPTIONS.
+const cjsTest = (file: string) => `const { appendFileSync } = require('node:fs');
+const { useTestDatabase } = require('@shipgate/test-harness/jest');
+const { prepareHarness } = require('@shipgate/test-harness');
+
+const db = useTestDatabase();
+
+test('the core API loads with require()', () => {
+  expect(typeof prepareHarness).toBe('function');
+});
+for (let i = 0; i < 3; i += 1) {
+  test('${file}' + i + ': starts from the seed', async () => {
+    const seen = (await db.client.query("SELECT count(*)::int AS n FROM customers WHERE name LIKE 'written%'")).rows[0].n;
+    await db.client.query("INSERT INTO customers (name) VALUES ('written by ${file}" + i + "')");
+    const id = (await db.client.query('SELECT current_database() AS d')).rows[0];
+    appendFileSync(process.env.RECORD_FILE, JSON.stringify({ test: '${file}' + i, db: id.d, pid: process.pid, seen }) + '\\n');
+  });
+}
+`;
+
+function cjsProject(): string {
+  return userProject({
+    'package.json': '{ "name": "a-commonjs-app", "type": "commonjs" }\n',
+    'jest.config.js': "module.exports = {\n  preset: '@shipgate/test-harness/jest',\n  testEnvironment: 'node',\n  globals: { shipgateTestHarness: { migrations: 'db/migrations', seed: 'db/seed' } },\n};\n",
+    'tests/a.test.js': cjsTest('a'),
+    'tests/b.test.js': cjsTest('b'),
+  });
+}
+
+describe('jest in a CommonJS project (no ESM, no NODE_OPTIONS)', () => {
+  const jestBin = path.join(repo, 'node_modules/jest/bin/jest.js');
+
+  it('pglite (default): the databases run in worker threads, each test rolled back', async () => {
+    const r = await run(cjsProject(), [jestBin, '--maxWorkers=2', '--ci']);
+    expect(r.output).not.toContain('Must use import to load ES Module');
+    expect(r.output).toMatch(/Tests:\s+8 passed, 8 total/);
+    expect(r.code).toBe(0);
+    expect(r.records.map((x) => x.seen)).toEqual([0, 0, 0, 0, 0, 0]);
+  }, 180_000);
+
+  const postgres = postgresAvailable() ? it : it.skip;
+  postgres('postgres: a fresh clone per test', async () => {
+    const r = await run(cjsProject(), [jestBin, '--maxWorkers=2', '--ci'], { SHIPGATE_TEST_PROVIDER: 'postgres' });
+    expect(r.output).toMatch(/Tests:\s+8 passed, 8 total/);
+    expect(r.code).toBe(0);
+    expect(new Set(r.records.map((x) => x.db)).size).toBe(6);
+  }, 180_000);
+});
+
 describe('node:test', () => {
   it("the README's five lines: a fresh database per test with the core API", async () => {
     const dir = userProject({ 'test/customers.test.mjs': nodeTest });

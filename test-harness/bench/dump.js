@@ -70,19 +70,24 @@ async function loadComparison(server) {
   const ours = [];
   const theirs = [];
   try {
-    for (let i = 0; i < n(7, 3); i += 1) {
+    for (let i = 0; i < n(15, 3); i += 1) {
       const name = label(`shipgate_t_benchload${i}`);
-      await freshDatabase(admin, name);
-      // both over TCP to 127.0.0.1 with the password, one after the other in each round
-      ours.push(
-        await timed(async () => {
-          const c = await PgSqlClient.connect(urlFor(server.adminUrl, name));
-          await runScript(c, { name: 'db/seed.sql', sql }, 'seed');
-          await c.close();
-        }),
-      );
-      await freshDatabase(admin, name);
-      theirs.push(await timed(async () => psqlLoad(server.adminUrl, name)));
+      // both over TCP to 127.0.0.1 with the password, one after the other in each round, taking turns at going first
+      const loadOurs = async () => {
+        await freshDatabase(admin, name);
+        ours.push(
+          await timed(async () => {
+            const c = await PgSqlClient.connect(urlFor(server.adminUrl, name));
+            await runScript(c, { name: 'db/seed.sql', sql }, 'seed');
+            await c.close();
+          }),
+        );
+      };
+      const loadPsql = async () => {
+        await freshDatabase(admin, name);
+        theirs.push(await timed(async () => psqlLoad(server.adminUrl, name)));
+      };
+      for (const load of i % 2 ? [loadPsql, loadOurs] : [loadOurs, loadPsql]) await load();
       await dropDatabase(admin, name);
     }
   } finally {

@@ -22,14 +22,15 @@ export async function copyFromStdin(client: SqlClient, statement: string, data: 
   throw new ShipgateError('db.copy', 'COPY … FROM stdin needs a Postgres client (node-postgres or PGlite)', { hint: 'load the data with INSERT statements, or use a Postgres provider' });
 }
 
-/** The data in pieces of about 1 MB, so a large table streams instead of being one huge message. */
-function* chunks(data: string): Generator<string> {
+/** The data in pieces of about 1 MB (whole lines), encoded once: a large table streams instead of being one huge message. */
+function* chunks(data: string): Generator<Buffer> {
+  const bytes = Buffer.from(data, 'utf8');
   const size = 1 << 20;
-  for (let at = 0; at < data.length; ) {
-    let end = Math.min(data.length, at + size);
-    const nl = data.indexOf('\n', end);
-    end = nl === -1 ? data.length : nl + 1;
-    yield data.slice(at, end);
+  for (let at = 0; at < bytes.length; ) {
+    let end = Math.min(bytes.length, at + size);
+    const nl = bytes.indexOf(0x0a, end);
+    end = nl === -1 ? bytes.length : nl + 1;
+    yield bytes.subarray(at, end);
     at = end;
   }
 }

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openHarness, PgSqlClient, prepareHarness, runScript, startPostgres, findPostgresBinaries } from '../dist/index.js';
 import { dropDatabase, hostTag, marker, urlFor } from '../dist/providers/server.js';
+import { defaultServerRoot } from '../dist/providers/postgres.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '../..');
@@ -41,6 +42,9 @@ if (!bin) throw new Error('this benchmark needs Postgres server binaries (apt-ge
 const psql = path.join(bin, 'psql');
 const work = mkdtempSync(path.join(os.tmpdir(), 'sg-th-bench-dump-'));
 const dumpFile = path.join(work, 'db/seed.sql');
+// a cluster of this run's own (on the memory file system where there is one): other runs on the
+// machine keep theirs, and nothing of theirs stops ours
+const serverDir = mkdtempSync(path.join(defaultServerRoot(), 'sg-th-bench-dump-'));
 mkdirSync(path.dirname(dumpFile), { recursive: true });
 
 const label = (name) => `${name}_${hostTag}_${process.pid}`;
@@ -97,7 +101,7 @@ async function loadComparison(server) {
 }
 
 async function handOut(provider) {
-  const prepared = await prepareHarness({ provider, seed: 'db/seed.sql', cwd: work });
+  const prepared = await prepareHarness({ provider, seed: 'db/seed.sql', cwd: work, serverDir });
   const result = {};
   try {
     const harness = openHarness(prepared.state);
@@ -140,7 +144,7 @@ function thousandTests() {
   const project = path.join(work, 'project');
   mkdirSync(path.join(project, 'tests'), { recursive: true });
   symlinkSync(path.join(repo, 'node_modules'), path.join(project, 'node_modules'));
-  writeFileSync(path.join(project, 'jest.config.mjs'), `export default { preset: '@shipgate/test-harness/jest', testEnvironment: 'node', transform: {}, testMatch: ['**/tests/*.test.mjs'], globals: { shipgateTestHarness: { provider: 'postgres', seed: '../db/seed.sql' } } };\n`);
+  writeFileSync(path.join(project, 'jest.config.mjs'), `export default { preset: '@shipgate/test-harness/jest', testEnvironment: 'node', transform: {}, testMatch: ['**/tests/*.test.mjs'], globals: { shipgateTestHarness: { provider: 'postgres', seed: '../db/seed.sql', serverDir: ${JSON.stringify(serverDir)} } } };\n`);
   for (const part of [1, 2, 3, 4]) {
     writeFileSync(
       path.join(project, 'tests', `part${part}.test.mjs`),
@@ -161,7 +165,7 @@ function thousandTests() {
 // Node can find its event loop empty while Testcontainers waits on Docker (seen here now and then
 // with an unsettled top-level await): hold the process open until the run is done.
 const keepAlive = setInterval(() => undefined, 60_000);
-const server = await startPostgres();
+const server = await startPostgres({ baseDir: serverDir });
 try {
   const admin = await PgSqlClient.connect(server.adminUrl);
   const source = label('shipgate_t_benchsrc');
@@ -205,5 +209,6 @@ try {
 } finally {
   await server.stop();
   rmSync(work, { recursive: true, force: true });
+  rmSync(serverDir, { recursive: true, force: true });
   clearInterval(keepAlive);
 }

@@ -59,7 +59,8 @@ const queries: Array<[string, string]> = [
   ['policy', `SELECT 'policy ' || p.policyname || ' on ' || p.schemaname || '.' || p.tablename || ' ' || p.permissive || ' for ' || p.cmd
        || ' to ' || array_to_string(p.roles, ', ') || coalesce(' using (' || p.qual || ')', '') || coalesce(' with check (' || p.with_check || ')', '') AS line
      FROM pg_policies p`],
-  ['extension', `SELECT 'extension ' || e.extname || ' ' || e.extversion || ' in schema ' || n.nspname AS line FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`],
+  // plpgsql is in every database from the start: only what a migration installed
+  ['extension', `SELECT 'extension ' || e.extname || ' ' || e.extversion || ' in schema ' || n.nspname AS line FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'`],
   // pg_collation's locale column is named differently across majors: read the row as JSON
   ['collation', `SELECT 'collation ' || n.nspname || '.' || c.collname || ' provider ' || c.collprovider::text || ' deterministic ' || c.collisdeterministic::text
        || coalesce(' locale ' || coalesce(to_jsonb(c) ->> 'colllocale', to_jsonb(c) ->> 'colliculocale'), '')

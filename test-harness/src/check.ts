@@ -14,6 +14,7 @@ import { resolveConfig, startServer } from './harness.js';
 import { dropDatabase, hostTag, marker, ownDatabaseName, urlFor } from './providers/server.js';
 import { ident, literal, PgliteSqlClient, PgSqlClient, type SqlClient } from './sql/client.js';
 import { schemaSnapshot, tableRowCounts } from './snapshot.js';
+import { majorOf, pgliteMajor, versionMismatchError } from './check/postgres-version.js';
 
 export interface DbCheckOptions {
   migrations: string;
@@ -24,6 +25,8 @@ export interface DbCheckOptions {
   update?: boolean;
   provider?: 'pglite' | 'postgres' | 'testcontainers' | 'url';
   url?: string;
+  /** Production's Postgres major: a server provider must run it; with pglite (18), the migrations and seed also run on a server of that major when one can be had. */
+  postgresVersion?: number;
   cwd: string;
   log?: (line: string) => void;
 }
@@ -35,6 +38,10 @@ export interface DbCheckResult {
   /** compared and equal, written, missing (no committed snapshot), or differs (with the diff). */
   snapshot: 'equal' | 'written' | 'missing' | 'differs';
   diff?: string;
+  /** Where the migrations ran: `PGlite (Postgres 18)`, `Postgres 15`. */
+  checkedOn: string[];
+  /** Said once: e.g. that no server of postgresVersion could be had, so only 18 was checked. */
+  warnings: string[];
 }
 
 async function onFreshDatabase<T>(config: ReturnType<typeof resolveConfig>, fn: (client: SqlClient) => Promise<T>): Promise<T> {
@@ -66,23 +73,63 @@ async function onFreshDatabase<T>(config: ReturnType<typeof resolveConfig>, fn: 
   }
 }
 
+/**
+ * Runs the migrations and the seed again on a fresh database of a server of `target` (the postgres
+ * provider's local binaries of that major). A failure there is the version's, named as such.
+ */
+async function onTargetServer(config: ReturnType<typeof resolveConfig>, target: number, build: (client: SqlClient) => Promise<void>): Promise<'ok' | 'unavailable'> {
+  // local binaries of that major first, else a container of that major's image
+  for (const provider of ['postgres', 'testcontainers'] as const) {
+    try {
+      await onFreshDatabase({ ...config, provider, postgresVersion: target }, build);
+      return 'ok';
+    } catch (error) {
+      if (error instanceof ShipgateError && unavailable.has(error.code)) continue;
+      if (error instanceof ShipgateError && (error.code === 'db.migration-failed' || error.code === 'db.seed-failed')) throw versionMismatchError(error, target);
+      throw error;
+    }
+  }
+  return 'unavailable';
+}
+
+/** Errors that mean "no server of that major here", not "the migration failed". */
+const unavailable = new Set(['db.postgres-version', 'db.postgres-not-found', 'db.postgres-root', 'db.postgres-start', 'db.testcontainers-missing', 'db.docker-unavailable', 'db.image-missing', 'db.container-start']);
+
 export async function dbCheck(options: DbCheckOptions): Promise<DbCheckResult> {
-  const config = resolveConfig({ provider: options.provider ?? 'pglite', cwd: options.cwd, ...(options.url ? { url: options.url } : {}), ...(options.log ? { log: options.log } : {}) });
+  const config = resolveConfig({
+    provider: options.provider ?? 'pglite',
+    cwd: options.cwd,
+    ...(options.url ? { url: options.url } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.postgresVersion !== undefined ? { postgresVersion: options.postgresVersion } : {}),
+  });
   if (config.engine === 'mariadb') {
     throw new ShipgateError('db.engine', 'shipgate db check compares Postgres schemas; it does not support MariaDB / MySQL yet', { hint: 'run it with --provider pglite or postgres on the Postgres migrations' });
   }
   const migrations = await discoverMigrations(path.resolve(options.cwd, options.migrations));
   const seed = options.seed ? await loadSeed(options.seed, options.cwd) : undefined;
   const snapshotFile = path.resolve(options.cwd, options.snapshot ?? path.join(path.dirname(options.migrations.replace(/\/$/, '')), 'schema.snapshot'));
-  const { text, rows } = await onFreshDatabase(config, async (client) => {
+  const build = async (client: SqlClient) => {
     await applyMigrations(client, migrations, options.migrations.replace(/\/$/, ''), (name) => options.log?.(`migrating ${name}`));
     if (seed) {
       options.log?.('seeding');
       await applySeed(client, seed);
     }
-    return { text: await schemaSnapshot(client), rows: await tableRowCounts(client) };
+  };
+  const { text, rows, version } = await onFreshDatabase(config, async (client) => {
+    await build(client);
+    const serverVersion = (await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
+    return { text: await schemaSnapshot(client), rows: await tableRowCounts(client), version: serverVersion };
   });
-  const base = { migrations: migrations.length, rows, snapshotFile };
+  const checkedOn = [`${config.provider === 'pglite' ? 'PGlite (Postgres ' : 'Postgres '}${majorOf(version) ?? version}${config.provider === 'pglite' ? ')' : ''}`];
+  const warnings: string[] = [];
+  if (config.provider === 'pglite' && config.postgresVersion !== undefined && config.postgresVersion !== pgliteMajor) {
+    const target = config.postgresVersion;
+    const onTarget = await onTargetServer(config, target, build);
+    if (onTarget === 'unavailable') warnings.push(`postgresVersion is ${target}, but no Postgres ${target} server could be had here: the migrations were checked on PGlite's Postgres ${pgliteMajor} only (install postgresql-${target}, or build shipgate/postgres:${target}-… for testcontainers)`);
+    else checkedOn.push(`Postgres ${target}`);
+  }
+  const base = { migrations: migrations.length, rows, snapshotFile, checkedOn, warnings };
   if (options.update) {
     await writeFile(snapshotFile, text);
     return { ...base, snapshot: 'written' };

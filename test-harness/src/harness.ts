@@ -18,6 +18,7 @@ import { startPostgres } from './providers/postgres.js';
 import { ClonePool, ensureTemplate, reap, type DatabaseServer } from './providers/server.js';
 import { connectUrlServer, maskUrl } from './providers/url.js';
 import { PgSqlClient, type SqlClient } from './sql/client.js';
+import { assertServerMajor, defaultImageFor, parsePostgresVersion, pgliteMajor } from './check/postgres-version.js';
 import { MysqlSqlClient } from './sql/mysql.js';
 
 export const providers = ['pglite', 'postgres', 'testcontainers', 'url'] as const;
@@ -58,6 +59,8 @@ export interface HarnessConfig {
   image?: string;
   /** testcontainers provider: host (default; a loopback port of this machine) or bridge (a mapped port, for Docker Desktop). */
   network?: 'host' | 'bridge';
+  /** Production's Postgres major (e.g. 15). Server providers must run it; PGlite (18) warns. Default $SHIPGATE_TEST_POSTGRES_VERSION. */
+  postgresVersion?: number;
   /** Where the pglite template dump is kept. Default $SHIPGATE_TEST_CACHE_DIR or `<cwd>/node_modules/.cache/shipgate-test-harness`. */
   cacheDir?: string;
   /** pglite: how many templates of this project the cache keeps (older ones are pruned at start). Default $SHIPGATE_TEST_CACHE_KEEP or 3. */
@@ -137,7 +140,8 @@ export function resolveConfig(config: HarnessConfig): Required<Pick<HarnessConfi
   if (config.migrate && provider === 'pglite') {
     throw new ShipgateError('db.config', 'migrate: a command needs a server to connect to, and pglite runs in-process', { hint: 'use provider postgres (or url), or a SQL migrations folder' });
   }
-  return { ...config, provider, isolation, engine, cwd: path.resolve(config.cwd ?? process.cwd()) };
+  const postgresVersion = parsePostgresVersion(config.postgresVersion ?? env('SHIPGATE_TEST_POSTGRES_VERSION'), config.postgresVersion === undefined ? 'SHIPGATE_TEST_POSTGRES_VERSION' : 'postgresVersion');
+  return { ...config, provider, isolation, engine, cwd: path.resolve(config.cwd ?? process.cwd()), ...(postgresVersion !== undefined ? { postgresVersion } : {}) };
 }
 
 function runCommand(command: string, cwd: string, databaseUrl: string): Promise<void> {
@@ -198,10 +202,26 @@ async function build(client: SqlClient, config: ReturnType<typeof resolveConfig>
 
 /** Starts or reaches the server of a server provider (postgres, testcontainers, url). */
 export async function startServer(config: ReturnType<typeof resolveConfig>): Promise<DatabaseServer> {
-  if (config.provider === 'postgres') return startPostgres({ ...(config.log ? { log: config.log } : {}), ...((config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')) ? { baseDir: config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')! } : {}) });
+  const server = await reachServer(config);
+  if (server.engine !== 'mariadb') {
+    try {
+      assertServerMajor(config.provider, server.version, config.postgresVersion);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+  return server;
+}
+
+async function reachServer(config: ReturnType<typeof resolveConfig>): Promise<DatabaseServer> {
+  const major = config.postgresVersion !== undefined ? { major: config.postgresVersion } : {};
+  if (config.provider === 'postgres') return startPostgres({ ...major, ...(config.log ? { log: config.log } : {}), ...((config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')) ? { baseDir: config.serverDir ?? env('SHIPGATE_TEST_SERVER_DIR')! } : {}) });
   if (config.provider === 'testcontainers') {
     const { startContainerServer } = await import('./providers/testcontainers.js');
-    return startContainerServer({ engine: config.engine, ...(config.image ? { image: config.image } : {}), ...(config.network ? { network: config.network } : {}), ...(config.log ? { log: config.log } : {}) });
+    // an image of the asked major, unless one is named
+    const image = config.image ?? (config.engine === 'postgres' && !env('SHIPGATE_TEST_PG_IMAGE') ? defaultImageFor(config.postgresVersion) : undefined);
+    return startContainerServer({ engine: config.engine, ...(image ? { image } : {}), ...(config.network ? { network: config.network } : {}), ...(config.log ? { log: config.log } : {}) });
   }
   const url = config.url ?? env('SHIPGATE_TEST_DATABASE_URL');
   if (url && config.engine === 'mariadb') {
@@ -219,6 +239,9 @@ export async function prepareHarness(input: HarnessConfig): Promise<PreparedHarn
   const base = { provider: config.provider, isolation: config.isolation, run };
 
   if (config.provider === 'pglite') {
+    if (config.postgresVersion !== undefined && config.postgresVersion !== pgliteMajor) {
+      config.log?.(`warning: postgresVersion is ${config.postgresVersion}, but pglite runs Postgres ${pgliteMajor}: tests run on ${pgliteMajor} only (shipgate db check --postgres-version ${config.postgresVersion} checks the migrations on ${config.postgresVersion})`);
+    }
     const key = templateKey(config, sources, await pgliteVersion());
     const cacheDir = config.cacheDir ?? env('SHIPGATE_TEST_CACHE_DIR') ?? path.join(config.cwd, 'node_modules', '.cache', 'shipgate-test-harness');
     const cache = { project: createHash('sha256').update(config.cwd).digest('hex').slice(0, 8), keep: cacheKeep(config) };

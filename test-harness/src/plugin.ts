@@ -15,6 +15,7 @@ export const dbTestInputs = z.strictObject({
   seed: z.string().optional().describe('Seed data: a .sql file, a folder of them, or a .ts/.js module.'),
   provider: z.enum(['pglite', 'postgres', 'testcontainers', 'url']).default('pglite').describe('Where the database lives: pglite (in-process, served on a loopback port), postgres (a server the harness starts), testcontainers (a Postgres container), url (an existing server).'),
   url: z.string().optional().describe('provider url: a server URL with the right to create databases (postgres:// or mysql://).'),
+  'postgres-version': z.coerce.number().int().min(10).max(99).optional().describe("Production's Postgres major (e.g. 15): the server providers must run it; on pglite (Postgres 18) a warning says so."),
   engine: z.enum(['postgres', 'mariadb']).optional().describe('postgres (default), or mariadb (MariaDB / MySQL; provider testcontainers, or url with a mysql:// URL): DATABASE_URL is then mysql://…'),
 });
 
@@ -36,6 +37,7 @@ export const dbTestStep = defineStep({
       ...(inputs.seed ? { seed: inputs.seed } : {}),
       ...(inputs.url ? { url: inputs.url } : {}),
       ...(inputs.engine ? { engine: inputs.engine } : {}),
+      ...(inputs['postgres-version'] !== undefined ? { postgresVersion: inputs['postgres-version'] } : {}),
       isolation: 'file',
       poolSize: 0,
       log: (line) => ctx.logger.info(line),
@@ -80,12 +82,16 @@ const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
     .option('--update', 'write the snapshot instead of comparing')
     .option('--provider <name>', 'pglite (default), postgres, testcontainers or url', 'pglite')
     .option('--url <url>', 'provider url: the server (default $SHIPGATE_TEST_DATABASE_URL)')
-    .addHelpText('after', '\nExamples:\n  shipgate db check --migrations db/migrations --seed db/seed\n  shipgate db check --migrations db/migrations --seed db/seed --update   # after a reviewed schema change\n')
-    .action(async (opts: { migrations: string; seed?: string; snapshot?: string; update?: boolean; provider: string; url?: string }) => {
+    .option('--postgres-version <major>', "production's Postgres major: server providers must run it; with pglite the migrations also run on a local server of that major (default $SHIPGATE_TEST_POSTGRES_VERSION)")
+    .addHelpText('after', '\nExamples:\n  shipgate db check --migrations db/migrations --seed db/seed\n  shipgate db check --migrations db/migrations --seed db/seed --update   # after a reviewed schema change\n  shipgate db check --migrations db/migrations --postgres-version 15        # production runs Postgres 15\n')
+    .action(async (opts: { migrations: string; seed?: string; snapshot?: string; update?: boolean; provider: string; url?: string; postgresVersion?: string }) => {
       if (!['pglite', 'postgres', 'testcontainers', 'url'].includes(opts.provider)) {
         throw new ShipgateError('cli.usage', `--provider must be pglite, postgres, testcontainers or url, got "${opts.provider}"`);
       }
       const { dbCheck } = await import('./check.js');
+      const { parsePostgresVersion } = await import('./check/postgres-version.js');
+      const postgresVersion =
+        opts.postgresVersion !== undefined ? parsePostgresVersion(opts.postgresVersion, '--postgres-version') : parsePostgresVersion(io.env.SHIPGATE_TEST_POSTGRES_VERSION, 'SHIPGATE_TEST_POSTGRES_VERSION');
       const directory = (program.opts() as { directory?: string }).directory;
       const cwd = directory ? path.resolve(io.cwd, directory) : io.cwd;
       const result = await dbCheck({
@@ -96,10 +102,12 @@ const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
         ...(opts.snapshot ? { snapshot: opts.snapshot } : {}),
         ...(opts.update ? { update: true } : {}),
         ...(opts.url ? { url: opts.url } : {}),
+        ...(postgresVersion !== undefined ? { postgresVersion } : {}),
       });
+      for (const warning of result.warnings) io.stderr.write(`shipgate: warning: ${warning}\n`);
       const tables = Object.entries(result.rows);
       const seeded = tables.filter(([, n]) => n > 0);
-      io.stdout.write(`${result.migrations} migrations applied from zero; seed: ${seeded.reduce((s, [, n]) => s + n, 0)} rows in ${seeded.length} of ${tables.length} tables\n`);
+      io.stdout.write(`${result.migrations} migrations applied from zero on ${result.checkedOn.join(' and ')}; seed: ${seeded.reduce((s, [, n]) => s + n, 0)} rows in ${seeded.length} of ${tables.length} tables\n`);
       const rel = path.relative(cwd, result.snapshotFile);
       switch (result.snapshot) {
         case 'equal':

@@ -63,7 +63,7 @@ describe('jest preset', () => {
     writeFileSync(path.join(dir, 'db/migrations/V3__broken.sql'), 'ALTER TABLE orders\n  ADD COLUMN note text,\n  ADD COLUMN oops;\n');
     const r = await jest(dir, {});
     expect(r.code).not.toBe(0);
-    expect(r.output).toMatch(/migration db\/migrations\/V3__broken\.sql:3:\d+ failed: syntax error at or near ";"/);
+    expect(r.output).toMatch(/db\/migrations\/V3__broken\.sql:3:\d+: migration failed: syntax error at or near ";"/);
     expect(r.output).not.toMatch(/\n\s+at .*harness/);
   });
 

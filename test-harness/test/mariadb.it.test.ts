@@ -84,7 +84,8 @@ describeIf('MariaDB (testcontainers provider, engine mariadb)', () => {
     const url = prepared.state.adminUrl!;
     await expect(prepareHarness({ provider: 'url', url, migrations: 'db/migrations', cwd: bad })).rejects.toMatchObject({
       code: 'db.migration-failed',
-      message: expect.stringMatching(/^migration db\/migrations\/V3__bad\.sql:3:1 failed: Table '.*missing' doesn't exist \(ER_NO_SUCH_TABLE 1146, SQLSTATE 42S02\)$/),
+      message: expect.stringMatching(/^migration failed: Table '.*missing' doesn't exist \(ER_NO_SUCH_TABLE 1146, SQLSTATE 42S02\)$/),
+      location: { file: 'db/migrations/V3__bad.sql', line: 3, column: 1 },
     });
   }, 60_000);
 

@@ -127,7 +127,7 @@ describe('shipgate db check', () => {
 
     const update = await cli([...args, '--update'], dir);
     expect(update).toMatchObject({ code: 0, err: '' });
-    expect(update.out).toContain('3 migrations applied from zero; seed: 4 rows in 2 of 2 tables');
+    expect(update.out).toContain('3 migrations applied from zero on PGlite (Postgres 18); seed: 4 rows in 2 of 2 tables');
     const snapshot = readFileSync(path.join(dir, 'db/schema.snapshot'), 'utf8');
     expect(snapshot).toContain('customers');
     expect(snapshot).toMatch(/tier.*free.*pro/s);

@@ -7,12 +7,23 @@ import { pathToFileURL } from 'node:url';
 import { ShipgateError } from '@shipgate/pipelines/errors';
 import type { SqlClient } from '../sql/client.js';
 import { runScript } from './apply.js';
+import { archiveFormat, archiveToSql, type ArchiveFormat } from '../sql/pg-archive.js';
+
+/** sha256 of an archive file, or of a -Fd folder's files (names and contents). */
+async function archiveDigest(file: string, isDirectory: boolean): Promise<string> {
+  const hash = createHash('sha256');
+  if (!isDirectory) hash.update(await readFile(file));
+  else for (const name of (await readdir(file)).sort()) hash.update(`${name}\0`).update(await readFile(path.join(file, name)));
+  return hash.digest('hex');
+}
 
 export type SeedFunction = (client: SqlClient) => Promise<void>;
 
 export type SeedSource =
   | { kind: 'sql'; files: Array<{ name: string; sql: string }> }
   | { kind: 'module'; file: string; text: string }
+  /** A pg_dump archive (-Fc, -Fd, -Ft): turned into SQL by pg_restore only when a template is built. */
+  | { kind: 'archive'; name: string; file: string; format: ArchiveFormat; digest: string }
   | { kind: 'function'; fn: SeedFunction; key: string };
 
 const moduleExtensions = ['.ts', '.mts', '.js', '.mjs'];
@@ -21,7 +32,9 @@ const moduleExtensions = ['.ts', '.mts', '.js', '.mjs'];
 export async function loadSeed(spec: string, cwd: string): Promise<SeedSource> {
   const full = path.resolve(cwd, spec);
   const info = await stat(full).catch(() => undefined);
-  if (!info) throw new ShipgateError('db.seed-not-found', `seed ${spec} does not exist`, { hint: 'a .sql file, a folder of .sql files, or a .ts/.js module exporting async (client) => {}' });
+  if (!info) throw new ShipgateError('db.seed-not-found', `seed ${spec} does not exist`, { hint: 'a .sql file, a folder of .sql files, a pg_dump archive, or a .ts/.js module exporting async (client) => {}' });
+  const format = await archiveFormat(full);
+  if (format) return { kind: 'archive', name: spec, file: full, format, digest: await archiveDigest(full, info.isDirectory()) };
   if (info.isDirectory()) {
     const names = (await readdir(full)).filter((n) => n.endsWith('.sql')).sort();
     if (names.length === 0) throw new ShipgateError('db.seed-not-found', `seed folder ${spec} has no .sql files`, { hint: 'add 001_reference_data.sql, …, or point seed at a module' });
@@ -37,6 +50,7 @@ export function seedDigest(seed: SeedSource | undefined): string {
   if (!seed) hash.update('none');
   else if (seed.kind === 'sql') for (const f of seed.files) hash.update(`${f.name}\0${f.sql}\0`);
   else if (seed.kind === 'module') hash.update(`module\0${seed.text}`);
+  else if (seed.kind === 'archive') hash.update(`archive\0${seed.digest}`);
   else hash.update(`function\0${seed.key}`);
   return hash.digest('hex');
 }
@@ -44,6 +58,11 @@ export function seedDigest(seed: SeedSource | undefined): string {
 export async function applySeed(client: SqlClient, seed: SeedSource): Promise<void> {
   if (seed.kind === 'sql') {
     for (const file of seed.files) await runScript(client, file, 'seed');
+    return;
+  }
+  if (seed.kind === 'archive') {
+    // line numbers in errors are lines of the script pg_restore prints
+    await runScript(client, { name: `${seed.name} (as pg_restore -f - prints it)`, sql: await archiveToSql(seed.file, seed.name, seed.format) }, 'seed');
     return;
   }
   let fn: SeedFunction;

@@ -4,17 +4,19 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
-import { PgliteSqlClient, type SqlClient } from '../sql/client.js';
+import { PgliteSqlClient, type QueryResult, type SqlClient } from '../sql/client.js';
 import { inFolder, pgliteCache, writableFolder } from '../lifecycle/disk-errors.js';
 import { alive, freePort } from './local.js';
 
 /** The installed PGlite's version (part of the template key), read without starting it (a first start compiles WASM for seconds). */
 export async function pgliteVersion(): Promise<string> {
   // the package does not export its package.json: find it above the resolved entry point
-  let dir = path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  let dir = path.dirname(resolvePglite());
   for (let i = 0; i < 5; i += 1, dir = path.dirname(dir)) {
     const text = await readFile(path.join(dir, 'package.json'), 'utf8').catch(() => undefined);
     if (text) {
@@ -23,6 +25,15 @@ export async function pgliteVersion(): Promise<string> {
     }
   }
   return 'pglite';
+}
+
+/** The file of PGlite's entry point. Vite's module runner (a Vitest global set-up) has no import.meta.resolve: then ask require. */
+function resolvePglite(): string {
+  try {
+    return fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  } catch {
+    return createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  }
 }
 
 // Builds under way in this process, by file: parallel steps (a matrix) share one build.
@@ -110,11 +121,82 @@ async function buildTemplate(file: string, cacheDir: string, build: (client: Sql
   return { file, built: true };
 }
 
-/** A PGlite loaded from a template dump. */
-export async function openPgliteClone(templateFile: string): Promise<PgliteSqlClient> {
+/**
+ * A PGlite loaded from a template dump. Where the sandbox cannot load PGlite (jest in a CommonJS
+ * project has no dynamic import()), the database runs in a worker thread instead.
+ */
+export async function openPgliteClone(templateFile: string): Promise<SqlClient> {
+  if (!(await sandboxImports())) return PgliteWorkerClient.open(templateFile);
   const bytes = await readFile(templateFile);
-  const db = await PGlite.create({ loadDataDir: new Blob([bytes]) });
-  return new PgliteSqlClient(db);
+  return new PgliteSqlClient(await PGlite.create({ loadDataDir: new Blob([bytes]) }));
+}
+
+let canImport: Promise<boolean> | undefined;
+/**
+ * Whether code here can use import() (PGlite needs it to load its WASM). Jest without ESM runs
+ * tests in a vm context with no dynamic import: PGlite fails there, with an unhandled rejection
+ * besides, so ask first, with an import of our own.
+ */
+function sandboxImports(): Promise<boolean> {
+  canImport ??= (new Function('return import("node:path")') as () => Promise<unknown>)().then(
+    () => true,
+    () => false,
+  );
+  return canImport;
+}
+
+/** The SqlClient of a PGlite in a worker thread (see pglite-worker.ts). */
+export class PgliteWorkerClient implements SqlClient {
+  #next = 0;
+  readonly #pending = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (message: { id?: number; rows?: unknown[]; error?: Record<string, unknown> }) => {
+      const waiting = message.id === undefined ? undefined : this.#pending.get(message.id);
+      if (!waiting) return;
+      this.#pending.delete(message.id!);
+      if (message.error) waiting.reject(Object.assign(new Error(String(message.error.message)), message.error));
+      else waiting.resolve(message.rows);
+    });
+    worker.on('error', (error) => {
+      for (const waiting of this.#pending.values()) waiting.reject(error);
+      this.#pending.clear();
+    });
+  }
+
+  static async open(templateFile: string): Promise<PgliteWorkerClient> {
+    // dist/providers/pglite-worker.js, from this file or from a bundle in dist/cjs (both one level below dist)
+    const script = fileURLToPath(new URL('../providers/pglite-worker.js', import.meta.url));
+    const worker = new Worker(script, { workerData: { templateFile } });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the PGlite worker exited (${code}) before it was ready`)));
+    });
+    worker.unref(); // an idle database must not keep a finished test process alive
+    return new PgliteWorkerClient(worker);
+  }
+
+  #call<T>(op: 'query' | 'exec' | 'close', sql?: string, params?: readonly unknown[]): Promise<T> {
+    const id = (this.#next += 1);
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ id, op, sql, params: params ? [...params] : undefined });
+    });
+  }
+
+  async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    return { rows: await this.#call<Row[]>('query', sql, params) };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.#call('exec', sql);
+  }
+
+  async close(): Promise<void> {
+    await this.#call('close').catch(() => undefined);
+    await this.worker.terminate();
+  }
 }
 
 /**

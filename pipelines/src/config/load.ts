@@ -16,7 +16,7 @@ import { plainIssueMessage } from './messages.js';
 import type { MatrixSpec, MatrixValue, PipelineSpec, StepSpec } from './model.js';
 import { pipelineKeys, pipelineSchema, stepKeys, type RawPipeline, type RawStep } from './schema.js';
 import { closest, didYouMean } from './suggest.js';
-import { expandMatrix } from '../engine/matrix.js';
+import { expandMatrix, invocationId } from '../engine/matrix.js';
 import { executorKinds, resolveExecutor } from './executor.js';
 import type { ExecutorConfig } from './model.js';
 import { codebuildExecutorKeys } from './schema.js';
@@ -557,7 +557,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
     if (step.uses !== undefined) {
       const def = options.registry.get(step.uses);
       if (!def) {
-        problems.add('config.unknown-step', `step "${id}": no step named "${step.uses}"${didYouMean(step.uses, options.registry.names())}`, pos.value([...base, 'uses']) ?? pos.key(base), `registered steps: ${options.registry.names().join(', ')}`);
+        problems.add('config.unknown-step', `step "${id}": no step named "${step.uses}"${didYouMean(step.uses, options.registry.names())}`, pos.value([...base, 'uses']) ?? pos.key(base), `registered steps: ${listNames(options.registry.names(), 16)}`);
       } else {
         const input = step.with ?? {};
         const result = def.inputs.safeParse(input);
@@ -614,8 +614,19 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
           }
         }
       }
-      if (!sizeProblem && (axes.length > 0 || matrix.include.length > 0) && expandMatrix(matrix).length === 0) {
+      const combinations = !sizeProblem && (axes.length > 0 || matrix.include.length > 0) ? expandMatrix(matrix) : undefined;
+      if (combinations?.length === 0) {
         problems.add('config.matrix', `step "${id}": exclude removes every combination, so the step would never run`, pos.key([...base, 'matrix', 'exclude']), 'remove an exclude entry, or the step');
+      }
+      // an include that repeats a combination would make two invocations with one id
+      const seenIds = new Set<string>();
+      for (const combo of combinations ?? []) {
+        const invocation = invocationId(id, combo);
+        if (seenIds.has(invocation)) {
+          problems.add('config.matrix', `step "${id}": the matrix makes ${invocation} twice`, pos.key([...base, 'matrix', 'include']), 'remove the include entry that repeats a combination');
+          break;
+        }
+        seenIds.add(invocation);
       }
     }
 

@@ -158,6 +158,10 @@ describe('matrices', () => {
     expect(e.location).toMatchObject({ line: 5, column: 22 });
   });
 
+  it('refuses an include that repeats a combination', () => {
+    expectRejected('name: x\nsteps:\n  a:\n    run: echo\n    matrix: { include: [{ x: a }, { x: a }] }\n', 'config.matrix', /the matrix makes a\[x=a\] twice/);
+  });
+
   it('accepts exactly 256 combinations', () => {
     expect(validate('name: x\nsteps:\n  a:\n    run: echo\n    matrix: { x: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], y: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] }\n').error).toBeUndefined();
   });

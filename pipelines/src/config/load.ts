@@ -598,11 +598,13 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
       }
       const sizeProblem = matrixSizeProblem(matrix);
       if (sizeProblem) problems.add('config.matrix', `step "${id}": ${sizeProblem}`, pos.key([...base, 'matrix']), 'split the step, or use include: for the combinations you need');
+      let repeatedValue = false;
       for (const [axis, values] of Object.entries(matrix.axes)) {
         const seen = new Map<string, number>();
         for (const [i, value] of values.entries()) {
           const first = seen.get(String(value));
           // two equal values would be two instances with one id, build[x=a], and one cache entry
+          if (first !== undefined) repeatedValue = true;
           if (first !== undefined) problems.add('config.matrix', `step "${id}": matrix axis ${axis} lists ${JSON.stringify(String(value))} twice (items ${first + 1} and ${i + 1})`, pos.value([...base, 'matrix', axis, i]) ?? pos.key([...base, 'matrix', axis]), 'each value of an axis must differ');
           else seen.set(String(value), i);
         }
@@ -620,7 +622,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
       }
       // an include that repeats a combination would make two invocations with one id
       const seenIds = new Set<string>();
-      for (const combo of combinations ?? []) {
+      for (const combo of repeatedValue ? [] : (combinations ?? [])) {
         const invocation = invocationId(id, combo);
         if (seenIds.has(invocation)) {
           problems.add('config.matrix', `step "${id}": the matrix makes ${invocation} twice`, pos.key([...base, 'matrix', 'include']), 'remove the include entry that repeats a combination');

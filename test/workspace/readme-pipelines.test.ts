@@ -31,3 +31,24 @@ describe('root README pipelines', () => {
     expect(new Set(order).size).toBe(order.length);
   });
 });
+
+// The pipelines README's complete examples (those with name: and steps:) are validated exactly as
+// `shipgate validate` does, the shipgate.yml reference first: a reader copies it before anything else.
+const pipelinesReadme = readFileSync(path.join(root, 'pipelines/README.md'), 'utf8');
+const complete = [...pipelinesReadme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((y) => /^name:/m.test(y) && /^steps:/m.test(y));
+
+describe('pipelines README pipelines', () => {
+  it('has the shipgate.yml reference example first', () => {
+    const reference = pipelinesReadme.slice(pipelinesReadme.indexOf('## `shipgate.yml` reference'));
+    expect(reference.slice(reference.indexOf('```yaml\n') + 8)).toMatch(/^name: orders-service/);
+    expect(complete.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(complete.map((yaml, i) => [i, yaml] as const))('example %i validates without warnings', async (_i, yaml) => {
+    await loadPlugins({}, root);
+    const warnings: string[] = [];
+    const spec = parsePipeline(yaml, path.join(root, 'pipelines/README.md'), { registry: defaultRegistry(), onWarning: (w) => warnings.push(w.format()) });
+    expect(planPipeline(spec).nodes.length).toBeGreaterThan(0);
+    expect(warnings).toEqual([]);
+  });
+});

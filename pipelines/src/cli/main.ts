@@ -8,11 +8,17 @@ const { runCli } = await import('./program.js');
 
 const controller = new AbortController();
 let signals = 0;
+// A run stops its steps (SIGTERM, then SIGKILL after their grace period) and ends on its own. Any
+// command still alive well after that, say one waiting on I/O that ignores the signal, is ended
+// here, so SIGTERM always ends the process.
+const lastResortMs = 15_000;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     signals += 1;
-    if (signals > 1) process.exit(sig === 'SIGINT' ? 130 : 143); // second Ctrl-C: leave now
+    const code = sig === 'SIGINT' ? 130 : 143;
+    if (signals > 1) process.exit(code); // second Ctrl-C: leave now
     controller.abort(sig);
+    setTimeout(() => process.exit(code), lastResortMs).unref();
   });
 }
 

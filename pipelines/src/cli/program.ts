@@ -29,6 +29,15 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
   return program;
 }
 
+/**
+ * How a ShipgateError is printed: config problems as `file:line:col: message [code]` lines (every
+ * line of a multi-problem report the same shape, for editors and CI annotations), anything else
+ * prefixed with `shipgate: `.
+ */
+export function errorReport(error: ShipgateError): string {
+  return error.location ? error.format() : `shipgate: ${error.format()}`;
+}
+
 /** Runs the CLI with `argv` (without node and script). Resolves to the process exit code. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -53,7 +62,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof ShipgateError) {
-      io.stderr.write(`shipgate: ${error.format()}\n`);
+      io.stderr.write(`${errorReport(error)}\n`);
       return error.exitCode;
     }
     const err = error instanceof Error ? error : new Error(String(error));

@@ -6,6 +6,7 @@
 import { ShipgateError } from '../errors.js';
 import type { MatrixValue } from './model.js';
 import type { CiContext } from '../steps/define.js';
+import { didYouMean } from './suggest.js';
 
 export interface ExpressionContext {
   env: Readonly<Record<string, string>>;
@@ -30,6 +31,21 @@ export type Expression =
 type BinaryOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
 export const contextNames = ['env', 'matrix', 'steps', 'ci'] as const;
+/** The properties of `ci` (CiContext), for validation. */
+export const ciProperties = ['provider', 'event', 'branch', 'tag', 'sha', 'defaultBranch', 'pullRequest', 'repository', 'runId', 'actor'] as const;
+/** What `steps.<id>.` may be followed by. */
+export const stepProperties = ['outputs', 'outcome'] as const;
+
+/**
+ * Bounds that keep a broken or hostile expression from exhausting the stack: `((((…` 1,400 deep or
+ * 10,000 `&&` used to crash validate with a RangeError. GitHub's own expressions stay far below.
+ */
+export const expressionLimits = {
+  /** Nesting of (), [], function arguments and ! */
+  maxDepth: 32,
+  /** Tokens in one expression. */
+  maxTokens: 1000,
+} as const;
 const statusFunctions = ['success', 'failure', 'cancelled', 'always'];
 const functionArity: Record<string, [number, number]> = {
   success: [0, 0],
@@ -59,6 +75,9 @@ function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < src.length) {
+    if (tokens.length >= expressionLimits.maxTokens) {
+      throw new ExpressionSyntaxError(`the expression is too long: more than ${expressionLimits.maxTokens} tokens; split it, or compute the value in a step and read its output`, i);
+    }
     const c = src[i]!;
     if (/\s/.test(c)) {
       i += 1;
@@ -119,6 +138,17 @@ function tokenize(src: string): Token[] {
 export function parseExpression(source: string): Expression {
   const tokens = tokenize(source);
   let pos = 0;
+  let depth = 0;
+  /** Runs a nested parse one level deeper, refusing nesting past the bound. */
+  const nested = <T>(offset: number, parse: () => T): T => {
+    if (depth >= expressionLimits.maxDepth) throw new ExpressionSyntaxError(`the expression nests deeper than ${expressionLimits.maxDepth} levels (column ${offset + 1})`, offset);
+    depth += 1;
+    try {
+      return parse();
+    } finally {
+      depth -= 1;
+    }
+  };
   const peek = (): Token => tokens[pos]!;
   const next = (): Token => tokens[pos++]!;
   const expect = (value: string): void => {
@@ -138,7 +168,7 @@ export function parseExpression(source: string): Expression {
     if (t.type === 'num') return { kind: 'literal', value: Number(t.value) };
     if (t.type === 'str') return { kind: 'literal', value: t.value };
     if (t.type === 'punct' && t.value === '(') {
-      const inner = or();
+      const inner = nested(t.offset, or);
       expect(')');
       return inner;
     }
@@ -147,14 +177,15 @@ export function parseExpression(source: string): Expression {
       if (t.value === 'null') return { kind: 'literal', value: null };
       if (peek().value === '(' && peek().type === 'punct') {
         next();
-        const arity = functionArity[t.value];
+        // own keys only: `constructor()` must not find Object.prototype.constructor
+        const arity = Object.hasOwn(functionArity, t.value) ? functionArity[t.value] : undefined;
         if (!arity) throw new ExpressionSyntaxError(`unknown function ${t.value}() at column ${t.offset + 1}; functions: ${Object.keys(functionArity).join(', ')}`, t.offset);
         const args: Expression[] = [];
         if (!(peek().type === 'punct' && peek().value === ')')) {
-          args.push(or());
+          args.push(nested(t.offset, or));
           while (peek().type === 'punct' && peek().value === ',') {
             next();
-            args.push(or());
+            args.push(nested(t.offset, or));
           }
         }
         expect(')');
@@ -176,8 +207,8 @@ export function parseExpression(source: string): Expression {
           }
           segments.push(name.value);
         } else if (peek().type === 'punct' && peek().value === '[') {
-          next();
-          segments.push(or());
+          const open = next();
+          segments.push(nested(open.offset, or));
           expect(']');
         } else break;
       }
@@ -190,8 +221,8 @@ export function parseExpression(source: string): Expression {
   };
   const unary = (): Expression => {
     if (peek().type === 'op' && peek().value === '!') {
-      next();
-      return { kind: 'not', operand: unary() };
+      const bang = next();
+      return { kind: 'not', operand: nested(bang.offset, unary) };
     }
     return primary();
   };
@@ -241,9 +272,21 @@ export function stringify(v: unknown): string {
 }
 
 function lookup(container: unknown, key: string): unknown {
-  if (container === null || typeof container !== 'object') return null;
+  // own properties only: `steps.a.constructor` is not Object's constructor
+  if (container === null || typeof container !== 'object' || !Object.hasOwn(container, key)) return null;
   const value = (container as Record<string, unknown>)[key];
   return value === undefined ? null : value;
+}
+
+/** Reading an output nobody wrote fails the reader by name: it never turns into an empty string. */
+function missingOutput(stepId: string, name: string, ctx: ExpressionContext): ShipgateError {
+  const step = Object.hasOwn(ctx.steps, stepId) ? ctx.steps[stepId] : undefined;
+  if (!step) {
+    return new ShipgateError('step.output-missing', `steps.${stepId}.outputs.${name}: "${stepId}" is not a step this one needs`, { hint: `add "${stepId}" to needs:` });
+  }
+  return new ShipgateError('step.output-missing', `steps.${stepId}.outputs.${name} was never set: step "${stepId}" (${step.outcome}) did not write "${name}" to $SHIPGATE_OUTPUT`, {
+    hint: `have "${stepId}" write it (echo "${name}=…" >> "$SHIPGATE_OUTPUT"), or guard the read with if:`,
+  });
 }
 
 export function evaluateExpression(expr: Expression, ctx: ExpressionContext): unknown {
@@ -281,10 +324,13 @@ export function evaluateExpression(expr: Expression, ctx: ExpressionContext): un
     }
     case 'path': {
       let value: unknown = ({ env: ctx.env, matrix: ctx.matrix, steps: ctx.steps, ci: ctx.ci } as Record<string, unknown>)[expr.root];
+      const keys: string[] = [];
       for (const segment of expr.segments) {
         const key = typeof segment === 'string' ? segment : stringify(evaluateExpression(segment, ctx));
+        keys.push(key);
         value = lookup(value, key);
       }
+      if (value === null && expr.root === 'steps' && keys.length === 3 && keys[1] === 'outputs') throw missingOutput(keys[0]!, keys[2]!, ctx);
       return value as Value;
     }
     case 'call': {
@@ -442,4 +488,82 @@ export function expressionReferences(expr: Expression): { steps: string[]; matri
   };
   walk(expr);
   return { steps: [...steps], matrix: [...matrix], offsets };
+}
+
+/** An output (or the outcome) of a step that an expression reads, with the offset of its `steps`. */
+export interface StepRead {
+  step: string;
+  /** Undefined for `steps.<id>.outcome` (and the whole `steps.<id>` or `steps.<id>.outputs`). */
+  output?: string;
+  offset: number;
+}
+
+/** A reference that cannot be checked or would always be empty, found before anything runs. */
+export interface ReferenceProblem {
+  offset: number;
+  message: string;
+  hint?: string;
+}
+
+const dotted = (root: string, segments: readonly (string | Expression)[]): string =>
+  [root, ...segments.map((s) => (typeof s === 'string' ? s : '[…]'))].join('.').replace(/\.\[…\]/g, '[…]');
+
+/** Checks the shape of one context path: `steps.<id>.outputs.<name>`, `steps.<id>.outcome`, `matrix.<axis>`, `env.<NAME>`, `ci.<property>`. */
+function checkPath(e: Extract<Expression, { kind: 'path' }>, reads: StepRead[], problems: ReferenceProblem[]): void {
+  const names = e.segments.filter((s): s is string => typeof s === 'string');
+  const problem = (message: string, hint?: string): void => void problems.push({ offset: e.offset, message, ...(hint ? { hint } : {}) });
+  if (names.length !== e.segments.length || names.includes('*')) {
+    const example = e.root === 'steps' ? 'steps.<id>.outputs.<name>' : `${e.root}.<name>`;
+    problem(`${dotted(e.root, e.segments)}: index and * syntax cannot be checked before the run; write ${example}`, `for example ${e.root === 'steps' ? 'steps.build.outputs.version' : e.root === 'matrix' ? 'matrix.target' : e.root === 'ci' ? 'ci.branch' : 'env.NODE_ENV'}`);
+    return;
+  }
+  const [first, second, third] = names;
+  // a whole context (`toJSON(matrix)`) is a value, not a miss
+  if (first === undefined) return;
+  switch (e.root) {
+    case 'steps':
+      // steps.<id> and steps.<id>.outputs are mappings (for toJSON); they still must run before
+      if (second === undefined || (second === 'outcome' && third === undefined) || (second === 'outputs' && third === undefined)) reads.push({ step: first, offset: e.offset });
+      else if (second === 'outputs' && third !== undefined && names.length === 3) reads.push({ step: first, output: third, offset: e.offset });
+      else if (second === 'outputs') problem(`steps.${first}.outputs.${third} is a string; it has no property "${names[3]}"`);
+      else problem(`steps.${first}.${second} is not a property of a step${didYouMean(second, stepProperties)}`, 'a step has outputs.<name> and outcome');
+      return;
+    case 'matrix':
+    case 'env':
+      if (names.length > 1) problem(`${e.root}.${first} is a string; it has no property "${second}"`);
+      return;
+    case 'ci':
+      if (!(ciProperties as readonly string[]).includes(first)) problem(`ci.${first} is not a property of ci${didYouMean(first, ciProperties)}`, `ci has ${ciProperties.join(', ')}`);
+      else if (names.length > 1) problem(`ci.${first} is a value; it has no property "${second}"`);
+      return;
+  }
+}
+
+/**
+ * What validation needs to know about an expression: the step outputs and outcomes it reads, and
+ * every path that would evaluate to nothing whatever the run does (`steps.a.foo`, `steps['a']`).
+ */
+export function checkReferences(expr: Expression): { reads: StepRead[]; problems: ReferenceProblem[] } {
+  const reads: StepRead[] = [];
+  const problems: ReferenceProblem[] = [];
+  const walk = (e: Expression): void => {
+    switch (e.kind) {
+      case 'path':
+        checkPath(e, reads, problems);
+        e.segments.forEach((s) => typeof s !== 'string' && walk(s));
+        break;
+      case 'call':
+        e.args.forEach(walk);
+        break;
+      case 'not':
+        walk(e.operand);
+        break;
+      case 'binary':
+        walk(e.left);
+        walk(e.right);
+        break;
+    }
+  };
+  walk(expr);
+  return { reads, problems };
 }

@@ -3,6 +3,7 @@
 import { ShipgateError } from '../errors.js';
 import type { MatrixCombination, PipelineSpec, StepSpec } from '../config/model.js';
 import { didYouMean } from '../config/suggest.js';
+import { listNames } from '../config/limits.js';
 import { expandMatrix, invocationId } from './matrix.js';
 
 export interface PlanNode {
@@ -33,24 +34,25 @@ function checkNames(spec: PipelineSpec, names: readonly string[], flag: string):
   const ids = spec.steps.map((s) => s.id);
   for (const name of names) {
     if (!ids.includes(name)) {
-      throw new ShipgateError('plan.unknown-step', `${flag}: "${name}" is not a step of ${spec.name}${didYouMean(name, ids)}`, { hint: `steps: ${ids.join(', ')}` });
+      throw new ShipgateError('plan.unknown-step', `${flag}: "${name}" is not a step of ${spec.name}${didYouMean(name, ids)}`, { hint: `steps: ${listNames(ids)}` });
     }
   }
 }
 
 export function planPipeline(spec: PipelineSpec, options: PlanOptions = {}): Plan {
-  const byId = new Map(spec.steps.map((s) => [s.id, s]));
   let selected = new Set(spec.steps.map((s) => s.id));
   if (options.from !== undefined) {
     checkNames(spec, [options.from], '--from');
-    // the step and everything downstream of it
-    selected = new Set([options.from]);
-    for (let changed = true, rounds = 0; changed && rounds <= spec.steps.length; rounds += 1) {
-      changed = false;
-      for (const s of spec.steps) {
-        if (!selected.has(s.id) && s.needs.some((n) => selected.has(n))) {
-          selected.add(s.id);
-          changed = true;
+    // the step and everything downstream of it (breadth-first over dependents: linear time)
+    const dependents = new Map<string, string[]>();
+    for (const s of spec.steps) for (const n of s.needs) (dependents.get(n) ?? dependents.set(n, []).get(n)!).push(s.id);
+    const queue = [options.from];
+    selected = new Set(queue);
+    for (let i = 0; i < queue.length; i += 1) {
+      for (const dep of dependents.get(queue[i]!) ?? []) {
+        if (!selected.has(dep)) {
+          selected.add(dep);
+          queue.push(dep);
         }
       }
     }
@@ -62,22 +64,9 @@ export function planPipeline(spec: PipelineSpec, options: PlanOptions = {}): Pla
   const steps = spec.steps.filter((s) => selected.has(s.id));
   const restored = [...new Set(steps.flatMap((s) => s.needs.filter((n) => !selected.has(n))))];
 
-  // levels: longest path from a root, counting only selected needs
-  const depth = new Map<string, number>();
-  const depthOf = (id: string, guard: number): number => {
-    const known = depth.get(id);
-    if (known !== undefined) return known;
-    if (guard > spec.steps.length) throw new ShipgateError('plan.cycle', `steps depend on each other in a cycle through "${id}"`);
-    const needs = byId.get(id)!.needs.filter((n) => selected.has(n));
-    const d = needs.length ? 1 + Math.max(...needs.map((n) => depthOf(n, guard + 1))) : 0;
-    depth.set(id, d);
-    return d;
-  };
-  const levels: string[][] = [];
-  for (const s of steps) {
-    const d = depthOf(s.id, 0);
-    (levels[d] ??= []).push(s.id);
-  }
+  // levels: longest path from a root, counting only selected needs. Kahn's order, no recursion:
+  // a 20,000-step chain is planned in linear time instead of overflowing the stack.
+  const levels = levelsOf(steps, selected);
 
   const nodes: PlanNode[] = steps.flatMap((step) => {
     if (!step.matrix) return [{ id: step.id, stepId: step.id, step }];
@@ -86,16 +75,50 @@ export function planPipeline(spec: PipelineSpec, options: PlanOptions = {}): Pla
   return { pipeline: spec, steps, nodes, levels: levels.filter(Boolean), restored };
 }
 
+function levelsOf(steps: readonly StepSpec[], selected: ReadonlySet<string>): string[][] {
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const s of steps) {
+    const needs = [...new Set(s.needs.filter((n) => selected.has(n)))];
+    waiting.set(s.id, needs.length);
+    for (const n of needs) {
+      const list = dependents.get(n);
+      if (list) list.push(s.id);
+      else dependents.set(n, [s.id]);
+    }
+  }
+  const depth = new Map<string, number>();
+  const queue = steps.filter((s) => waiting.get(s.id) === 0).map((s) => s.id);
+  for (const id of queue) depth.set(id, 0);
+  for (let i = 0; i < queue.length; i += 1) {
+    const id = queue[i]!;
+    for (const dep of dependents.get(id) ?? []) {
+      depth.set(dep, Math.max(depth.get(dep) ?? 0, depth.get(id)! + 1));
+      const left = waiting.get(dep)! - 1;
+      waiting.set(dep, left);
+      if (left === 0) queue.push(dep);
+    }
+  }
+  const levels: string[][] = [];
+  for (const s of steps) {
+    const d = depth.get(s.id);
+    if (d === undefined) throw new ShipgateError('plan.cycle', `steps depend on each other in a cycle through "${s.id}"`, { hint: 'shipgate validate shows the cycle' });
+    (levels[d] ??= []).push(s.id);
+  }
+  return levels;
+}
+
 /**
  * The longest chain of dependent steps, weighted by `durationsMs` (a step's duration; missing
  * steps weigh 0). This is the least wall time any scheduler can reach.
  */
 export function criticalPath(plan: Plan, durationsMs: Readonly<Record<string, number>>): { path: string[]; totalMs: number } {
   const selected = new Set(plan.steps.map((s) => s.id));
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const best = new Map<string, { total: number; path: string[] }>();
   for (const level of plan.levels) {
     for (const id of level) {
-      const step = plan.steps.find((s) => s.id === id)!;
+      const step = byId.get(id)!;
       let before = { total: 0, path: [] as string[] };
       for (const need of step.needs) {
         const candidate = selected.has(need) ? best.get(need) : undefined;

@@ -355,7 +355,9 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     try {
       invocation = buildInvocation(plan.pipeline, node, expressionContext(node, statusFor(node)));
     } catch (error) {
-      return fail('failure', 0, { code: 'step.expression', message: `could not resolve an expression: ${(error as Error).message}`, hint: 'check the ${{ }} expressions of this step' });
+      // an output nobody wrote (step.output-missing) keeps its own code and hint
+      const known = error instanceof ShipgateError ? error : undefined;
+      return fail('failure', 0, { code: known?.code ?? 'step.expression', message: `could not resolve an expression: ${(error as Error).message}`, hint: known?.hint ?? 'check the ${{ }} expressions of this step' });
     }
 
     const executorName = step.executor ?? plan.pipeline.executor ?? 'local';

@@ -3,7 +3,7 @@ export { RunReportBuilder } from './run-report.js';
 export type { RunReport, InvocationReport, RunReportOptions } from './run-report.js';
 export { renderJUnit } from './junit.js';
 export { writeRunReports, lastRunDurations } from './write.js';
-export { createReporter, chooseReporterKind, PlainReporter, GitHubReporter, TtyReporter } from './reporters.js';
+export { createReporter, chooseReporterKind, colourlessEnv, PlainReporter, GitHubReporter, TtyReporter } from './reporters.js';
 export type { Reporter, ReporterKind, ReporterOptions } from './reporters.js';
 export { formatDuration } from './format.js';
 export { renderMarkdownSummary, appendMarkdownSummary } from './markdown.js';

@@ -3,6 +3,7 @@
 //  - plain: prefixed lines, no escape codes — for CI logs and pipes;
 //  - github: plain, with each step's output folded into a ::group:: and failures as ::error annotations.
 import type { Writable } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import type { InvocationOutcome, RunEvent } from '../engine/events.js';
 import { formatDuration, outcomeStyle, outcomeSymbol, paint, totalsLine, type RunTotals } from './format.js';
 
@@ -19,6 +20,16 @@ export interface ReporterOptions {
   color?: boolean;
   /** Show debug lines. */
   verbose?: boolean;
+}
+
+/**
+ * The environment for steps whose output goes to a log (plain, github reporters): tools that
+ * honour NO_COLOR / FORCE_COLOR (chalk, vitest, eslint, npm, …) write no colour codes. A value the
+ * user set stays. The reporters also strip escape codes from what still has them.
+ */
+export function colourlessEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+  return { NO_COLOR: '1', FORCE_COLOR: '0', ...set };
 }
 
 export function chooseReporterKind(env: Readonly<Record<string, string | undefined>>, isTTY: boolean): ReporterKind {
@@ -86,7 +97,7 @@ export class PlainReporter implements Reporter {
         break;
       case 'step-log':
         if (event.level === 'debug' && !this.#verbose) return;
-        this.#write(`[${event.id}] ${event.line}`);
+        this.#write(`[${event.id}] ${stripVTControlCharacters(event.line)}`);
         break;
       case 'step-retry':
         this.#write(`[${event.id}] attempt ${event.attempt - 1} failed (${event.reason}); retrying in ${formatDuration(event.delayMs)}`);
@@ -134,7 +145,7 @@ export class GitHubReporter implements Reporter {
         break;
       case 'step-log':
         if (event.level === 'debug' && !this.#verbose) return;
-        this.#buffer(event.id).push(event.line);
+        this.#buffer(event.id).push(stripVTControlCharacters(event.line));
         break;
       case 'step-retry':
         this.#buffer(event.id).push(`attempt ${event.attempt - 1} failed (${event.reason}); retrying in ${formatDuration(event.delayMs)}`);

@@ -24,6 +24,7 @@ const good = [
   'steps:',
   '  a:',
   '    run: echo "v=42" >> "$SHIPGATE_OUTPUT"',
+  '    outputs: [v]',
   '  b:',
   '    needs: [a]',
   '    matrix: { n: [1, 2] }',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { evaluateCondition, evaluateExpression, interpolate, parseExpression, type ExpressionContext } from '../../src/config/expressions.js';
-import { parseCondition, expressionReferences } from '../../src/config/expressions.js';
+import { checkReferences, parseCondition, expressionReferences } from '../../src/config/expressions.js';
 
 const ctx: ExpressionContext = {
   env: { NODE_ENV: 'test', EMPTY: '' },
@@ -24,7 +24,6 @@ describe('evaluateExpression', () => {
     ['steps.build.outputs.version', '1.2.3'],
     ['steps.build.outputs.image-tag', 'sha-abc'],
     ['steps.build.outcome', 'success'],
-    ['steps.nope.outputs.x', null],
     ['ci.pullRequest', 42],
     ["ci.branch == 'MAIN'", true], // strings compare case-insensitively, as in GitHub Actions
     ["ci.branch != 'main'", false],
@@ -45,7 +44,23 @@ describe('evaluateExpression', () => {
   });
 
   it.each([
+    ['steps.build.outputs.versoin', /steps.build.outputs.versoin was never set: step "build" \(success\) did not write "versoin"/],
+    ['steps.nope.outputs.x', /steps.nope.outputs.x: "nope" is not a step this one needs/],
+  ])('fails reading %s, which was never written, instead of giving an empty string', (src, message) => {
+    expect(() => evaluate(src)).toThrow(message);
+    expect(() => interpolate(`v=\${{ ${src} }}`, ctx)).toThrow(message);
+  });
+
+  it('reads only own properties: constructor and __proto__ are not values', () => {
+    expect(evaluate("env['constructor']")).toBeNull();
+    expect(evaluate('env.__proto__')).toBeNull();
+    expect(evaluate('steps.build.constructor')).toBeNull();
+  });
+
+  it.each([
     ['', /empty expression/],
+    ['constructor()', /unknown function constructor\(\)/],
+    ['toString()', /unknown function toString\(\)/],
     ['env.', /expected a property name/],
     ['github.sha', /unknown context "github"/],
     ['nope()', /unknown function nope\(\)/],
@@ -56,6 +71,24 @@ describe('evaluateExpression', () => {
     ['(true', /expected "\)"/],
   ])('rejects %j', (src, message) => {
     expect(() => parseExpression(src)).toThrow(message);
+  });
+
+  // each of these crashed validate with "Maximum call stack size exceeded" before the bounds
+  it.each([
+    ['1,400 nested (', '('.repeat(1400) + 'true' + ')'.repeat(1400), /too long: more than 1000 tokens/],
+    ['40 nested (', '('.repeat(40) + 'true' + ')'.repeat(40), /nests deeper than 32 levels \(column 33\)/],
+    ['10,000 !', '!'.repeat(10_000) + 'true', /too long: more than 1000 tokens/],
+    ['40 !', '!'.repeat(40) + 'true', /nests deeper than 32 levels/],
+    ['10,000 &&', Array.from({ length: 10_001 }, () => 'true').join(' && '), /too long: more than 1000 tokens/],
+    ['40 nested calls', 'contains('.repeat(40) + "'a'" + ", 'b')".repeat(40), /nests deeper than 32 levels/],
+    ['40 nested indexes', 'env['.repeat(40) + "'x'" + ']'.repeat(40), /nests deeper than 32 levels/],
+  ])('bounds %s with a syntax error, not a stack overflow', (_label, src, message) => {
+    expect(() => parseExpression(src)).toThrow(message);
+  });
+
+  it('accepts 30 levels of nesting and 400 operators, and evaluates them', () => {
+    expect(evaluate('('.repeat(30) + 'true' + ')'.repeat(30))).toBe(true);
+    expect(evaluate(Array.from({ length: 400 }, () => 'true').join(' && '))).toBe(true);
   });
 });
 
@@ -90,5 +123,38 @@ describe('evaluateCondition (if:)', () => {
 
   it('lists the steps and matrix keys a condition refers to', () => {
     expect(expressionReferences(parseCondition("steps.build.outputs.v == matrix.target && steps.lint.outcome != 'x'"))).toMatchObject({ steps: ['build', 'lint'], matrix: ['target'] });
+  });
+});
+
+describe('checkReferences: paths that would always be empty are found before the run', () => {
+  const check = (src: string) => checkReferences(parseExpression(src));
+
+  it('lists the outputs and outcomes read, with offsets', () => {
+    expect(check("steps.a.outputs.version == 'x' && steps.b.outcome == 'success'")).toEqual({
+      reads: [
+        { step: 'a', output: 'version', offset: 0 },
+        { step: 'b', offset: 34 },
+      ],
+      problems: [],
+    });
+  });
+
+  it.each([
+    ['steps.a.output.version', /steps.a.output is not a property of a step — did you mean "outputs"\?/],
+    ['steps.a.foo', /steps.a.foo is not a property of a step/],
+    ["steps['b'].outputs.v", /index and \* syntax cannot be checked before the run; write steps.<id>.outputs.<name>/],
+    ["steps.b.outputs['v']", /index and \* syntax/],
+    ['steps.*.outputs.v', /index and \* syntax/],
+    ['steps.a.outputs.v.length', /steps.a.outputs.v is a string; it has no property "length"/],
+    ['matrix.target.x', /matrix.target is a string; it has no property "x"/],
+    ['ci.brnach', /ci.brnach is not a property of ci — did you mean "branch"\?/],
+  ])('%s', (src, message) => {
+    const { problems } = check(src);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toMatch(message);
+  });
+
+  it.each(['toJSON(matrix)', 'toJSON(steps.a.outputs)', 'env.ANY_NAME', 'ci.defaultBranch', 'steps.a.outcome'])('accepts %s', (src) => {
+    expect(check(src).problems).toEqual([]);
   });
 });

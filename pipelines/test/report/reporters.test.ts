@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import type { RunEvent } from '../../src/engine/events.js';
-import { chooseReporterKind, createReporter, renderJUnit, RunReportBuilder } from '../../src/report/index.js';
+import { chooseReporterKind, colourlessEnv, createReporter, renderJUnit, RunReportBuilder } from '../../src/report/index.js';
 
 // A small run: build succeeds, unit fails with a ShipgateError, deploy is skipped because of it.
 const events: RunEvent[] = [
@@ -89,5 +89,31 @@ describe('reporters', () => {
     expect(chooseReporterKind({ GITHUB_ACTIONS: 'true' }, true)).toBe('github');
     expect(chooseReporterKind({}, true)).toBe('tty');
     expect(chooseReporterKind({}, false)).toBe('plain');
+  });
+});
+
+describe('colour codes in logs (issue 14 §3)', () => {
+  const coloured: RunEvent[] = [
+    { type: 'run-start', runId: 'r2', pipeline: 'lib', invocations: ['test'], at: 0 },
+    { type: 'step-start', id: 'test', stepId: 'test', attempt: 1, at: 0 },
+    { type: 'step-log', id: 'test', stream: 'stdout', line: '\u001b[32m✓\u001b[39m 12 tests \u001b[1mpassed\u001b[22m\u001b]8;;https://x\u0007link\u001b]8;;\u0007', at: 1 },
+    { type: 'step-end', id: 'test', stepId: 'test', outcome: 'success', attempts: 1, durationMs: 5, at: 5, result: { status: 'success', outputs: {}, durationMs: 5, summaries: [] } },
+    { type: 'run-end', runId: 'r2', outcome: 'success', durationMs: 5, at: 5 },
+  ];
+
+  it.each(['plain', 'github'] as const)('%s: escape codes a tool wrote anyway are stripped', async (kind) => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const reporter = await createReporter(kind, { stream });
+    for (const event of coloured) reporter.onEvent(event);
+    reporter.close();
+    expect(text).toContain('✓ 12 tests passedlink');
+    expect(text).not.toContain('\u001b');
+  });
+
+  it('steps of a logged run get NO_COLOR=1 and FORCE_COLOR=0, unless the user set them', () => {
+    expect(colourlessEnv({ PATH: '/bin', HOME: undefined })).toEqual({ NO_COLOR: '1', FORCE_COLOR: '0', PATH: '/bin' });
+    expect(colourlessEnv({ FORCE_COLOR: '3' })).toEqual({ NO_COLOR: '1', FORCE_COLOR: '3' });
   });
 });

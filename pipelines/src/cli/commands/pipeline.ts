@@ -9,19 +9,19 @@ import { runPipeline } from '../../engine/run.js';
 import { secretsFromEnv } from '../../engine/secrets.js';
 import { resolveCiContext } from '../../ci/context.js';
 import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
-import { appendMarkdownSummary, chooseReporterKind, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
+import { appendMarkdownSummary, chooseReporterKind, colourlessEnv, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
 import { LogFileWriter } from '../../report/log-files.js';
 import { planFormats, renderPlanDot, renderPlanMermaid, type PlanFormat, type PlanGraph } from '../../report/graph.js';
 import type { PipelineSpec } from '../../config/model.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
-import { listOption, pipelineLocation, positiveInt } from '../context.js';
+import { listOption, nonEmpty, pipelineLocation, positiveInt } from '../context.js';
 import { createExecutors } from '../executors.js';
 
 async function load(command: Command, io: CliIO, registry: StepRegistry): Promise<PipelineSpec> {
   const { directory, file } = pipelineLocation(command, io);
   const found = findPipelineFile(directory, file);
-  return loadPipeline(found, { registry, displayFile: path.relative(io.cwd, found) || found });
+  return loadPipeline(found, { registry, displayFile: path.relative(io.cwd, found) || found, onWarning: (w) => io.stderr.write(`${w.format().replace(/^(\S+:\d+:\d+: )/, '$1warning: ')}\n`) });
 }
 
 /** Plain data for `shipgate plan --json`: what the Jenkins library and exporters read. */
@@ -68,7 +68,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .addOption(new Option('--format <format>', 'text for people; json for tools (the Jenkins library reads it); mermaid or dot (Graphviz) for a picture').choices([...planFormats]).default('text'))
     .option('--json', 'the same as --format json')
     .option('--only <steps>', 'plan only these steps (comma-separated)', listOption)
-    .option('--from <step>', 'plan this step and everything after it')
+    .option('--from <step>', 'plan this step and everything after it', nonEmpty('--from'))
     .addHelpText('after', '\nExamples:\n  shipgate plan\n  shipgate plan --json --from unit\n  shipgate plan --format mermaid > plan.mmd\n  shipgate plan --format dot | dot -Tsvg > plan.svg')
     .action(async (opts: { format: PlanFormat; json?: boolean; only?: string[]; from?: string }, command: Command) => {
       const registry = defaultRegistry();
@@ -102,7 +102,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .command('run')
     .description('run the pipeline: every ready step at once, fail-fast, cached')
     .option('--only <steps>', 'run only these steps (comma-separated); their upstream outputs come from the cache', listOption)
-    .option('--from <step>', 'run this step and everything after it')
+    .option('--from <step>', 'run this step and everything after it', nonEmpty('--from'))
     .option('-j, --max-parallel <n>', 'at most this many steps at once (default: CPU count)', positiveInt('--max-parallel'))
     .option('-k, --keep-going', 'after a failure, let independent steps finish (dependents are still skipped)')
     .option('-n, --dry-run', 'show what would run, run nothing')
@@ -128,6 +128,8 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
         const ci = await resolveCiContext(spec.root, io.env);
         const kind = opts.reporter ?? chooseReporterKind(io.env, io.isTTY);
         const reporter = await createReporter(kind, { stream: io.stdout, color: kind === 'tty' && !io.env.NO_COLOR, verbose: Boolean(opts.verbose) });
+        // logs (plain, github) get no colour codes from the steps' tools either
+        const stepEnv = kind === 'tty' ? { ...io.env } : colourlessEnv(io.env);
         const maxParallel = Math.max(1, opts.maxParallel ?? os.availableParallelism());
         const reportDir = opts.reportDir ? path.resolve(io.cwd, opts.reportDir) : stateDir;
         const logs = new LogFileWriter(reportDir);
@@ -149,7 +151,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
               if (!opts.dryRun) logs.onEvent(event);
             },
             ci,
-            env: { ...io.env } as Record<string, string>,
+            env: stepEnv as Record<string, string>,
             secrets: secretsFromEnv(io.env),
             stateDir,
             durationsMs: await lastRunDurations(stateDir),
@@ -160,12 +162,16 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
           if (logError && !opts.dryRun) io.stderr.write(`shipgate: could not write the step logs: ${logError.message}\n`);
         }
         if (!opts.dryRun) {
-          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir } : {});
-          io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}, ${path.relative(io.cwd, written.html)}\n`);
+          // the run's outcome stands when its report cannot be written (a read-only or full disk)
+          const written = await writeRunReports(stateDir, report.report, opts.reportDir ? { reportDir } : {}).catch((error: NodeJS.ErrnoException) => {
+            io.stderr.write(`shipgate: warning: could not write the run report (${error.code ?? error.message}${error.path ? `: ${path.relative(io.cwd, error.path) || error.path}` : ''}) [report.write]\n  hint: check that the report directory is writable, or choose another with --report-dir\n`);
+            return undefined;
+          });
+          if (written) io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}, ${path.relative(io.cwd, written.html)}\n`);
           const summaryFile = io.env.GITHUB_STEP_SUMMARY;
           if (summaryFile) {
-            const htmlReport = path.relative(io.env.GITHUB_WORKSPACE ?? io.cwd, written.html) || written.html;
-            await appendMarkdownSummary(summaryFile, report.report, { htmlReport }).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));
+            const htmlReport = written ? path.relative(io.env.GITHUB_WORKSPACE ?? io.cwd, written.html) || written.html : undefined;
+            await appendMarkdownSummary(summaryFile, report.report, htmlReport ? { htmlReport } : {}).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));
           }
         }
         setExitCode(result.exitCode);

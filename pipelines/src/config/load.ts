@@ -140,7 +140,7 @@ function pathText(p: Path): string {
 function allowedKeysFor(p: Path): readonly string[] | undefined {
   if (p.length === 0) return pipelineKeys;
   if (p.length === 2 && p[0] === 'steps') return stepKeys;
-  if (p.length === 3 && p[0] === 'steps' && p[2] === 'cache') return ['inputs'];
+  if (p.length === 3 && p[0] === 'steps' && p[2] === 'cache') return ['inputs', 'outputs'];
   const last = p.length >= 2 ? p.slice(-2).join('.') : '';
   if (last === 'executor.codebuild' && (p.length === 2 || (p.length === 4 && p[0] === 'steps'))) return codebuildExecutorKeys;
   return undefined;
@@ -371,7 +371,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
       continueOnError: step['continue-on-error'] ?? false,
       ...(step['working-directory'] !== undefined ? { workingDirectory: step['working-directory'] } : {}),
       outputs: step.outputs ?? [],
-      ...(step.cache ? { cache: { inputs: step.cache.inputs } } : {}),
+      ...(step.cache ? { cache: { inputs: step.cache.inputs, ...(step.cache.outputs ? { outputs: step.cache.outputs } : {}) } } : {}),
       ...(stepExecutor !== undefined ? { executor: stepExecutor } : {}),
       location: problems.at(pos.key(base)),
     };
@@ -468,6 +468,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
     env: toStringRecord(pipeline.env),
     steps,
     ...(pipelineExecutor !== undefined ? { executor: pipelineExecutor } : {}),
+    ...(pipeline['cache-url'] !== undefined ? { cacheUrl: pipeline['cache-url'] } : {}),
     ...(Object.keys(executorConfigs).length ? { executors: executorConfigs } : {}),
   };
 }

@@ -96,20 +96,28 @@ export const stepSchema = z
     'working-directory': z.string().optional().describe('Relative to the directory of shipgate.yml.'),
     outputs: z.array(z.string().regex(identifierPattern)).optional().describe('Outputs the step sets in $SHIPGATE_OUTPUT.'),
     cache: z
-      .strictObject({ inputs: z.array(z.string().min(1)).min(1).describe('Globs whose contents key the cache.') })
+      .strictObject({
+        inputs: z.array(z.string().min(1)).min(1).describe('Globs whose contents key the cache.'),
+        outputs: z.array(z.string().min(1)).optional(),
+      })
       .optional()
-      .describe('Skip the step when its definition, input files, env and upstream outputs are unchanged.'),
+      .describe('Skip the step when its definition, input files, env and upstream outputs are unchanged; restore the files its outputs globs name.'),
     executor: executorSchema.optional(),
   })
   .describe('A step: `run:` a script or `uses:` a registered step.');
 
-export const pipelineKeys = ['name', 'env', 'executor', 'steps'] as const;
+export const pipelineKeys = ['name', 'env', 'executor', 'cache-url', 'steps'] as const;
 
 export const pipelineSchema = z
   .strictObject({
     name: z.string().min(1).describe('The pipeline name (reports, exports).'),
     env: envSchema.optional(),
     executor: executorSchema.optional().describe('Default executor of every step (a step\'s own executor wins): local, codebuild:<project>, or { codebuild: { project, … } }.'),
+    'cache-url': z
+      .string()
+      .regex(/^(file|s3):\/\/.+/, 'a shared cache URL: file:///path or s3://bucket/prefix')
+      .optional()
+      .describe('A shared cache beside the local one: file:///path or s3://bucket/prefix ($SHIPGATE_CACHE_URL wins).'),
     steps: z.record(z.string().regex(identifierPattern, 'step ids are letters, digits, _ and -, starting with a letter or _'), stepSchema).describe('The steps, by id.'),
   })
   .describe('shipgate pipeline (shipgate.yml)');

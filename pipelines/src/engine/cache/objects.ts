@@ -1,0 +1,107 @@
+// The local content-addressed object store: one file per distinct content, named by its sha256,
+// under `.shipgate/cache/objects/<first two hex digits>/<sha256>`. Output files of cached steps
+// are copied in when a step succeeds and copied back out on a hit. Objects are never handed out
+// by hard link: a later step writing into a restored file in place (fs.writeFile truncates the
+// same inode, and root ignores read-only bits) would silently change the stored copy. Copies use
+// COPYFILE_FICLONE, a reflink on file systems that share blocks copy-on-write (btrfs, XFS, APFS),
+// and an in-kernel copy elsewhere.
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/** Runs `work` over every item with at most `limit` at once (file descriptors are finite). */
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i]!, i);
+      }
+    }),
+  );
+}
+
+export function tempName(file: string): string {
+  return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+}
+
+/** Why a stored object cannot be used, or undefined when it is intact. */
+export type ObjectProblem = 'missing' | 'corrupt';
+
+export class ObjectStore {
+  /** Objects whose content was checked against their name in this process (they are never written in place). */
+  private readonly verified = new Set<string>();
+
+  constructor(readonly dir: string) {}
+
+  pathOf(sha256: string): string {
+    return path.join(this.dir, sha256.slice(0, 2), sha256);
+  }
+
+  async size(sha256: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(sha256))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores a copy of `file`, whose content hashes to `sha256`, unless that content is stored already. */
+  async addFile(file: string, sha256: string, size: number): Promise<void> {
+    if ((await this.size(sha256)) === size) return;
+    const target = this.pathOf(sha256);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = tempName(target);
+    try {
+      await copyFile(file, tmp, constants.COPYFILE_FICLONE);
+      await rename(tmp, target);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+    this.verified.add(sha256);
+  }
+
+  /** Moves a file whose content was verified to hash to `sha256` into the store. */
+  async adopt(file: string, sha256: string): Promise<void> {
+    const target = this.pathOf(sha256);
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
+    this.verified.add(sha256);
+  }
+
+  /** Checks that the object exists with this size and that its content still hashes to its name. */
+  async check(sha256: string, size: number): Promise<ObjectProblem | undefined> {
+    const actual = await this.size(sha256);
+    if (actual === undefined) return 'missing';
+    if (actual !== size) return 'corrupt';
+    if (this.verified.has(sha256)) return undefined;
+    let digest: string;
+    try {
+      digest = await sha256File(this.pathOf(sha256));
+    } catch {
+      return 'missing';
+    }
+    if (digest !== sha256) return 'corrupt';
+    this.verified.add(sha256);
+    return undefined;
+  }
+
+  /** Removes an object found corrupt, so the next success stores a good copy. */
+  async discard(sha256: string): Promise<void> {
+    this.verified.delete(sha256);
+    await rm(this.pathOf(sha256), { force: true });
+  }
+}

@@ -1,0 +1,280 @@
+// The shared cache: a store beside the local one (`file:///path` or `s3://bucket/prefix`, from
+// $SHIPGATE_CACHE_URL or `cache-url:`), so a fresh clone or another machine gets the hits of
+// earlier runs. Read-through: a local miss asks the shared store for the entry and its pack, and
+// every file of the pack is checked against its sha256 before it enters the local store.
+// Write-behind: a success is uploaded in the background while the run goes on; the run waits for
+// the uploads at its end. Every call is bounded in time: the first call that fails or does not
+// answer in time switches the shared cache off for the rest of the run with one warning, and the
+// run carries on with the local cache. A slow or dead store never fails a run.
+//
+// Layout in the store:
+//   entries/<step>/<key>.json   the cache entry (outputs, stored paths) and the name of its pack
+//   packs/<sha256>              the entry's distinct file contents, concatenated in the listed
+//                               order; named by the sha256 of that list, so equal outputs share a pack
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { CacheEntry } from '../cache.js';
+import { tempName, type ObjectStore } from './objects.js';
+
+/** Where shared blobs live: the file and S3 stores implement it. */
+export interface BlobStore {
+  /** The store's URL for messages (never credentials). */
+  readonly label: string;
+  /** The blob as a stream, or undefined when it does not exist. Resolves once the store answered. */
+  get(name: string, signal: AbortSignal): Promise<Readable | undefined>;
+  put(name: string, body: () => Readable, size: number, signal: AbortSignal): Promise<void>;
+  has(name: string, signal: AbortSignal): Promise<boolean>;
+}
+
+export interface SharedEntry extends CacheEntry {
+  pack?: { name: string; objects: { sha256: string; size: number }[] };
+}
+
+export interface SharedCacheOptions {
+  /** Bound on each request until the store answers, and on each pause while a blob streams. */
+  timeoutMs: number;
+  /** Bound on a whole transfer (a pack of many megabytes). */
+  transferTimeoutMs: number;
+  /** Set when the run must not upload (e.g. pull requests that only read). */
+  readOnly?: boolean;
+}
+
+class TimeoutError extends Error {}
+
+/** Aborts with a message naming what took too long. */
+function timeoutSignal(ms: number, what: string): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new TimeoutError(`${what} took longer than ${ms} ms`)), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/** Races a promise against a signal, for operations that cannot be aborted themselves (file systems). */
+export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}
+
+/** Reads a stream to its end, failing when it pauses longer than `idleMs`. */
+async function* withIdleBound(stream: Readable, idleMs: number, what: string): AsyncGenerator<Buffer> {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => stream.destroy(new TimeoutError(`${what} paused longer than ${idleMs} ms`)), idleMs);
+  };
+  arm();
+  try {
+    for await (const chunk of stream) {
+      arm();
+      yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const entryName = (stepId: string, key: string): string => `entries/${stepId}/${key}.json`;
+
+/** The distinct file contents of an entry, in path order: what its pack holds. */
+function packObjects(entry: CacheEntry): { sha256: string; size: number }[] {
+  const seen = new Map<string, number>();
+  for (const s of entry.stored ?? []) if (s.type === 'file' && !seen.has(s.sha256)) seen.set(s.sha256, s.size);
+  return [...seen].map(([sha256, size]) => ({ sha256, size }));
+}
+
+/** A corrupt download: the entry is ignored (the step runs), the store stays on. */
+class CorruptDownload extends Error {}
+
+export class SharedCache {
+  private offReason: string | undefined;
+  private readonly uploads = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly objects: ObjectStore,
+    private readonly options: SharedCacheOptions,
+  ) {}
+
+  get label(): string {
+    return this.store.label;
+  }
+
+  /** Why the shared cache was switched off in this run, if it was. */
+  get off(): string | undefined {
+    return this.offReason;
+  }
+
+  /** Switches the store off after its first failure; says so once. */
+  private giveUp(error: unknown, warn: (line: string) => void): void {
+    if (this.offReason !== undefined) return;
+    this.offReason = (error as Error).message || String(error);
+    warn(`cache: the shared cache ${this.store.label} failed (${this.offReason}); using the local cache only for the rest of this run`);
+  }
+
+  /**
+   * Read-through: the entry for this key from the shared store, with every object it names
+   * downloaded, verified and put in the local store. Undefined on a miss, a corrupt entry (said in
+   * the log) or a failing store (switched off, said once).
+   */
+  async fetch(stepId: string, key: string, log: { info: (l: string) => void; warn: (l: string) => void }): Promise<SharedEntry | undefined> {
+    if (this.offReason !== undefined) return undefined;
+    try {
+      const entry = await this.readEntry(stepId, key);
+      if (!entry) return undefined;
+      await this.fetchObjects(entry);
+      return entry;
+    } catch (error) {
+      if (error instanceof CorruptDownload) {
+        log.warn(`cache: the shared cache entry of ${stepId} is unusable (${error.message}); running the step`);
+        return undefined;
+      }
+      this.giveUp(error, log.warn);
+      return undefined;
+    }
+  }
+
+  private async readEntry(stepId: string, key: string): Promise<SharedEntry | undefined> {
+    const bound = timeoutSignal(this.options.timeoutMs, `reading ${entryName(stepId, key)}`);
+    try {
+      const stream = await this.store.get(entryName(stepId, key), bound.signal);
+      if (!stream) return undefined;
+      const chunks: Buffer[] = [];
+      for await (const chunk of withIdleBound(stream, this.options.timeoutMs, 'the entry')) chunks.push(chunk);
+      let entry: SharedEntry;
+      try {
+        entry = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SharedEntry;
+      } catch {
+        throw new CorruptDownload('the entry is not JSON');
+      }
+      if (entry.key !== key) throw new CorruptDownload('the entry names another key');
+      const expected = packObjects(entry);
+      if (expected.length > 0 && (!entry.pack || JSON.stringify(entry.pack.objects) !== JSON.stringify(expected))) throw new CorruptDownload('its pack does not list its files');
+      return entry;
+    } finally {
+      bound.clear();
+    }
+  }
+
+  /** Downloads the pack of an entry and splits it into verified local objects. */
+  private async fetchObjects(entry: SharedEntry): Promise<void> {
+    const wanted = entry.pack?.objects ?? [];
+    const missing: boolean[] = await Promise.all(wanted.map(async (o) => (await this.objects.size(o.sha256)) !== o.size));
+    if (!entry.pack || !missing.some(Boolean)) return;
+    const transfer = timeoutSignal(this.options.transferTimeoutMs, `downloading pack ${entry.pack.name}`);
+    const answer = timeoutSignal(this.options.timeoutMs, `reading pack ${entry.pack.name}`);
+    try {
+      const stream = await this.store.get(`packs/${entry.pack.name}`, AbortSignal.any([transfer.signal, answer.signal]));
+      answer.clear();
+      if (!stream) throw new CorruptDownload(`pack ${entry.pack.name} is missing`);
+      transfer.signal.addEventListener('abort', () => stream.destroy(transfer.signal.reason as Error), { once: true });
+      await this.splitPack(withIdleBound(stream, this.options.timeoutMs, 'the pack'), wanted);
+    } finally {
+      answer.clear();
+      transfer.clear();
+    }
+  }
+
+  private async splitPack(chunks: AsyncGenerator<Buffer>, wanted: readonly { sha256: string; size: number }[]): Promise<void> {
+    let index = 0;
+    let current: { file: string; handle: Awaited<ReturnType<typeof open>>; hash: ReturnType<typeof createHash>; left: number } | undefined;
+    const startNext = async (): Promise<void> => {
+      // zero-length objects complete without bytes
+      while (index < wanted.length && !current) {
+        const o = wanted[index]!;
+        const file = tempName(this.objects.pathOf(o.sha256));
+        await mkdir(path.dirname(file), { recursive: true });
+        current = { file, handle: await open(file, 'w'), hash: createHash('sha256'), left: o.size };
+        if (o.size === 0) await finishCurrent();
+      }
+    };
+    const finishCurrent = async (): Promise<void> => {
+      const c = current!;
+      const o = wanted[index]!;
+      await c.handle.close();
+      const digest = c.hash.digest('hex');
+      current = undefined;
+      index += 1;
+      if (digest !== o.sha256) {
+        await rm(c.file, { force: true });
+        throw new CorruptDownload(`a file of the pack does not match its sha256 (${o.sha256.slice(0, 12)}…)`);
+      }
+      await this.objects.adopt(c.file, o.sha256);
+    };
+    try {
+      await startNext();
+      for await (let chunk of chunks) {
+        while (chunk.length > 0) {
+          if (!current) throw new CorruptDownload('the pack is longer than its list of files');
+          const part = chunk.subarray(0, current.left);
+          chunk = chunk.subarray(part.length);
+          current.hash.update(part);
+          await current.handle.write(part);
+          current.left -= part.length;
+          if (current.left === 0) {
+            await finishCurrent();
+            await startNext();
+          }
+        }
+      }
+      if (current || index < wanted.length) throw new CorruptDownload('the pack ended early');
+    } finally {
+      if (current) {
+        await current.handle.close().catch(() => undefined);
+        await rm(current.file, { force: true });
+      }
+    }
+  }
+
+  /** Write-behind: uploads a recorded success in the background; `flush` waits for it. */
+  upload(stepId: string, entry: CacheEntry, warn: (line: string) => void): void {
+    if (this.offReason !== undefined || this.options.readOnly) return;
+    const work = this.send(stepId, entry).catch((error: unknown) => this.giveUp(error, warn));
+    this.uploads.add(work);
+    void work.finally(() => this.uploads.delete(work));
+  }
+
+  private async send(stepId: string, entry: CacheEntry): Promise<void> {
+    const objects = packObjects(entry);
+    const shared: SharedEntry = { ...entry };
+    if (objects.length > 0) {
+      const name = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
+      shared.pack = { name, objects };
+      const probe = timeoutSignal(this.options.timeoutMs, `checking pack ${name}`);
+      const exists = await this.store.has(`packs/${name}`, probe.signal).finally(probe.clear);
+      if (!exists) {
+        const size = objects.reduce((sum, o) => sum + o.size, 0);
+        const transfer = timeoutSignal(this.options.transferTimeoutMs, `uploading pack ${name}`);
+        const paths = objects.map((o) => this.objects.pathOf(o.sha256));
+        await this.store.put(`packs/${name}`, () => Readable.from(concatFiles(paths)), size, transfer.signal).finally(transfer.clear);
+      }
+    }
+    // the entry last, so an entry never names a pack that is not there yet
+    const body = Buffer.from(JSON.stringify(shared));
+    const bound = timeoutSignal(this.options.timeoutMs, `writing ${entryName(stepId, entry.key)}`);
+    await this.store.put(entryName(stepId, entry.key), () => Readable.from([body]), body.length, bound.signal).finally(bound.clear);
+  }
+
+  /** Waits for the uploads still running (each is bounded in time). */
+  async flush(): Promise<void> {
+    while (this.uploads.size > 0) await Promise.all([...this.uploads]);
+  }
+}
+
+async function* concatFiles(paths: readonly string[]): AsyncGenerator<Buffer> {
+  for (const file of paths) for await (const chunk of createReadStream(file)) yield chunk as Buffer;
+}

@@ -51,6 +51,18 @@ function timeoutSignal(ms: number, what: string): { signal: AbortSignal; clear: 
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
+/** Runs `work` under a time bound; when the bound ends it, the error names what took too long (not the client's "aborted"). */
+async function bounded<T>(ms: number, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const bound = timeoutSignal(ms, what);
+  try {
+    return await work(bound.signal);
+  } catch (error) {
+    throw bound.signal.aborted ? (bound.signal.reason as Error) : error;
+  } finally {
+    bound.clear();
+  }
+}
+
 /** Races a promise against a signal, for operations that cannot be aborted themselves (file systems). */
 export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason as Error);
@@ -149,25 +161,20 @@ export class SharedCache {
   }
 
   private async readEntry(stepId: string, key: string): Promise<SharedEntry | undefined> {
-    const bound = timeoutSignal(this.options.timeoutMs, `reading ${entryName(stepId, key)}`);
+    const stream = await bounded(this.options.timeoutMs, `reading ${entryName(stepId, key)}`, (signal) => this.store.get(entryName(stepId, key), signal));
+    if (!stream) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of withIdleBound(stream, this.options.timeoutMs, 'the entry')) chunks.push(chunk);
+    let entry: SharedEntry;
     try {
-      const stream = await this.store.get(entryName(stepId, key), bound.signal);
-      if (!stream) return undefined;
-      const chunks: Buffer[] = [];
-      for await (const chunk of withIdleBound(stream, this.options.timeoutMs, 'the entry')) chunks.push(chunk);
-      let entry: SharedEntry;
-      try {
-        entry = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SharedEntry;
-      } catch {
-        throw new CorruptDownload('the entry is not JSON');
-      }
-      if (entry.key !== key) throw new CorruptDownload('the entry names another key');
-      const expected = packObjects(entry);
-      if (expected.length > 0 && (!entry.pack || JSON.stringify(entry.pack.objects) !== JSON.stringify(expected))) throw new CorruptDownload('its pack does not list its files');
-      return entry;
-    } finally {
-      bound.clear();
+      entry = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SharedEntry;
+    } catch {
+      throw new CorruptDownload('the entry is not JSON');
     }
+    if (entry.key !== key) throw new CorruptDownload('the entry names another key');
+    const expected = packObjects(entry);
+    if (expected.length > 0 && (!entry.pack || JSON.stringify(entry.pack.objects) !== JSON.stringify(expected))) throw new CorruptDownload('its pack does not list its files');
+    return entry;
   }
 
   /** Downloads the pack of an entry and splits it into verified local objects. */
@@ -175,16 +182,14 @@ export class SharedCache {
     const wanted = entry.pack?.objects ?? [];
     const missing: boolean[] = await Promise.all(wanted.map(async (o) => (await this.objects.size(o.sha256)) !== o.size));
     if (!entry.pack || !missing.some(Boolean)) return;
-    const transfer = timeoutSignal(this.options.transferTimeoutMs, `downloading pack ${entry.pack.name}`);
-    const answer = timeoutSignal(this.options.timeoutMs, `reading pack ${entry.pack.name}`);
+    const packName = entry.pack.name;
+    const transfer = timeoutSignal(this.options.transferTimeoutMs, `downloading pack ${packName}`);
     try {
-      const stream = await this.store.get(`packs/${entry.pack.name}`, AbortSignal.any([transfer.signal, answer.signal]));
-      answer.clear();
-      if (!stream) throw new CorruptDownload(`pack ${entry.pack.name} is missing`);
+      const stream = await bounded(this.options.timeoutMs, `reading pack ${packName}`, (signal) => this.store.get(`packs/${packName}`, AbortSignal.any([transfer.signal, signal])));
+      if (!stream) throw new CorruptDownload(`pack ${packName} is missing`);
       transfer.signal.addEventListener('abort', () => stream.destroy(transfer.signal.reason as Error), { once: true });
       await this.splitPack(withIdleBound(stream, this.options.timeoutMs, 'the pack'), wanted);
     } finally {
-      answer.clear();
       transfer.clear();
     }
   }
@@ -254,19 +259,16 @@ export class SharedCache {
     if (objects.length > 0) {
       const name = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
       shared.pack = { name, objects };
-      const probe = timeoutSignal(this.options.timeoutMs, `checking pack ${name}`);
-      const exists = await this.store.has(`packs/${name}`, probe.signal).finally(probe.clear);
+      const exists = await bounded(this.options.timeoutMs, `checking pack ${name}`, (signal) => this.store.has(`packs/${name}`, signal));
       if (!exists) {
         const size = objects.reduce((sum, o) => sum + o.size, 0);
-        const transfer = timeoutSignal(this.options.transferTimeoutMs, `uploading pack ${name}`);
         const paths = objects.map((o) => this.objects.pathOf(o.sha256));
-        await this.store.put(`packs/${name}`, () => Readable.from(concatFiles(paths)), size, transfer.signal).finally(transfer.clear);
+        await bounded(this.options.transferTimeoutMs, `uploading pack ${name}`, (signal) => this.store.put(`packs/${name}`, () => Readable.from(concatFiles(paths)), size, signal));
       }
     }
     // the entry last, so an entry never names a pack that is not there yet
     const body = Buffer.from(JSON.stringify(shared));
-    const bound = timeoutSignal(this.options.timeoutMs, `writing ${entryName(stepId, entry.key)}`);
-    await this.store.put(entryName(stepId, entry.key), () => Readable.from([body]), body.length, bound.signal).finally(bound.clear);
+    await bounded(this.options.timeoutMs, `writing ${entryName(stepId, entry.key)}`, (signal) => this.store.put(entryName(stepId, entry.key), () => Readable.from([body]), body.length, signal));
   }
 
   /** Waits for the uploads still running (each is bounded in time). */

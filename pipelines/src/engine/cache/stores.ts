@@ -74,7 +74,10 @@ export class S3BlobStore implements BlobStore {
   private connect(): Promise<{ s3: import('@aws-sdk/client-s3').S3Client; sdk: S3Module }> {
     this.client ??= import('@aws-sdk/client-s3').then((sdk) => {
       const endpoint = this.env.AWS_ENDPOINT_URL_S3 ?? this.env.AWS_ENDPOINT_URL;
+      const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = this.env;
       const s3 = new sdk.S3Client({
+        // keys from the run's environment when it has them, else the SDK's usual chain (profiles, roles)
+        ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
         region: this.env.AWS_REGION ?? this.env.AWS_DEFAULT_REGION ?? 'us-east-1',
         ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
         // one retry at most: the cache is an optimisation, a struggling store is switched off

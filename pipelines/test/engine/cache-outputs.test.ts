@@ -3,7 +3,7 @@
 // the step instead and says so; restored files can be changed without changing the store.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, utimesSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parsePipeline } from '../../src/config/index.js';
@@ -101,7 +101,7 @@ describe('cache outputs: restore what was skipped', () => {
 
   it.each([
     ['missing', (file: string) => rmSync(file)],
-    ['corrupt', (file: string) => writeFileSync(file, 'bit rot')],
+    ['corrupt', (file: string) => (chmodSync(file, 0o644), writeFileSync(file, 'bit rot'))],
   ])('runs the step instead when a stored file is %s, and says so', async (problem, damage) => {
     const dir = workspace();
     await run(dir, build);
@@ -117,6 +117,37 @@ describe('cache outputs: restore what was skipped', () => {
     rmSync(path.join(dir, 'dist'), { recursive: true });
     expect(outcome(await run(dir, build), 'build')).toBe('cached');
     expect(readFileSync(path.join(dir, 'dist/out.txt'), 'utf8')).toBe('alpha');
+  });
+
+  it('stored objects are sealed (read-only, fixed mtime); SHIPGATE_CACHE_VERIFY=full also catches damage that kept the seal', async () => {
+    const dir = workspace();
+    await run(dir, build);
+    const objects = path.join(dir, '.shipgate/cache/objects');
+    const files = readdirSync(objects).flatMap((sub) => readdirSync(path.join(objects, sub)).map((f) => path.join(objects, sub, f)));
+    for (const file of files) {
+      expect(statSync(file).mode & 0o777).toBe(0o444);
+      const sealed = statSync(file).mtime;
+      // damage below the file system: same size, the seal put back
+      const size = statSync(file).size;
+      chmodSync(file, 0o644);
+      writeFileSync(file, 'x'.repeat(size));
+      utimesSync(file, sealed, sealed);
+    }
+    rmSync(path.join(dir, 'dist'), { recursive: true });
+    expect(outcome(await run(dir, build), 'build')).toBe('cached'); // the seal is trusted by default
+    rmSync(path.join(dir, 'dist'), { recursive: true });
+    const full = await run(dir, build, { env: { PATH: process.env.PATH, SHIPGATE_CACHE_VERIFY: 'full' } });
+    expect(outcome(full, 'build')).toBe('success');
+    expect(full.logs.join('\n')).toMatch(/is corrupt \(checksum mismatch\); running the step/);
+  });
+
+  it('gives restored files their modification times back, and takes files with the recorded size and time as already right', async () => {
+    const dir = workspace();
+    await run(dir, build);
+    const recorded = statSync(path.join(dir, 'dist/out.txt')).mtimeMs;
+    rmSync(path.join(dir, 'dist'), { recursive: true });
+    await run(dir, build);
+    expect(Math.abs(statSync(path.join(dir, 'dist/out.txt')).mtimeMs - recorded)).toBeLessThan(1);
   });
 
   it('keys on files under node_modules when a glob names them, and warns about globs that match nothing', async () => {

@@ -5,9 +5,15 @@
 // same inode, and root ignores read-only bits) would silently change the stored copy. Copies use
 // COPYFILE_FICLONE, a reflink on file systems that share blocks copy-on-write (btrfs, XFS, APFS),
 // and an in-kernel copy elsewhere.
+//
+// Objects are sealed when stored: read-only, with their modification time set to a fixed stamp.
+// A hit checks each object's size and stamp (one stat); any write through the file system moves
+// the stamp, and such an object is hashed in full before it is used (and thrown away if it no
+// longer matches its name). SHIPGATE_CACHE_VERIFY=full hashes every object on every hit, for
+// damage that bypasses the file system.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256File(file: string): Promise<string> {
@@ -40,11 +46,24 @@ export function tempName(file: string): string {
 /** Why a stored object cannot be used, or undefined when it is intact. */
 export type ObjectProblem = 'missing' | 'corrupt';
 
+/** The modification time of a sealed object (seconds since the epoch; 2001-09-09, so never "now"). */
+const sealStamp = 1_000_000_000;
+
 export class ObjectStore {
   /** Objects whose content was checked against their name in this process (they are never written in place). */
   private readonly verified = new Set<string>();
 
-  constructor(readonly dir: string) {}
+  /** `full`: hash every object on every hit instead of trusting an unchanged seal. */
+  constructor(
+    readonly dir: string,
+    private readonly verify: 'seal' | 'full' = 'seal',
+  ) {}
+
+  /** Read-only, with the fixed stamp: a later write through the file system shows. */
+  private async seal(file: string): Promise<void> {
+    await chmod(file, 0o444);
+    await utimes(file, sealStamp, sealStamp);
+  }
 
   pathOf(sha256: string): string {
     return path.join(this.dir, sha256.slice(0, 2), sha256);
@@ -66,6 +85,7 @@ export class ObjectStore {
     const tmp = tempName(target);
     try {
       await copyFile(file, tmp, constants.COPYFILE_FICLONE);
+      await this.seal(tmp);
       await rename(tmp, target);
     } catch (error) {
       await rm(tmp, { force: true });
@@ -78,16 +98,18 @@ export class ObjectStore {
   async adopt(file: string, sha256: string): Promise<void> {
     const target = this.pathOf(sha256);
     await mkdir(path.dirname(target), { recursive: true });
+    await this.seal(file);
     await rename(file, target);
     this.verified.add(sha256);
   }
 
   /** Checks that the object exists with this size and that its content still hashes to its name. */
   async check(sha256: string, size: number): Promise<ObjectProblem | undefined> {
-    const actual = await this.size(sha256);
-    if (actual === undefined) return 'missing';
-    if (actual !== size) return 'corrupt';
+    const info = await stat(this.pathOf(sha256)).catch(() => undefined);
+    if (!info) return 'missing';
+    if (info.size !== size) return 'corrupt';
     if (this.verified.has(sha256)) return undefined;
+    if (this.verify === 'seal' && Math.floor(info.mtimeMs / 1000) === sealStamp) return undefined;
     let digest: string;
     try {
       digest = await sha256File(this.pathOf(sha256));
@@ -95,6 +117,7 @@ export class ObjectStore {
       return 'missing';
     }
     if (digest !== sha256) return 'corrupt';
+    await this.seal(this.pathOf(sha256)).catch(() => undefined);
     this.verified.add(sha256);
     return undefined;
   }

@@ -1,11 +1,12 @@
 // A cached step's output files: captured into the object store when the step succeeds (as a list
-// of paths with their kind, mode and content hash) and restored from it on a hit. Regular files
-// keep their permission bits, symbolic links (node_modules/.bin) are recreated as links, and
+// of paths with their kind, mode, modification time and content hash) and restored from it on a
+// hit. Regular files keep their permission bits and modification times (incremental tools such
+// as tsc --build compare them), symbolic links (node_modules/.bin) are recreated as links, and
 // directories are recorded so empty ones come back too. A restore never deletes files the list
-// does not name, and leaves alone files whose content is already right (their mtimes survive,
-// which incremental tools such as tsc --build rely on).
+// does not name, and leaves alone files already right: same size and modification time (the
+// quick check rsync and git make), or else the same content.
 import type { Dirent } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, readdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, mkdir, readdir, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { isDynamicPattern } from 'tinyglobby';
@@ -17,6 +18,8 @@ export interface StoredFile {
   readonly mode: number;
   readonly size: number;
   readonly sha256: string;
+  /** Modification time when captured (ms); restored copies get it back. */
+  readonly mtimeMs?: number;
 }
 export interface StoredSymlink {
   readonly path: string;
@@ -158,7 +161,7 @@ export async function captureOutputs(cwd: string, patterns: readonly string[], o
     }
     const sha256 = await sha256File(full);
     await objects.addFile(full, sha256, info.size);
-    stored[i] = { path: entry.path, type: 'file', mode, size: info.size, sha256 };
+    stored[i] = { path: entry.path, type: 'file', mode, size: info.size, sha256, mtimeMs: info.mtimeMs };
   });
   return { stored, unmatched };
 }
@@ -194,7 +197,9 @@ async function alreadyRestored(full: string, file: StoredFile): Promise<'same' |
   try {
     const info = await lstat(full);
     if (!info.isFile() || info.size !== file.size) return 'different';
-    if ((await sha256File(full)) !== file.sha256) return 'different';
+    // within a millisecond: utimes round-trips the time through a double
+    const quick = file.mtimeMs !== undefined && Math.abs(info.mtimeMs - file.mtimeMs) < 1;
+    if (!quick && (await sha256File(full)) !== file.sha256) return 'different';
     return (info.mode & 0o7777) === file.mode ? 'same' : 'mode';
   } catch {
     return 'different';
@@ -228,30 +233,50 @@ export async function restoreOutputs(cwd: string, stored: readonly StoredPath[],
 
   let written = 0;
   let unchanged = 0;
-  const dirs = stored.filter((s): s is StoredDir => s.type === 'dir');
+  // Folders this restore created hold nothing else: their files need no look and no removal
+  // first (after `rm -rf node_modules`, that is every file of the tree).
+  const fresh = new Set<string>();
+  const inFresh = (full: string): boolean => fresh.has(path.dirname(full));
+  const dirs = stored.filter((s): s is StoredDir => s.type === 'dir').sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const dir of dirs) {
     const full = path.join(cwd, dir.path);
-    const info = await lstat(full).catch(() => undefined);
+    if (inFresh(full)) {
+      await mkdir(full);
+      fresh.add(full);
+      continue;
+    }
     await ensureParent(full);
-    if (info && !info.isDirectory()) await rm(full, { recursive: true, force: true });
-    await mkdir(full, { recursive: true });
+    const info = await lstat(full).catch(() => undefined);
+    if (info?.isDirectory()) continue;
+    if (info) await rm(full, { recursive: true, force: true });
+    await mkdir(full);
+    fresh.add(full);
   }
+  const copyBack = async (entry: StoredFile, full: string): Promise<void> => {
+    await copyFile(objects.pathOf(entry.sha256), full, constants.COPYFILE_FICLONE);
+    await chmod(full, entry.mode);
+    if (entry.mtimeMs !== undefined) await utimes(full, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+    written += 1;
+  };
   const leaves = stored.filter((s) => s.type !== 'dir');
   await forEachLimited(leaves, parallelFiles, async (entry) => {
     const full = path.join(cwd, entry.path);
     if (entry.type === 'symlink') {
-      const current = await readlink(full).catch(() => undefined);
-      if (current === entry.target) {
-        unchanged += 1;
-        return;
+      if (!inFresh(full)) {
+        const current = await readlink(full).catch(() => undefined);
+        if (current === entry.target) {
+          unchanged += 1;
+          return;
+        }
+        await ensureParent(full);
+        await rm(full, { recursive: true, force: true });
       }
-      await ensureParent(full);
-      await rm(full, { recursive: true, force: true });
       await symlink(entry.target, full);
       written += 1;
       return;
     }
     if (entry.type !== 'file') return;
+    if (inFresh(full)) return copyBack(entry, full);
     const state = await alreadyRestored(full, entry);
     if (state === 'same') {
       unchanged += 1;
@@ -264,9 +289,7 @@ export async function restoreOutputs(cwd: string, stored: readonly StoredPath[],
     }
     await ensureParent(full);
     await rm(full, { recursive: true, force: true });
-    await copyFile(objects.pathOf(entry.sha256), full, constants.COPYFILE_FICLONE);
-    await chmod(full, entry.mode);
-    written += 1;
+    await copyBack(entry, full);
   });
   // directory modes last: a read-only directory could not have been filled
   for (const dir of dirs) await chmod(path.join(cwd, dir.path), dir.mode).catch(() => undefined);

@@ -43,7 +43,7 @@ export class StepCache {
   readonly shared: SharedCache | undefined;
 
   constructor(private readonly options: StepCacheOptions) {
-    this.objects = new ObjectStore(path.join(options.stateDir, 'cache', 'objects'));
+    this.objects = new ObjectStore(path.join(options.stateDir, 'cache', 'objects'), options.env.SHIPGATE_CACHE_VERIFY === 'full' ? 'full' : 'seal');
     if (options.sharedUrl) {
       const bound = timeoutMs(options.env);
       const readOnly = ['1', 'true', 'yes'].includes((options.env.SHIPGATE_CACHE_READONLY ?? '').toLowerCase());

@@ -131,7 +131,8 @@ export async function readCacheEntry(stateDir: string, stepId: string, key: stri
   }
 }
 
-export async function writeCacheEntry(stateDir: string, stepId: string, entry: CacheEntry): Promise<void> {
+/** Writes the entry and keeps the newest few of the step; returns how many older ones it removed. */
+export async function writeCacheEntry(stateDir: string, stepId: string, entry: CacheEntry): Promise<number> {
   const dir = stepDir(stateDir, stepId);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${entry.key}.json`);
@@ -143,7 +144,24 @@ export async function writeCacheEntry(stateDir: string, stepId: string, entry: C
     (await readdir(dir)).filter((f) => f.endsWith('.json')).map(async (f) => ({ f, mtime: (await stat(path.join(dir, f))).mtimeMs })),
   );
   entries.sort((a, b) => b.mtime - a.mtime);
-  await Promise.all(entries.slice(keepPerStep).map((e) => rm(path.join(dir, e.f), { force: true })));
+  const evicted = entries.slice(keepPerStep);
+  await Promise.all(evicted.map((e) => rm(path.join(dir, e.f), { force: true })));
+  return evicted.length;
+}
+
+/** Every entry kept for every step (for pruning the object store). */
+export async function readAllCacheEntries(stateDir: string): Promise<CacheEntry[]> {
+  const root = path.join(stateDir, 'cache');
+  const steps = await readdir(root).catch(() => [] as string[]);
+  const entries: CacheEntry[] = [];
+  for (const step of steps) {
+    const files = await readdir(path.join(root, step)).catch(() => [] as string[]);
+    for (const file of files.filter((f) => f.endsWith('.json'))) {
+      const entry = await readJsonFile<CacheEntry>(path.join(root, step, file));
+      if (entry) entries.push(entry);
+    }
+  }
+  return entries;
 }
 
 type OutputsRecord = Record<string, { at: string; outputs: Record<string, string> }>;

@@ -105,7 +105,7 @@ describe('cache outputs: restore what was skipped', () => {
   ])('runs the step instead when a stored file is %s, and says so', async (problem, damage) => {
     const dir = workspace();
     await run(dir, build);
-    const objects = path.join(dir, '.shipgate/cache/objects');
+    const objects = path.join(dir, '.shipgate/objects');
     for (const sub of readdirSync(objects)) for (const file of readdirSync(path.join(objects, sub))) damage(path.join(objects, sub, file));
     rmSync(path.join(dir, 'dist'), { recursive: true });
     const second = await run(dir, build);
@@ -122,7 +122,7 @@ describe('cache outputs: restore what was skipped', () => {
   it('stored objects are sealed (read-only, fixed mtime); SHIPGATE_CACHE_VERIFY=full also catches damage that kept the seal', async () => {
     const dir = workspace();
     await run(dir, build);
-    const objects = path.join(dir, '.shipgate/cache/objects');
+    const objects = path.join(dir, '.shipgate/objects');
     const files = readdirSync(objects).flatMap((sub) => readdirSync(path.join(objects, sub)).map((f) => path.join(objects, sub, f)));
     for (const file of files) {
       expect(statSync(file).mode & 0o777).toBe(0o444);
@@ -185,5 +185,25 @@ describe('cache outputs: restore what was skipped', () => {
     const forced = await run(dir, build, { noCache: true });
     expect(outcome(forced, 'build')).toBe('success');
     expect(existsSync(path.join(dir, 'dist/out.txt'))).toBe(true);
+  });
+});
+
+describe('object store pruning', () => {
+  it('removes objects no kept entry names, and keeps recent ones a parallel run may be about to name', async () => {
+    const { ObjectStore, sha256File } = await import('../../src/engine/cache/objects.js');
+    const dir = workspace();
+    const store = new ObjectStore(path.join(dir, 'objects'));
+    const add = async (name: string, text: string): Promise<string> => {
+      writeFileSync(path.join(dir, name), text);
+      const sha = await sha256File(path.join(dir, name));
+      await store.addFile(path.join(dir, name), sha, text.length);
+      return sha;
+    };
+    const kept = await add('a', 'kept');
+    const dropped = await add('b', 'dropped');
+    expect(await store.prune(new Set([kept]))).toBe(0); // both younger than the grace period
+    expect(await store.prune(new Set([kept]), 0)).toBe(1);
+    expect(existsSync(store.pathOf(kept))).toBe(true);
+    expect(existsSync(store.pathOf(dropped))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 // The local content-addressed object store: one file per distinct content, named by its sha256,
-// under `.shipgate/cache/objects/<first two hex digits>/<sha256>`. Output files of cached steps
+// under `.shipgate/objects/<first two hex digits>/<sha256>`. Output files of cached steps
 // are copied in when a step succeeds and copied back out on a hit. Objects are never handed out
 // by hard link: a later step writing into a restored file in place (fs.writeFile truncates the
 // same inode, and root ignores read-only bits) would silently change the stored copy. Copies use
@@ -13,7 +13,7 @@
 // damage that bypasses the file system.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256File(file: string): Promise<string> {
@@ -126,5 +126,27 @@ export class ObjectStore {
   async discard(sha256: string): Promise<void> {
     this.verified.delete(sha256);
     await rm(this.pathOf(sha256), { force: true });
+  }
+
+  /**
+   * Removes objects no kept entry names. Objects (and unfinished downloads) changed within the
+   * last hour are kept: a run beside this one may have stored them before writing its entry.
+   */
+  async prune(referenced: ReadonlySet<string>, graceMs = 3_600_000): Promise<number> {
+    let removed = 0;
+    const now = Date.now();
+    for (const sub of await readdir(this.dir).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+      for (const name of await readdir(path.join(this.dir, sub)).catch(() => [] as string[])) {
+        if (referenced.has(name)) continue;
+        const file = path.join(this.dir, sub, name);
+        const info = await stat(file).catch(() => undefined);
+        if (!info || now - info.ctimeMs < graceMs) continue;
+        await rm(file, { force: true });
+        this.verified.delete(name);
+        removed += 1;
+      }
+    }
+    return removed;
   }
 }

@@ -3,7 +3,7 @@
 // then restored), and record this success (outputs captured, entry written, upload queued).
 // A hit whose files cannot be restored is no hit: the step runs, and the log says why.
 import path from 'node:path';
-import { readCacheEntry, writeCacheEntry, type CacheEntry } from '../cache.js';
+import { readAllCacheEntries, readCacheEntry, writeCacheEntry, type CacheEntry } from '../cache.js';
 import { ObjectStore } from './objects.js';
 import { captureOutputs, checkStored, restoreOutputs, type StoredPath } from './outputs.js';
 import { SharedCache, type SharedEntry } from './shared.js';
@@ -43,7 +43,7 @@ export class StepCache {
   readonly shared: SharedCache | undefined;
 
   constructor(private readonly options: StepCacheOptions) {
-    this.objects = new ObjectStore(path.join(options.stateDir, 'cache', 'objects'), options.env.SHIPGATE_CACHE_VERIFY === 'full' ? 'full' : 'seal');
+    this.objects = new ObjectStore(path.join(options.stateDir, 'objects'), options.env.SHIPGATE_CACHE_VERIFY === 'full' ? 'full' : 'seal');
     if (options.sharedUrl) {
       const bound = timeoutMs(options.env);
       const readOnly = ['1', 'true', 'yes'].includes((options.env.SHIPGATE_CACHE_READONLY ?? '').toLowerCase());
@@ -103,12 +103,24 @@ export class StepCache {
       stored = captured.stored;
     }
     const full: CacheEntry = { ...entry, stored };
-    await writeCacheEntry(this.options.stateDir, stepId, full);
+    const evicted = await writeCacheEntry(this.options.stateDir, stepId, full);
     this.shared?.upload(stepId, full, log.warn);
+    if (evicted > 0 && !this.pruning) this.pruning = this.prune().catch(() => undefined);
   }
 
-  /** Waits for the uploads of this run (each bounded in time). */
+  private pruning: Promise<void> | undefined;
+
+  /** Objects of evicted entries go too, so the store does not grow without bound (after the run's uploads). */
+  private async prune(): Promise<void> {
+    await this.shared?.flush();
+    const referenced = new Set<string>();
+    for (const entry of await readAllCacheEntries(this.options.stateDir)) for (const s of entry.stored ?? []) if (s.type === 'file') referenced.add(s.sha256);
+    await this.objects.prune(referenced);
+  }
+
+  /** Waits for the uploads of this run (each bounded in time) and a prune it started. */
   async flush(): Promise<void> {
     await this.shared?.flush();
+    await this.pruning;
   }
 }

@@ -63,4 +63,14 @@ describe('shipgate run: a library pipeline survives rm -rf dist node_modules', (
     const plan = JSON.parse((await cli(['plan', '--json'], dir)).out) as { criticalPath: { totalMs: number; estimatedFrom: string } };
     expect(plan.criticalPath).toMatchObject({ totalMs: durations.install! + durations.build! + after.test!, estimatedFrom: 'last run' });
   });
+
+  it('an invalid shared cache URL is a usage error before anything runs (exit 2)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-library-'));
+    dirs.push(dir);
+    cpSync(fixture, dir, { recursive: true });
+    const r = await cli(['run'], dir, { SHIPGATE_CACHE_URL: 'http://cache.invalid/x' });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('the shared cache URL "http://cache.invalid/x" is neither file:// nor s3:// [cache.url]');
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
 });

@@ -95,6 +95,17 @@ describe('shared cache: file://', () => {
     expectRestored(first, second);
   });
 
+  it('SHIPGATE_CACHE_READONLY=1 reads hits but never uploads', async () => {
+    const store = tmp('sg-store-');
+    const url = pathToFileURL(store).href;
+    await run(clone(), { SHIPGATE_CACHE_URL: url, SHIPGATE_CACHE_READONLY: '1' });
+    expect(() => readdirSync(path.join(store, 'entries'))).toThrow(); // nothing written
+    await run(clone(), { SHIPGATE_CACHE_URL: url });
+    const reader = clone();
+    const hit = await run(reader, { SHIPGATE_CACHE_URL: url, SHIPGATE_CACHE_READONLY: '1' });
+    expect(outcome(hit, 'build')).toBe('cached');
+  });
+
   it('a pack whose bytes do not match their sha256 is not used: the step runs, and the log says why', async () => {
     const store = tmp('sg-store-');
     const env = { SHIPGATE_CACHE_URL: pathToFileURL(store).href };

@@ -11,7 +11,7 @@
 // node_modules of that size (15 s for 4,857 files on this machine); the restores do not depend on it.
 // Prints a table with the ratios and whether the target (fresh clone with the shared cache
 // ≤ 10 % of the uncached run) is met.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,8 +28,9 @@ const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(
 // compile or install work that produces them
 const generator = `
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 const work = Number(process.env.BENCH_WORK ?? 6);
+rmSync('out', { recursive: true, force: true });
 mkdirSync('out/.bin', { recursive: true });
 for (let p = 0; p < 100; p += 1) {
   mkdirSync(\`out/pkg-\${p}/lib\`, { recursive: true });
@@ -56,14 +57,23 @@ function checkout() {
   return dir;
 }
 
-/** Runs the CLI; returns wall ms and the build step's outcome. */
-function shipgate(dir, args, env = {}) {
+/**
+ * Runs the CLI; returns wall ms and the build step's outcome. Asynchronously: the S3 server lives
+ * in this process and must keep answering while the CLI runs.
+ */
+async function shipgate(dir, args, env = {}) {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [cli, 'run', '--reporter', 'plain', ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, encoding: 'utf8' });
+  const child = spawn(process.execPath, [cli, 'run', '--reporter', 'plain', ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const status = await new Promise((resolve) => child.on('close', resolve));
   const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`shipgate run failed:\n${r.stdout}\n${r.stderr}`);
-  const outcome = /\[build\] ↺ cached/.test(r.stdout) ? 'cached' : 'success';
-  return { ms, outcome, log: r.stdout };
+  if (status !== 0) throw new Error(`shipgate run failed:\n${stdout}\n${stderr}`);
+  if (/shared cache .* failed/.test(stdout)) throw new Error(`the shared cache failed during the benchmark:\n${stdout}`);
+  const outcome = /\[build\] ↺ cached/.test(stdout) ? 'cached' : 'success';
+  return { ms, outcome, log: stdout };
 }
 
 function expectOutcome(result, wanted, what) {
@@ -91,29 +101,29 @@ try {
   const remote = { file: [], s3: [] };
   // the first run fills the local cache and the file store; a second from an empty .shipgate/
   // fills the S3 store
-  expectOutcome(shipgate(origin, [], stores.file), 'success', 'first run');
+  expectOutcome(await shipgate(origin, [], stores.file), 'success', 'first run');
   rmSync(path.join(origin, '.shipgate'), { recursive: true });
-  expectOutcome(shipgate(origin, [], stores.s3), 'success', 'upload to s3');
+  expectOutcome(await shipgate(origin, [], stores.s3), 'success', 'upload to s3');
   spawnSync('tar', ['-cf', path.join(origin, 'out.tar'), 'out'], { cwd: origin });
 
   for (let round = 0; round < rounds; round += 1) {
-    const u = shipgate(origin, ['--no-cache']);
+    const u = await shipgate(origin, ['--no-cache']);
     expectOutcome(u, 'success', 'uncached');
     uncached.push(u.ms);
 
-    const w = shipgate(origin, []);
+    const w = await shipgate(origin, []);
     expectOutcome(w, 'cached', 'warm hit');
     warm.push(w.ms);
 
     rmSync(path.join(origin, 'out'), { recursive: true });
-    const a = shipgate(origin, []);
+    const a = await shipgate(origin, []);
     expectOutcome(a, 'cached', 'hit after rm -rf');
     afterRm.push(a.ms);
 
     for (const kind of ['file', 's3']) {
       const fresh = checkout();
       temp.push(fresh);
-      const r = shipgate(fresh, [], stores[kind]);
+      const r = await shipgate(fresh, [], stores[kind]);
       expectOutcome(r, 'cached', `fresh clone, ${kind} store`);
       remote[kind].push(r.ms);
     }

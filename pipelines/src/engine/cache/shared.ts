@@ -23,6 +23,8 @@ import { tempName, type ObjectStore } from './objects.js';
 export interface BlobStore {
   /** The store's URL for messages (never credentials). */
   readonly label: string;
+  /** Local preparation (loading a client library), done outside the time bounds of requests. */
+  ready?(): Promise<void>;
   /** The blob as a stream, or undefined when it does not exist. Resolves once the store answered. */
   get(name: string, signal: AbortSignal): Promise<Readable | undefined>;
   put(name: string, body: () => Readable, size: number, signal: AbortSignal): Promise<void>;
@@ -146,6 +148,7 @@ export class SharedCache {
   async fetch(stepId: string, key: string, log: { info: (l: string) => void; warn: (l: string) => void }): Promise<SharedEntry | undefined> {
     if (this.offReason !== undefined) return undefined;
     try {
+      await this.store.ready?.();
       const entry = await this.readEntry(stepId, key);
       if (!entry) return undefined;
       await this.fetchObjects(entry);
@@ -254,6 +257,7 @@ export class SharedCache {
   }
 
   private async send(stepId: string, entry: CacheEntry): Promise<void> {
+    await this.store.ready?.();
     const objects = packObjects(entry);
     const shared: SharedEntry = { ...entry };
     if (objects.length > 0) {

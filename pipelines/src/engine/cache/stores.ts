@@ -71,6 +71,10 @@ export class S3BlobStore implements BlobStore {
     private readonly timeoutMs: number,
   ) {}
 
+  async ready(): Promise<void> {
+    await this.connect();
+  }
+
   private connect(): Promise<{ s3: import('@aws-sdk/client-s3').S3Client; sdk: S3Module }> {
     this.client ??= import('@aws-sdk/client-s3').then((sdk) => {
       const endpoint = this.env.AWS_ENDPOINT_URL_S3 ?? this.env.AWS_ENDPOINT_URL;

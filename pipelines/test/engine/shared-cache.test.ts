@@ -160,7 +160,7 @@ describe('shared cache: S3 (s3rver on 127.0.0.1)', () => {
   });
 });
 
-describe('shared cache: a store that never answers', () => {
+describe('shared cache: a dead or stalling store', () => {
   it('degrades to the local cache with one warning, within the time bound', async () => {
     const sockets = new Set<net.Socket>();
     const silent = net.createServer((socket) => sockets.add(socket)); // accepts, never answers
@@ -182,6 +182,30 @@ describe('shared cache: a store that never answers', () => {
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('a store that answers and then stalls mid-body is cut off at the bound, with one warning', async () => {
+    const open = new Set<import('node:net').Socket>();
+    const { createServer } = await import('node:http');
+    const stalling = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
+      res.write('{"key":'); // and nothing more
+    });
+    stalling.on('connection', (socket) => open.add(socket));
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const port = (stalling.address() as net.AddressInfo).port;
+    try {
+      const env = { SHIPGATE_CACHE_URL: 's3://ci-cache/x', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', SHIPGATE_CACHE_TIMEOUT: '0.5' };
+      const r = await run(clone(), env);
+      expect(r.outcome).toBe('success');
+      expect(outcome(r, 'build')).toBe('success');
+      const warnings = r.logs.filter((l) => l.includes('shared cache'));
+      expect(warnings).toHaveLength(1);
+      expect(r.ms).toBeLessThan(4000);
+    } finally {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => stalling.close(() => resolve()));
     }
   });
 });

@@ -56,9 +56,9 @@ function clone(): string {
   return dir;
 }
 
-async function run(dir: string, env: Record<string, string>): Promise<RunResult & { logs: string[]; ms: number }> {
+async function run(dir: string, env: Record<string, string>, text = yaml): Promise<RunResult & { logs: string[]; ms: number }> {
   const registry = defaultRegistry();
-  const spec = parsePipeline(yaml, path.join(dir, 'shipgate.yml'), { registry });
+  const spec = parsePipeline(text, path.join(dir, 'shipgate.yml'), { registry });
   const events: RunEvent[] = [];
   const t0 = performance.now();
   const result = await runPipeline(planPipeline(spec), { registry, stateDir: path.join(dir, '.shipgate'), maxParallel: 2, env: { PATH: process.env.PATH, ...env }, onEvent: (e) => events.push(e) });
@@ -93,6 +93,17 @@ describe('shared cache: file://', () => {
     expect(hit.logs.join('\n')).toMatch(/\(shared cache\); 5 output files restored/);
     expect(() => readFileSync(path.join(second, 'build-runs'))).toThrow(); // the step never ran there
     expectRestored(first, second);
+  });
+
+  it('cache-url: in shipgate.yml names the store; $SHIPGATE_CACHE_URL wins over it', async () => {
+    const inFile = tmp('sg-store-');
+    const inEnv = tmp('sg-store-');
+    const withUrl = yaml.replace('name: p', `name: p\ncache-url: ${pathToFileURL(inFile).href}`);
+    await run(clone(), {}, withUrl);
+    expect(readdirSync(path.join(inFile, 'entries'))).toEqual(['build']);
+    await run(clone(), { SHIPGATE_CACHE_URL: pathToFileURL(inEnv).href }, withUrl.replace('echo ran', 'echo ran again'));
+    expect(readdirSync(path.join(inEnv, 'entries'))).toEqual(['build']);
+    expect(readdirSync(path.join(inFile, 'entries', 'build'))).toHaveLength(1);
   });
 
   it('SHIPGATE_CACHE_READONLY=1 reads hits but never uploads', async () => {

@@ -17,7 +17,7 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { CacheEntry } from '../cache.js';
-import { tempName, type ObjectStore } from './objects.js';
+import { sealOpenFile, tempName, type ObjectStore } from './objects.js';
 
 /** Where shared blobs live: the file and S3 stores implement it. */
 export interface BlobStore {
@@ -213,15 +213,17 @@ export class SharedCache {
     const finishCurrent = async (): Promise<void> => {
       const c = current!;
       const o = wanted[index]!;
-      await c.handle.close();
       const digest = c.hash.digest('hex');
+      const good = digest === o.sha256;
+      if (good) await sealOpenFile(c.handle);
+      await c.handle.close();
       current = undefined;
       index += 1;
-      if (digest !== o.sha256) {
+      if (!good) {
         await rm(c.file, { force: true });
         throw new CorruptDownload(`a file of the pack does not match its sha256 (${o.sha256.slice(0, 12)}…)`);
       }
-      await this.objects.adopt(c.file, o.sha256);
+      await this.objects.adopt(c.file, o.sha256, true);
     };
     try {
       await startNext();

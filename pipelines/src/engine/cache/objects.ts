@@ -13,7 +13,7 @@
 // damage that bypasses the file system.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256File(file: string): Promise<string> {
@@ -71,6 +71,45 @@ export class ObjectStore {
     await utimes(file, sealStamp, sealStamp);
   }
 
+  private readonly fanouts = new Map<string, Promise<unknown>>();
+
+  /** Creates the object's fan-out folder once per process (not once per object). */
+  private fanout(target: string): Promise<unknown> {
+    const dir = path.dirname(target);
+    let made = this.fanouts.get(dir);
+    if (!made) {
+      made = mkdir(dir, { recursive: true });
+      this.fanouts.set(dir, made);
+    }
+    return made;
+  }
+
+  /** Names of the objects present, among those asked for (one directory listing per fan-out folder). */
+  async present(sha256s: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const prefixes = [...new Set(sha256s.map((s) => s.slice(0, 2)))];
+    await forEachLimited(prefixes, 16, async (prefix) => {
+      for (const name of await readdir(path.join(this.dir, prefix)).catch(() => [] as string[])) found.add(name);
+    });
+    return found;
+  }
+
+  /** Stores content already verified to hash to `sha256` (a download), sealed. */
+  async writeVerified(sha256: string, data: Uint8Array): Promise<void> {
+    const target = this.pathOf(sha256);
+    await this.fanout(target);
+    const tmp = tempName(target);
+    try {
+      await writeFile(tmp, data, { mode: 0o444 });
+      await utimes(tmp, sealStamp, sealStamp);
+      await rename(tmp, target);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+    this.verified.add(sha256);
+  }
+
   pathOf(sha256: string): string {
     return path.join(this.dir, sha256.slice(0, 2), sha256);
   }
@@ -87,7 +126,7 @@ export class ObjectStore {
   async addFile(file: string, sha256: string, size: number): Promise<void> {
     if ((await this.size(sha256)) === size) return;
     const target = this.pathOf(sha256);
-    await mkdir(path.dirname(target), { recursive: true });
+    await this.fanout(target);
     const tmp = tempName(target);
     try {
       await copyFile(file, tmp, constants.COPYFILE_FICLONE);
@@ -103,7 +142,7 @@ export class ObjectStore {
   /** Moves a file whose content was verified to hash to `sha256` into the store (sealed already, or sealed here). */
   async adopt(file: string, sha256: string, sealed = false): Promise<void> {
     const target = this.pathOf(sha256);
-    await mkdir(path.dirname(target), { recursive: true });
+    await this.fanout(target);
     if (!sealed) await this.seal(file);
     await rename(file, target);
     this.verified.add(sha256);

@@ -102,6 +102,10 @@ async function* withIdleBound(stream: Readable, idleMs: number, what: string): A
   }
 }
 
+/** Files of a pack up to this size are held in memory and written in parallel; larger ones stream to disk. */
+const bufferedLimit = 4 * 1024 * 1024;
+const parallelWrites = 32;
+
 const entryName = (stepId: string, key: string): string => `entries/${stepId}/${key}.json`;
 
 /** The distinct file contents of an entry, in path order: what its pack holds. */
@@ -183,71 +187,91 @@ export class SharedCache {
   /** Downloads the pack of an entry and splits it into verified local objects. */
   private async fetchObjects(entry: SharedEntry): Promise<void> {
     const wanted = entry.pack?.objects ?? [];
-    const missing: boolean[] = await Promise.all(wanted.map(async (o) => (await this.objects.size(o.sha256)) !== o.size));
-    if (!entry.pack || !missing.some(Boolean)) return;
+    const present = await this.objects.present(wanted.map((o) => o.sha256));
+    if (!entry.pack || wanted.every((o) => present.has(o.sha256))) return;
     const packName = entry.pack.name;
     const transfer = timeoutSignal(this.options.transferTimeoutMs, `downloading pack ${packName}`);
     try {
       const stream = await bounded(this.options.timeoutMs, `reading pack ${packName}`, (signal) => this.store.get(`packs/${packName}`, AbortSignal.any([transfer.signal, signal])));
       if (!stream) throw new CorruptDownload(`pack ${packName} is missing`);
       transfer.signal.addEventListener('abort', () => stream.destroy(transfer.signal.reason as Error), { once: true });
-      await this.splitPack(withIdleBound(stream, this.options.timeoutMs, 'the pack'), wanted);
+      await this.splitPack(withIdleBound(stream, this.options.timeoutMs, 'the pack'), wanted, present);
     } finally {
       transfer.clear();
     }
   }
 
-  private async splitPack(chunks: AsyncGenerator<Buffer>, wanted: readonly { sha256: string; size: number }[]): Promise<void> {
-    let index = 0;
-    let current: { file: string; handle: Awaited<ReturnType<typeof open>>; hash: ReturnType<typeof createHash>; left: number } | undefined;
-    const startNext = async (): Promise<void> => {
-      // zero-length objects complete without bytes
-      while (index < wanted.length && !current) {
-        const o = wanted[index]!;
-        const file = tempName(this.objects.pathOf(o.sha256));
-        await mkdir(path.dirname(file), { recursive: true });
-        current = { file, handle: await open(file, 'w'), hash: createHash('sha256'), left: o.size };
-        if (o.size === 0) await finishCurrent();
-      }
+  /**
+   * Cuts the pack into its files, checks each against its sha256, and stores the ones not present
+   * yet. Small files are held in memory and written in parallel (a few thousand files one after
+   * another cost a thread-pool round trip per call); large ones stream to disk.
+   */
+  private async splitPack(chunks: AsyncGenerator<Buffer>, wanted: readonly { sha256: string; size: number }[], present: ReadonlySet<string>): Promise<void> {
+    const writing = new Set<Promise<void>>();
+    let writeFailure: unknown;
+    const queueWrite = async (work: Promise<void>): Promise<void> => {
+      const tracked: Promise<void> = work.catch((error: unknown) => void (writeFailure ??= error)).finally(() => writing.delete(tracked));
+      writing.add(tracked);
+      if (writing.size >= parallelWrites) await Promise.race(writing);
+      if (writeFailure) throw writeFailure as Error;
     };
-    const finishCurrent = async (): Promise<void> => {
+    type Current = { object: { sha256: string; size: number }; hash: ReturnType<typeof createHash>; left: number; keep: boolean; parts: Buffer[]; file?: string; handle?: Awaited<ReturnType<typeof open>> };
+    let index = 0;
+    let current: Current | undefined;
+    const finish = async (): Promise<void> => {
       const c = current!;
-      const o = wanted[index]!;
-      const digest = c.hash.digest('hex');
-      const good = digest === o.sha256;
-      if (good) await sealOpenFile(c.handle);
-      await c.handle.close();
       current = undefined;
       index += 1;
-      if (!good) {
-        await rm(c.file, { force: true });
-        throw new CorruptDownload(`a file of the pack does not match its sha256 (${o.sha256.slice(0, 12)}…)`);
+      const good = c.hash.digest('hex') === c.object.sha256;
+      if (c.handle) {
+        if (good) await sealOpenFile(c.handle);
+        await c.handle.close();
+        if (!good) await rm(c.file!, { force: true });
+        else await this.objects.adopt(c.file!, c.object.sha256, true);
       }
-      await this.objects.adopt(c.file, o.sha256, true);
+      if (!good) throw new CorruptDownload(`a file of the pack does not match its sha256 (${c.object.sha256.slice(0, 12)}…)`);
+      if (c.keep && !c.handle) await queueWrite(this.objects.writeVerified(c.object.sha256, Buffer.concat(c.parts)));
+    };
+    const begin = async (): Promise<void> => {
+      // zero-length files complete without bytes
+      while (index < wanted.length && !current) {
+        const object = wanted[index]!;
+        const keep = !present.has(object.sha256);
+        current = { object, hash: createHash('sha256'), left: object.size, keep, parts: [] };
+        if (keep && object.size > bufferedLimit) {
+          current.file = tempName(this.objects.pathOf(object.sha256));
+          await mkdir(path.dirname(current.file), { recursive: true });
+          current.handle = await open(current.file, 'w');
+        }
+        if (object.size === 0) await finish();
+      }
     };
     try {
-      await startNext();
+      await begin();
       for await (let chunk of chunks) {
         while (chunk.length > 0) {
           if (!current) throw new CorruptDownload('the pack is longer than its list of files');
           const part = chunk.subarray(0, current.left);
           chunk = chunk.subarray(part.length);
           current.hash.update(part);
-          await current.handle.write(part);
+          if (current.handle) await current.handle.write(part);
+          else if (current.keep) current.parts.push(part);
           current.left -= part.length;
           if (current.left === 0) {
-            await finishCurrent();
-            await startNext();
+            await finish();
+            await begin();
           }
         }
       }
       if (current || index < wanted.length) throw new CorruptDownload('the pack ended early');
     } finally {
-      if (current) {
+      await Promise.all(writing);
+      if (current?.handle) {
         await current.handle.close().catch(() => undefined);
-        await rm(current.file, { force: true });
+        await rm(current.file!, { force: true });
       }
     }
+    if (writeFailure) throw writeFailure as Error;
   }
 
   /** Write-behind: uploads a recorded success in the background; `flush` waits for it. */

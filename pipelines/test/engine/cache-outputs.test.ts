@@ -150,6 +150,28 @@ describe('cache outputs: restore what was skipped', () => {
     expect(Math.abs(statSync(path.join(dir, 'dist/out.txt')).mtimeMs - recorded)).toBeLessThan(1);
   });
 
+  it.each([
+    ['a path with ..', (stored: unknown[], sha: string) => stored.push({ path: '../escaped.txt', type: 'file', mode: 0o644, size: 5, sha256: sha })],
+    ['a file under a stored symlink that leads outside', (stored: unknown[], sha: string, outside: string) => stored.push({ path: 'dist/link', type: 'symlink', target: outside }, { path: 'dist/link/escaped.txt', type: 'file', mode: 0o644, size: 5, sha256: sha })],
+  ])('never writes outside the working directory: %s in a stored entry runs the step instead', async (_what, tamper) => {
+    const dir = workspace();
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'sg-outside-'));
+    dirs.push(outside);
+    await run(dir, build);
+    const entryDir = path.join(dir, '.shipgate/cache/build');
+    const file = path.join(entryDir, readdirSync(entryDir)[0]!);
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as { stored: { type: string; sha256?: string; size?: number }[] };
+    const alpha = entry.stored.find((s) => s.type === 'file' && s.size === 5)!; // dist/out.txt holds "alpha"
+    tamper(entry.stored, alpha.sha256!, outside);
+    writeFileSync(file, JSON.stringify(entry));
+    rmSync(path.join(dir, 'dist'), { recursive: true });
+    const second = await run(dir, build);
+    expect(outcome(second, 'build')).toBe('success');
+    expect(second.logs.join('\n')).toMatch(/outside the working directory.*running the step/);
+    expect(existsSync(path.join(dir, '..', 'escaped.txt'))).toBe(false);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
   it('keys on files under node_modules when a glob names them, and warns about globs that match nothing', async () => {
     const dir = workspace();
     mkdirSync(path.join(dir, 'node_modules'));

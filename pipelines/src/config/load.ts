@@ -703,6 +703,7 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
     env: toStringRecord(pipeline.env),
     steps,
     ...(pipelineExecutor !== undefined ? { executor: pipelineExecutor } : {}),
+    ...(pipeline['cache-url'] !== undefined ? { cacheUrl: pipeline['cache-url'] } : {}),
     ...(Object.keys(executorConfigs).length ? { executors: executorConfigs } : {}),
   };
 }

@@ -19,7 +19,7 @@ export interface MatrixSpec {
 export interface CacheSpec {
   /** Globs, relative to the step's working directory, whose contents key the cache. */
   readonly inputs: readonly string[];
-  /** Globs, relative to the step's working directory, of the files the step produces. */
+  /** Globs (or directories), relative to the step's working directory, of the files the step produces. */
   readonly outputs?: readonly string[];
 }
 
@@ -66,6 +66,8 @@ export interface PipelineSpec {
   readonly steps: readonly StepSpec[];
   /** Pipeline-wide executor default (`local`). */
   readonly executor?: string;
+  /** `cache-url:` of shipgate.yml: a shared cache (`file:///…`, `s3://bucket/prefix`); `$SHIPGATE_CACHE_URL` wins. */
+  readonly cacheUrl?: string;
   /** Settings of every executor named by the pipeline or a step, by name. */
   readonly executors?: Readonly<Record<string, ExecutorConfig>>;
 }

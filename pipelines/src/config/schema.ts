@@ -99,10 +99,10 @@ export const stepSchema = z
     cache: z
       .strictObject({
         inputs: z.array(z.string().min(1)).min(1).describe('Globs whose contents key the cache.'),
-        outputs: z.array(z.string().min(1)).optional(),
+        outputs: z.array(z.string().min(1)).optional().describe('Globs (or folders) of the files the step produces: stored on success, restored on a hit.'),
       })
       .optional()
-      .describe('Skip the step when its definition, input files, env and upstream outputs are unchanged.'),
+      .describe('Skip the step when its definition, input files, env and upstream outputs are unchanged; restore the files its outputs globs name.'),
     artifacts: z
       .array(z.string().min(1))
       .optional()
@@ -111,13 +111,18 @@ export const stepSchema = z
   })
   .describe('A step: `run:` a script or `uses:` a registered step.');
 
-export const pipelineKeys = ['name', 'env', 'executor', 'steps'] as const;
+export const pipelineKeys = ['name', 'env', 'executor', 'cache-url', 'steps'] as const;
 
 export const pipelineSchema = z
   .strictObject({
     name: z.string().min(1).describe('The pipeline name (reports, exports).'),
     env: envSchema.optional(),
     executor: executorSchema.optional().describe('Default executor of every step (a step\'s own executor wins): local, codebuild:<project>, or { codebuild: { project, … } }.'),
+    'cache-url': z
+      .string()
+      .regex(/^(file|s3):\/\/.+/, 'a shared cache URL: file:///path or s3://bucket/prefix')
+      .optional()
+      .describe('A shared cache beside the local one: file:///path or s3://bucket/prefix ($SHIPGATE_CACHE_URL wins).'),
     steps: z.record(z.string().regex(identifierPattern, 'step ids are letters, digits, _ and -, starting with a letter or _'), stepSchema).describe('The steps, by id.'),
   })
   .describe('shipgate pipeline (shipgate.yml)');

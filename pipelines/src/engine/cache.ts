@@ -1,11 +1,13 @@
 // The content-hash cache. A step that declares `cache: { inputs: [...] }` is skipped when its
 // definition, matrix values, environment, input files and upstream outputs hash to a key that
-// succeeded before; its outputs are restored from that success.
+// succeeded before; its `$SHIPGATE_OUTPUT` values and the files its `cache.outputs` globs name
+// are restored from that success (the files through ./cache/outputs.ts).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
+import { namesNodeModules, type StoredPath } from './cache/outputs.js';
+import { sha256File } from './cache/objects.js';
 
 export interface CacheKeyInput {
   uses: string;
@@ -18,6 +20,8 @@ export interface CacheKeyInput {
   upstream: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Globs relative to `cwd`. */
   inputs: readonly string[];
+  /** `cache.outputs` globs: part of the key, so changing them never restores a different set. */
+  outputs?: readonly string[];
   cwd: string;
 }
 
@@ -29,10 +33,12 @@ export interface CacheEntry {
   at: string;
   /** How many files the key covered (for `--verbose` and reports). */
   files: number;
+  /** The output files to restore on a hit (empty without `cache.outputs`). */
+  stored?: StoredPath[];
 }
 
 const keepPerStep = 5;
-const ignored = ['**/node_modules/**', '**/.git/**', '**/.shipgate/**'];
+const ignored = ['**/.git/**', '**/.shipgate/**'];
 
 /** JSON with sorted keys, so equal values always hash the same. */
 function canonical(value: unknown): string {
@@ -46,19 +52,23 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-function hashFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
-/** sha256 over every file matching the globs: sorted relative paths and their contents. */
-export async function hashInputFiles(cwd: string, patterns: readonly string[]): Promise<{ digest: string; files: number }> {
-  const files = (await glob([...patterns], { cwd, ignore: ignored, dot: true, onlyFiles: true, followSymbolicLinks: false, expandDirectories: false })).sort();
+/**
+ * sha256 over every file matching the globs: sorted relative paths and their contents. A glob
+ * looks inside node_modules folders only when it names node_modules itself
+ * (`node_modules/.package-lock.json`), so `**\/*.ts` does not hash thousands of installed files.
+ * `unmatched` lists the globs that matched no file, for a warning.
+ */
+export async function hashInputFiles(cwd: string, patterns: readonly string[]): Promise<{ digest: string; files: number; unmatched: string[] }> {
+  const excluded = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  const found = new Set<string>();
+  const unmatched: string[] = [];
+  for (const pattern of patterns.filter((p) => !p.startsWith('!'))) {
+    const ignore = [...ignored, ...excluded, ...(namesNodeModules(pattern) ? [] : ['**/node_modules/**'])];
+    const matches = await glob([pattern], { cwd, ignore, dot: true, onlyFiles: true, followSymbolicLinks: false, expandDirectories: false });
+    if (matches.length === 0) unmatched.push(pattern);
+    for (const m of matches) found.add(m);
+  }
+  const files = [...found].sort();
   const hash = createHash('sha256');
   // bounded concurrency: hashing thousands of files at once would exhaust file descriptors
   const digests: string[] = new Array(files.length);
@@ -67,20 +77,20 @@ export async function hashInputFiles(cwd: string, patterns: readonly string[]): 
     Array.from({ length: Math.min(16, files.length) }, async () => {
       while (next < files.length) {
         const i = next++;
-        digests[i] = await hashFile(path.resolve(cwd, files[i]!));
+        digests[i] = await sha256File(path.resolve(cwd, files[i]!));
       }
     }),
   );
   files.forEach((f, i) => hash.update(`${f}\0${digests[i]}\0`));
-  return { digest: hash.digest('hex'), files: files.length };
+  return { digest: hash.digest('hex'), files: files.length, unmatched };
 }
 
-export async function computeCacheKey(input: CacheKeyInput): Promise<{ key: string; files: number }> {
-  const { digest, files } = await hashInputFiles(input.cwd, input.inputs);
+export async function computeCacheKey(input: CacheKeyInput): Promise<{ key: string; files: number; unmatched: string[] }> {
+  const { digest, files, unmatched } = await hashInputFiles(input.cwd, input.inputs);
   const key = createHash('sha256')
     .update(
       canonical({
-        v: 1,
+        v: 2,
         uses: input.uses,
         with: input.with,
         workingDirectory: input.workingDirectory,
@@ -88,11 +98,25 @@ export async function computeCacheKey(input: CacheKeyInput): Promise<{ key: stri
         env: input.env,
         upstream: input.upstream,
         inputs: input.inputs,
+        outputs: input.outputs ?? [],
         files: digest,
       }),
     )
     .digest('hex');
-  return { key, files };
+  return { key, files, unmatched };
+}
+
+/**
+ * Creates the state directory with a `.gitignore` of `*`, so nothing shipgate keeps there (cache
+ * objects, reports, outputs) ever shows up in `git status`.
+ */
+export async function ensureStateDir(stateDir: string): Promise<void> {
+  const ignore = path.join(stateDir, '.gitignore');
+  if ((await readFile(ignore, 'utf8').catch(() => undefined)) !== undefined) return;
+  // best effort: a state directory that cannot be written shows up where it is used
+  await mkdir(stateDir, { recursive: true })
+    .then(() => writeFile(ignore, '# written by shipgate: nothing in this folder belongs in git\n*\n'))
+    .catch(() => undefined);
 }
 
 function stepDir(stateDir: string, stepId: string): string {
@@ -107,7 +131,8 @@ export async function readCacheEntry(stateDir: string, stepId: string, key: stri
   }
 }
 
-export async function writeCacheEntry(stateDir: string, stepId: string, entry: CacheEntry): Promise<void> {
+/** Writes the entry and keeps the newest few of the step; returns how many older ones it removed. */
+export async function writeCacheEntry(stateDir: string, stepId: string, entry: CacheEntry): Promise<number> {
   const dir = stepDir(stateDir, stepId);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${entry.key}.json`);
@@ -119,7 +144,24 @@ export async function writeCacheEntry(stateDir: string, stepId: string, entry: C
     (await readdir(dir)).filter((f) => f.endsWith('.json')).map(async (f) => ({ f, mtime: (await stat(path.join(dir, f))).mtimeMs })),
   );
   entries.sort((a, b) => b.mtime - a.mtime);
-  await Promise.all(entries.slice(keepPerStep).map((e) => rm(path.join(dir, e.f), { force: true })));
+  const evicted = entries.slice(keepPerStep);
+  await Promise.all(evicted.map((e) => rm(path.join(dir, e.f), { force: true })));
+  return evicted.length;
+}
+
+/** Every entry kept for every step (for pruning the object store). */
+export async function readAllCacheEntries(stateDir: string): Promise<CacheEntry[]> {
+  const root = path.join(stateDir, 'cache');
+  const steps = await readdir(root).catch(() => [] as string[]);
+  const entries: CacheEntry[] = [];
+  for (const step of steps) {
+    const files = await readdir(path.join(root, step)).catch(() => [] as string[]);
+    for (const file of files.filter((f) => f.endsWith('.json'))) {
+      const entry = await readJsonFile<CacheEntry>(path.join(root, step, file));
+      if (entry) entries.push(entry);
+    }
+  }
+  return entries;
 }
 
 type OutputsRecord = Record<string, { at: string; outputs: Record<string, string> }>;

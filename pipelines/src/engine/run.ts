@@ -17,7 +17,8 @@ import { LocalExecutor } from '../executors/local.js';
 import type { InvocationOutcome, RunEvent, RunEventListener } from './events.js';
 import type { Plan, PlanNode } from './plan.js';
 import { SecretMasker } from './secrets.js';
-import { computeCacheKey, lastSuccessfulOutputs, readCacheEntry, recordStepOutputs, writeCacheEntry } from './cache.js';
+import { computeCacheKey, ensureStateDir, lastSuccessfulOutputs, recordStepOutputs } from './cache.js';
+import { StepCache } from './cache/step-cache.js';
 
 export interface RunOptions {
   registry: StepRegistry;
@@ -127,6 +128,10 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
   };
   const userSignal = options.signal ?? new AbortController().signal;
   const records: Record<string, InvocationRecord> = {};
+  // $SHIPGATE_CACHE_URL wins over cache-url: so a CI job can point a checked-in pipeline elsewhere
+  const sharedUrl = processEnv.SHIPGATE_CACHE_URL || plan.pipeline.cacheUrl;
+  const cache = new StepCache({ stateDir: options.stateDir, env: processEnv, ...(sharedUrl ? { sharedUrl } : {}) });
+  if (!options.dryRun) await ensureStateDir(options.stateDir);
 
   // Outputs of needs outside the selection (--only / --from) come from their last success.
   const restoredOutputs = new Map<string, Record<string, string>>();
@@ -369,6 +374,7 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     // the cache
     let cacheKey: string | undefined;
     let cacheFiles = 0;
+    const cacheCwd = path.resolve(plan.pipeline.root, invocation.workingDirectory);
     if (step.cache && !options.noCache) {
       const upstream: Record<string, Record<string, string>> = {};
       for (const need of step.needs) upstream[need] = restoredOutputs.get(need) ?? states.get(need)?.outputs ?? {};
@@ -381,15 +387,19 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
           env: invocation.env,
           upstream,
           inputs: step.cache.inputs,
-          cwd: path.resolve(plan.pipeline.root, invocation.workingDirectory),
+          ...(step.cache.outputs ? { outputs: step.cache.outputs } : {}),
+          cwd: cacheCwd,
         });
         cacheKey = computed.key;
         cacheFiles = computed.files;
-        const hit = await readCacheEntry(options.stateDir, node.stepId, cacheKey);
-        if (hit && hit.invocation === node.id) {
+        for (const glob of computed.unmatched) logger(node).warn(`cache: inputs glob "${glob}" matched no file`);
+        const hit = await cache.lookup(node.stepId, cacheKey, node.id, cacheCwd, logger(node));
+        if (hit) {
           const durationMs = performance.now() - t0;
-          emit({ type: 'step-end', id: node.id, stepId: node.stepId, outcome: 'cached', reason: `inputs unchanged since ${hit.at}`, attempts: 0, durationMs, at: Date.now(), result: { status: 'success', outputs: hit.outputs, durationMs, summaries: [] } });
-          return { ...base, outcome: 'cached', attempts: 0, durationMs, outputs: hit.outputs, reason: `inputs unchanged since ${hit.at}` };
+          const files = hit.written + hit.unchanged;
+          const reason = `inputs unchanged since ${hit.entry.at}${hit.from === 'shared' ? ' (shared cache)' : ''}${files > 0 ? `; ${files} output files restored (${hit.written} copied back)` : ''}`;
+          emit({ type: 'step-end', id: node.id, stepId: node.stepId, outcome: 'cached', reason, attempts: 0, durationMs, at: Date.now(), result: { status: 'success', outputs: hit.entry.outputs, durationMs, summaries: [] } });
+          return { ...base, outcome: 'cached', attempts: 0, durationMs, outputs: hit.entry.outputs, reason };
         }
       } catch (error) {
         logger(node).warn(`cache: could not compute the key (${(error as Error).message}); running the step`);
@@ -445,7 +455,7 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
     const holdsSecret = Object.entries(shown(outputs)).some(([k, v]) => v !== outputs[k]);
     if (cacheKey && holdsSecret) logger(node).warn('cache: not recording this success, because an output holds a secret');
     if (cacheKey && !holdsSecret) {
-      await writeCacheEntry(options.stateDir, node.stepId, { key: cacheKey, invocation: node.id, outputs, at: new Date().toISOString(), files: cacheFiles }).catch((error: Error) =>
+      await cache.save(node.stepId, { key: cacheKey, invocation: node.id, outputs, at: new Date().toISOString(), files: cacheFiles }, cacheCwd, step.cache?.outputs, logger(node)).catch((error: Error) =>
         logger(node).warn(`cache: could not record this success (${error.message})`),
       );
     }
@@ -463,6 +473,7 @@ export async function runPipeline(plan: Plan, options: RunOptions): Promise<RunR
 
   flushOutputs();
   await Promise.all(recording);
+  await cache.flush(); // write-behind uploads of the shared cache, each bounded in time
 
   const durationMs = performance.now() - started;
   const failed = Object.values(records).some((r) => (r.outcome === 'failure' || r.outcome === 'timed-out') && !states.get(r.stepId)!.step.continueOnError);

@@ -1,8 +1,10 @@
 // Every run leaves three files under <workspace>/.shipgate/: report.json (the RunReport),
-// report.html (the same run as a page: waterfall, failures first) and junit.xml — and a copy of the report per run id under runs/, so `shipgate plan` can estimate
-// durations from the last run. `shipgate run --report-dir <dir>` writes the two files there
+// report.html (the same run as a page: waterfall, failures first) and junit.xml — and a copy of
+// the report per run id under runs/. `shipgate run --report-dir <dir>` writes the three files there
 // instead, so runs side by side in one workspace (the Jenkins library's parallel `--only`
-// branches) each keep their own; the per-run copy still goes under runs/.
+// branches) each keep their own; the per-run copy still goes under runs/. Step durations for
+// `plan`'s critical path are kept in durations.json, updated only by steps that really ran: a
+// run served from the cache (a few milliseconds per step) never replaces them.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunReport } from './run-report.js';
@@ -33,19 +35,46 @@ export async function writeRunReports(shipgateDir: string, report: RunReport, op
   await writeAtomic(junit, renderJUnit(report));
   const html = path.join(reportDir, 'report.html');
   await writeAtomic(html, renderHtmlReport(report));
+  await recordDurations(shipgateDir, report);
   return { json, junit, html };
 }
 
-/** Step durations (ms) of the last run, for critical-path estimates; empty when there was none. */
-export async function lastRunDurations(shipgateDir: string): Promise<Record<string, number>> {
+const durationsFile = (shipgateDir: string): string => path.join(shipgateDir, 'durations.json');
+
+/** Durations of the steps that ran (outcome success) in this run, merged over the recorded ones. */
+function ranDurations(report: RunReport): Record<string, number> {
+  const durations: Record<string, number> = {};
+  for (const inv of report.invocations) {
+    if (inv.outcome !== 'success') continue; // cached, skipped and failed invocations say nothing of the step's cost
+    durations[inv.stepId] = Math.max(durations[inv.stepId] ?? 0, inv.durationMs);
+  }
+  return durations;
+}
+
+async function recordDurations(shipgateDir: string, report: RunReport): Promise<void> {
+  const ran = ranDurations(report);
+  if (Object.keys(ran).length === 0) return;
+  const recorded = await readDurations(shipgateDir);
+  await writeAtomic(durationsFile(shipgateDir), `${JSON.stringify({ ...recorded, ...ran }, null, 2)}\n`);
+}
+
+async function readDurations(shipgateDir: string): Promise<Record<string, number> | undefined> {
   try {
-    const report = JSON.parse(await readFile(path.join(shipgateDir, 'report.json'), 'utf8')) as RunReport;
-    const durations: Record<string, number> = {};
-    for (const inv of report.invocations) {
-      if (inv.outcome !== 'success') continue;
-      durations[inv.stepId] = Math.max(durations[inv.stepId] ?? 0, inv.durationMs);
-    }
-    return durations;
+    return JSON.parse(await readFile(durationsFile(shipgateDir), 'utf8')) as Record<string, number>;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Step durations (ms) of each step's last real run, for critical-path estimates: durations.json,
+ * or the last report for state written before it existed; empty when there was none.
+ */
+export async function lastRunDurations(shipgateDir: string): Promise<Record<string, number>> {
+  const recorded = await readDurations(shipgateDir);
+  if (recorded) return recorded;
+  try {
+    return ranDurations(JSON.parse(await readFile(path.join(shipgateDir, 'report.json'), 'utf8')) as RunReport);
   } catch {
     return {};
   }

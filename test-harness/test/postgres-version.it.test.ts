@@ -68,7 +68,7 @@ describeServer('db check --postgres-version (pglite, and a real Postgres 15 here
 
     const on15 = await cli([...args, '--postgres-version', '15'], dir);
     expect(on15.code).toBe(1);
-    expect(on15.err).toMatch(/^shipgate: db\/migrations\/V2__totals\.sql:3:\d+: fails on Postgres 15 \(postgresVersion\), though PGlite's Postgres 18 accepts it: migration failed: syntax error at or near "VIRTUAL" \(SQLSTATE 42601\) \[db\.postgres-version\]/m);
+    expect(on15.err).toMatch(/^db\/migrations\/V2__totals\.sql:3:\d+: fails on Postgres 15 \(postgresVersion\), though PGlite's Postgres 18 accepts it: migration failed: syntax error at or near "VIRTUAL" \(SQLSTATE 42601\) \[db\.postgres-version\]/m);
     expect(on15.err).not.toMatch(/\n\s+at /);
   }, 120_000);
 

@@ -454,26 +454,14 @@ export function evaluateCondition(source: string, ctx: ExpressionContext): boole
   return usesStatusFunction(expr) ? value : value && succeeded;
 }
 
-/** Which steps and matrix keys an expression refers to (for validation and planning). */
-export function expressionReferences(expr: Expression): { steps: string[]; matrix: string[]; offsets: Record<string, number> } {
-  const steps = new Set<string>();
-  const matrix = new Set<string>();
-  const offsets: Record<string, number> = {};
+/** Calls `onPath` for every path in an expression, index expressions inside paths included. */
+function forEachPath(expr: Expression, onPath: (path: Extract<Expression, { kind: 'path' }>) => void): void {
   const walk = (e: Expression): void => {
     switch (e.kind) {
-      case 'path': {
-        const first = e.segments[0];
-        if (typeof first === 'string' && e.root === 'steps') {
-          steps.add(first);
-          offsets[`steps.${first}`] ??= e.offset;
-        }
-        if (typeof first === 'string' && e.root === 'matrix') {
-          matrix.add(first);
-          offsets[`matrix.${first}`] ??= e.offset;
-        }
+      case 'path':
+        onPath(e);
         e.segments.forEach((s) => typeof s !== 'string' && walk(s));
         break;
-      }
       case 'call':
         e.args.forEach(walk);
         break;
@@ -487,6 +475,24 @@ export function expressionReferences(expr: Expression): { steps: string[]; matri
     }
   };
   walk(expr);
+}
+
+/** Which steps and matrix keys an expression refers to (for validation and planning). */
+export function expressionReferences(expr: Expression): { steps: string[]; matrix: string[]; offsets: Record<string, number> } {
+  const steps = new Set<string>();
+  const matrix = new Set<string>();
+  const offsets: Record<string, number> = {};
+  forEachPath(expr, (e) => {
+    const first = e.segments[0];
+    if (typeof first === 'string' && e.root === 'steps') {
+      steps.add(first);
+      offsets[`steps.${first}`] ??= e.offset;
+    }
+    if (typeof first === 'string' && e.root === 'matrix') {
+      matrix.add(first);
+      offsets[`matrix.${first}`] ??= e.offset;
+    }
+  });
   return { steps: [...steps], matrix: [...matrix], offsets };
 }
 
@@ -546,24 +552,6 @@ function checkPath(e: Extract<Expression, { kind: 'path' }>, reads: StepRead[], 
 export function checkReferences(expr: Expression): { reads: StepRead[]; problems: ReferenceProblem[] } {
   const reads: StepRead[] = [];
   const problems: ReferenceProblem[] = [];
-  const walk = (e: Expression): void => {
-    switch (e.kind) {
-      case 'path':
-        checkPath(e, reads, problems);
-        e.segments.forEach((s) => typeof s !== 'string' && walk(s));
-        break;
-      case 'call':
-        e.args.forEach(walk);
-        break;
-      case 'not':
-        walk(e.operand);
-        break;
-      case 'binary':
-        walk(e.left);
-        walk(e.right);
-        break;
-    }
-  };
-  walk(expr);
+  forEachPath(expr, (e) => checkPath(e, reads, problems));
   return { reads, problems };
 }

@@ -383,3 +383,44 @@ describe('the command an exported job runs', () => {
     expect(existsSync(path.join(dir, 'built-db.txt'))).toBe(false);
   });
 });
+
+describe("the exported report job's gather path", () => {
+  it('two runs in two checkouts, laid out as download-artifact lays them out, merge into one page with both rows', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-export-gather-'));
+    dirs.push(dir);
+    const yaml = 'name: orders\nsteps:\n  lint: { run: echo linted }\n  unit: { matrix: { shard: [1, 2] }, run: "echo shard ${{ matrix.shard }}; test ${{ matrix.shard }} = 1" }\n';
+    const wf = parse(exportGitHubWorkflow(parsePipeline(yaml, path.join(dir, 'shipgate.yml'), { registry: defaultRegistry() })).text);
+    const reportDir = shipgateStep(wf.jobs.lint).with['report-dir'] as string;
+    const [download, merge] = wf.jobs.report.steps as Array<{ with: Record<string, string | boolean> }>;
+    // two jobs, each on its own checkout, each running its part with the report directory the workflow names
+    for (const only of ['lint', 'unit']) {
+      const checkout = path.join(dir, only);
+      mkdirSync(checkout);
+      writeFileSync(path.join(checkout, 'shipgate.yml'), yaml);
+      const ran = await cli(['run', '--only', only, '--reporter', 'plain', '--report-dir', reportDir], checkout);
+      expect([only, ran.code]).toEqual([only, only === 'unit' ? 1 : 0]);
+    }
+    // download-artifact with a pattern and merge-multiple false: <path>/<artifact name>/<what the job uploaded>
+    expect(download!.with).toMatchObject({ pattern: 'shipgate-report-*', 'merge-multiple': false });
+    const gathered = path.join(dir, 'report-job', download!.with.path as string);
+    mkdirSync(gathered, { recursive: true });
+    for (const only of ['lint', 'unit']) {
+      const upload = wf.jobs[only].steps.find((st: { with?: { name?: string } }) => st.with?.name?.startsWith('shipgate-report-'));
+      expect(upload).toMatchObject({ if: 'always()', with: { path: reportDir } });
+      execFileSync('cp', ['-r', path.join(dir, only, upload.with.path), path.join(gathered, upload.with.name.replace('-${{ strategy.job-index }}', '-0'))], { stdio: 'pipe' });
+    }
+    // the command the run action's merge-reports runs (actions/src/run.ts: shipgate report <dir> -o <dir>)
+    const mergeDir = merge!.with['merge-reports'] as string;
+    const merged = await cli(['report', mergeDir, '-o', mergeDir], path.join(dir, 'report-job'));
+    expect([merged.code, merged.err]).toEqual([0, 'report: shipgate-reports/report.html (3 invocations from 2 reports)\n']);
+    const html = readFileSync(path.join(gathered, 'report.html'), 'utf8');
+    const rows = [...html.matchAll(/<tr [^>]*data-outcome="(\w+)"[^>]*><th scope="row">(?:<span[^>]*>[^<]*<\/span>)*(?:<a href="([^"]+)">)?([^<]+)/g)].map((m) => [m[3], m[1], m[2]]);
+    expect(rows.sort()).toEqual([
+      ['lint', 'success', 'shipgate-report-lint/logs/lint.log'],
+      ['unit[shard=1]', 'success', 'shipgate-report-unit-0/logs/unit_shard%3D1.log'],
+      ['unit[shard=2]', 'failure', 'shipgate-report-unit-0/logs/unit_shard%3D2.log'],
+    ]);
+    // the failure comes first on the page, with its log's last lines
+    expect(html).toContain('shard 2');
+  });
+});

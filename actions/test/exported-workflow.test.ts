@@ -185,7 +185,7 @@ describe('an exported workflow, run job by job', () => {
 
     // the report job gathered every job's run report (each in a directory of its artifact's name) into one page
     const gathered = path.join(workspaces.get('report')!, 'shipgate-reports');
-    expect(readdirSync(gathered).filter((f) => f.startsWith('shipgate-report-')).sort()).toEqual(['shipgate-report-build', 'shipgate-report-package', 'shipgate-report-test-0', 'shipgate-report-test-1']);
+    expect(readdirSync(gathered).filter((f) => f.startsWith('shipgate-report-')).sort()).toEqual(['shipgate-report-build', 'shipgate-report-package', 'shipgate-report-test.0', 'shipgate-report-test.1']);
     const html = readFileSync(path.join(gathered, 'report.html'), 'utf8');
     // one waterfall row per invocation (`<tr … data-outcome>`), its name linking to its log inside the merged artifact
     const rows = [...html.matchAll(/<tr [^>]*data-outcome="(\w+)"[^>]*><th scope="row">(?:<span[^>]*>[^<]*<\/span>)*(?:<a href="([^"]+)">)?([^<]+)/g)].map((m) => ({ outcome: m[1], href: m[2] && decodeURIComponent(m[2]), id: m[3] }));

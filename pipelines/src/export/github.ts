@@ -63,9 +63,9 @@ export const mergedReportArtifact = 'shipgate-report';
 /** Where the report job puts the downloaded reports (one directory per artifact) and the merged report.html. */
 export const mergedReportDir = 'shipgate-reports';
 
-/** A job's report artifact: one per matrix instance too, so none overwrites another. */
+/** A job's report artifact: one per matrix instance too (`.<index>`: step ids have no dots, so no two jobs share a name). */
 function reportArtifactName(step: StepSpec): string {
-  return `${reportArtifactPrefix}${step.id}${step.matrix ? '-${{ strategy.job-index }}' : ''}`;
+  return `${reportArtifactPrefix}${step.id}${step.matrix ? '.${{ strategy.job-index }}' : ''}`;
 }
 
 /** A `with:` value as an action input: scalars as they are, lists and mappings as JSON text. */

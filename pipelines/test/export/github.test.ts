@@ -95,7 +95,7 @@ describe('exportGitHubWorkflow', () => {
         name: "Keep build's run report",
         if: 'always()',
         uses: 'actions/upload-artifact@v4',
-        with: { name: 'shipgate-report-build-${{ strategy.job-index }}', path: '.shipgate/report', 'if-no-files-found': 'ignore', 'include-hidden-files': true },
+        with: { name: 'shipgate-report-build.${{ strategy.job-index }}', path: '.shipgate/report', 'if-no-files-found': 'ignore', 'include-hidden-files': true },
       },
     ]);
 
@@ -407,7 +407,7 @@ describe("the exported report job's gather path", () => {
     for (const only of ['lint', 'unit']) {
       const upload = wf.jobs[only].steps.find((st: { with?: { name?: string } }) => st.with?.name?.startsWith('shipgate-report-'));
       expect(upload).toMatchObject({ if: 'always()', with: { path: reportDir } });
-      execFileSync('cp', ['-r', path.join(dir, only, upload.with.path), path.join(gathered, upload.with.name.replace('-${{ strategy.job-index }}', '-0'))], { stdio: 'pipe' });
+      execFileSync('cp', ['-r', path.join(dir, only, upload.with.path), path.join(gathered, upload.with.name.replace('.${{ strategy.job-index }}', '.0'))], { stdio: 'pipe' });
     }
     // the command the run action's merge-reports runs (actions/src/run.ts: shipgate report <dir> -o <dir>)
     const mergeDir = merge!.with['merge-reports'] as string;
@@ -417,8 +417,8 @@ describe("the exported report job's gather path", () => {
     const rows = [...html.matchAll(/<tr [^>]*data-outcome="(\w+)"[^>]*><th scope="row">(?:<span[^>]*>[^<]*<\/span>)*(?:<a href="([^"]+)">)?([^<]+)/g)].map((m) => [m[3], m[1], m[2]]);
     expect(rows.sort()).toEqual([
       ['lint', 'success', 'shipgate-report-lint/logs/lint.log'],
-      ['unit[shard=1]', 'success', 'shipgate-report-unit-0/logs/unit_shard%3D1.log'],
-      ['unit[shard=2]', 'failure', 'shipgate-report-unit-0/logs/unit_shard%3D2.log'],
+      ['unit[shard=1]', 'success', 'shipgate-report-unit.0/logs/unit_shard%3D1.log'],
+      ['unit[shard=2]', 'failure', 'shipgate-report-unit.0/logs/unit_shard%3D2.log'],
     ]);
     // the failure comes first on the page, with its log's last lines
     expect(html).toContain('shard 2');

@@ -236,6 +236,15 @@ describe('the tasks of a batch, run as CodeBuild runs them', () => {
     expect(plain.stderr).toMatch(/SHIPGATE_STEP: start this buildspec as a batch build/);
   }, 120_000);
 
+  it('the gathering task takes another identifier when a step is called report, and is there only with --artifacts', () => {
+    const spec = load('name: x\nsteps:\n  report: { run: make report }\n  lint: { run: make lint }\n');
+    const tasks = parse(exportCodeBuildBuildspec(spec, { artifacts: 's3://acme-ci' }).text).batch['build-graph'] as Array<{ identifier: string; 'depend-on'?: string[] }>;
+    expect(tasks.map((t) => [t.identifier, t['depend-on']])).toEqual([['report', undefined], ['lint', undefined], ['shipgate_report', ['report', 'lint']]]);
+    const alone = parse(exportCodeBuildBuildspec(spec).text);
+    expect(alone.batch['build-graph'].map((t: { identifier: string }) => t.identifier)).toEqual(['report', 'lint']);
+    expect(alone.phases.post_build).toBeUndefined(); // nowhere to leave a report: it stays in the task's build
+  });
+
   it('refuses to drop files a later task needs when there is nowhere to put them', () => {
     const spec = load('name: x\nsteps:\n  build: { run: make, artifacts: [dist/**] }\n  test: { needs: build, run: make test }\n');
     expect(() => exportCodeBuildBuildspec(spec)).toThrow(/step "build" declares files later steps need, but the tasks of a CodeBuild batch share no disk/);

@@ -126,6 +126,38 @@ describe('actions/run', () => {
     }
   });
 
+  it('merge-reports: the run reports of several jobs as one report.html; nothing to merge warns and fails nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-merge-'));
+    try {
+      writeFileSync(path.join(dir, 'shipgate.yml'), 'name: orders\nsteps:\n  lint: { run: echo linted }\n  unit: { run: "echo unit failed; exit 4" }\n');
+      // two jobs, each leaving its report where the exported workflow's upload picks it up
+      const lint = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { only: 'lint', needs: '{}', 'report-dir': 'jobs/shipgate-report-lint' } });
+      expect([lint.code, lint.outputs.report]).toEqual([0, path.join('jobs/shipgate-report-lint', 'report.json')]);
+      const unit = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { only: 'unit', needs: '{}', 'report-dir': 'jobs/shipgate-report-unit' } });
+      expect(unit.code).toBe(1);
+      // the job summary of one step: the outcome table, naming its report.html
+      expect(unit.summary).toContain('jobs/shipgate-report-unit/report.html');
+
+      const merged = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { 'merge-reports': 'jobs' } });
+      expect([merged.code, merged.errors]).toEqual([0, []]);
+      expect(merged.outputs.report).toBe(path.join('jobs', 'report.html'));
+      expect(merged.summary).toContain('Merged run report of every job: `jobs/report.html`');
+      const html = readFileSync(path.join(dir, 'jobs', 'report.html'), 'utf8');
+      expect([...html.matchAll(/data-outcome="(\w+)"/g)].map((m) => m[1]).sort()).toEqual(['failure', 'success']);
+      // the failed step's log excerpt and a link to its whole log inside the merged directory
+      expect(html).toContain('unit failed');
+      expect(html).toContain('href="shipgate-report-unit/logs/unit.log"');
+
+      const empty = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { 'merge-reports': 'nothing-here' } });
+      expect([empty.code, empty.errors]).toEqual([0, []]);
+      expect(empty.stdout).toContain('::warning::merge-reports: no report.json in nothing-here or its subdirectories; no report.html written');
+      const mixed = await runBundledAction('run', { bundleDir: job.bundleDir, workspace: dir, inputs: { 'merge-reports': 'jobs', only: 'lint' } });
+      expect(mixed.errors[0]).toEqual({ title: 'shipgate run: action.input', message: expect.stringMatching(/^merge-reports merges reports that exist; it runs no step/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('shared/dist/shipgate.mjs is the whole CLI from the bundle copy, with no node_modules anywhere', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-cli-'));
     try {

@@ -34,6 +34,11 @@ const runnerDir = '"$HOME/.shipgate-runner"';
 /** The variable that tells a task which invocation it runs. */
 export const stepVariable = 'SHIPGATE_STEP';
 
+/** Set on the gathering task only: the tasks whose run reports it merges. */
+export const reportVariable = 'SHIPGATE_REPORT';
+/** Where each task's run leaves its report, relative to the source root. */
+const taskReportDir = '.shipgate/report';
+
 /** A build-graph identifier: letters, digits and _ (`build[target=api]` → `build_target_api`). */
 export function graphIdentifier(id: string): string {
   return id.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
@@ -109,9 +114,26 @@ export function exportCodeBuildBuildspec(spec: PipelineSpec, options: CodeBuildE
     idsOf.set(step.id, ids);
   }
 
+  // with somewhere to put them, the last task gathers every task's run report into one report.html
+  const stepTasks = tasks.map((t) => t.identifier as string);
+  if (options.artifacts && stepTasks.length) {
+    let identifier = 'report';
+    for (let n = 2; taken.has(identifier); n += 1) identifier = `shipgate_report${n === 2 ? '' : `_${n}`}`;
+    tasks.push({
+      identifier,
+      buildspec: options.buildspecPath ?? 'buildspec.yml',
+      'depend-on': stepTasks,
+      env: { variables: { [reportVariable]: stepTasks.join(' '), SHIPGATE_INSTALL: '0' } },
+      // a report that cannot be gathered never fails a batch whose steps passed
+      'ignore-failure': true,
+    });
+  }
+
   const cd = dir === '.' ? '' : `cd ${shellWord(dir)} && `;
   const global = [dir !== '.' ? `-C ${shellWord(dir)}` : '', fileName === 'shipgate.yml' || fileName === 'shipgate.yaml' ? '' : `-f ${shellWord(fileName)}`].filter(Boolean).join(' ');
   const where = '"$SHIPGATE_ARTIFACTS/$CODEBUILD_RESOLVED_SOURCE_VERSION"';
+  const cli = `node ${runnerDir}/actions/shared/dist/shipgate.mjs ${global ? `${global} ` : ''}`;
+  const reportCli = `node ${runnerDir}/actions/shared/dist/shipgate.mjs `;
   const buildspec = {
     version: 0.2,
     env: {
@@ -136,14 +158,24 @@ export function exportCodeBuildBuildspec(spec: PipelineSpec, options: CodeBuildE
           }
         : {}),
       build: {
-        commands: [`node ${runnerDir}/actions/shared/dist/shipgate.mjs ${global ? `${global} ` : ''}step "\${${stepVariable}:?start this buildspec as a batch build}"`],
+        commands: options.artifacts
+          ? [
+              `[ -n "\${${reportVariable}:-}" ] || ${cli}step "\${${stepVariable}:?start this buildspec as a batch build}" --report-dir ${taskReportDir}`,
+              // the gathering task: every task's report in a directory of its own, merged, published beside them
+              `[ -z "\${${reportVariable}:-}" ] || { for task in $${reportVariable}; do mkdir -p "shipgate-reports/$task" && { aws s3 cp --quiet ${where}/reports/"$task.tgz" - | tar -xzf - -C "shipgate-reports/$task" || echo "no run report from $task"; }; done; ${reportCli}report shipgate-reports -o shipgate-reports && tar -czf - -C shipgate-reports . | aws s3 cp --quiet - ${where}/report.tgz && aws s3 cp --quiet - ${where}/report.html < shipgate-reports/report.html; }`,
+            ]
+          : [`${cli}step "\${${stepVariable}:?start this buildspec as a batch build}" --report-dir ${taskReportDir}`],
       },
-      ...(flow.uploads.size
+      ...(flow.uploads.size || options.artifacts
         ? {
             post_build: {
-              // shipgate.yml is in every tarball, so tar never refuses an empty archive
               commands: [
-                `if [ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ] && [ -n "\${SHIPGATE_KEEP:-}" ]; then (${cd}shopt -s globstar nullglob dotglob && tar -czf - --no-recursion $SHIPGATE_KEEP | aws s3 cp --quiet - ${where}/"$CODEBUILD_BATCH_BUILD_IDENTIFIER.tgz"); fi`,
+                // shipgate.yml is in every tarball, so tar never refuses an empty archive
+                ...(flow.uploads.size
+                  ? [`if [ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ] && [ -n "\${SHIPGATE_KEEP:-}" ]; then (${cd}shopt -s globstar nullglob dotglob && tar -czf - --no-recursion $SHIPGATE_KEEP | aws s3 cp --quiet - ${where}/"$CODEBUILD_BATCH_BUILD_IDENTIFIER.tgz"); fi`]
+                  : []),
+                // the task's run report, failed or not: the gathering task merges them
+                `if [ -z "\${${reportVariable}:-}" ] && [ -d ${taskReportDir} ]; then tar -czf - -C ${taskReportDir} . | aws s3 cp --quiet - ${where}/reports/"$CODEBUILD_BATCH_BUILD_IDENTIFIER.tgz"; fi`,
               ],
             },
           }

@@ -54,6 +54,20 @@ function artifactName(step: StepSpec): string {
   return step.matrix ? `shipgate.${step.id}.\${{ strategy.job-index }}` : `shipgate.${step.id}`;
 }
 
+/** Where each job's run writes its report (relative to shipgate.yml's directory). */
+export const jobReportDir = '.shipgate/report';
+/** The prefix of every job's report artifact; the report job downloads them all by it. */
+export const reportArtifactPrefix = 'shipgate-report-';
+/** The merged report's artifact. */
+export const mergedReportArtifact = 'shipgate-report';
+/** Where the report job puts the downloaded reports (one directory per artifact) and the merged report.html. */
+export const mergedReportDir = 'shipgate-reports';
+
+/** A job's report artifact: one per matrix instance too (`.<index>`: step ids have no dots, so no two jobs share a name). */
+function reportArtifactName(step: StepSpec): string {
+  return `${reportArtifactPrefix}${step.id}${step.matrix ? '.${{ strategy.job-index }}' : ''}`;
+}
+
 /** A `with:` value as an action input: scalars as they are, lists and mappings as JSON text. */
 function actionInput(value: unknown): string | number | boolean {
   if (typeof value === 'string') return toGitHubTemplate(value);
@@ -148,9 +162,17 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
           only: step.id,
           needs: '${{ toJSON(needs) }}',
           ...(step.matrix ? { matrix: '${{ toJSON(matrix) }}' } : {}),
+          // the job's part of the merged report: report.html, report.json, junit.xml, logs/
+          'report-dir': jobReportDir,
           ...(dir !== '.' ? { 'working-directory': dir } : {}),
           ...(fileName === 'shipgate.yml' ? {} : { file: fileName }),
         },
+      });
+      steps.push({
+        name: `Keep ${step.id}'s run report`,
+        if: 'always()',
+        uses: 'actions/upload-artifact@v4',
+        with: { name: reportArtifactName(step), path: inDir(dir, jobReportDir), 'if-no-files-found': 'ignore', 'include-hidden-files': true },
       });
     }
     const upload = flow.uploads.get(step.id);
@@ -183,6 +205,9 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
     };
   }
 
+  const reportJob = Object.keys(jobs).length ? uniqueJobId('report', jobs) : undefined;
+  if (reportJob) jobs[reportJob] = gatheringJob(Object.keys(jobs), repo, ref, options.runsOn);
+
   const workflow = {
     name: spec.name,
     on: { push: { branches: [options.branch ?? 'main'] }, pull_request: {}, workflow_dispatch: {} },
@@ -196,6 +221,49 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
     });
   }
   return { text, warnings: [...warnings, ...flow.warnings] };
+}
+
+/** `report`, unless a step already has that id. */
+function uniqueJobId(wanted: string, jobs: Readonly<Record<string, unknown>>): string {
+  let id = wanted;
+  for (let n = 2; id in jobs; n += 1) id = `shipgate-${wanted}${n === 2 ? '' : `-${n}`}`;
+  return id;
+}
+
+/**
+ * The job that gathers results: after every other job, whatever their results (`if: always()`), it
+ * downloads each job's report artifact into a directory of its own, merges them with the run
+ * action's bundled CLI (`merge-reports`, `shipgate report`) into one report.html — one waterfall of
+ * the whole workflow — uploads that as `shipgate-report` and names it in the job summary.
+ */
+function gatheringJob(needs: readonly string[], repo: string, ref: string, runsOn: string | undefined): Record<string, unknown> {
+  return {
+    name: 'report',
+    'runs-on': runsOn ?? 'ubuntu-latest',
+    needs: [...needs],
+    if: 'always()',
+    steps: [
+      {
+        name: 'Run reports of every job',
+        uses: 'actions/download-artifact@v4',
+        with: { pattern: `${reportArtifactPrefix}*`, 'merge-multiple': false, path: mergedReportDir },
+      },
+      { id: 'merge', name: 'Merge them into one report.html', uses: `${repo}/actions/run@${ref}`, with: { 'merge-reports': mergedReportDir } },
+      {
+        id: 'upload',
+        name: 'Keep the merged report',
+        uses: 'actions/upload-artifact@v4',
+        // the whole directory: report.html links each row to its log under <artifact>/logs/
+        with: { name: mergedReportArtifact, path: mergedReportDir, 'if-no-files-found': 'ignore', 'include-hidden-files': true },
+      },
+      {
+        name: 'Point the job summary at it',
+        if: "steps.upload.outputs.artifact-url != ''",
+        env: { REPORT_URL: '${{ steps.upload.outputs.artifact-url }}' },
+        run: `echo "Waterfall of every job: report.html in the [${mergedReportArtifact}]($REPORT_URL) artifact" >> "$GITHUB_STEP_SUMMARY"`,
+      },
+    ],
+  };
 }
 
 function matrixAxes(step: StepSpec): string[] {

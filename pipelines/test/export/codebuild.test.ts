@@ -67,7 +67,8 @@ describe('exportCodeBuildBuildspec', () => {
           'git clone --quiet --depth 1 --branch "$SHIPGATE_REF" "https://github.com/$SHIPGATE_ACTION_REPO.git" "$HOME/.shipgate-runner"',
         ],
       },
-      build: { commands: ['node "$HOME/.shipgate-runner"/actions/shared/dist/shipgate.mjs step "${SHIPGATE_STEP:?start this buildspec as a batch build}"'] },
+      // the task's run report stays in its build: without --artifacts there is nowhere to gather them
+      build: { commands: ['node "$HOME/.shipgate-runner"/actions/shared/dist/shipgate.mjs step "${SHIPGATE_STEP:?start this buildspec as a batch build}" --report-dir .shipgate/report'] },
     });
     expect(text).not.toMatch(/npx|npm exec/);
   });
@@ -101,10 +102,11 @@ describe('exportCodeBuildBuildspec', () => {
   it('exports the quick-start pipeline from its sub-directory; the CLI names the file as written', async () => {
     const example = await loadPipeline(path.join(repo, 'examples/orders-service/shipgate.yml'), { registry: defaultRegistry() });
     // the quick start reads steps.*.outputs nowhere, has no if: — a build graph can run it
-    const buildspec = parse(exportCodeBuildBuildspec(example, { sourceDirectory: 'examples/orders-service' }).text);
+    // its steps declare files later steps read (cache outputs), so they travel through an S3 prefix
+    const buildspec = parse(exportCodeBuildBuildspec(example, { sourceDirectory: 'examples/orders-service', artifacts: 's3://acme-ci/orders' }).text);
     expect(buildspecProblems(buildspec)).toEqual([]);
-    expect(buildspec.batch['build-graph']).toHaveLength(example.steps.length + 1); // build has two targets
-    expect(buildspec.phases.build.commands[0]).toBe('node "$HOME/.shipgate-runner"/actions/shared/dist/shipgate.mjs -C examples/orders-service step "${SHIPGATE_STEP:?start this buildspec as a batch build}"');
+    expect(buildspec.batch['build-graph']).toHaveLength(example.steps.length + 2); // build has two targets, and the report task
+    expect(buildspec.phases.build.commands[0]).toBe('[ -n "${SHIPGATE_REPORT:-}" ] || node "$HOME/.shipgate-runner"/actions/shared/dist/shipgate.mjs -C examples/orders-service step "${SHIPGATE_STEP:?start this buildspec as a batch build}" --report-dir .shipgate/report');
   });
 });
 
@@ -174,7 +176,10 @@ describe('the tasks of a batch, run as CodeBuild runs them', () => {
       ['build_target_api', { SHIPGATE_STEP: 'build[target=api]', SHIPGATE_KEEP: 'shipgate.yml dist/**' }],
       ['build_target_worker', { SHIPGATE_STEP: 'build[target=worker]', SHIPGATE_KEEP: 'shipgate.yml dist/**' }],
       ['smoke', { SHIPGATE_STEP: 'smoke', SHIPGATE_FETCH: 'build_target_api build_target_worker' }],
+      // the gathering task: after every task, installs nothing, and a failure of its own fails nothing
+      ['report', { SHIPGATE_REPORT: 'build_target_api build_target_worker smoke', SHIPGATE_INSTALL: '0' }],
     ]);
+    expect(tasks.at(-1)).toMatchObject({ 'depend-on': ['build_target_api', 'build_target_worker', 'smoke'], 'ignore-failure': true });
 
     const bin = fakeTools(root);
     const bucket = path.join(root, 'bucket');
@@ -207,7 +212,9 @@ describe('the tasks of a batch, run as CodeBuild runs them', () => {
     };
     for (const task of tasks) {
       const ran = runTask(task);
-      expect([task.identifier, ran.status, ran.stderr]).toEqual([task.identifier, 0, '']);
+      // stderr says only where the run report went (the report task: the merged page)
+      const said = task.identifier === 'report' ? 'report: shipgate-reports/report.html (3 invocations from 3 reports)\n' : 'report: .shipgate/report/report.json, .shipgate/report/junit.xml, .shipgate/report/report.html\n';
+      expect([task.identifier, ran.status, ran.stderr]).toEqual([task.identifier, 0, said]);
     }
     // each machine cloned the runner at the pinned ref from the action repository
     expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(
@@ -216,12 +223,27 @@ describe('the tasks of a batch, run as CodeBuild runs them', () => {
     // one tarball per producing task, keyed by commit; smoke found both instances' files (hidden ones too)
     expect(existsSync(path.join(bucket, 'acme-ci/shipgate/4f1c2d3e/build_target_api.tgz'))).toBe(true);
     expect(readFileSync(path.join(root, 'smoke', 'src', 'smoke.txt'), 'utf8')).toBe('built api\nbuilt worker\nhidden\n');
+    // every step task left its run report under reports/; the report task merged them into one page, published beside them
+    for (const t of ['build_target_api', 'build_target_worker', 'smoke']) expect(existsSync(path.join(bucket, `acme-ci/shipgate/4f1c2d3e/reports/${t}.tgz`))).toBe(true);
+    const html = readFileSync(path.join(bucket, 'acme-ci/shipgate/4f1c2d3e/report.html'), 'utf8');
+    const rows = [...html.matchAll(/<tr [^>]*data-outcome="(\w+)"[^>]*><th scope="row">(?:<span[^>]*>[^<]*<\/span>)*(?:<a href="[^"]+">)?([^<]+)/g)].map((m) => [m[2], m[1]]);
+    expect(rows.sort()).toEqual([['build[target=api]', 'success'], ['build[target=worker]', 'success'], ['smoke', 'success']]);
+    expect(existsSync(path.join(bucket, 'acme-ci/shipgate/4f1c2d3e/report.tgz'))).toBe(true);
 
     // started as a plain build (no SHIPGATE_STEP), bash stops before running anything, saying why
     const plain = spawnSync('bash', ['-c', buildspec.phases.build.commands[0]], { cwd: source, env: { PATH: process.env.PATH, HOME: root }, encoding: 'utf8' });
     expect(plain.status).not.toBe(0);
     expect(plain.stderr).toMatch(/SHIPGATE_STEP: start this buildspec as a batch build/);
   }, 120_000);
+
+  it('the gathering task takes another identifier when a step is called report, and is there only with --artifacts', () => {
+    const spec = load('name: x\nsteps:\n  report: { run: make report }\n  lint: { run: make lint }\n');
+    const tasks = parse(exportCodeBuildBuildspec(spec, { artifacts: 's3://acme-ci' }).text).batch['build-graph'] as Array<{ identifier: string; 'depend-on'?: string[] }>;
+    expect(tasks.map((t) => [t.identifier, t['depend-on']])).toEqual([['report', undefined], ['lint', undefined], ['shipgate_report', ['report', 'lint']]]);
+    const alone = parse(exportCodeBuildBuildspec(spec).text);
+    expect(alone.batch['build-graph'].map((t: { identifier: string }) => t.identifier)).toEqual(['report', 'lint']);
+    expect(alone.phases.post_build).toBeUndefined(); // nowhere to leave a report: it stays in the task's build
+  });
 
   it('refuses to drop files a later task needs when there is nowhere to put them', () => {
     const spec = load('name: x\nsteps:\n  build: { run: make, artifacts: [dist/**] }\n  test: { needs: build, run: make test }\n');

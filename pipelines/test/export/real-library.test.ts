@@ -36,8 +36,12 @@ describe('a real library pipeline, exported', () => {
     expect(await githubErrors(text)).toEqual([]);
     expect(await actionlintErrors(text)).toEqual([]);
     const jobs = parse(text).jobs as Record<string, Job>;
-    expect(Object.keys(jobs)).toEqual(['install', 'typecheck', 'lint', 'test', 'build', 'smoke']);
-    for (const [id, job] of Object.entries(jobs)) {
+    expect(Object.keys(jobs)).toEqual(['install', 'typecheck', 'lint', 'test', 'build', 'smoke', 'report']);
+    // the report job gathers the others' run reports: it checks nothing out and installs nothing
+    const { report, ...stepJobs } = jobs;
+    expect(report!.needs).toEqual(['install', 'typecheck', 'lint', 'test', 'build', 'smoke']);
+    expect(report!.steps.some((s) => s.run?.includes('npm') || s.uses === 'actions/checkout@v4')).toBe(false);
+    for (const [id, job] of Object.entries(stepJobs)) {
       const installs = job.steps.filter((s) => s.run === 'npm install --no-audit --no-fund').length + (id === 'install' ? 1 : 0);
       expect([id, installs]).toEqual([id, 1]);
       // the library has no lock file: setup-node's npm cache would fail the job
@@ -45,7 +49,7 @@ describe('a real library pipeline, exported', () => {
       expect(job.steps.find((s) => s.name === id)?.uses).toBe(`shipgate/shipgate/actions/run@v${shipgateVersion}`);
     }
     // node_modules never travels (every job installs); dist/ and the coverage summary do
-    const uploads = Object.entries(jobs).flatMap(([id, job]) => job.steps.filter((s) => s.uses === 'actions/upload-artifact@v4').map((s) => [id, s.with!.path]));
+    const uploads = Object.entries(stepJobs).flatMap(([id, job]) => job.steps.filter((s) => s.uses === 'actions/upload-artifact@v4' && !String(s.with!.name).startsWith('shipgate-report-')).map((s) => [id, s.with!.path]));
     expect(uploads).toEqual([
       ['test', 'shipgate.yml\ncoverage/coverage-summary.json'],
       ['build', 'shipgate.yml\ndist/**'],

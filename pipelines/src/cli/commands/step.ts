@@ -1,6 +1,7 @@
 // `shipgate step`: run ONE invocation in this process. What a remote executor (CodeBuild, a Jenkins
 // agent, an Actions job) runs, and what a person runs to debug a single step. Outputs are printed
 // at the end on one line `::shipgate-outputs::<base64 JSON>`, the marker remote executors read back.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Command } from 'commander';
@@ -10,13 +11,16 @@ import { buildInvocation } from '../../engine/invocation.js';
 import { lastSuccessfulOutputs } from '../../engine/cache.js';
 import { planPipeline } from '../../engine/plan.js';
 import { SecretMasker, secretsFromEnv } from '../../engine/secrets.js';
-import type { StepInvocation } from '../../executors/executor.js';
+import type { InvocationResult, StepInvocation } from '../../executors/executor.js';
 import { LocalExecutor } from '../../executors/local.js';
 import { resolveCiContext } from '../../ci/context.js';
 import { defaultRegistry } from '../../steps/registry.js';
 import type { CommandRegistrar } from '../program.js';
 import type { CliIO } from '../io.js';
 import { pipelineLocation } from '../context.js';
+import type { RunEvent } from '../../engine/events.js';
+import { LogFileWriter } from '../../report/log-files.js';
+import { appendMarkdownSummary, RunReportBuilder, writeRunReports } from '../../report/index.js';
 
 export const outputsMarker = '::shipgate-outputs::';
 
@@ -104,16 +108,19 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
     .option('--json', 'print the result as JSON instead of the outputs line')
     .option('--matrix <json>', 'pick the matrix instance by its values, {"target":"api"} (exported workflows pass ${{ toJSON(matrix) }})')
     .option('--needs <json>', "upstream outputs as GitHub's needs context, {\"build\":{\"outputs\":{…}}} (exported workflows pass ${{ toJSON(needs) }})")
+    .option('--report-dir <dir>', 'also write report.html, report.json, junit.xml and logs/ of this one invocation here (an exported job\'s part of the merged report)')
     .addHelpText(
       'after',
-      '\nExamples:\n  shipgate step unit\n  shipgate step "build[target=api]"\n  shipgate step deploy --inputs \'{"environment":"staging"}\'\n\n' +
+      '\nExamples:\n  shipgate step unit\n  shipgate step "build[target=api]"\n  shipgate step lint --report-dir .shipgate/report\n  shipgate step deploy --inputs \'{"environment":"staging"}\'\n\n' +
         `Prints outputs as one line ${outputsMarker}<base64 JSON>. Exit codes: 0 success, 1 failure, 2 bad input, 130 cancelled.`,
     )
-    .action(async (id: string | undefined, opts: { inputs?: string; invocation?: string; json?: boolean; needs?: string; matrix?: string }, command: Command) => {
+    .action(async (id: string | undefined, opts: { inputs?: string; invocation?: string; json?: boolean; needs?: string; matrix?: string; reportDir?: string }, command: Command) => {
       const registry = defaultRegistry();
       const { directory, file } = pipelineLocation(command, io);
       let invocation: StepInvocation;
       let workspace = directory;
+      let pipelineName: string | undefined;
+      let stepNeeds: readonly string[] = [];
       if (opts.invocation) {
         invocation = await readInvocation(opts.invocation, io);
       } else {
@@ -121,6 +128,7 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
         const found = findPipelineFile(directory, file);
         const spec = await loadPipeline(found, { registry, displayFile: path.relative(io.cwd, found) || found });
         workspace = spec.root;
+        pipelineName = spec.name;
         const stepId = id.replace(/\[.*$/, '');
         const plan = planPipeline(spec, { only: [stepId] });
         const wanted = opts.matrix === undefined ? undefined : parseJsonOption('--matrix', opts.matrix);
@@ -134,6 +142,7 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
           const message = wanted !== undefined ? `--matrix ${opts.matrix} is no instance of "${stepId}"` : `"${id}" is a matrix step: name one instance`;
           throw new ShipgateError('cli.unknown-invocation', message, { hint: `instances: ${plan.nodes.map((n) => n.id).join(', ')}` });
         }
+        stepNeeds = node.step.needs;
         const stateDir = path.join(spec.root, '.shipgate');
         const steps: Record<string, { outputs: Record<string, string>; outcome: string }> = {};
         const given = opts.needs === undefined ? undefined : needsContext(parseJsonOption('--needs', opts.needs));
@@ -156,8 +165,13 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
       const onAbort = () => controller.abort(io.signal.reason);
       io.signal.addEventListener('abort', onAbort, { once: true });
       const signal = invocation.timeoutMs ? AbortSignal.any([controller.signal, AbortSignal.timeout(invocation.timeoutMs)]) : controller.signal;
-      const write = (line: string) => io.stdout.write(`${line}\n`);
+      const recorder = opts.reportDir ? new OneInvocationReport(path.resolve(io.cwd, opts.reportDir), invocation, pipelineName, stepNeeds) : undefined;
+      const write = (line: string) => {
+        recorder?.log(line);
+        io.stdout.write(`${line}\n`);
+      };
       const secrets = new Set(secretsFromEnv(io.env));
+      recorder?.start();
       const result = await new LocalExecutor(registry).execute(invocation, {
         workspace,
         stateDir: path.join(workspace, '.shipgate', 'state'),
@@ -168,6 +182,7 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
         env: io.env,
       });
       io.signal.removeEventListener('abort', onAbort);
+      if (recorder) await recorder.finish(result, workspace, io);
       if (opts.json) io.stdout.write(`${JSON.stringify({ id: invocation.id, ...result }, null, 2)}\n`);
       else {
         // the outputs line ends up in CI logs (CodeBuild, Jenkins): a secret in an output is masked
@@ -185,3 +200,60 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
       );
     });
 };
+
+/**
+ * The run report of one `shipgate step`: the same report.json / report.html / junit.xml / logs/
+ * `shipgate run --report-dir` writes, fed with the events a run of that one invocation would emit,
+ * so the jobs of an exported workflow each leave a report that `shipgate report` merges.
+ */
+class OneInvocationReport {
+  readonly #builder: RunReportBuilder;
+  readonly #logs: LogFileWriter;
+  readonly #runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  #startedAt = Date.now();
+
+  constructor(
+    readonly reportDir: string,
+    readonly invocation: StepInvocation,
+    readonly pipeline: string | undefined,
+    needs: readonly string[],
+  ) {
+    this.#logs = new LogFileWriter(reportDir);
+    this.#builder = new RunReportBuilder({ needs: { [invocation.stepId]: [...needs] }, maxParallel: 1, logFileOf: this.#logs.fileOf });
+  }
+
+  #emit(event: RunEvent): void {
+    this.#builder.onEvent(event);
+    this.#logs.onEvent(event);
+  }
+
+  start(): void {
+    this.#startedAt = Date.now();
+    this.#emit({ type: 'run-start', runId: this.#runId, pipeline: this.pipeline ?? this.invocation.stepId, invocations: [this.invocation.id], at: this.#startedAt });
+    this.#emit({ type: 'step-start', id: this.invocation.id, stepId: this.invocation.stepId, attempt: 1, at: this.#startedAt });
+  }
+
+  log(line: string): void {
+    this.#emit({ type: 'step-log', id: this.invocation.id, stream: 'log', line, at: Date.now() });
+  }
+
+  /** Writes the files; a report that cannot be written warns and leaves the step's outcome as it is. */
+  async finish(result: InvocationResult, workspace: string, io: CliIO): Promise<void> {
+    const at = Date.now();
+    this.#emit({ type: 'step-end', id: this.invocation.id, stepId: this.invocation.stepId, outcome: result.status, result, attempts: 1, durationMs: at - this.#startedAt, at });
+    this.#emit({ type: 'run-end', runId: this.#runId, outcome: result.status === 'success' ? 'success' : result.status === 'cancelled' ? 'cancelled' : 'failure', durationMs: at - this.#startedAt, at });
+    const logError = await this.#logs.close();
+    if (logError) io.stderr.write(`shipgate: could not write the step log: ${logError.message}\n`);
+    const written = await writeRunReports(path.join(workspace, '.shipgate'), this.#builder.report, { reportDir: this.reportDir }).catch((error: NodeJS.ErrnoException) => {
+      io.stderr.write(`shipgate: warning: could not write the run report (${error.code ?? error.message}) [report.write]\n  hint: check that the report directory is writable, or choose another with --report-dir\n`);
+      return undefined;
+    });
+    if (!written) return;
+    io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}, ${path.relative(io.cwd, written.html)}\n`);
+    // the job summary GitHub shows: the same outcome table as `shipgate run` writes
+    if (io.env.GITHUB_STEP_SUMMARY) {
+      const htmlReport = path.relative(io.env.GITHUB_WORKSPACE ?? io.cwd, written.html) || written.html;
+      await appendMarkdownSummary(io.env.GITHUB_STEP_SUMMARY, this.#builder.report, { htmlReport }).catch((error: Error) => io.stderr.write(`shipgate: could not write the job summary: ${error.message}\n`));
+    }
+  }
+}

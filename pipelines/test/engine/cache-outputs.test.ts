@@ -229,3 +229,22 @@ describe('object store pruning', () => {
     expect(existsSync(store.pathOf(dropped))).toBe(false);
   });
 });
+
+describe('filling the object store from restored files', () => {
+  it('keeps a copy only when it still hashes to its name (a later step may have changed the file)', async () => {
+    const { ObjectStore, sha256File } = await import('../../src/engine/cache/objects.js');
+    const dir = workspace();
+    const store = new ObjectStore(path.join(dir, 'objects'));
+    writeFileSync(path.join(dir, 'restored'), 'as restored');
+    const sha = await sha256File(path.join(dir, 'restored'));
+    writeFileSync(path.join(dir, 'restored'), 'changed by the next step');
+    expect(await store.addVerifiedCopy(path.join(dir, 'restored'), sha)).toBe(false);
+    expect(existsSync(store.pathOf(sha))).toBe(false);
+    expect(readdirSync(path.dirname(store.pathOf(sha)))).toEqual([]); // no temporary file left either
+
+    writeFileSync(path.join(dir, 'restored'), 'as restored');
+    expect(await store.addVerifiedCopy(path.join(dir, 'restored'), sha)).toBe(true);
+    expect(readFileSync(store.pathOf(sha), 'utf8')).toBe('as restored');
+    expect(statSync(store.pathOf(sha)).mode & 0o777).toBe(0o444); // sealed
+  });
+});

@@ -6,11 +6,11 @@
 // does not name, and leaves alone files already right: same size and modification time (the
 // quick check rsync and git make), or else the same content.
 import type { Dirent } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, open, readdir, readlink, realpath, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, mkdir, open, readdir, readFile, readlink, realpath, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { isDynamicPattern } from 'tinyglobby';
-import { forEachLimited, sha256File, type ObjectStore } from './objects.js';
+import { forEachLimited, sha256File, smallFileBytes, type ObjectStore } from './objects.js';
 
 export interface StoredFile {
   readonly path: string;
@@ -345,8 +345,9 @@ export async function writeRestoredFile(full: string, entry: StoredFile, data: U
   }
 }
 
-/** Copies a restored file to another free path that wants the same content. */
+/** Copies a file of the entry's content (an object, or a file restored already) to a free path. */
 export async function copyRestoredFile(from: string, full: string, entry: StoredFile): Promise<void> {
+  if (entry.size <= smallFileBytes) return writeRestoredFile(full, entry, await readFile(from));
   await copyFile(from, full, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
   await chmod(full, entry.mode);
   if (entry.mtimeMs !== undefined) await utimes(full, entry.mtimeMs / 1000, entry.mtimeMs / 1000);

@@ -34,7 +34,7 @@ export interface StepCacheOptions {
 
 const defaultTimeoutS = 10;
 /** Copies into the local store at once during a fill: it runs beside later steps, so fewer than a restore. */
-const fillParallel = 8;
+const fillParallel = 16;
 
 /** Seconds from $SHIPGATE_CACHE_TIMEOUT, or the default. */
 function timeoutMs(env: Readonly<Record<string, string | undefined>>): number {
@@ -127,7 +127,7 @@ export class StepCache {
       files.filter((f) => !present.has(f.sha256)),
       fillParallel,
       async (file) => {
-        if (complete && !(await this.objects.addVerifiedCopy(path.join(cwd, file.path), file.sha256))) complete = false;
+        if (complete && !(await this.objects.addVerifiedCopy(path.join(cwd, file.path), file.sha256, file.size))) complete = false;
       },
     );
     // a restored file changed before it was kept: no local entry (the shared store still has it)

@@ -207,7 +207,8 @@ export class ObjectStore {
         if (referenced.has(name)) continue;
         const file = path.join(this.dir, sub, name);
         const info = await stat(file).catch(() => undefined);
-        if (!info || now - info.ctimeMs < graceMs) continue;
+        // graceMs 0 means none: a ctime has sub-millisecond digits that Date.now() drops, so "now" can precede it
+        if (!info || (graceMs > 0 && now - info.ctimeMs < graceMs)) continue;
         await rm(file, { force: true });
         this.verified.delete(name);
         removed += 1;

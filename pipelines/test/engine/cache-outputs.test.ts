@@ -229,3 +229,27 @@ describe('object store pruning', () => {
     expect(existsSync(store.pathOf(dropped))).toBe(false);
   });
 });
+
+describe('filling the object store from restored files', () => {
+  it.each([
+    ['a small file (read into memory)', 'as restored'],
+    ['a large file (copied)', 'as restored '.repeat(10_000)],
+  ])('keeps a copy of %s only when it still hashes to its name (a later step may have changed it)', async (_, text) => {
+    const { ObjectStore, sha256File } = await import('../../src/engine/cache/objects.js');
+    const dir = workspace();
+    const store = new ObjectStore(path.join(dir, 'objects'));
+    const file = path.join(dir, 'restored');
+    writeFileSync(file, text);
+    const sha = await sha256File(file);
+    writeFileSync(file, `${text.slice(1)}!`); // same size, other content
+    expect(await store.addVerifiedCopy(file, sha, text.length)).toBe(false);
+    expect(existsSync(store.pathOf(sha))).toBe(false);
+    expect(readdirSync(path.dirname(store.pathOf(sha)))).toEqual([]); // no temporary file left either
+
+    writeFileSync(file, text);
+    expect(await store.addVerifiedCopy(file, sha, text.length)).toBe(true);
+    expect(readFileSync(store.pathOf(sha), 'utf8')).toBe(text);
+    expect(statSync(store.pathOf(sha)).mode & 0o777).toBe(0o444); // sealed: read-only, fixed stamp
+    expect(Math.floor(statSync(store.pathOf(sha)).mtimeMs / 1000)).toBe(1_000_000_000);
+  });
+});

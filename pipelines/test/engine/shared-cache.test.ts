@@ -4,7 +4,7 @@
 // warning and a bounded delay, never the run.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -117,6 +117,71 @@ describe('shared cache: file://', () => {
     expect(outcome(hit, 'build')).toBe('cached');
   });
 
+  it('a remote hit writes the files straight into the workspace, then keeps them in the local store (entry last)', async () => {
+    const store = tmp('sg-store-');
+    const env = { SHIPGATE_CACHE_URL: pathToFileURL(store).href };
+    const first = clone();
+    await run(first, env);
+
+    const second = clone();
+    const hit = await run(second, env);
+    expect(outcome(hit, 'build')).toBe('cached');
+    expectRestored(first, second);
+    expect(readdirSync(path.join(second, 'dist')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // the fill ran after the step: the local entry is there (without the pack's name), its objects too
+    const entries = readdirSync(path.join(second, '.shipgate/cache/build'));
+    expect(entries).toHaveLength(1);
+    const local = JSON.parse(readFileSync(path.join(second, '.shipgate/cache/build', entries[0]!), 'utf8')) as { pack?: unknown; stored: { type: string; sha256?: string }[] };
+    expect(local.pack).toBeUndefined();
+    for (const s of local.stored.filter((x) => x.type === 'file')) {
+      const object = path.join(second, '.shipgate/objects', s.sha256!.slice(0, 2), s.sha256!);
+      expect(statSync(object).mode & 0o777).toBe(0o444);
+    }
+    // so the next hit needs no shared store at all
+    rmSync(path.join(second, 'dist'), { recursive: true });
+    const local2 = await run(second, {});
+    expect(outcome(local2, 'build')).toBe('cached');
+    expect(local2.logs.join('\n')).not.toContain('shared cache');
+    expectRestored(first, second);
+  });
+
+  it('a remote hit handles large files (streamed), equal contents at several paths, and stale files in the way', async () => {
+    const big = yaml.replace(
+      "      : > dist/zero-length\n",
+      [
+        '      : > dist/zero-length',
+        '      head -c 5000000 /dev/urandom > dist/large.bin && cp dist/large.bin dist/large-copy.bin && chmod 600 dist/large-copy.bin',
+        '      cp dist/out.txt dist/same-as-out.txt && cp dist/zero-length dist/also-empty',
+        '',
+      ].join('\n'),
+    );
+    const store = tmp('sg-store-');
+    const env = { SHIPGATE_CACHE_URL: pathToFileURL(store).href };
+    const first = clone();
+    writeFileSync(path.join(first, 'shipgate.yml'), big);
+    expect(outcome(await run(first, env, big), 'build')).toBe('success');
+
+    const second = clone();
+    writeFileSync(path.join(second, 'shipgate.yml'), big);
+    // stale state a restore must replace: a wrong file, a link that leads out, a folder where a file goes
+    mkdirSync(path.join(second, 'dist/large.bin'), { recursive: true });
+    writeFileSync(path.join(second, 'dist/out.txt'), 'stale');
+    const outside = tmp('sg-outside-');
+    writeFileSync(path.join(outside, 'victim'), 'keep me');
+    symlinkSync(path.join(outside, 'victim'), path.join(second, 'dist/same-as-out.txt'));
+    const hit = await run(second, env, big);
+    expect(outcome(hit, 'build')).toBe('cached');
+    expectRestored(first, second);
+    for (const file of ['dist/large.bin', 'dist/large-copy.bin', 'dist/same-as-out.txt', 'dist/also-empty', 'dist/out.txt']) {
+      expect(lstatSync(path.join(second, file)).isFile()).toBe(true);
+      expect(readFileSync(path.join(second, file)).equals(readFileSync(path.join(first, file)))).toBe(true);
+      expect(statSync(path.join(second, file)).mode & 0o777).toBe(statSync(path.join(first, file)).mode & 0o777);
+      expect(Math.abs(statSync(path.join(second, file)).mtimeMs - statSync(path.join(first, file)).mtimeMs)).toBeLessThan(1);
+    }
+    expect(readFileSync(path.join(outside, 'victim'), 'utf8')).toBe('keep me');
+    expect(readdirSync(path.join(second, 'dist')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('a pack whose bytes do not match their sha256 is not used: the step runs, and the log says why', async () => {
     const store = tmp('sg-store-');
     const env = { SHIPGATE_CACHE_URL: pathToFileURL(store).href };
@@ -131,6 +196,28 @@ describe('shared cache: file://', () => {
     expect(outcome(r, 'build')).toBe('success');
     expect(outcome(r, 'check')).toBe('success');
     expect(r.logs.join('\n')).toMatch(/shared cache entry of build is unusable \(a file of the pack does not match its sha256/);
+    // the step's own success is what the local cache keeps, the workspace holds the step's files and no half-written one
+    expect(readFileSync(path.join(second, 'build-runs'), 'utf8')).toBe('ran\n');
+    expect(readFileSync(path.join(second, 'dist/out.txt'), 'utf8')).toBe('alpha');
+    expect(readdirSync(path.join(second, 'dist')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a corrupt large file in the pack (streamed to a temporary file) runs the step and leaves no temporary file', async () => {
+    const big = yaml.replace("      : > dist/zero-length\n", "      : > dist/zero-length\n      head -c 6000000 /dev/urandom > dist/a-large.bin\n");
+    const store = tmp('sg-store-');
+    const env = { SHIPGATE_CACHE_URL: pathToFileURL(store).href };
+    await run(clone(), env, big);
+    const pack = path.join(store, 'packs', readdirSync(path.join(store, 'packs'))[0]!);
+    const bytes = readFileSync(pack);
+    bytes[3_000_000] = bytes[3_000_000]! ^ 0xff; // inside the large file, the first in path order
+    writeFileSync(pack, bytes);
+
+    const second = clone();
+    const r = await run(second, env, big);
+    expect(outcome(r, 'build')).toBe('success');
+    expect(r.logs.join('\n')).toMatch(/shared cache entry of build is unusable \(a file of the pack does not match its sha256/);
+    expect(readdirSync(path.join(second, 'dist')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(statSync(path.join(second, 'dist/a-large.bin')).size).toBe(6_000_000);
   });
 });
 

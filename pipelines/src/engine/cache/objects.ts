@@ -1,6 +1,7 @@
 // The local content-addressed object store: one file per distinct content, named by its sha256,
 // under `.shipgate/objects/<first two hex digits>/<sha256>`. Output files of cached steps
-// are copied in when a step succeeds and copied back out on a hit. Objects are never handed out
+// are copied in when a step succeeds and copied back out on a hit (a hit from the shared cache
+// writes its files straight into the workspace and fills this store from them afterwards). Objects are never handed out
 // by hard link: a later step writing into a restored file in place (fs.writeFile truncates the
 // same inode, and root ignores read-only bits) would silently change the stored copy. Copies use
 // COPYFILE_FICLONE, a reflink on file systems that share blocks copy-on-write (btrfs, XFS, APFS),
@@ -13,7 +14,7 @@
 // damage that bypasses the file system.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256File(file: string): Promise<string> {
@@ -43,17 +44,19 @@ export function tempName(file: string): string {
   return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
 
+/**
+ * Files up to this size are copied by reading them into memory and writing through one open handle:
+ * a copy by path plus chmod and utimes by path (or a read stream for the hash) cost more calls per
+ * file, which is what a tree of thousands of small files pays for. Larger files go through
+ * copyFile, a reflink where the file system has them.
+ */
+export const smallFileBytes = 64 * 1024;
+
 /** Why a stored object cannot be used, or undefined when it is intact. */
 export type ObjectProblem = 'missing' | 'corrupt';
 
 /** The modification time of a sealed object (seconds since the epoch; 2001-09-09, so never "now"). */
 const sealStamp = 1_000_000_000;
-
-/** Seals a file still open for writing (cheaper than by path: no lookups); then it may be adopted. */
-export async function sealOpenFile(handle: { chmod(mode: number): Promise<void>; utimes(a: number, m: number): Promise<void> }): Promise<void> {
-  await handle.chmod(0o444);
-  await handle.utimes(sealStamp, sealStamp);
-}
 
 export class ObjectStore {
   /** Objects whose content was checked against their name in this process (they are never written in place). */
@@ -94,22 +97,6 @@ export class ObjectStore {
     return found;
   }
 
-  /** Stores content already verified to hash to `sha256` (a download), sealed. */
-  async writeVerified(sha256: string, data: Uint8Array): Promise<void> {
-    const target = this.pathOf(sha256);
-    await this.fanout(target);
-    const tmp = tempName(target);
-    try {
-      await writeFile(tmp, data, { mode: 0o444 });
-      await utimes(tmp, sealStamp, sealStamp);
-      await rename(tmp, target);
-    } catch (error) {
-      await rm(tmp, { force: true });
-      throw error;
-    }
-    this.verified.add(sha256);
-  }
-
   pathOf(sha256: string): string {
     return path.join(this.dir, sha256.slice(0, 2), sha256);
   }
@@ -139,13 +126,47 @@ export class ObjectStore {
     this.verified.add(sha256);
   }
 
-  /** Moves a file whose content was verified to hash to `sha256` into the store (sealed already, or sealed here). */
-  async adopt(file: string, sha256: string, sealed = false): Promise<void> {
+  /**
+   * Stores a copy of `file` under `sha256` only if the copy really hashes to it (the file is a
+   * workspace file that a later step may already have changed); false when it does not. The
+   * object appears under its name by rename, whole or not at all, so a process killed midway
+   * leaves only an unnamed temporary file (removed by `prune`).
+   */
+  async addVerifiedCopy(file: string, sha256: string, size: number): Promise<boolean> {
     const target = this.pathOf(sha256);
     await this.fanout(target);
-    if (!sealed) await this.seal(file);
-    await rename(file, target);
+    const tmp = tempName(target);
+    try {
+      if (size <= smallFileBytes) return await this.addSmallVerified(file, sha256, tmp, target);
+      await copyFile(file, tmp, constants.COPYFILE_FICLONE);
+      if ((await sha256File(tmp)) !== sha256) {
+        await rm(tmp, { force: true });
+        return false;
+      }
+      await this.seal(tmp);
+      await rename(tmp, target);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
     this.verified.add(sha256);
+    return true;
+  }
+
+  /** A small file in memory: hashed, then written sealed through one handle (no stream, no calls by path but the rename). */
+  private async addSmallVerified(file: string, sha256: string, tmp: string, target: string): Promise<boolean> {
+    const data = await readFile(file);
+    if (createHash('sha256').update(data).digest('hex') !== sha256) return false;
+    const handle = await open(tmp, 'wx', 0o444);
+    try {
+      await handle.writeFile(data);
+      await handle.utimes(sealStamp, sealStamp);
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, target);
+    this.verified.add(sha256);
+    return true;
   }
 
   /** Checks that the object exists with this size and that its content still hashes to its name. */
@@ -186,7 +207,8 @@ export class ObjectStore {
         if (referenced.has(name)) continue;
         const file = path.join(this.dir, sub, name);
         const info = await stat(file).catch(() => undefined);
-        if (!info || now - info.ctimeMs < graceMs) continue;
+        // graceMs 0 means none: a ctime has sub-millisecond digits that Date.now() drops, so "now" can precede it
+        if (!info || (graceMs > 0 && now - info.ctimeMs < graceMs)) continue;
         await rm(file, { force: true });
         this.verified.delete(name);
         removed += 1;

@@ -6,11 +6,11 @@
 // does not name, and leaves alone files already right: same size and modification time (the
 // quick check rsync and git make), or else the same content.
 import type { Dirent } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, readdir, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, mkdir, open, readdir, readFile, readlink, realpath, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { isDynamicPattern } from 'tinyglobby';
-import { forEachLimited, sha256File, type ObjectStore } from './objects.js';
+import { forEachLimited, sha256File, smallFileBytes, type ObjectStore } from './objects.js';
 
 export interface StoredFile {
   readonly path: string;
@@ -176,10 +176,16 @@ function safePath(p: string): boolean {
   return isInside(p) && path.posix.normalize(p) === p && !p.includes('\\');
 }
 
+/** A problem when a stored path leads outside the working directory. */
+export function unsafePath(stored: readonly StoredPath[]): RestoreProblem | undefined {
+  const unsafe = stored.find((s) => !safePath(s.path));
+  return unsafe ? { reason: `the stored outputs name a path outside the working directory (${unsafe.path})` } : undefined;
+}
+
 /** Checks every stored object (present, and its content still hashes to its name) before the workspace is touched. */
 export async function checkStored(stored: readonly StoredPath[], objects: ObjectStore): Promise<RestoreProblem | undefined> {
-  const unsafe = stored.find((s) => !safePath(s.path));
-  if (unsafe) return { reason: `the stored outputs name a path outside the working directory (${unsafe.path})` };
+  const unsafe = unsafePath(stored);
+  if (unsafe) return unsafe;
   const files = stored.filter((s): s is StoredFile => s.type === 'file');
   const unique = [...new Map(files.map((f) => [f.sha256, f])).values()];
   let problem: RestoreProblem | undefined;
@@ -206,11 +212,29 @@ async function alreadyRestored(full: string, file: StoredFile): Promise<'same' |
   }
 }
 
+/** A file a restore must write: its path is free (nothing there, or removed) and its folder exists. */
+export interface PendingFile {
+  readonly entry: StoredFile;
+  readonly full: string;
+}
+
+export interface PreparedRestore {
+  /** Files to write, in stored order. */
+  readonly pending: PendingFile[];
+  /** Symbolic links written. */
+  readonly linked: number;
+  /** Paths already right (left alone). */
+  readonly unchanged: number;
+  /** Sets directory modes; call once every file is written (a read-only folder could not be filled). */
+  finish(): Promise<void>;
+}
+
 /**
- * Writes the stored outputs into `cwd`: directories first, then files (copies of the objects,
- * with their modes) and symbolic links. Call `checkStored` first.
+ * Gets `cwd` ready for the stored outputs, whatever writes their content (the local object store
+ * or a download): directories created, symbolic links made, files already right left alone, and
+ * the paths of the others cleared. Call `checkStored` (or `unsafePath`) first.
  */
-export async function restoreOutputs(cwd: string, stored: readonly StoredPath[], objects: ObjectStore): Promise<{ written: number; unchanged: number }> {
+export async function prepareRestore(cwd: string, stored: readonly StoredPath[]): Promise<PreparedRestore> {
   const root = await realpath(cwd);
   const insideDirs = new Map<string, Promise<boolean>>();
   // a stored symlink must never redirect a later write outside the working directory
@@ -231,8 +255,9 @@ export async function restoreOutputs(cwd: string, stored: readonly StoredPath[],
     if (!(await dirIsInside(dir))) throw new Error(`refusing to restore ${full}: its folder leads outside the working directory`);
   };
 
-  let written = 0;
+  let linked = 0;
   let unchanged = 0;
+  const pendingAt: (PendingFile | undefined)[] = new Array(stored.length);
   // Folders this restore created hold nothing else: their files need no look and no removal
   // first (after `rm -rf node_modules`, that is every file of the tree).
   const fresh = new Set<string>();
@@ -252,14 +277,8 @@ export async function restoreOutputs(cwd: string, stored: readonly StoredPath[],
     await mkdir(full);
     fresh.add(full);
   }
-  const copyBack = async (entry: StoredFile, full: string): Promise<void> => {
-    await copyFile(objects.pathOf(entry.sha256), full, constants.COPYFILE_FICLONE);
-    await chmod(full, entry.mode);
-    if (entry.mtimeMs !== undefined) await utimes(full, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-    written += 1;
-  };
-  const leaves = stored.filter((s) => s.type !== 'dir');
-  await forEachLimited(leaves, parallelFiles, async (entry) => {
+  await forEachLimited(stored, parallelFiles, async (entry, i) => {
+    if (entry.type === 'dir') return;
     const full = path.join(cwd, entry.path);
     if (entry.type === 'symlink') {
       if (!inFresh(full)) {
@@ -272,26 +291,75 @@ export async function restoreOutputs(cwd: string, stored: readonly StoredPath[],
         await rm(full, { recursive: true, force: true });
       }
       await symlink(entry.target, full);
-      written += 1;
+      linked += 1;
       return;
     }
-    if (entry.type !== 'file') return;
-    if (inFresh(full)) return copyBack(entry, full);
-    const state = await alreadyRestored(full, entry);
-    if (state === 'same') {
-      unchanged += 1;
-      return;
+    if (!inFresh(full)) {
+      const state = await alreadyRestored(full, entry);
+      if (state === 'same' || state === 'mode') {
+        if (state === 'mode') await chmod(full, entry.mode);
+        unchanged += 1;
+        return;
+      }
+      await ensureParent(full);
+      await rm(full, { recursive: true, force: true });
     }
-    if (state === 'mode') {
-      await chmod(full, entry.mode);
-      unchanged += 1;
-      return;
-    }
-    await ensureParent(full);
-    await rm(full, { recursive: true, force: true });
-    await copyBack(entry, full);
+    pendingAt[i] = { entry, full };
   });
-  // directory modes last: a read-only directory could not have been filled
-  for (const dir of dirs) await chmod(path.join(cwd, dir.path), dir.mode).catch(() => undefined);
-  return { written, unchanged };
+  return {
+    pending: pendingAt.filter((p): p is PendingFile => p !== undefined),
+    linked,
+    unchanged,
+    finish: async () => {
+      for (const dir of dirs) await chmod(path.join(cwd, dir.path), dir.mode).catch(() => undefined);
+    },
+  };
+}
+
+let umaskBits: number | undefined;
+
+/** Whether a file created with this mode needs a chmod: the umask clears some of its bits, or it has special bits. */
+function modeNeedsChmod(mode: number): boolean {
+  // read once per process: setting it back and forth is racy only with worker threads, which shipgate does not use
+  umaskBits ??= process.umask();
+  return (mode & 0o7000) !== 0 || (mode & umaskBits) !== 0;
+}
+
+/** Mode and modification time of a restored file created with its mode, through its open handle (no path lookups). */
+export async function stampOpenFile(handle: FileHandle, entry: StoredFile): Promise<void> {
+  if (modeNeedsChmod(entry.mode)) await handle.chmod(entry.mode);
+  if (entry.mtimeMs !== undefined) await handle.utimes(entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+}
+
+/**
+ * Writes content already verified against the entry's sha256 to a free path: created exclusively
+ * (never through a link someone left there), stamped through the open handle.
+ */
+export async function writeRestoredFile(full: string, entry: StoredFile, data: Uint8Array): Promise<void> {
+  const handle = await open(full, 'wx', entry.mode);
+  try {
+    await handle.writeFile(data);
+    await stampOpenFile(handle, entry);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Copies a file of the entry's content (an object, or a file restored already) to a free path. */
+export async function copyRestoredFile(from: string, full: string, entry: StoredFile): Promise<void> {
+  if (entry.size <= smallFileBytes) return writeRestoredFile(full, entry, await readFile(from));
+  await copyFile(from, full, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+  await chmod(full, entry.mode);
+  if (entry.mtimeMs !== undefined) await utimes(full, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+}
+
+/**
+ * Writes the stored outputs into `cwd` from the local object store: directories first, then files
+ * (copies of the objects, with their modes) and symbolic links. Call `checkStored` first.
+ */
+export async function restoreOutputs(cwd: string, stored: readonly StoredPath[], objects: ObjectStore): Promise<{ written: number; unchanged: number }> {
+  const prepared = await prepareRestore(cwd, stored);
+  await forEachLimited(prepared.pending, parallelFiles, ({ entry, full }) => copyRestoredFile(objects.pathOf(entry.sha256), full, entry));
+  await prepared.finish();
+  return { written: prepared.linked + prepared.pending.length, unchanged: prepared.unchanged };
 }

@@ -1,7 +1,8 @@
 // The shared cache: a store beside the local one (`file:///path` or `s3://bucket/prefix`, from
 // $SHIPGATE_CACHE_URL or `cache-url:`), so a fresh clone or another machine gets the hits of
-// earlier runs. Read-through: a local miss asks the shared store for the entry and its pack, and
-// every file of the pack is checked against its sha256 before it enters the local store.
+// earlier runs. Read-through: a local miss asks the shared store for the entry, and its pack is
+// streamed straight into the workspace, every file checked against its sha256 before it is
+// written (step-cache.ts fills the local store from those files afterwards, off the critical path).
 // Write-behind: a success is uploaded in the background while the run goes on; the run waits for
 // the uploads at its end. Every call is bounded in time: the first call that fails or does not
 // answer in time switches the shared cache off for the rest of the run with one warning, and the
@@ -13,11 +14,16 @@
 //                               order; named by the sha256 of that list, so equal outputs share a pack
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { CacheEntry } from '../cache.js';
-import { sealOpenFile, tempName, type ObjectStore } from './objects.js';
+import { tempName, type ObjectStore } from './objects.js';
+import { copyRestoredFile, stampOpenFile, writeRestoredFile, type PendingFile } from './outputs.js';
+
+interface CacheLogLike {
+  info(line: string): void;
+  warn(line: string): void;
+}
 
 /** Where shared blobs live: the file and S3 stores implement it. */
 export interface BlobStore {
@@ -145,25 +151,52 @@ export class SharedCache {
   }
 
   /**
-   * Read-through: the entry for this key from the shared store, with every object it names
-   * downloaded, verified and put in the local store. Undefined on a miss, a corrupt entry (said in
-   * the log) or a failing store (switched off, said once).
+   * Read-through: the entry for this key from the shared store (its files are not fetched yet:
+   * `restoreFromPack`). Undefined on a miss, a corrupt entry (said in the log) or a failing store
+   * (switched off, said once).
    */
-  async fetch(stepId: string, key: string, log: { info: (l: string) => void; warn: (l: string) => void }): Promise<SharedEntry | undefined> {
+  async fetchEntry(stepId: string, key: string, log: CacheLogLike): Promise<SharedEntry | undefined> {
     if (this.offReason !== undefined) return undefined;
     try {
       await this.store.ready?.();
-      const entry = await this.readEntry(stepId, key);
-      if (!entry) return undefined;
-      await this.fetchObjects(entry);
-      return entry;
+      return await this.readEntry(stepId, key);
     } catch (error) {
-      if (error instanceof CorruptDownload) {
-        log.warn(`cache: the shared cache entry of ${stepId} is unusable (${error.message}); running the step`);
-        return undefined;
-      }
-      this.giveUp(error, log.warn);
+      this.failed(stepId, error, log);
       return undefined;
+    }
+  }
+
+  /** A corrupt download makes this entry unusable (the store stays on); anything else switches the store off. */
+  private failed(stepId: string, error: unknown, log: CacheLogLike): void {
+    if (error instanceof CorruptDownload) log.warn(`cache: the shared cache entry of ${stepId} is unusable (${error.message}); running the step`);
+    else this.giveUp(error, log.warn);
+  }
+
+  /**
+   * Streams the entry's pack straight into the workspace: each file's bytes are hashed as they
+   * arrive and the file is written only once they match its sha256 (small files from memory,
+   * large ones into a temporary file renamed into place). `pending` are the files the workspace
+   * still needs (from `prepareRestore`); the pack's other files are only checked. False when the
+   * pack is corrupt or the store fails (said in the log): the step runs.
+   */
+  async restoreFromPack(stepId: string, entry: SharedEntry, pending: readonly PendingFile[], log: CacheLogLike): Promise<boolean> {
+    if (this.offReason !== undefined) return false;
+    const wanted = entry.pack?.objects ?? [];
+    if (pending.length === 0) return true;
+    if (!entry.pack) return false;
+    const packName = entry.pack.name;
+    const transfer = timeoutSignal(this.options.transferTimeoutMs, `downloading pack ${packName}`);
+    try {
+      const stream = await bounded(this.options.timeoutMs, `reading pack ${packName}`, (signal) => this.store.get(`packs/${packName}`, AbortSignal.any([transfer.signal, signal])));
+      if (!stream) throw new CorruptDownload(`pack ${packName} is missing`);
+      transfer.signal.addEventListener('abort', () => stream.destroy(transfer.signal.reason as Error), { once: true });
+      await writePack(withIdleBound(stream, this.options.timeoutMs, 'the pack'), wanted, pending);
+      return true;
+    } catch (error) {
+      this.failed(stepId, error, log);
+      return false;
+    } finally {
+      transfer.clear();
     }
   }
 
@@ -182,96 +215,6 @@ export class SharedCache {
     const expected = packObjects(entry);
     if (expected.length > 0 && (!entry.pack || JSON.stringify(entry.pack.objects) !== JSON.stringify(expected))) throw new CorruptDownload('its pack does not list its files');
     return entry;
-  }
-
-  /** Downloads the pack of an entry and splits it into verified local objects. */
-  private async fetchObjects(entry: SharedEntry): Promise<void> {
-    const wanted = entry.pack?.objects ?? [];
-    const present = await this.objects.present(wanted.map((o) => o.sha256));
-    if (!entry.pack || wanted.every((o) => present.has(o.sha256))) return;
-    const packName = entry.pack.name;
-    const transfer = timeoutSignal(this.options.transferTimeoutMs, `downloading pack ${packName}`);
-    try {
-      const stream = await bounded(this.options.timeoutMs, `reading pack ${packName}`, (signal) => this.store.get(`packs/${packName}`, AbortSignal.any([transfer.signal, signal])));
-      if (!stream) throw new CorruptDownload(`pack ${packName} is missing`);
-      transfer.signal.addEventListener('abort', () => stream.destroy(transfer.signal.reason as Error), { once: true });
-      await this.splitPack(withIdleBound(stream, this.options.timeoutMs, 'the pack'), wanted, present);
-    } finally {
-      transfer.clear();
-    }
-  }
-
-  /**
-   * Cuts the pack into its files, checks each against its sha256, and stores the ones not present
-   * yet. Small files are held in memory and written in parallel (a few thousand files one after
-   * another cost a thread-pool round trip per call); large ones stream to disk.
-   */
-  private async splitPack(chunks: AsyncGenerator<Buffer>, wanted: readonly { sha256: string; size: number }[], present: ReadonlySet<string>): Promise<void> {
-    const writing = new Set<Promise<void>>();
-    let writeFailure: unknown;
-    const queueWrite = async (work: Promise<void>): Promise<void> => {
-      const tracked: Promise<void> = work.catch((error: unknown) => void (writeFailure ??= error)).finally(() => writing.delete(tracked));
-      writing.add(tracked);
-      if (writing.size >= parallelWrites) await Promise.race(writing);
-      if (writeFailure) throw writeFailure as Error;
-    };
-    type Current = { object: { sha256: string; size: number }; hash: ReturnType<typeof createHash>; left: number; keep: boolean; parts: Buffer[]; file?: string; handle?: Awaited<ReturnType<typeof open>> };
-    let index = 0;
-    let current: Current | undefined;
-    const finish = async (): Promise<void> => {
-      const c = current!;
-      current = undefined;
-      index += 1;
-      const good = c.hash.digest('hex') === c.object.sha256;
-      if (c.handle) {
-        if (good) await sealOpenFile(c.handle);
-        await c.handle.close();
-        if (!good) await rm(c.file!, { force: true });
-        else await this.objects.adopt(c.file!, c.object.sha256, true);
-      }
-      if (!good) throw new CorruptDownload(`a file of the pack does not match its sha256 (${c.object.sha256.slice(0, 12)}…)`);
-      if (c.keep && !c.handle) await queueWrite(this.objects.writeVerified(c.object.sha256, Buffer.concat(c.parts)));
-    };
-    const begin = async (): Promise<void> => {
-      // zero-length files complete without bytes
-      while (index < wanted.length && !current) {
-        const object = wanted[index]!;
-        const keep = !present.has(object.sha256);
-        current = { object, hash: createHash('sha256'), left: object.size, keep, parts: [] };
-        if (keep && object.size > bufferedLimit) {
-          current.file = tempName(this.objects.pathOf(object.sha256));
-          await mkdir(path.dirname(current.file), { recursive: true });
-          current.handle = await open(current.file, 'w');
-        }
-        if (object.size === 0) await finish();
-      }
-    };
-    try {
-      await begin();
-      for await (let chunk of chunks) {
-        while (chunk.length > 0) {
-          if (!current) throw new CorruptDownload('the pack is longer than its list of files');
-          const part = chunk.subarray(0, current.left);
-          chunk = chunk.subarray(part.length);
-          current.hash.update(part);
-          if (current.handle) await current.handle.write(part);
-          else if (current.keep) current.parts.push(part);
-          current.left -= part.length;
-          if (current.left === 0) {
-            await finish();
-            await begin();
-          }
-        }
-      }
-      if (current || index < wanted.length) throw new CorruptDownload('the pack ended early');
-    } finally {
-      await Promise.all(writing);
-      if (current?.handle) {
-        await current.handle.close().catch(() => undefined);
-        await rm(current.file!, { force: true });
-      }
-    }
-    if (writeFailure) throw writeFailure as Error;
   }
 
   /** Write-behind: uploads a recorded success in the background; `flush` waits for it. */
@@ -309,4 +252,114 @@ export class SharedCache {
 
 async function* concatFiles(paths: readonly string[]): AsyncGenerator<Buffer> {
   for (const file of paths) for await (const chunk of createReadStream(file)) yield chunk as Buffer;
+}
+
+/** A file of the pack being received: its hash so far and where its bytes go. */
+interface Receiving {
+  readonly object: { sha256: string; size: number };
+  readonly targets: readonly PendingFile[];
+  readonly hash: ReturnType<typeof createHash>;
+  left: number;
+  /** Small files: held until verified. */
+  readonly parts: Buffer[];
+  /** Large files: streamed to a temporary file beside the first target. */
+  file?: string;
+  handle?: FileHandle;
+}
+
+/**
+ * Cuts the pack into its files and writes each verified one to every pending path that wants its
+ * content. Writes of small files run in parallel (bounded) while the pack goes on streaming: on a
+ * 2-core machine overlapping the file creations with the download still pays.
+ */
+async function writePack(chunks: AsyncGenerator<Buffer>, wanted: readonly { sha256: string; size: number }[], pending: readonly PendingFile[]): Promise<void> {
+  const targetsOf = new Map<string, PendingFile[]>();
+  for (const p of pending) {
+    const list = targetsOf.get(p.entry.sha256);
+    if (list) list.push(p);
+    else targetsOf.set(p.entry.sha256, [p]);
+  }
+  const writing = new Set<Promise<void>>();
+  let writeFailure: unknown;
+  const queueWrite = async (work: () => Promise<void>): Promise<void> => {
+    const tracked: Promise<void> = work()
+      .catch((error: unknown) => void (writeFailure ??= error))
+      .finally(() => writing.delete(tracked));
+    writing.add(tracked);
+    if (writing.size >= parallelWrites) await Promise.race(writing);
+    if (writeFailure) throw writeFailure as Error;
+  };
+  let index = 0;
+  let current: Receiving | undefined;
+
+  const finish = async (): Promise<void> => {
+    const c = current!;
+    current = undefined;
+    index += 1;
+    const good = c.hash.digest('hex') === c.object.sha256;
+    if (!good) {
+      if (c.handle) {
+        await c.handle.close().catch(() => undefined);
+        await rm(c.file!, { force: true });
+      }
+      throw new CorruptDownload(`a file of the pack does not match its sha256 (${c.object.sha256.slice(0, 12)}…)`);
+    }
+    const [first, ...others] = c.targets;
+    if (!first) return;
+    if (c.handle) {
+      await stampOpenFile(c.handle, first.entry);
+      await c.handle.close();
+      c.handle = undefined;
+      await rename(c.file!, first.full);
+      c.file = undefined;
+      for (const other of others) await queueWrite(() => copyRestoredFile(first.full, other.full, other.entry));
+      return;
+    }
+    const data = Buffer.concat(c.parts);
+    await queueWrite(async () => {
+      await writeRestoredFile(first.full, first.entry, data);
+      // the same content at other paths: copies of the first (a reflink where the file system has them)
+      for (const other of others) await copyRestoredFile(first.full, other.full, other.entry);
+    });
+  };
+  const begin = async (): Promise<void> => {
+    // zero-length files complete without bytes
+    while (index < wanted.length && !current) {
+      const object = wanted[index]!;
+      current = { object, targets: targetsOf.get(object.sha256) ?? [], hash: createHash('sha256'), left: object.size, parts: [] };
+      const first = current.targets[0];
+      if (first && object.size > bufferedLimit) {
+        current.file = tempName(first.full);
+        current.handle = await open(current.file, 'wx', first.entry.mode);
+      }
+      if (object.size === 0) await finish();
+    }
+  };
+  try {
+    await begin();
+    for await (let chunk of chunks) {
+      while (chunk.length > 0) {
+        if (!current) throw new CorruptDownload('the pack is longer than its list of files');
+        const part = chunk.subarray(0, current.left);
+        chunk = chunk.subarray(part.length);
+        current.hash.update(part);
+        if (current.handle) await current.handle.write(part);
+        else if (current.targets.length > 0) current.parts.push(part);
+        current.left -= part.length;
+        if (current.left === 0) {
+          await finish();
+          await begin();
+        }
+      }
+    }
+    if (current || index < wanted.length) throw new CorruptDownload('the pack ended early');
+  } finally {
+    await Promise.all(writing);
+    const left = current as Receiving | undefined;
+    if (left?.handle) {
+      await left.handle.close().catch(() => undefined);
+      await rm(left.file!, { force: true });
+    }
+  }
+  if (writeFailure) throw writeFailure as Error;
 }

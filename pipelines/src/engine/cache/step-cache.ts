@@ -1,12 +1,14 @@
 // What the scheduler asks of the cache for one step: is there a usable success for this key
 // (entry found locally or in the shared store, and every stored output file present and intact,
 // then restored), and record this success (outputs captured, entry written, upload queued).
+// A hit from the shared store writes its files straight into the workspace; the local store is
+// filled from them after the step is reported (`fill`), its entry written last.
 // A hit whose files cannot be restored is no hit: the step runs, and the log says why.
 import path from 'node:path';
 import { readAllCacheEntries, readCacheEntry, writeCacheEntry, type CacheEntry } from '../cache.js';
-import { ObjectStore } from './objects.js';
-import { captureOutputs, checkStored, restoreOutputs, type StoredPath } from './outputs.js';
-import { SharedCache, type SharedEntry } from './shared.js';
+import { forEachLimited, ObjectStore } from './objects.js';
+import { captureOutputs, checkStored, prepareRestore, restoreOutputs, unsafePath, type RestoreProblem, type StoredPath } from './outputs.js';
+import { SharedCache } from './shared.js';
 import { openBlobStore } from './stores.js';
 
 export interface CacheLog {
@@ -31,6 +33,8 @@ export interface StepCacheOptions {
 }
 
 const defaultTimeoutS = 10;
+/** Copies into the local store at once during a fill: it runs beside later steps, so fewer than a restore. */
+const fillParallel = 16;
 
 /** Seconds from $SHIPGATE_CACHE_TIMEOUT, or the default. */
 function timeoutMs(env: Readonly<Record<string, string | undefined>>): number {
@@ -53,32 +57,46 @@ export class StepCache {
 
   /** A usable earlier success of this key, its files restored into `cwd`; undefined means: run the step. */
   async lookup(stepId: string, key: string, invocationId: string, cwd: string, log: CacheLog): Promise<CacheHit | undefined> {
-    let from: CacheHit['from'] = 'local';
-    let entry: CacheEntry | undefined = await readCacheEntry(this.options.stateDir, stepId, key);
-    if (!entry && this.shared) {
-      entry = await this.fromShared(stepId, key, log);
-      from = 'shared';
+    const local = await readCacheEntry(this.options.stateDir, stepId, key);
+    let localProblem: RestoreProblem | undefined;
+    if (local && local.invocation === invocationId) {
+      localProblem = await checkStored(local.stored ?? [], this.objects);
+      if (!localProblem) return this.restoreLocal(local, 'local', cwd, log);
     }
-    if (!entry || entry.invocation !== invocationId) return undefined;
-
-    let stored: readonly StoredPath[] = entry.stored ?? [];
-    let problem = await checkStored(stored, this.objects);
-    if (problem && from === 'local' && this.shared) {
-      // the local copy is damaged: the shared store may still hold a good one
-      const again = await this.fromShared(stepId, key, log);
-      if (again && again.invocation === invocationId) {
-        entry = again;
-        from = 'shared';
-        stored = entry.stored ?? [];
-        problem = await checkStored(stored, this.objects);
-      }
-    }
-    if (problem) {
-      log.warn(`cache: inputs unchanged since ${entry.at}, but ${problem.reason}; running the step`);
+    // a local miss, or a damaged local copy: the shared store may hold a good one
+    const shared = this.shared ? await this.shared.fetchEntry(stepId, key, log) : undefined;
+    if (!shared || shared.invocation !== invocationId) {
+      if (localProblem) log.warn(`cache: inputs unchanged since ${local!.at}, but ${localProblem.reason}; running the step`);
       return undefined;
     }
+    const { pack: _pack, ...entry } = shared;
+    const stored = entry.stored ?? [];
+    const unsafe = unsafePath(stored);
+    if (unsafe) {
+      log.warn(`cache: inputs unchanged since ${entry.at}, but ${unsafe.reason}; running the step`);
+      return undefined;
+    }
+    // every object already here and intact (an earlier fill, or other steps' equal files): no download
+    if (!(await checkStored(stored, this.objects))) {
+      const hit = await this.restoreLocal(entry, 'shared', cwd, log);
+      if (hit) await writeCacheEntry(this.options.stateDir, stepId, entry).catch(() => undefined);
+      return hit;
+    }
     try {
-      const { written, unchanged } = await restoreOutputs(cwd, stored, this.objects);
+      const prepared = await prepareRestore(cwd, stored);
+      if (!(await this.shared!.restoreFromPack(stepId, shared, prepared.pending, log))) return undefined;
+      await prepared.finish();
+      this.fillLater(stepId, entry, cwd, log);
+      return { entry, from: 'shared', written: prepared.linked + prepared.pending.length, unchanged: prepared.unchanged };
+    } catch (error) {
+      log.warn(`cache: inputs unchanged since ${entry.at}, but its outputs could not be restored (${(error as Error).message}); running the step`);
+      return undefined;
+    }
+  }
+
+  private async restoreLocal(entry: CacheEntry, from: CacheHit['from'], cwd: string, log: CacheLog): Promise<CacheHit | undefined> {
+    try {
+      const { written, unchanged } = await restoreOutputs(cwd, entry.stored ?? [], this.objects);
       return { entry, from, written, unchanged };
     } catch (error) {
       log.warn(`cache: inputs unchanged since ${entry.at}, but its outputs could not be restored (${(error as Error).message}); running the step`);
@@ -86,12 +104,36 @@ export class StepCache {
     }
   }
 
-  private async fromShared(stepId: string, key: string, log: CacheLog): Promise<CacheEntry | undefined> {
-    const shared: SharedEntry | undefined = await this.shared!.fetch(stepId, key, log);
-    if (!shared) return undefined;
-    const { pack: _pack, ...entry } = shared;
-    await writeCacheEntry(this.options.stateDir, stepId, entry).catch(() => undefined);
-    return entry;
+  private readonly filling = new Set<Promise<void>>();
+
+  /**
+   * After a hit from the shared store, copies the restored files into the local object store (a
+   * reflink where the file system has them), each checked against its sha256 again since a later
+   * step may already be changing it, and writes the local entry last: a process killed midway
+   * leaves objects without an entry, which no lookup trusts (the next run asks the shared store
+   * again). Runs beside the steps after this one; the run waits for it at its end.
+   */
+  private fillLater(stepId: string, entry: CacheEntry, cwd: string, log: CacheLog): void {
+    const work = this.fill(stepId, entry, cwd).catch((error: unknown) => log.warn(`cache: could not keep the shared hit in the local cache (${(error as Error).message})`));
+    this.filling.add(work);
+    void work.finally(() => this.filling.delete(work));
+  }
+
+  private async fill(stepId: string, entry: CacheEntry, cwd: string): Promise<void> {
+    const files = [...new Map((entry.stored ?? []).flatMap((s) => (s.type === 'file' ? [[s.sha256, s] as const] : []))).values()];
+    const present = await this.objects.present(files.map((f) => f.sha256));
+    let complete = true;
+    await forEachLimited(
+      files.filter((f) => !present.has(f.sha256)),
+      fillParallel,
+      async (file) => {
+        if (complete && !(await this.objects.addVerifiedCopy(path.join(cwd, file.path), file.sha256, file.size))) complete = false;
+      },
+    );
+    // a restored file changed before it was kept: no local entry (the shared store still has it)
+    if (!complete) return;
+    const evicted = await writeCacheEntry(this.options.stateDir, stepId, entry);
+    if (evicted > 0 && !this.pruning) this.pruning = this.prune().catch(() => undefined);
   }
 
   /** Records a success: its output files into the object store, the entry, and (in the background) the shared store. */
@@ -118,8 +160,9 @@ export class StepCache {
     await this.objects.prune(referenced);
   }
 
-  /** Waits for the uploads of this run (each bounded in time) and a prune it started. */
+  /** Waits for the local fills and uploads of this run (each bounded in time) and a prune it started. */
   async flush(): Promise<void> {
+    while (this.filling.size > 0) await Promise.all([...this.filling]);
     await this.shared?.flush();
     await this.pruning;
   }

@@ -115,6 +115,7 @@ try {
   const tar = [];
   const remote = { file: [], s3: [] };
   const reported = { file: [], s3: [] };
+  const onCi = { file: [], s3: [] };
   // the first run fills the local cache and the file store; a second from an empty .shipgate/
   // fills the S3 store
   expectOutcome(await shipgate(origin, [], stores.file), 'success', 'first run');
@@ -143,6 +144,13 @@ try {
       expectOutcome(r, 'cached', `fresh clone, ${kind} store`);
       remote[kind].push(r.ms);
       reported[kind].push(r.reportedMs);
+      // the same on a CI machine (CI=true): its local store goes with the machine, so by default a
+      // shared hit is not copied into it (SHIPGATE_CACHE_LOCAL_FILL=auto)
+      const ci = checkout();
+      temp.push(ci);
+      const c = await shipgate(ci, [], { ...stores[kind], CI: 'true' });
+      expectOutcome(c, 'cached', `fresh clone on CI, ${kind} store`);
+      onCi[kind].push(c.ms);
     }
 
     const into = mkdtempSync(path.join(os.tmpdir(), 'sg-bench-tar-'));
@@ -161,8 +169,10 @@ try {
   const rows = [
     row('warm local hit / uncached run', warm),
     row('local hit after rm -rf of the outputs / uncached run', afterRm),
-    row('fresh clone, file:// shared cache / uncached run', remote.file, 0.1),
-    row('fresh clone, S3 shared cache (s3rver) / uncached run', remote.s3, 0.1),
+    row('fresh clone on CI (CI=true, no local fill), file:// shared cache / uncached run', onCi.file, 0.1),
+    row('fresh clone on CI (CI=true, no local fill), S3 shared cache (s3rver) / uncached run', onCi.s3, 0.1),
+    row('fresh clone on a workstation (local store filled too), file:// / uncached run', remote.file),
+    row('fresh clone on a workstation (local store filled too), S3 / uncached run', remote.s3),
     row('fresh clone, file:// — until the step is reported (the local fill comes after) / uncached run', reported.file),
     row('fresh clone, S3 — until the step is reported / uncached run', reported.s3),
   ];

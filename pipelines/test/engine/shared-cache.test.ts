@@ -4,7 +4,7 @@
 // warning and a bounded delay, never the run.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,6 +14,7 @@ import S3rver from 's3rver';
 import { parsePipeline } from '../../src/config/index.js';
 import { planPipeline } from '../../src/engine/plan.js';
 import { runPipeline, type RunResult } from '../../src/engine/run.js';
+import { fillsLocally } from '../../src/engine/cache/step-cache.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 
@@ -93,6 +94,24 @@ describe('shared cache: file://', () => {
     expect(hit.logs.join('\n')).toMatch(/\(shared cache\); 5 output files restored/);
     expect(() => readFileSync(path.join(second, 'build-runs'))).toThrow(); // the step never ran there
     expectRestored(first, second);
+  });
+
+  it('on CI a shared hit is not copied into the local store, unless SHIPGATE_CACHE_LOCAL_FILL=always', async () => {
+    const store = tmp('sg-store-');
+    const env = { SHIPGATE_CACHE_URL: pathToFileURL(store).href };
+    await run(clone(), env);
+    const onCi = clone();
+    expect(outcome(await run(onCi, { ...env, CI: 'true' }), 'build')).toBe('cached');
+    expect(existsSync(path.join(onCi, '.shipgate', 'cache', 'build'))).toBe(false); // no local entry
+    expect(existsSync(path.join(onCi, '.shipgate', 'objects')) ? readdirSync(path.join(onCi, '.shipgate', 'objects')) : []).toEqual([]);
+    const kept = clone();
+    expect(outcome(await run(kept, { ...env, CI: 'true', SHIPGATE_CACHE_LOCAL_FILL: 'always' }), 'build')).toBe('cached');
+    expect(readdirSync(path.join(kept, '.shipgate', 'cache', 'build'))).toHaveLength(1);
+    expect(fillsLocally({})).toBe(true);
+    expect(fillsLocally({ CI: 'true' })).toBe(false);
+    expect(fillsLocally({ CI: 'true', SHIPGATE_CACHE_LOCAL_FILL: 'always' })).toBe(true);
+    expect(fillsLocally({ SHIPGATE_CACHE_LOCAL_FILL: 'never' })).toBe(false);
+    expect(() => fillsLocally({ SHIPGATE_CACHE_LOCAL_FILL: 'sometimes' })).toThrow(/SHIPGATE_CACHE_LOCAL_FILL is "sometimes"/);
   });
 
   it('cache-url: in shipgate.yml names the store; $SHIPGATE_CACHE_URL wins over it', async () => {

@@ -2,9 +2,11 @@
 // (entry found locally or in the shared store, and every stored output file present and intact,
 // then restored), and record this success (outputs captured, entry written, upload queued).
 // A hit from the shared store writes its files straight into the workspace; the local store is
-// filled from them after the step is reported (`fill`), its entry written last.
+// filled from them after the step is reported (`fill`), its entry written last — except on CI by
+// default, where the local store is thrown away with the machine ($SHIPGATE_CACHE_LOCAL_FILL).
 // A hit whose files cannot be restored is no hit: the step runs, and the log says why.
 import path from 'node:path';
+import { ShipgateError } from '../../errors.js';
 import { readAllCacheEntries, readCacheEntry, writeCacheEntry, type CacheEntry } from '../cache.js';
 import { forEachLimited, ObjectStore } from './objects.js';
 import { captureOutputs, checkStored, prepareRestore, restoreOutputs, unsafePath, type RestoreProblem, type StoredPath } from './outputs.js';
@@ -42,12 +44,30 @@ function timeoutMs(env: Readonly<Record<string, string | undefined>>): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : defaultTimeoutS * 1000;
 }
 
+const localFillModes = ['auto', 'always', 'never'] as const;
+
+/**
+ * Whether a hit from the shared store is also kept in the local one ($SHIPGATE_CACHE_LOCAL_FILL):
+ * `always`, `never`, or `auto` (the default): not on CI ($CI set), whose machine and local store are
+ * usually thrown away after the job, so the copy would be a second write of every file for nothing.
+ */
+export function fillsLocally(env: Readonly<Record<string, string | undefined>>): boolean {
+  const mode = (env.SHIPGATE_CACHE_LOCAL_FILL ?? '').trim().toLowerCase() || 'auto';
+  if (!(localFillModes as readonly string[]).includes(mode)) {
+    throw new ShipgateError('cache.local-fill', `SHIPGATE_CACHE_LOCAL_FILL is "${env.SHIPGATE_CACHE_LOCAL_FILL}"`, { hint: `use one of ${localFillModes.join(', ')}` });
+  }
+  if (mode === 'auto') return !['1', 'true', 'yes'].includes((env.CI ?? '').trim().toLowerCase());
+  return mode === 'always';
+}
+
 export class StepCache {
   readonly objects: ObjectStore;
   readonly shared: SharedCache | undefined;
+  readonly #fillsLocally: boolean;
 
   constructor(private readonly options: StepCacheOptions) {
     this.objects = new ObjectStore(path.join(options.stateDir, 'objects'), options.env.SHIPGATE_CACHE_VERIFY === 'full' ? 'full' : 'seal');
+    this.#fillsLocally = fillsLocally(options.env);
     if (options.sharedUrl) {
       const bound = timeoutMs(options.env);
       const readOnly = ['1', 'true', 'yes'].includes((options.env.SHIPGATE_CACHE_READONLY ?? '').toLowerCase());
@@ -86,7 +106,7 @@ export class StepCache {
       const prepared = await prepareRestore(cwd, stored);
       if (!(await this.shared!.restoreFromPack(stepId, shared, prepared.pending, log))) return undefined;
       await prepared.finish();
-      this.fillLater(stepId, entry, cwd, log);
+      if (this.#fillsLocally) this.fillLater(stepId, entry, cwd, log);
       return { entry, from: 'shared', written: prepared.linked + prepared.pending.length, unchanged: prepared.unchanged };
     } catch (error) {
       log.warn(`cache: inputs unchanged since ${entry.at}, but its outputs could not be restored (${(error as Error).message}); running the step`);

@@ -30,10 +30,9 @@ export async function run(name: string): Promise<void> {
 
 /** The shipgate CLI, as the `shipgate` executable runs it: real process I/O, SIGINT/SIGTERM cancel. */
 export async function cli(args: readonly string[]): Promise<number> {
-  const { addBundledPlugin, runCli } = await import('@shipgate/pipelines');
+  const { runCli } = await import('@shipgate/pipelines');
   // The bundle has no node_modules: give the CLI the plugin compiled in, as actions/run does.
-  const harness = await import('@shipgate/test-harness/plugin');
-  addBundledPlugin('@shipgate/test-harness/plugin', harness.default);
+  const { bundledPlugins } = await import('./run.js');
   // the engine's spawner helpers fork a module file; in a bundle there is only this one
   process.env.SHIPGATE_SPAWNER ??= '0';
   const controller = new AbortController();
@@ -45,5 +44,5 @@ export async function cli(args: readonly string[]): Promise<number> {
       controller.abort(sig);
     });
   }
-  return runCli(args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, isTTY: Boolean(process.stdout.isTTY) && process.env.CI !== 'true', signal: controller.signal });
+  return runCli(args, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, isTTY: Boolean(process.stdout.isTTY) && process.env.CI !== 'true', signal: controller.signal }, { bundledPlugins: await bundledPlugins() });
 }

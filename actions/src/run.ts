@@ -1,10 +1,16 @@
 // actions/run: a whole shipgate pipeline (shipgate.yml, through the shipgate CLI), one shell
 // script (the `run` step), or any one step by name (`uses` + `with`).
-import { addBundledPlugin, defaultRegistry, defineStep, loadPlugins, runCli, ShipgateError, type StepDefinition } from '@shipgate/pipelines';
+import { defaultRegistry, defineStep, loadPlugins, runCli, ShipgateError, type BundledPlugins, type StepDefinition } from '@shipgate/pipelines';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ActionSpec } from './door.js';
+
+/** The bundle has no node_modules: the CLI and the registry get the plugin compiled in. */
+export async function bundledPlugins(): Promise<BundledPlugins> {
+  const harness = await import('@shipgate/test-harness/plugin');
+  return { '@shipgate/test-harness/plugin': harness.default };
+}
 
 /** The job of an exported workflow: `only` names one step (or matrix instance), `needs` / `matrix` are GitHub's contexts. */
 function isExportedJob(inputs: { needs?: string | undefined; matrix?: string | undefined }): boolean {
@@ -80,7 +86,7 @@ const pipelineStep = defineStep({
       return;
     }
     const args = cliArguments(ctx.cwd, ctx.inputs);
-    const code = await runCli(args, { stdout: process.stdout, stderr: process.stderr, cwd: ctx.cwd, env: ctx.env, isTTY: false, signal: ctx.signal });
+    const code = await runCli(args, { stdout: process.stdout, stderr: process.stderr, cwd: ctx.cwd, env: ctx.env, isTTY: false, signal: ctx.signal }, { bundledPlugins: await bundledPlugins() });
     ctx.setOutput('exit-code', String(code));
     const oneStep = isExportedJob(ctx.inputs);
     const reportDir = ctx.inputs['report-dir'];
@@ -102,17 +108,14 @@ export default {
   inputs: { script: 'string', uses: 'string', with: 'json', file: 'string', only: 'string', from: 'string', 'keep-going': 'boolean', needs: 'string', matrix: 'string', 'report-dir': 'string', 'merge-reports': 'string' },
   workingDirectoryInput: 'working-directory',
   async step(inputs) {
-    // The bundle has no node_modules: give the CLI and the registry the plugin compiled in.
-    const harness = await import('@shipgate/test-harness/plugin');
-    addBundledPlugin('@shipgate/test-harness/plugin', harness.default);
-    await loadPlugins({});
+    const plugins = await loadPlugins({}, process.cwd(), await bundledPlugins());
     const { script, uses, with: given, ...pipeline } = inputs;
     if (script !== undefined && uses !== undefined) {
       throw new ShipgateError('action.input', 'give script or uses, not both', { hint: 'script runs a shell script; uses runs one step with the inputs in with' });
     }
-    if (script !== undefined) return { step: defaultRegistry().get('run') as StepDefinition, with: { script } };
+    if (script !== undefined) return { step: defaultRegistry(plugins).get('run') as StepDefinition, with: { script } };
     if (uses !== undefined) {
-      const registry = defaultRegistry();
+      const registry = defaultRegistry(plugins);
       const step = registry.get(String(uses));
       if (!step) throw new ShipgateError('action.input', `input uses: no step named "${String(uses)}"`, { hint: `known steps: ${registry.names().join(', ')}` });
       if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {

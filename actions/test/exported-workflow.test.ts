@@ -13,6 +13,9 @@ import { exportGitHubWorkflow, loadPipeline, loadPlugins, defaultRegistry } from
 import { parse } from 'yaml';
 import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
+// the steps of the plugins a test loaded (db-test), for defaultRegistry
+let plugins: Awaited<ReturnType<typeof loadPlugins>> = [];
+
 interface WorkflowStep {
   id?: string;
   name?: string;
@@ -35,7 +38,7 @@ let root: string;
 beforeAll(async () => {
   job = bundledJob();
   root = mkdtempSync(path.join(os.tmpdir(), 'shipgate-exported-'));
-  await loadPlugins({});
+  plugins = await loadPlugins({});
 });
 afterAll(() => {
   removeJob(job);
@@ -175,7 +178,7 @@ describe('an exported workflow, run job by job', () => {
         '',
       ].join('\n'),
     );
-    const spec = await loadPipeline(path.join(repo, 'shipgate.yml'), { registry: defaultRegistry() });
+    const spec = await loadPipeline(path.join(repo, 'shipgate.yml'), { registry: defaultRegistry(plugins) });
     const { text, warnings } = exportGitHubWorkflow(spec, { install: '', checkout: ['shipgate.yml', 'src/index.txt'] });
     expect(warnings).toEqual([]);
     const workflow = parse(text) as { jobs: Record<string, Job> };

@@ -1,8 +1,8 @@
 // @shipgate/pipelines — the public surface. Doors (CLI, actions, Jenkins, Slack app) and teams that
 // embed shipgate import from here only.
-export { ShipgateError, ExitCode, isShipgateError, errorMessage } from './errors.js';
-export type { SourceLocation, ExitCodeValue, ShipgateErrorOptions } from './errors.js';
-export { defineStep } from './steps/define.js';
+export { ShipgateError, ExitCode, isShipgateError, errorMessage } from './protocol/errors.js';
+export type { SourceLocation, ExitCodeValue, ShipgateErrorOptions } from './protocol/errors.js';
+export { defineStep } from './protocol/step.js';
 export type {
   StepDefinition,
   StepContext,
@@ -11,8 +11,9 @@ export type {
   ExecOptions,
   ExecResult,
   CiContext,
-} from './steps/define.js';
-export { StepRegistry, builtinSteps, defaultRegistry } from './steps/registry.js';
+} from './protocol/step.js';
+export { StepRegistry } from './protocol/step-registry.js';
+export { builtinSteps, defaultRegistry } from './cli/steps.js';
 export type { PipelineSpec, StepSpec, MatrixSpec, MatrixValue, MatrixCombination, CacheSpec } from './config/model.js';
 export type {
   Executor,
@@ -20,7 +21,7 @@ export type {
   InvocationResult,
   InvocationStatus,
   ExecutionEnvironment,
-} from './executors/executor.js';
+} from './protocol/executor.js';
 export { loadPipeline, parsePipeline, findPipelineFile, parseDuration, pipelineJsonSchema, evaluateCondition, interpolate, parseExpression } from './config/index.js';
 export type { LoadOptions, ExpressionContext } from './config/index.js';
 export { planPipeline, criticalPath } from './engine/plan.js';
@@ -41,10 +42,9 @@ export { detectCiContext, resolveCiContext } from './ci/context.js';
 export { RunReportBuilder, renderJUnit, writeRunReports, createReporter, chooseReporterKind, renderHtmlReport, renderMarkdownSummary } from './report/index.js';
 export type { RunReport, InvocationReport, Reporter, ReporterKind } from './report/index.js';
 export { runCli } from './cli/program.js';
-export type { CliIO } from './cli/io.js';
-export { loadPlugins, loadedPlugins, firstPartyPlugins, addBundledPlugin } from './plugins.js';
-export type { ShipgatePlugin } from './plugins.js';
-export type { CommandRegistrar } from './cli/program.js';
+export type { CliIO } from './protocol/io.js';
+export { loadPlugins, firstPartyPlugins, type BundledPlugins } from './cli/plugins.js';
+export type { ShipgatePlugin, CommandRegistrar } from './protocol/plugin.js';
 export { approvalStep, createApprovalStep } from './steps/approval/index.js';
 export { slackNotifyStep, createSlackNotifyStep } from './steps/slack-notify/index.js';
 export { qualityGateStep, gateErrorExitCodes } from './steps/quality-gate/index.js';

@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultRegistry, loadPlugins, parsePipeline, planPipeline } from '@shipgate/pipelines';
 
+// the steps of the plugins a test loaded (db-test), for defaultRegistry
+let plugins: Awaited<ReturnType<typeof loadPlugins>> = [];
+
 const root = path.resolve(import.meta.dirname, '../..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const pipelines = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((y) => /^steps:/m.test(y));
@@ -15,15 +18,15 @@ describe('root README pipelines', () => {
   });
 
   it.each(pipelines.map((yaml, i) => [i, yaml] as const))('snippet %i parses and plans', async (_i, yaml) => {
-    await loadPlugins({}, root);
-    const spec = parsePipeline(yaml, path.join(root, 'README.md'), { registry: defaultRegistry() });
+    plugins = await loadPlugins({}, root);
+    const spec = parsePipeline(yaml, path.join(root, 'README.md'), { registry: defaultRegistry(plugins) });
     const plan = planPipeline(spec);
     expect(plan.nodes.length).toBeGreaterThan(0);
   });
 
   it('the deploy pipeline runs gate → image → approval → deploy → promote in that order', () => {
     const deploy = pipelines.find((y) => y.includes('uses: codedeploy'))!;
-    const spec = parsePipeline(deploy, path.join(root, 'README.md'), { registry: defaultRegistry() });
+    const spec = parsePipeline(deploy, path.join(root, 'README.md'), { registry: defaultRegistry(plugins) });
     const plan = planPipeline(spec);
     const level = (id: string) => plan.levels.findIndex((l) => l.includes(id));
     const order = ['unit', 'gate', 'image', 'approve', 'deploy', 'promote'].map(level);
@@ -45,9 +48,9 @@ describe('pipelines README pipelines', () => {
   });
 
   it.each(complete.map((yaml, i) => [i, yaml] as const))('example %i validates without warnings', async (_i, yaml) => {
-    await loadPlugins({}, root);
+    plugins = await loadPlugins({}, root);
     const warnings: string[] = [];
-    const spec = parsePipeline(yaml, path.join(root, 'pipelines/README.md'), { registry: defaultRegistry(), onWarning: (w) => warnings.push(w.format()) });
+    const spec = parsePipeline(yaml, path.join(root, 'pipelines/README.md'), { registry: defaultRegistry(plugins), onWarning: (w) => warnings.push(w.format()) });
     expect(planPipeline(spec).nodes.length).toBeGreaterThan(0);
     expect(warnings).toEqual([]);
   });

@@ -3,7 +3,7 @@
 // SDK as `abortSignal` and honoured during back-off, and any failure that is left turned into a
 // ShipgateError that names the IAM action and resource (see errors.ts).
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, isBrokenCircuitError, retry, wrap, type CircuitBreakerPolicy } from 'cockatiel';
-import { ExitCode, ShipgateError } from '../errors.js';
+import { ExitCode, ShipgateError } from '../protocol/errors.js';
 import { awsErrorName, isAbortError, isRetryableAwsError, toShipgateError, type AwsOperation } from './errors.js';
 
 export interface RetryOptions {

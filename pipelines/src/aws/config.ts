@@ -2,7 +2,7 @@
 // SDK's own retry budget, so every step (CodeDeploy, CodePipeline, CodeBuild, ECS, ECR) behaves
 // the same. The SDK itself is never imported here: callers `await import('@aws-sdk/client-…')`
 // inside their `run`, so `shipgate --version` and pipelines without AWS steps never load it.
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 
 /** Static keys, or a function that fetches them (the shape the SDK's `credentials` accepts). */
 export interface AwsCredentials {

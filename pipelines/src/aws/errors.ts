@@ -2,7 +2,7 @@
 // what a person should read when one is not (a missing IAM permission, expired credentials). The
 // SDK's errors carry `name` (the service's error code), `$fault`, `$retryable` and `$metadata`;
 // these functions only read those plain fields, so they work on any copy of the SDK and on fakes.
-import { ExitCode, ShipgateError } from '../errors.js';
+import { ExitCode, ShipgateError } from '../protocol/errors.js';
 
 /** The fields shipgate reads from an SDK error. */
 export interface AwsErrorLike {

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import type { CiContext } from '../steps/define.js';
+import type { CiContext } from '../protocol/step.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

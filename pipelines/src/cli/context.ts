@@ -1,8 +1,8 @@
 // Resolving the global options every pipeline command shares: -C <dir> and -f <file>.
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CliIO } from './io.js';
-import { ShipgateError } from '../errors.js';
+import type { CliIO } from '../protocol/io.js';
+import { ShipgateError } from '../protocol/errors.js';
 
 export interface PipelineLocation {
   /** Absolute directory the command acts in (`-C`, else the current directory). */

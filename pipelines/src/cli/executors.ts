@@ -1,11 +1,11 @@
 // Which executors a run can hand invocations to: `local` always, plus one per executor setting the
 // pipeline names (`codebuild:orders-build`, an object form, …), keyed by the name steps use.
-import type { Executor } from '../executors/executor.js';
+import type { Executor } from '../protocol/executor.js';
 import { LocalExecutor } from '../executors/local.js';
 import { CodeBuildExecutor, type CodeBuildExecutorOptions } from '../executors/codebuild.js';
-import type { StepRegistry } from '../steps/registry.js';
+import type { StepRegistry } from '../protocol/step-registry.js';
 import type { PipelineSpec } from '../config/model.js';
-import type { CliIO } from './io.js';
+import type { CliIO } from '../protocol/io.js';
 
 export interface ExecutorOverrides {
   /** Extra options for every CodeBuild executor (tests inject the API and short poll intervals). */

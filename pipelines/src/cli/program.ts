@@ -2,17 +2,20 @@
 // this file only wires them. Commands throw ShipgateError for anything a user did wrong; `runCli`
 // turns that into a one-line message and a documented exit code — never a stack trace.
 import { Command, CommanderError } from 'commander';
-import { ExitCode, ShipgateError } from '../errors.js';
-import type { CliIO } from './io.js';
-import { loadPlugins, pluginCommands } from '../plugins.js';
+import { ExitCode, ShipgateError } from '../protocol/errors.js';
+import type { CliIO } from '../protocol/io.js';
+import { loadPlugins, type BundledPlugins } from './plugins.js';
+import type { CommandRegistrar, ShipgatePlugin } from '../protocol/plugin.js';
+import { defaultRegistry } from './steps.js';
 
-export type CommandRegistrar = (program: Command, io: CliIO, setExitCode: (code: number) => void) => void;
+export type { CommandRegistrar };
 
 /** Registrars of every command group; feature areas append theirs in cli/commands/index.ts. */
 import { commandRegistrars } from './commands/index.js';
 import { shipgateVersion as version } from '../version.js';
 
-export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+export function buildProgram(io: CliIO, setExitCode: (code: number) => void, plugins: readonly ShipgatePlugin[] = []): Command {
+  const steps = defaultRegistry(plugins);
   const program = new Command('shipgate')
     .description('Safe, boring deploys: a parallel pipeline engine with quality gates, versioned images and approvals.')
     .version(version, '-V, --version')
@@ -25,7 +28,8 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
-  for (const register of [...commandRegistrars, ...pluginCommands()]) register(program, io, setExitCode);
+  const pluginCommands = plugins.flatMap((p) => [...(p.commands ?? [])]);
+  for (const register of [...commandRegistrars, ...pluginCommands]) register(program, io, setExitCode, steps);
   return program;
 }
 
@@ -39,10 +43,11 @@ export function errorReport(error: ShipgateError): string {
 }
 
 /** Runs the CLI with `argv` (without node and script). Resolves to the process exit code. */
-export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIO, options: { bundledPlugins?: BundledPlugins } = {}): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  let plugins: ShipgatePlugin[];
   try {
-    await loadPlugins(io.env, io.cwd);
+    plugins = await loadPlugins(io.env, io.cwd, options.bundledPlugins);
   } catch (error) {
     if (error instanceof ShipgateError) {
       io.stderr.write(`shipgate: ${error.format()}\n`);
@@ -50,9 +55,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     }
     throw error;
   }
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    plugins,
+  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { CodeBuildSecretRef, ExecutorConfig } from './model.js';
 import { codebuildProjectPattern, type RawExecutor } from './schema.js';
-import { parseDuration } from './load.js';
-import { didYouMean } from './suggest.js';
+import { parseDuration } from '../protocol/duration.js';
+import { didYouMean } from '../protocol/suggest.js';
 
 /** Executor kinds this build of shipgate knows. */
 export const executorKinds = ['local', 'codebuild'] as const;

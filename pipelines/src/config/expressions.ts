@@ -3,10 +3,10 @@
 // familiar: literals, context paths, == != < <= > >= && || ! and parentheses, and a few functions.
 // Hand-written (about 250 lines) because we need positions for file:line:col errors, our own contexts
 // and status functions, and no library for GitHub's grammar runs standalone without its own runtime.
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 import type { MatrixValue } from './model.js';
-import type { CiContext } from '../steps/define.js';
-import { didYouMean } from './suggest.js';
+import type { CiContext } from '../protocol/step.js';
+import { didYouMean } from '../protocol/suggest.js';
 
 export interface ExpressionContext {
   env: Readonly<Record<string, string>>;

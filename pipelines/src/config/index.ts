@@ -1,5 +1,6 @@
 // shipgate.yml: loading, validation, expressions and the JSON Schema.
-export { loadPipeline, parsePipeline, findPipelineFile, parseDuration } from './load.js';
+export { loadPipeline, parsePipeline, findPipelineFile } from './load.js';
+export { parseDuration } from '../protocol/duration.js';
 export type { LoadOptions } from './load.js';
 export {
   parseExpression,
@@ -13,5 +14,5 @@ export {
 } from './expressions.js';
 export type { ExpressionContext, Expression } from './expressions.js';
 export { pipelineJsonSchema } from './json-schema.js';
-export { closest, didYouMean } from './suggest.js';
+export { closest, didYouMean } from '../protocol/suggest.js';
 export type * from './model.js';

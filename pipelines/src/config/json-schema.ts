@@ -2,7 +2,7 @@
 // each registered step's `with:` inputs selected by `uses:`. Editors use it for completion and
 // inline errors (`# yaml-language-server: $schema=…`).
 import { z } from 'zod';
-import type { StepRegistry } from '../steps/registry.js';
+import type { StepRegistry } from '../protocol/step-registry.js';
 import { pipelineSchema } from './schema.js';
 
 type JsonObject = Record<string, unknown>;

@@ -6,16 +6,17 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
-import { ExitCode, ShipgateError, type SourceLocation } from '../errors.js';
-import type { StepRegistry } from '../steps/registry.js';
+import { ExitCode, ShipgateError, type SourceLocation } from '../protocol/errors.js';
+import type { StepRegistry } from '../protocol/step-registry.js';
 import { checkReferences, ExpressionSyntaxError, findExpressions, parseCondition, parseExpression, type Expression, type StepRead } from './expressions.js';
-import { configLimits, listNames, printable } from './limits.js';
+import { configLimits, listNames, printable } from '../protocol/limits.js';
+import { parseDuration } from '../protocol/duration.js';
 import { checkYamlStructure } from './yaml-source.js';
 import { cycleText, findCycles, runsBefore } from './graph.js';
 import { plainIssueMessage } from './messages.js';
 import type { MatrixSpec, MatrixValue, PipelineSpec, StepSpec } from './model.js';
 import { pipelineKeys, pipelineSchema, stepKeys, type RawPipeline, type RawStep } from './schema.js';
-import { closest, didYouMean } from './suggest.js';
+import { closest, didYouMean } from '../protocol/suggest.js';
 import { expandMatrix, invocationId } from '../engine/matrix.js';
 import { executorKinds, resolveExecutor } from './executor.js';
 import type { ExecutorConfig } from './model.js';
@@ -85,26 +86,6 @@ export function findPipelineFile(dir: string, file?: string): string {
     return candidate;
   }
   throw new ShipgateError('config.not-found', `no shipgate.yml in ${printable(dir)}`, { hint: 'create one (see the pipelines README), or point at it with -C <dir> or -f <file>' });
-}
-
-/** Parses a duration: `500ms`, `90s`, `10m`, `1h30m`, `2h`. Returns milliseconds. */
-export function parseDuration(text: string): number {
-  const trimmed = text.trim();
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(trimmed))) {
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-    matched = re.lastIndex;
-  }
-  if (matched === 0 || matched !== trimmed.length || total <= 0) {
-    throw new ShipgateError('config.duration', `"${printable(text, 60)}" is not a duration`, { hint: 'write it with units: 500ms, 90s, 10m, 1h30m' });
-  }
-  if (total > configLimits.maxDurationMs) {
-    throw new ShipgateError('config.duration', `"${printable(text, 60)}" is longer than the ${configLimits.maxDurationMs / 3_600_000}h (7 days) a duration may be`, { hint: 'a step that runs this long should be split, or wait outside shipgate' });
-  }
-  return Math.round(total);
 }
 
 /** A problem as found; it becomes a ShipgateError only if it is among those printed. */

@@ -1,9 +1,10 @@
 // The pipeline as plain data, after shipgate.yml has been parsed and validated. The planner, the
 // engine, the exporters and every door work on this model only, never on YAML.
-import type { SourceLocation } from '../errors.js';
+import type { SourceLocation } from '../protocol/errors.js';
 
-export type MatrixValue = string | number | boolean;
-export type MatrixCombination = Readonly<Record<string, MatrixValue>>;
+import type { MatrixCombination, MatrixValue } from '../protocol/executor.js';
+
+export type { MatrixCombination, MatrixValue };
 
 export interface MatrixSpec {
   /** axis → values, in file order: `{ target: [api, worker] }` */

@@ -4,7 +4,7 @@
 // they sit in, nesting too deep and alias expansion too large (the bound against alias bombs).
 // One iterative pass, so no document can exhaust the stack.
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
-import { configLimits } from './limits.js';
+import { configLimits } from '../protocol/limits.js';
 
 export interface ProblemSink {
   add(code: string, message: string, offset: number, hint?: string): void;

@@ -9,8 +9,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parsePipeline } from '../config/load.js';
-import { isShipgateError } from '../errors.js';
-import { defaultRegistry } from '../steps/registry.js';
+import { isShipgateError } from '../protocol/errors.js';
+import type { StepRegistry } from '../protocol/step-registry.js';
+import { loadPlugins } from '../cli/plugins.js';
+import { defaultRegistry } from '../cli/steps.js';
 
 /** The part of Danger's `danger.git` the rules use. */
 export interface DangerGit {
@@ -44,6 +46,8 @@ export interface ShipgateDangerOptions {
   cwd?: string;
   /** The run report whose step summaries (the quality-gate table) are posted. Default .shipgate/report.json. */
   report?: string;
+  /** The steps a shipgate.yml may use. Default: the built-in steps and the installed plugins'. */
+  registry?: StepRegistry;
 }
 
 const defaults = {
@@ -166,7 +170,7 @@ export function validPipeline(danger: DangerLike, report: DangerReporter, option
       continue;
     }
     try {
-      parsePipeline(text, path.join(cwd, file), { registry: defaultRegistry(), displayFile: file });
+      parsePipeline(text, path.join(cwd, file), { registry: options.registry ?? defaultRegistry(), displayFile: file });
     } catch (error) {
       if (!isShipgateError(error)) throw error;
       for (const e of [error, ...error.related]) {
@@ -210,6 +214,6 @@ export async function shipgateRules(options: ShipgateDangerOptions = {}, danger?
   testsWithSource(dsl, reporter);
   await largePr(dsl, reporter, options);
   lockfileInStep(dsl, reporter, options);
-  validPipeline(dsl, reporter, options);
+  validPipeline(dsl, reporter, { ...options, registry: options.registry ?? defaultRegistry(await loadPlugins(process.env, options.cwd ?? process.cwd())) });
   qualityGateComment(reporter, options);
 }

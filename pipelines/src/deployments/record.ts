@@ -7,7 +7,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { z } from 'zod';
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 
 /** How the Slack app can undo this deployment (the contract of `POST /api/deployments`). */
 export const rollbackRefSchema = z.discriminatedUnion('kind', [

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { namesNodeModules, type StoredPath } from './cache/outputs.js';
 import { sha256File } from './cache/objects.js';
+import { canonicalJson } from '../protocol/canonical.js';
 
 export interface CacheKeyInput {
   uses: string;
@@ -39,18 +40,6 @@ export interface CacheEntry {
 
 const keepPerStep = 5;
 const ignored = ['**/.git/**', '**/.shipgate/**'];
-
-/** JSON with sorted keys, so equal values always hash the same. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 /**
  * sha256 over every file matching the globs: sorted relative paths and their contents. A glob
@@ -89,7 +78,7 @@ export async function computeCacheKey(input: CacheKeyInput): Promise<{ key: stri
   const { digest, files, unmatched } = await hashInputFiles(input.cwd, input.inputs);
   const key = createHash('sha256')
     .update(
-      canonical({
+      canonicalJson({
         v: 2,
         uses: input.uses,
         with: input.with,

@@ -1,6 +1,6 @@
 // What a run tells the world while it happens. The engine emits these; reporters (TTY view, plain
 // CI log, GitHub Actions log, JSON report, JUnit) consume them. Plain data only.
-import type { InvocationResult } from '../executors/executor.js';
+import type { InvocationResult } from '../protocol/executor.js';
 
 /** Final state of one invocation (one matrix instance of one step). */
 export type InvocationOutcome =

@@ -3,7 +3,7 @@
 // scheduler and `shipgate step`, so a step runs the same wherever it is started.
 import { interpolate, interpolateValue, type ExpressionContext } from '../config/expressions.js';
 import type { PipelineSpec } from '../config/model.js';
-import type { StepInvocation } from '../executors/executor.js';
+import type { StepInvocation } from '../protocol/executor.js';
 import type { PlanNode } from './plan.js';
 
 export function matrixEnvName(key: string): string {

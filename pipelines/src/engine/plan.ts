@@ -1,9 +1,9 @@
 // Planning: which invocations run, what waits for what, which steps start together (levels), and
 // the critical path. Pure: a function of the PipelineSpec and the selection flags.
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 import type { MatrixCombination, PipelineSpec, StepSpec } from '../config/model.js';
-import { didYouMean } from '../config/suggest.js';
-import { listNames } from '../config/limits.js';
+import { didYouMean } from '../protocol/suggest.js';
+import { listNames } from '../protocol/limits.js';
 import { expandMatrix, invocationId } from './matrix.js';
 
 export interface PlanNode {

@@ -1,7 +1,7 @@
 // Runs child processes for steps. Each child leads its own process group, so cancelling kills the
 // whole tree it started (npm → sh → node …): SIGTERM to the group, SIGKILL after a grace period.
 import { existsSync } from 'node:fs';
-import type { ExecOptions, ExecResult, ProcessRunner, StepLogger } from '../steps/define.js';
+import type { ExecOptions, ExecResult, ProcessRunner, StepLogger } from '../protocol/step.js';
 import type { SecretMasker } from './secrets.js';
 import { spawnChild } from './spawner.js';
 

@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { ExitCode, ShipgateError } from '../errors.js';
+import { ExitCode, ShipgateError } from '../protocol/errors.js';
 import { conditionUsesStatus, evaluateCondition, type ExpressionContext } from '../config/expressions.js';
 import { buildInvocation } from './invocation.js';
 import type { StepSpec } from '../config/model.js';
-import type { CiContext, StepLogger } from '../steps/define.js';
-import type { StepRegistry } from '../steps/registry.js';
-import type { Executor, InvocationResult, StepInvocation } from '../executors/executor.js';
+import type { CiContext, StepLogger } from '../protocol/step.js';
+import type { StepRegistry } from '../protocol/step-registry.js';
+import type { Executor, InvocationResult, StepInvocation } from '../protocol/executor.js';
 import { LocalExecutor } from '../executors/local.js';
 import type { InvocationOutcome, RunEvent, RunEventListener } from './events.js';
 import type { Plan, PlanNode } from './plan.js';

@@ -3,7 +3,7 @@
 // packages are imported on first use, so runs without a CodeBuild step never load them.
 import type { Build, BuildBatch, StartBuildBatchInput, StartBuildInput } from '@aws-sdk/client-codebuild';
 import { awsCall, awsClientConfig, type AwsCallOptions } from '../aws/index.js';
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 
 export interface LogPage {
   events: ReadonlyArray<{ message?: string | undefined; timestamp?: number | undefined }>;

@@ -1,7 +1,7 @@
 // Reading a CodeBuild build back: its status as a step outcome (SUCCEEDED / FAILED / FAULT /
 // TIMED_OUT / STOPPED), the failed phase as a message people can act on, and the lines that
 // `shipgate step` printed in its log (the outputs marker, its one-line error). Pure, table-tested.
-import type { InvocationResult, InvocationStatus } from './executor.js';
+import type { InvocationResult, InvocationStatus } from '../protocol/executor.js';
 
 /** The fields of a CodeBuild `Build` this executor reads (BatchGetBuilds `builds[]`). */
 export interface BuildLike {

@@ -5,8 +5,8 @@
 import { stringify } from 'yaml';
 import type { CodeBuildExecutorConfig } from '../config/model.js';
 import { secretNamePattern, SecretMasker } from '../engine/secrets.js';
-import { ShipgateError } from '../errors.js';
-import type { StepInvocation } from './executor.js';
+import { ShipgateError } from '../protocol/errors.js';
+import type { StepInvocation } from '../protocol/executor.js';
 
 /** The invocation's base64 lives in this variable in batch builds (one value per build-list entry). */
 export const invocationVariable = 'SHIPGATE_INVOCATION';

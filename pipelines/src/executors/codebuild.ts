@@ -9,12 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Build, BuildBatch } from '@aws-sdk/client-codebuild';
 import { consoleUrl, systemClock, type Clock } from '../aws/index.js';
-import { decodeOutputs, encodeInvocation, outputsMarker } from '../cli/commands/step.js';
+import { decodeOutputs, encodeInvocation, outputsMarker } from '../protocol/wire.js';
 import type { CodeBuildExecutorConfig, PipelineSpec } from '../config/model.js';
 import { codebuildProjectPattern } from '../config/schema.js';
 import { expandMatrix } from '../engine/matrix.js';
 import { SecretMasker } from '../engine/secrets.js';
-import { errorMessage, isShipgateError, ShipgateError } from '../errors.js';
+import { errorMessage, isShipgateError, ShipgateError } from '../protocol/errors.js';
 import { createCodeBuildApi, type CodeBuildApi } from './codebuild-api.js';
 import { buildOutcome, displayLine, stepErrorFromLog } from './codebuild-outcome.js';
 import {
@@ -29,7 +29,7 @@ import {
   type EnvironmentVariableOverride,
   type RemoteInvocation,
 } from './codebuild-request.js';
-import type { ExecutionEnvironment, Executor, InvocationResult, InvocationStatus, StepInvocation } from './executor.js';
+import type { ExecutionEnvironment, Executor, InvocationResult, InvocationStatus, StepInvocation } from '../protocol/executor.js';
 
 export interface CodeBuildExecutorOptions {
   /** The executor's name in the pipeline (`codebuild:orders-build`), used in messages. */

@@ -6,12 +6,12 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
-import { isShipgateError } from '../errors.js';
+import { isShipgateError } from '../protocol/errors.js';
 import { createProcessRunner } from '../engine/process.js';
 import { SecretMasker } from '../engine/secrets.js';
-import type { CiContext, StepContext, StepDefinition, StepLogger } from '../steps/define.js';
-import { StepRegistry } from '../steps/registry.js';
-import type { ExecutionEnvironment, Executor, InvocationResult, InvocationStatus, StepInvocation } from './executor.js';
+import type { CiContext, StepContext, StepDefinition, StepLogger } from '../protocol/step.js';
+import { StepRegistry } from '../protocol/step-registry.js';
+import type { ExecutionEnvironment, Executor, InvocationResult, InvocationStatus, StepInvocation } from '../protocol/executor.js';
 
 export interface LocalExecutorOptions {
   /** Time between SIGTERM and SIGKILL when a step is stopped. Default 5 s. */

@@ -9,7 +9,7 @@
 import { stringify } from 'yaml';
 import type { PipelineSpec } from '../config/model.js';
 import { expandMatrix, invocationId } from '../engine/matrix.js';
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 import { defaultInstallCommands } from '../executors/codebuild-request.js';
 import { stepReads } from './expressions.js';
 import { actionSource, generatedHeader, shellWord, type ActionSource, type ExportResult } from './common.js';

@@ -1,6 +1,6 @@
 // What every exporter shares: the result shape, the header that says the file is generated, and
 // where the shipgate runner comes from (this repository's own `actions/run`, pinned to a ref).
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 import { shipgateVersion } from '../version.js';
 
 export { shellWord } from '../executors/codebuild-request.js';

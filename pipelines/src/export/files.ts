@@ -10,7 +10,7 @@
 // that it does not need, is told about in a warning: the exporter cannot ship what it cannot see.
 import path from 'node:path';
 import type { PipelineSpec, StepSpec } from '../config/model.js';
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 
 /**
  * Bounds of an export, checked before anything is built: a job per step, and a download per

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import type { PipelineSpec, StepSpec } from '../config/model.js';
 import { secretNamePattern } from '../engine/secrets.js';
 import { matrixEnvName } from '../engine/invocation.js';
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 import { stepReads, toGitHubCondition, toGitHubTemplate } from './expressions.js';
 import { actionSource, generatedHeader, type ActionSource, type ExportResult } from './common.js';
 import { fileFlow, installPlan, npmInstallFor } from './files.js';

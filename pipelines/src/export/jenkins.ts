@@ -5,7 +5,7 @@
 // bundled CLI runs the steps, so no agent needs a package by name. Every step runs in one
 // workspace on one agent, so files pass between steps on disk: no stash / unstash.
 import type { PipelineSpec } from '../config/model.js';
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 import { actionSource, generatedHeader, type ActionSource, type ExportResult } from './common.js';
 
 export interface JenkinsExportOptions extends ActionSource {

@@ -8,7 +8,7 @@
 // fetch function; manifests already seen are revalidated with If-None-Match (`manifestCache`).
 import { createHash } from 'node:crypto';
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
-import { ExitCode, ShipgateError } from '../errors.js';
+import { ExitCode, ShipgateError } from '../protocol/errors.js';
 import {
   basicAuthorization,
   mergeScopes,
@@ -19,7 +19,9 @@ import {
   type RegistryCredentials,
 } from './auth.js';
 import { apiHost, isLoopbackRegistry } from './reference.js';
-import { defaultTransport } from './transport.js';
+import { defaultTransport, type FetchFunction } from './transport.js';
+
+export type { FetchFunction };
 
 export const manifestMediaTypes = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -29,8 +31,6 @@ export const manifestMediaTypes = {
 } as const;
 
 const acceptManifests = Object.values(manifestMediaTypes).join(', ');
-
-export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
 
 export interface RegistryClientOptions {
   /** Host and optional port, e.g. `127.0.0.1:5000`, `docker.io`, `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */

@@ -7,7 +7,7 @@
 // (re-pointing tags), and for pushes `ecr:InitiateLayerUpload`, `ecr:UploadLayerPart`,
 // `ecr:CompleteLayerUpload`.
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import { ExitCode, ShipgateError } from '../errors.js';
+import { ExitCode, ShipgateError } from '../protocol/errors.js';
 import type { BasicCredentials } from './auth.js';
 
 export interface EcrLogin extends BasicCredentials {

@@ -1,7 +1,7 @@
 // Image references as Docker reads them: `[registry/]repository[:tag][@digest]`. The first path
 // component is a registry only when it looks like a host (has a `.` or `:`, or is `localhost`);
 // otherwise the image is on Docker Hub, whose one-word repositories live under `library/`.
-import { ShipgateError } from '../errors.js';
+import { ShipgateError } from '../protocol/errors.js';
 
 export interface ImageReference {
   /** Host and optional port as written, e.g. `127.0.0.1:5000`, `123.dkr.ecr.eu-west-1.amazonaws.com`, `docker.io`. */

@@ -15,7 +15,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { FetchFunction } from './client.js';
+
+/** `fetch`'s shape: what the registry client sends its requests through. */
+export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
 
 /** Responses up to this size are read into memory before they are handed over. */
 const bufferLimit = 1024 * 1024;

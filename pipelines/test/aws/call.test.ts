@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CodeDeployClient, CodeDeployServiceException, GetDeploymentCommand, DeploymentLimitExceededException } from '@aws-sdk/client-codedeploy';
 import { awsCall, awsCircuitBreaker, awsClientConfig, isRetryableAwsError, toShipgateError } from '../../src/aws/index.js';
-import { ShipgateError } from '../../src/errors.js';
+import { ShipgateError } from '../../src/protocol/errors.js';
 
 // Errors as the SDK deserialises them from AWS's JSON protocol: a ServiceException whose name is
 // the `__type` AWS sent, with $fault and $metadata.

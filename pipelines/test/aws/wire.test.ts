@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { awsCall, awsClientConfig } from '../../src/aws/index.js';
-import { ShipgateError } from '../../src/errors.js';
+import { ShipgateError } from '../../src/protocol/errors.js';
 import { closeServer, listenOnLoopback } from '../helpers.js';
 
 type Reply = { status: number; type?: string; body: unknown; delayMs?: number };

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeOutputs, encodeInvocation } from '../../src/cli/commands/step.js';
+import { decodeOutputs, encodeInvocation } from '../../src/protocol/wire.js';
 import { cli } from '../helpers.js';
 
 const dirs: string[] = [];

@@ -12,6 +12,9 @@ import { defaultRegistry, loadPlugins, ShipgateError } from '../../src/index.js'
 import { parsePipeline } from '../../src/config/index.js';
 import { planPipeline } from '../../src/engine/plan.js';
 
+// the steps of the plugins a test loaded (db-test), for defaultRegistry
+let plugins: Awaited<ReturnType<typeof loadPlugins>> = [];
+
 const repo = path.resolve(import.meta.dirname, '../../..');
 const seed = 0x5eed14;
 const cases = 300;
@@ -129,8 +132,8 @@ describe(`fuzz: ${cases} mutations of real pipelines (seed ${seed.toString(16)})
   });
 
   it('every case is a valid pipeline or a bounded report of file:line:col problems, in under a second of CPU', async () => {
-    await loadPlugins({}, repo);
-    const registry = defaultRegistry();
+    plugins = await loadPlugins({}, repo);
+    const registry = defaultRegistry(plugins);
     const outcomes = { valid: 0, rejected: 0 };
     const codes = new Set<string>();
     for (const { n, text, applied } of generated) {

@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { defaultRegistry, ShipgateError } from '../../src/index.js';
 import { parsePipeline } from '../../src/config/index.js';
 import { planPipeline } from '../../src/engine/plan.js';
-import { configLimits } from '../../src/config/limits.js';
+import { configLimits } from '../../src/protocol/limits.js';
 
 const registry = defaultRegistry();
 /** A problem line: `file:line:col: message [code]`; hints follow on indented `  hint:` lines. */

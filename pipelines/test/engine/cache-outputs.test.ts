@@ -10,7 +10,7 @@ import { parsePipeline } from '../../src/config/index.js';
 import { planPipeline } from '../../src/engine/plan.js';
 import { runPipeline, type RunOptions, type RunResult } from '../../src/engine/run.js';
 import type { RunEvent } from '../../src/engine/events.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 
 const dirs: string[] = [];
 afterEach(() => {

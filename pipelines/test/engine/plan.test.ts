@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { expandMatrix, invocationId } from '../../src/engine/matrix.js';
 import { criticalPath, planPipeline } from '../../src/engine/plan.js';
 import { parsePipeline } from '../../src/config/index.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 
 describe('expandMatrix (GitHub Actions rules)', () => {
   it.each([

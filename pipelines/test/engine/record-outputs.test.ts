@@ -9,7 +9,7 @@ import { parsePipeline } from '../../src/config/index.js';
 import { lastSuccessfulOutputs } from '../../src/engine/cache.js';
 import { planPipeline } from '../../src/engine/plan.js';
 import { runPipeline } from '../../src/engine/run.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -6,7 +6,7 @@ import { parsePipeline } from '../../src/config/index.js';
 import { planPipeline, type PlanOptions } from '../../src/engine/plan.js';
 import { runPipeline, type RunOptions, type RunResult } from '../../src/engine/run.js';
 import type { RunEvent } from '../../src/engine/events.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 import { alive } from '../helpers.js';
 
 const dirs: string[] = [];

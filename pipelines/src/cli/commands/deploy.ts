@@ -3,12 +3,12 @@
 // one to one to the steps' `with:` inputs; the AWS SDK loads only when one of these runs.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import { resolveCiContext } from '../../ci/context.js';
-import type { InvocationResult } from '../../executors/executor.js';
-import type { StepDefinition } from '../../steps/define.js';
+import type { InvocationResult } from '../../protocol/executor.js';
+import type { StepDefinition } from '../../protocol/step.js';
 import type { CommandRegistrar } from '../program.js';
-import type { CliIO } from '../io.js';
+import type { CliIO } from '../../protocol/io.js';
 import { pipelineLocation, positiveInt } from '../context.js';
 
 /** The documented exit code for a step's outcome (see "Exit codes" in the README). */

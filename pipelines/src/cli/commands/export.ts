@@ -10,9 +10,9 @@ import { sourceDirectoryOf } from '../../executors/codebuild.js';
 import { exportCodeBuildBuildspec, exportGitHubWorkflow, exportJenkinsfile, type ExportResult } from '../../export/index.js';
 import { defaultActionRef, defaultActionRepo } from '../../export/common.js';
 import { checkoutFiles, defaultBranchOf } from '../../export/repository.js';
-import { defaultRegistry } from '../../steps/registry.js';
+import type { StepRegistry } from '../../protocol/step-registry.js';
 import type { CommandRegistrar } from '../program.js';
-import type { CliIO } from '../io.js';
+import type { CliIO } from '../../protocol/io.js';
 import { listOption, pipelineLocation, positiveInt } from '../context.js';
 
 interface Common {
@@ -20,10 +20,10 @@ interface Common {
   directory?: string;
 }
 
-async function load(command: Command, io: CliIO): Promise<PipelineSpec> {
+async function load(command: Command, io: CliIO, registry: StepRegistry): Promise<PipelineSpec> {
   const { directory, file } = pipelineLocation(command, io);
   const found = findPipelineFile(directory, file);
-  return loadPipeline(found, { registry: defaultRegistry(), displayFile: path.relative(io.cwd, found) || found });
+  return loadPipeline(found, { registry, displayFile: path.relative(io.cwd, found) || found });
 }
 
 async function emit(io: CliIO, result: ExportResult, output: string | undefined): Promise<void> {
@@ -38,7 +38,7 @@ async function emit(io: CliIO, result: ExportResult, output: string | undefined)
   io.stderr.write(`wrote ${path.relative(io.cwd, file) || file}\n`);
 }
 
-export const registerExportCommand: CommandRegistrar = (program, io) => {
+export const registerExportCommand: CommandRegistrar = (program, io, _setExitCode, steps) => {
   const exp = program
     .command('export')
     .description('write the pipeline as a GitHub Actions workflow, a Jenkinsfile or a CodeBuild batch buildspec')
@@ -65,7 +65,7 @@ export const registerExportCommand: CommandRegistrar = (program, io) => {
         opts: Common & { sourceDir?: string; actionRepo: string; ref: string; actions: boolean | string[]; runsOn: string; branch?: string; install: boolean | string; nodeVersion: string },
         command: Command,
       ) => {
-        const spec = await load(command, io);
+        const spec = await load(command, io, steps);
         const actions = opts.actions === false ? [] : Array.isArray(opts.actions) ? opts.actions : undefined;
         const install = opts.install === false ? '' : typeof opts.install === 'string' ? opts.install : undefined;
         const options = {
@@ -92,7 +92,7 @@ export const registerExportCommand: CommandRegistrar = (program, io) => {
     .option('--label <label>', 'run on agents with this label')
     .option('-j, --max-parallel <n>', 'at most this many steps at once', positiveInt('--max-parallel'))
     .action(async (opts: Common & { sourceDir?: string; library: string; actionRepo: string; ref: string; runner: boolean; label?: string; maxParallel?: number }, command: Command) => {
-      const spec = await load(command, io);
+      const spec = await load(command, io, steps);
       const options = { library: opts.library, actionRepo: opts.actionRepo, ref: opts.ref, noRunner: !opts.runner, label: opts.label, maxParallel: opts.maxParallel, sourceDirectory: await sourceDir(opts, spec) };
       await emit(io, exportJenkinsfile(spec, options), opts.output);
     });
@@ -106,7 +106,7 @@ export const registerExportCommand: CommandRegistrar = (program, io) => {
     .option('--install <command>', "a command before the step (repeatable; default: the pipeline's install step's script, else npm ci)", (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-install', 'no install commands')
     .action(async (opts: Common & { sourceDir?: string; actionRepo: string; ref: string; artifacts?: string; buildspecPath?: string; install: boolean | string[] }, command: Command) => {
-      const spec = await load(command, io);
+      const spec = await load(command, io, steps);
       const dir = await sourceDir(opts, spec);
       // the tasks run the file this writes: name it as the repository will see it
       const repoRoot = path.resolve(spec.root, ...(dir === '.' ? [] : dir.split('/').map(() => '..')));

@@ -5,12 +5,12 @@
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import { LocalExecutor } from '../../executors/local.js';
 import { resolveCiContext } from '../../ci/context.js';
 import { secretsFromEnv } from '../../engine/secrets.js';
-import { StepRegistry } from '../../steps/registry.js';
-import type { StepDefinition } from '../../steps/define.js';
+import { StepRegistry } from '../../protocol/step-registry.js';
+import type { StepDefinition } from '../../protocol/step.js';
 import { gateErrorExitCodes, qualityGateStep } from '../../steps/quality-gate/index.js';
 import type { CommandRegistrar } from '../program.js';
 import { pipelineLocation } from '../context.js';

@@ -3,7 +3,7 @@
 // SHIPGATE_REGISTRY_USERNAME / SHIPGATE_REGISTRY_PASSWORD or from ECR (`--ecr`), never from flags,
 // so they stay out of shell history and process lists.
 import type { Command } from 'commander';
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import { resolveCiContext } from '../../ci/context.js';
 import type { RegistryCredentials } from '../../registry/auth.js';
 import { ecrLoginFor } from '../../registry/ecr.js';
@@ -11,7 +11,7 @@ import { parseImageReference } from '../../registry/reference.js';
 import { promoteImage, readImageHistory, rollbackImage, type RegistryAccessOptions } from '../../steps/image/promote.js';
 import { computeTags, parseFlavor, parseKeyValueLines, parseTagRules } from '../../steps/image/tags.js';
 import type { CommandRegistrar } from '../program.js';
-import type { CliIO } from '../io.js';
+import type { CliIO } from '../../protocol/io.js';
 
 interface AccessFlags {
   insecure?: boolean;

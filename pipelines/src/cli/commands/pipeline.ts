@@ -8,13 +8,13 @@ import { criticalPath, planPipeline, type Plan } from '../../engine/plan.js';
 import { runPipeline } from '../../engine/run.js';
 import { secretsFromEnv } from '../../engine/secrets.js';
 import { resolveCiContext } from '../../ci/context.js';
-import { defaultRegistry, type StepRegistry } from '../../steps/registry.js';
+import type { StepRegistry } from '../../protocol/step-registry.js';
 import { appendMarkdownSummary, chooseReporterKind, colourlessEnv, createReporter, formatDuration, lastRunDurations, RunReportBuilder, writeRunReports, type ReporterKind } from '../../report/index.js';
 import { LogFileWriter } from '../../report/log-files.js';
 import { planFormats, renderPlanDot, renderPlanMermaid, type PlanFormat, type PlanGraph } from '../../report/graph.js';
 import type { PipelineSpec } from '../../config/model.js';
 import type { CommandRegistrar } from '../program.js';
-import type { CliIO } from '../io.js';
+import type { CliIO } from '../../protocol/io.js';
 import { listOption, nonEmpty, pipelineLocation, positiveInt } from '../context.js';
 import { createExecutors } from '../executors.js';
 
@@ -49,13 +49,13 @@ export function planSummary(plan: Plan, durations: Record<string, number>): Plan
   };
 }
 
-export const registerPipelineCommands: CommandRegistrar = (program, io, setExitCode) => {
+export const registerPipelineCommands: CommandRegistrar = (program, io, setExitCode, steps) => {
   program
     .command('validate')
     .description('check shipgate.yml: keys, needs, cycles, matrices, expressions and step inputs')
     .addHelpText('after', '\nExamples:\n  shipgate validate\n  shipgate -C services/orders validate\n\nExit codes: 0 valid, 2 invalid (each problem printed as file:line:col).')
     .action(async (_opts: unknown, command: Command) => {
-      const registry = defaultRegistry();
+      const registry = steps;
       const spec = await load(command, io, registry);
       const plan = planPipeline(spec);
       io.stdout.write(`${path.relative(io.cwd, spec.file) || spec.file}: ok — ${spec.steps.length} steps, ${plan.nodes.length} invocations, ${plan.levels.length} levels\n`);
@@ -71,7 +71,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .option('--from <step>', 'plan this step and everything after it', nonEmpty('--from'))
     .addHelpText('after', '\nExamples:\n  shipgate plan\n  shipgate plan --json --from unit\n  shipgate plan --format mermaid > plan.mmd\n  shipgate plan --format dot | dot -Tsvg > plan.svg')
     .action(async (opts: { format: PlanFormat; json?: boolean; only?: string[]; from?: string }, command: Command) => {
-      const registry = defaultRegistry();
+      const registry = steps;
       const spec = await load(command, io, registry);
       const plan = planPipeline(spec, { ...(opts.only ? { only: opts.only } : {}), ...(opts.from ? { from: opts.from } : {}) });
       const summary = planSummary(plan, await lastRunDurations(path.join(spec.root, '.shipgate')));
@@ -121,7 +121,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
         opts: { only?: string[]; from?: string; maxParallel?: number; keepGoing?: boolean; dryRun?: boolean; cache: boolean; reporter?: ReporterKind; verbose?: boolean; reportDir?: string },
         command: Command,
       ) => {
-        const registry = defaultRegistry();
+        const registry = steps;
         const spec = await load(command, io, registry);
         const plan = planPipeline(spec, { ...(opts.only ? { only: opts.only } : {}), ...(opts.from ? { from: opts.from } : {}) });
         const stateDir = path.join(spec.root, '.shipgate');
@@ -183,7 +183,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .description('list the steps `uses:` can name, with their inputs')
     .option('--json', 'print as JSON')
     .action((opts: { json?: boolean }) => {
-      const registry = defaultRegistry();
+      const registry = steps;
       const rows = registry.list().map((step) => ({ name: step.name, description: step.description, outputs: Object.keys(step.outputs ?? {}) }));
       if (opts.json) {
         io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -197,6 +197,6 @@ export const registerPipelineCommands: CommandRegistrar = (program, io, setExitC
     .command('schema')
     .description('print the JSON Schema of shipgate.yml (for editors: yaml-language-server, VS Code)')
     .action(() => {
-      io.stdout.write(`${JSON.stringify(pipelineJsonSchema(defaultRegistry()), null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(pipelineJsonSchema(steps), null, 2)}\n`);
     });
 };

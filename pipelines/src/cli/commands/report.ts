@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ShipgateError } from '../../errors.js';
+import { ShipgateError } from '../../protocol/errors.js';
 import { renderHtmlReport } from '../../report/html.js';
 import { mergeRunReports, type ReportToMerge } from '../../report/merge.js';
 import type { RunReport } from '../../report/run-report.js';

@@ -5,51 +5,22 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Command } from 'commander';
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import { findPipelineFile, loadPipeline } from '../../config/index.js';
 import { buildInvocation } from '../../engine/invocation.js';
 import { lastSuccessfulOutputs } from '../../engine/cache.js';
 import { planPipeline } from '../../engine/plan.js';
 import { SecretMasker, secretsFromEnv } from '../../engine/secrets.js';
-import type { InvocationResult, StepInvocation } from '../../executors/executor.js';
+import type { InvocationResult, StepInvocation } from '../../protocol/executor.js';
 import { LocalExecutor } from '../../executors/local.js';
 import { resolveCiContext } from '../../ci/context.js';
-import { defaultRegistry } from '../../steps/registry.js';
 import type { CommandRegistrar } from '../program.js';
-import type { CliIO } from '../io.js';
+import type { CliIO } from '../../protocol/io.js';
 import { pipelineLocation } from '../context.js';
+import { encodeOutputs, invocationSchema, outputsMarker } from '../../protocol/wire.js';
 import type { RunEvent } from '../../engine/events.js';
 import { LogFileWriter } from '../../report/log-files.js';
 import { appendMarkdownSummary, RunReportBuilder, writeRunReports } from '../../report/index.js';
-
-export const outputsMarker = '::shipgate-outputs::';
-
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const invocationSchema = z.strictObject({
-  id: z.string().min(1),
-  stepId: z.string().min(1),
-  uses: z.string().min(1),
-  with: z.record(z.string(), z.unknown()),
-  env: z.record(z.string(), z.string()),
-  workingDirectory: z.string(),
-  timeoutMs: z.number().int().positive().optional(),
-  matrix: z.record(z.string(), scalar).optional(),
-});
-
-/** Encodes an invocation for `--invocation` (base64 of its JSON: safe in any shell and buildspec). */
-export function encodeInvocation(invocation: StepInvocation): string {
-  return Buffer.from(JSON.stringify(invocation)).toString('base64');
-}
-
-/** Reads the outputs a `shipgate step` printed, from its log lines. */
-export function decodeOutputs(lines: Iterable<string>): Record<string, string> | undefined {
-  let found: Record<string, string> | undefined;
-  for (const line of lines) {
-    const at = line.indexOf(outputsMarker);
-    if (at !== -1) found = JSON.parse(Buffer.from(line.slice(at + outputsMarker.length).trim(), 'base64').toString('utf8')) as Record<string, string>;
-  }
-  return found;
-}
 
 const needsSchema = z.record(z.string(), z.looseObject({ outputs: z.record(z.string(), z.string()).default({}), result: z.string().optional() }));
 
@@ -98,7 +69,7 @@ async function readInvocation(text: string, io: CliIO): Promise<StepInvocation> 
   return parsed.data as StepInvocation;
 }
 
-export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) => {
+export const registerStepCommand: CommandRegistrar = (program, io, setExitCode, steps) => {
   program
     .command('step')
     .argument('[id]', 'step id from shipgate.yml, or a matrix instance like "build[target=api]"')
@@ -115,7 +86,7 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
         `Prints outputs as one line ${outputsMarker}<base64 JSON>. Exit codes: 0 success, 1 failure, 2 bad input, 130 cancelled.`,
     )
     .action(async (id: string | undefined, opts: { inputs?: string; invocation?: string; json?: boolean; needs?: string; matrix?: string; reportDir?: string }, command: Command) => {
-      const registry = defaultRegistry();
+      const registry = steps;
       const { directory, file } = pipelineLocation(command, io);
       let invocation: StepInvocation;
       let workspace = directory;
@@ -190,7 +161,7 @@ export const registerStepCommand: CommandRegistrar = (program, io, setExitCode) 
         const masker = new SecretMasker(secrets);
         const shown = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, masker.mask(v)]));
         for (const [k, v] of Object.entries(shown)) if (v !== result.outputs[k]) io.stderr.write(`shipgate: warning: output ${k} holds a secret; it is masked in the outputs line\n`);
-        io.stdout.write(`${outputsMarker}${Buffer.from(JSON.stringify(shown)).toString('base64')}\n`);
+        io.stdout.write(`${encodeOutputs(shown)}\n`);
       }
       // under GitHub Actions the outputs also become the job step's outputs (exported workflows read them)
       if (io.env.GITHUB_OUTPUT && Object.keys(result.outputs).length) await appendGitHubOutputs(io.env.GITHUB_OUTPUT, result.outputs);

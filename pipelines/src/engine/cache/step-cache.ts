@@ -6,7 +6,7 @@
 // default, where the local store is thrown away with the machine ($SHIPGATE_CACHE_LOCAL_FILL).
 // A hit whose files cannot be restored is no hit: the step runs, and the log says why.
 import path from 'node:path';
-import { ShipgateError } from '../../errors.js';
+import { ShipgateError } from '../../protocol/errors.js';
 import { readAllCacheEntries, readCacheEntry, writeCacheEntry, type CacheEntry } from '../cache.js';
 import { forEachLimited, ObjectStore } from './objects.js';
 import { captureOutputs, checkStored, prepareRestore, restoreOutputs, unsafePath, type RestoreProblem, type StoredPath } from './outputs.js';

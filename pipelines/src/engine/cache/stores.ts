@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { ShipgateError } from '../../errors.js';
+import { ShipgateError } from '../../protocol/errors.js';
 import { tempName } from './objects.js';
 import { raceSignal, type BlobStore } from './shared.js';
 

@@ -2,7 +2,7 @@
 // `GET /api/approvals/:id?wait=`). Every call is bounded: a per-attempt timeout, retries with
 // exponential back-off and jitter on network errors, 429 and 5xx, and the step's AbortSignal.
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import { parseApprovalStatus, type ApprovalStatus } from './decision.js';
 
 /** A failure worth another attempt: the network, a timeout, 429 or a 5xx. */

@@ -3,10 +3,10 @@
 // someone decides, the approval expires, or the step's own deadline passes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineStep } from '../define.js';
-import { ExitCode, ShipgateError } from '../../errors.js';
-import { parseDuration } from '../../config/load.js';
-import { durationInput } from '../duration-input.js';
+import { defineStep } from '../../protocol/step.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
+import { parseDuration } from '../../protocol/duration.js';
+import { durationInput } from '../../protocol/duration.js';
 import { ApprovalClient, type ApprovalBackend } from './client.js';
 import { maxWaitSeconds, nextMove, type ApprovalStatus } from './decision.js';
 

@@ -4,7 +4,7 @@
 // itself imported lazily by the step, so pipelines without AWS steps never load it.
 import type { CodeDeployClient, DeploymentInfo, DeploymentTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import { awsCall, awsClient, awsClientConfig, consoleUrl, pollUntil, type AwsCallerOptions, type Clock, type SendOptions } from '../../aws/index.js';
 import type { DeploymentOutcome } from '../../deployments/index.js';
 import { describeOverview, formatFailure, targetFailures, targetStates, type TargetFailure } from './progress.js';

@@ -2,7 +2,7 @@
 // container's image pointed at the digest the `image` step pushed. Pure functions over the shapes
 // of DescribeTaskDefinition's answer and RegisterTaskDefinition's request.
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
-import { ShipgateError } from '../../errors.js';
+import { ShipgateError } from '../../protocol/errors.js';
 
 const digestPattern = /^sha256:[0-9a-f]{64}$/;
 

@@ -3,10 +3,10 @@
 // stage back to an earlier succeeded execution. This file holds only the inputs; the SDK and the
 // logic load when the step runs.
 import { z } from 'zod';
-import { defineStep, type StepContext } from '../define.js';
-import { ExitCode, ShipgateError } from '../../errors.js';
-import { parseDuration } from '../../config/load.js';
-import { describedDuration } from '../duration-input.js';
+import { defineStep, type StepContext } from '../../protocol/step.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
+import { parseDuration } from '../../protocol/duration.js';
+import { describedDuration } from '../../protocol/duration.js';
 
 const duration = describedDuration;
 

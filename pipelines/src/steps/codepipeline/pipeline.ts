@@ -2,7 +2,7 @@
 // request goes through `awsCall` (bounded retries, the AbortSignal), every wait through `pollUntil`.
 // Loaded lazily (by the step's run and by the exported functions), with the SDK.
 import type { CodePipelineClient, ActionExecutionDetail, PipelineExecutionSummary, StageState } from '@aws-sdk/client-codepipeline';
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import { awsCall, awsClient, consoleUrl, pollUntil, type AwsCallerOptions, type SendOptions } from '../../aws/index.js';
 import { chooseStageRollbackTarget, describeChanges, describeFailedActions, executionSnapshot, findApproval, terminalExecutionStatuses } from './decisions.js';
 

@@ -7,8 +7,8 @@ import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ExitCode, ShipgateError } from '../../errors.js';
-import type { ProcessRunner } from '../define.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
+import type { ProcessRunner } from '../../protocol/step.js';
 
 export interface BuildPlan {
   builder: 'buildx' | 'docker';

@@ -16,7 +16,7 @@
 // were 24 KB).
 //
 // The decisions (what to append, which digest is "the previous good one") are pure functions.
-import { ShipgateError } from '../../errors.js';
+import { ShipgateError } from '../../protocol/errors.js';
 import { manifestMediaTypes, sha256Digest } from '../../registry/client.js';
 
 export const historyArtifactType = 'application/vnd.shipgate.image-history.v1+json';

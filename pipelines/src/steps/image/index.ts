@@ -6,11 +6,11 @@
 // Outputs: `tags` and `labels` (newline-separated, as metadata-action sets them), `version`,
 // `digest`, and for promote / rollback `previous`. The run summary gets a tags-and-digests table.
 import { z } from 'zod';
-import { ShipgateError } from '../../errors.js';
+import { ShipgateError } from '../../protocol/errors.js';
 import type { RegistryCredentials } from '../../registry/auth.js';
 import { ecrLoginFor } from '../../registry/ecr.js';
 import { parseImageReference } from '../../registry/reference.js';
-import { defineStep, type StepContext } from '../define.js';
+import { defineStep, type StepContext } from '../../protocol/step.js';
 import { buildAndPush, hasBuildx } from './build.js';
 import { promoteImage, rollbackImage } from './promote.js';
 import { computeTags, parseFlavor, parseKeyValueLines, parseTagRules, type ImageMetadata } from './tags.js';

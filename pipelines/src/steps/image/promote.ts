@@ -7,7 +7,7 @@
 //   promote:  [GET source manifest | GET history]  →  [PUT tag | PUT history]
 //             (a release tag also gets a HEAD in the first group: it may move only with --force)
 //   rollback: [GET history | HEAD tag]  →  [PUT tag | PUT history]   (the history carries the bytes)
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import type { RegistryCredentials } from '../../registry/auth.js';
 import { repositoryScope } from '../../registry/auth.js';
 import { RegistryClient, type FetchFunction, type Manifest, type ManifestJson } from '../../registry/client.js';

@@ -3,9 +3,9 @@
 // `type=sha`, `type=raw,value=…`, `type=schedule`, `prefix=` / `suffix=` / `enable=` on any rule,
 // and a flavor (`latest=auto`, `prefix=`, `suffix=`). `computeTags` is a pure function of plain
 // data; `parseTagRules` / `parseFlavor` read the same multi-line text metadata-action reads.
-import { ShipgateError } from '../../errors.js';
+import { ShipgateError } from '../../protocol/errors.js';
 import { parseImageReference } from '../../registry/reference.js';
-import type { CiContext } from '../define.js';
+import type { CiContext } from '../../protocol/step.js';
 
 interface RuleCommon {
   /** `true`/`false` or a template such as `{{is_default_branch}}`. Default true. */

@@ -8,10 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineStep, type StepContext } from '../define.js';
-import { ShipgateError, ExitCode } from '../../errors.js';
-import { parseDuration } from '../../config/load.js';
-import { durationInput } from '../duration-input.js';
+import { defineStep, type StepContext } from '../../protocol/step.js';
+import { ShipgateError, ExitCode } from '../../protocol/errors.js';
+import { parseDuration } from '../../protocol/duration.js';
+import { durationInput } from '../../protocol/duration.js';
 import type { GateResult } from './conditions.js';
 import { renderConditionsMarkdown, renderConditionsText } from './table.js';
 import { parseProperties, readReportTask } from './properties.js';

@@ -2,7 +2,7 @@
 // `report-task.txt` (what every Sonar scanner — CLI, Maven, Gradle, .NET — writes after it submits
 // an analysis). Both are the java.util.Properties text format, so one small reader serves both.
 import { readFile } from 'node:fs/promises';
-import { ShipgateError, ExitCode } from '../../errors.js';
+import { ShipgateError, ExitCode } from '../../protocol/errors.js';
 
 function unescape(text: string): string {
   return text.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, c: string) => {

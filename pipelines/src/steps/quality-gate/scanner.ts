@@ -6,8 +6,8 @@
 import { createRequire } from 'node:module';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ShipgateError, ExitCode } from '../../errors.js';
-import type { CiContext, ProcessRunner, StepLogger } from '../define.js';
+import { ShipgateError, ExitCode } from '../../protocol/errors.js';
+import type { CiContext, ProcessRunner, StepLogger } from '../../protocol/step.js';
 
 /** Properties that hold credentials: never passed as `-D` (argv is world-readable). */
 export const secretPropertyKeys: readonly string[] = ['sonar.token', 'sonar.login', 'sonar.password'];

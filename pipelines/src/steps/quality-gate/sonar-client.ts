@@ -6,7 +6,7 @@
 // code of its own, so people (and scripts) can tell a bad token from a server that is down.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry, wrap, type CircuitBreakerPolicy } from 'cockatiel';
-import { ShipgateError, ExitCode } from '../../errors.js';
+import { ShipgateError, ExitCode } from '../../protocol/errors.js';
 import { gateStatus, type ConditionStatus, type GateCondition, type GateOperator, type GateResult } from './conditions.js';
 import type { ReportTask } from './properties.js';
 

@@ -1,8 +1,8 @@
 // `run:` — a shell script. The built-in step every pipeline starts with; written through the same
 // defineStep API as every other step.
 import { z } from 'zod';
-import { defineStep } from '../define.js';
-import { ShipgateError, ExitCode } from '../../errors.js';
+import { defineStep } from '../../protocol/step.js';
+import { ShipgateError, ExitCode } from '../../protocol/errors.js';
 
 export const runInputs = z.strictObject({
   script: z.string().min(1).describe('The shell script to run (bash -eo pipefail where bash exists).'),

@@ -5,8 +5,8 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineStep } from '../define.js';
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { defineStep } from '../../protocol/step.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 import { slackError } from './slack-errors.js';
 
 export const defaultSlackApiUrl = 'https://slack.com/api/';

@@ -1,6 +1,6 @@
 // Slack's error strings (chat.postMessage's `{ ok: false, error }`, an incoming webhook's plain-text
 // body) turned into something a person can act on. Pure: a table test covers it.
-import { ExitCode, ShipgateError } from '../../errors.js';
+import { ExitCode, ShipgateError } from '../../protocol/errors.js';
 
 const hints: Record<string, string> = {
   channel_not_found: 'check the channel input (an id like C0123456789 is safest) and that the bot is in that channel (/invite @shipgate)',

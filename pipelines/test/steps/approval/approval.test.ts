@@ -1,7 +1,7 @@
 // The approval step against a loopback stand-in of the Slack app's approval API.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runStepInProcess } from '../../../src/executors/local.js';
-import type { StepDefinition } from '../../../src/steps/define.js';
+import type { StepDefinition } from '../../../src/protocol/step.js';
 import { createApprovalStep } from '../../../src/steps/approval/index.js';
 import { startApprovalApp, type ApprovalAppStandIn } from './stand-in.js';
 

@@ -22,7 +22,7 @@ import {
 import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { deployCodeDeploy, rollbackCodeDeploy } from '../../../src/steps/codedeploy/deploy.js';
 import { fakeClock } from '../../../src/aws/index.js';
-import { ShipgateError } from '../../../src/errors.js';
+import { ShipgateError } from '../../../src/protocol/errors.js';
 
 const cd = mockClient(CodeDeployClient);
 const ecs = mockClient(ECSClient);

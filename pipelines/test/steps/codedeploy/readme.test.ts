@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePipeline } from '../../../src/config/index.js';
-import { defaultRegistry } from '../../../src/steps/registry.js';
+import { defaultRegistry } from '../../../src/cli/steps.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');

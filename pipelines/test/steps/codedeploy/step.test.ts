@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentTargetsCommand, BatchGetDeploymentTargetsCommand, StopDeploymentCommand, GetDeploymentGroupCommand, ListDeploymentsCommand, BatchGetDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import { runStepInProcess } from '../../../src/executors/local.js';
 import { codedeployStep, digestOf, versionOf } from '../../../src/steps/codedeploy/index.js';
-import { defaultRegistry } from '../../../src/steps/registry.js';
+import { defaultRegistry } from '../../../src/cli/steps.js';
 
 const cd = mockClient(CodeDeployClient);
 const posts: unknown[] = [];

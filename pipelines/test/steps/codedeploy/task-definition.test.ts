@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import { imageRepository, pointImageAt, rewriteTaskDefinition } from '../../../src/steps/codedeploy/task-definition.js';
-import { ShipgateError } from '../../../src/errors.js';
+import { ShipgateError } from '../../../src/protocol/errors.js';
 
 const digest = `sha256:${'ab12'.repeat(16)}`;
 

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { answerCodePipelineApproval, rollbackCodePipelineStage, startCodePipeline } from '../../../src/steps/codepipeline/pipeline.js';
 import { fakeClock } from '../../../src/aws/index.js';
-import { ShipgateError } from '../../../src/errors.js';
+import { ShipgateError } from '../../../src/protocol/errors.js';
 
 const cp = mockClient(CodePipelineClient);
 afterEach(() => {

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListActionExecutionsCommand, PutApprovalResultCommand, StartPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { runStepInProcess } from '../../../src/executors/local.js';
 import { codepipelineStep } from '../../../src/steps/codepipeline/index.js';
-import { defaultRegistry } from '../../../src/steps/registry.js';
+import { defaultRegistry } from '../../../src/cli/steps.js';
 
 const cp = mockClient(CodePipelineClient);
 afterEach(() => {

@@ -3,7 +3,7 @@
 // PutApprovalResult body and the error a second answer gets are the real serialisation.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { answerCodePipelineApproval } from '../../../src/steps/codepipeline/pipeline.js';
-import { ShipgateError } from '../../../src/errors.js';
+import { ShipgateError } from '../../../src/protocol/errors.js';
 import { startAwsStandIn, type AwsStandIn } from '../../support/aws-stand-in.js';
 
 const token = '6d1f3a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';

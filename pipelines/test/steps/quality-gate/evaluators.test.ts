@@ -10,7 +10,7 @@ import { parseProperties, parseReportTask } from '../../../src/steps/quality-gat
 import { analysisProperties, ciAnalysisProperties, reportTaskPath } from '../../../src/steps/quality-gate/scanner.js';
 import { gateResultFromSonar, pollDelay } from '../../../src/steps/quality-gate/sonar-client.js';
 import { renderConditionsMarkdown, renderConditionsText } from '../../../src/steps/quality-gate/table.js';
-import type { CiContext } from '../../../src/steps/define.js';
+import type { CiContext } from '../../../src/protocol/step.js';
 
 describe('evaluateGateCondition (Sonar semantics: the operator says when it fails)', () => {
   it.each([

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePipeline } from '../../../src/config/index.js';
-import { StepRegistry, builtinSteps } from '../../../src/steps/registry.js';
+import { StepRegistry } from '../../../src/protocol/step-registry.js';
+import { builtinSteps } from '../../../src/cli/steps.js';
 
 const readme = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('\n## Quality gate\n'), readme.indexOf('\n## ', readme.indexOf('\n## Quality gate\n') + 5));

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { waitForQualityGate } from '../../../src/steps/quality-gate/sonar-client.js';
 import { qualityGateStep } from '../../../src/steps/quality-gate/index.js';
 import { runStepInProcess } from '../../../src/executors/local.js';
-import { isShipgateError, type ShipgateError } from '../../../src/errors.js';
+import { isShipgateError, type ShipgateError } from '../../../src/protocol/errors.js';
 import { cli } from '../../helpers.js';
 import { ceTask, projectStatus, sonarError, startFakeSonar, type FakeSonar } from './fake-sonar.js';
 

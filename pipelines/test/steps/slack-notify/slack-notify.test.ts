@@ -1,7 +1,7 @@
 // The slack-notify step against a loopback stand-in speaking Slack's Web API and webhook formats.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runStepInProcess } from '../../../src/executors/local.js';
-import type { StepDefinition } from '../../../src/steps/define.js';
+import type { StepDefinition } from '../../../src/protocol/step.js';
 import { createSlackNotifyStep } from '../../../src/steps/slack-notify/index.js';
 import { slackError } from '../../../src/steps/slack-notify/slack-errors.js';
 import { startSlack, type SlackStandIn } from './stand-in.js';

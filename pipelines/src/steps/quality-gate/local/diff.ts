@@ -3,8 +3,8 @@
 // files included so a local run before committing sees them too. Renames are followed: a moved file's
 // unchanged lines are not new. Parsing the diff is pure; running git is injected.
 import path from 'node:path';
-import { ShipgateError, ExitCode } from '../../../errors.js';
-import type { ProcessRunner } from '../../define.js';
+import { ShipgateError, ExitCode } from '../../../protocol/errors.js';
+import type { ProcessRunner } from '../../../protocol/step.js';
 
 /** Repository-relative path → changed (added or modified) line numbers in the new version. */
 export type ChangedLines = Map<string, Set<number>>;

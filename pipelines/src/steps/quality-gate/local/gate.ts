@@ -4,8 +4,8 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ShipgateError, ExitCode } from '../../../errors.js';
-import type { CiContext, ProcessRunner } from '../../define.js';
+import { ShipgateError, ExitCode } from '../../../protocol/errors.js';
+import type { CiContext, ProcessRunner } from '../../../protocol/step.js';
 import { evaluateGateCondition, gateStatus, type GateCondition, type GateResult } from '../conditions.js';
 import { pullRequestBase } from '../scanner.js';
 import { changedLinesCoverage, overallCoverage, parseLcov } from './lcov.js';

@@ -2,7 +2,7 @@
 // (`eslint -f json -o eslint.json`), Jest's `--json --outputFile` results, and jscpd's JSON reporter
 // (`jscpd --reporters json`). Pure over the parsed JSON; a report of the wrong shape is an error
 // naming the file, not a silently passing gate.
-import { ShipgateError, ExitCode } from '../../../errors.js';
+import { ShipgateError, ExitCode } from '../../../protocol/errors.js';
 
 function wrongShape(file: string, what: string, expected: string): ShipgateError {
   return new ShipgateError('quality-gate.report-invalid', `${file} is not ${what}`, { exitCode: ExitCode.usage, hint: `expected ${expected}` });

@@ -1,8 +1,11 @@
 // An executor runs one step invocation, given as plain data, somewhere: in this process (local),
 // or on another engine (CodeBuild runs `shipgate step <id> --inputs <json>` in a build). The engine
 // only ever talks to this interface, so new engines plug in without touching it.
-import type { CiContext, StepLogger } from '../steps/define.js';
-import type { MatrixCombination } from '../config/model.js';
+import type { CiContext, StepLogger } from './step.js';
+
+/** One value of a matrix axis, and one combination of axis values (`{ node: 22, os: linux }`). */
+export type MatrixValue = string | number | boolean;
+export type MatrixCombination = Readonly<Record<string, MatrixValue>>;
 
 /** One runnable instance of a step: everything resolved, JSON-serialisable. */
 export interface StepInvocation {

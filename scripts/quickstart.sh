@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/node24.sh
-exec node pipelines/dist/cli/main.js run -C examples/orders-service "$@"
+exec node pipelines/cli/dist/cli/main.js run -C examples/orders-service "$@"

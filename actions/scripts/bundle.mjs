@@ -32,9 +32,13 @@ const pgliteAssets = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
 
 // The workspace packages are bundled from their TypeScript sources, not from a possibly stale dist/.
 const workspaceSources = {
-  '@shipgate/pipelines': 'pipelines/src/index.ts',
-  '@shipgate/pipelines/errors': 'pipelines/src/errors.ts',
-  '@shipgate/pipelines/steps': 'pipelines/src/steps/define.ts',
+  '@shipgate/protocol': 'pipelines/protocol/src/index.ts',
+  '@shipgate/core': 'pipelines/core/src/index.ts',
+  '@shipgate/aws': 'pipelines/aws/src/index.ts',
+  '@shipgate/image': 'pipelines/image/src/index.ts',
+  '@shipgate/quality-gate': 'pipelines/quality-gate/src/index.ts',
+  '@shipgate/slack': 'pipelines/slack/src/index.ts',
+  '@shipgate/cli': 'pipelines/cli/src/index.ts',
   '@shipgate/test-harness': 'test-harness/src/index.ts',
   '@shipgate/test-harness/plugin': 'test-harness/src/plugin.ts',
 };

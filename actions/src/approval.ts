@@ -18,5 +18,5 @@ export default {
     url: 'string',
     token: 'secret',
   },
-  step: forwardTo(async () => (await import('@shipgate/pipelines')).approvalStep),
+  step: forwardTo(async () => (await import('@shipgate/slack')).approvalStep),
 } satisfies ActionSpec;

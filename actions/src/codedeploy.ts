@@ -1,7 +1,8 @@
 // actions/codedeploy: deploys with AWS CodeDeploy (an S3 revision to EC2 / on-premises, or ECS
 // blue/green with a new task definition revision), or redeploys the last good revision (rollback);
 // follows it to the end and records it.
-import { defaultRegistry, type StepDefinition } from '@shipgate/pipelines';
+import { defaultRegistry } from '@shipgate/cli';
+import { type StepDefinition } from '@shipgate/protocol';
 import { forwardTo, type ActionSpec } from './door.js';
 
 export default {

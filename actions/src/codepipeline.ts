@@ -20,5 +20,5 @@ export default {
     timeout: 'string',
     'poll-interval': 'string',
   },
-  step: forwardTo(async () => (await import('@shipgate/pipelines')).codepipelineStep),
+  step: forwardTo(async () => (await import('@shipgate/aws')).codepipelineStep),
 } satisfies ActionSpec;

@@ -1,5 +1,5 @@
 // actions/db-test: runs a command against a fresh, migrated, seeded database thrown away afterwards.
-import type { StepDefinition } from '@shipgate/pipelines';
+import type { StepDefinition } from '@shipgate/protocol';
 import { forwardTo, type ActionSpec } from './door.js';
 
 export default {

@@ -5,7 +5,8 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { context as github } from '@actions/github';
-import { detectCiContext, runStepInProcess, ShipgateError, type CiContext, type InvocationResult, type StepDefinition, type StepLogger } from '@shipgate/pipelines';
+import { detectCiContext, runStepInProcess } from '@shipgate/core';
+import { ShipgateError, type CiContext, type InvocationResult, type StepDefinition, type StepLogger } from '@shipgate/protocol';
 
 /** How an action input is read before it reaches the step's `with:` (the step's schema validates it). */
 /** `lines`: one entry a line, as actions/cache takes `path:` (blank lines dropped). */
@@ -37,7 +38,7 @@ export function forwardTo(load: () => Promise<StepDefinition>): ActionSpec['step
 
 /** The CiContext steps see, from what `@actions/github` read of the runner's environment and event payload. */
 export function ciContextFromGitHub(ctx: Pick<typeof github, 'eventName' | 'ref' | 'sha' | 'runId' | 'actor' | 'payload'>, env: NodeJS.ProcessEnv): CiContext {
-  // One decision, in pipelines/src/ci/context.ts: hand it the same facts @actions/github read.
+  // One decision, in pipelines/core/src/ci/detect.ts: hand it the same facts @actions/github read.
   return detectCiContext(
     {
       ...env,

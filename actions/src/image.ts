@@ -31,5 +31,5 @@ export default {
     'aws-region': 'string',
   },
   workingDirectoryInput: 'working-directory',
-  step: forwardTo(async () => (await import('@shipgate/pipelines')).imageStep),
+  step: forwardTo(async () => (await import('@shipgate/image')).imageStep),
 } satisfies ActionSpec;

@@ -30,7 +30,7 @@ export async function run(name: string): Promise<void> {
 
 /** The shipgate CLI, as the `shipgate` executable runs it: real process I/O, SIGINT/SIGTERM cancel. */
 export async function cli(args: readonly string[]): Promise<number> {
-  const { runCli } = await import('@shipgate/pipelines');
+  const { runCli } = await import('@shipgate/cli');
   // The bundle has no node_modules: give the CLI the plugin compiled in, as actions/run does.
   const { bundledPlugins } = await import('./run.js');
   // the engine's spawner helpers fork a module file; in a bundle there is only this one

@@ -20,5 +20,5 @@ export default {
   // the step reads the token only from the environment (never from `with:`), as SONAR_TOKEN
   env: { token: 'SONAR_TOKEN' },
   workingDirectoryInput: 'working-directory',
-  step: forwardTo(async () => (await import('@shipgate/pipelines')).qualityGateStep),
+  step: forwardTo(async () => (await import('@shipgate/quality-gate')).qualityGateStep),
 } satisfies ActionSpec;

@@ -1,6 +1,7 @@
 // actions/run: a whole shipgate pipeline (shipgate.yml, through the shipgate CLI), one shell
 // script (the `run` step), or any one step by name (`uses` + `with`).
-import { defaultRegistry, defineStep, loadPlugins, runCli, ShipgateError, type BundledPlugins, type StepDefinition } from '@shipgate/pipelines';
+import { defaultRegistry, loadPlugins, runCli, type BundledPlugins } from '@shipgate/cli';
+import { defineStep, ShipgateError, type StepDefinition } from '@shipgate/protocol';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';

@@ -2,8 +2,8 @@
 // shipgate Slack app and of Slack itself (the same ones the steps' own tests use).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
-import { startApprovalApp, type ApprovalAppStandIn } from '../../pipelines/test/steps/approval/stand-in.js';
-import { startSlack, type SlackStandIn } from '../../pipelines/test/steps/slack-notify/stand-in.js';
+import { startApprovalApp, type ApprovalAppStandIn } from '../../pipelines/slack/test/approval/stand-in.js';
+import { startSlack, type SlackStandIn } from '../../pipelines/slack/test/notify/stand-in.js';
 import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
 let job: BundledJob;

@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exportGitHubWorkflow, loadPipeline, loadPlugins, defaultRegistry } from '@shipgate/pipelines';
+import { exportGitHubWorkflow, loadPlugins, defaultRegistry } from '@shipgate/cli';
+import { loadPipeline } from '@shipgate/core';
 import { parse } from 'yaml';
 import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildTinyImage, inspectDigest, pushImage, removeLocalImages, requireDocker, startRegistry, type StartedRegistry } from '../../pipelines/test/support/registry.js';
-import { ceTask, projectStatus, startFakeSonar, type FakeSonar } from '../../pipelines/test/steps/quality-gate/fake-sonar.js';
+import { ceTask, projectStatus, startFakeSonar, type FakeSonar } from '../../pipelines/quality-gate/test/fake-sonar.js';
 import { bundledJob, removeJob, runBundledAction, type BundledJob } from './runner.js';
 
 let job: BundledJob;

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { App, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
 import { SlackEventsReceiver } from './slack/receiver.js';
-import { ShipgateError } from '@shipgate/pipelines/errors';
+import { ShipgateError } from '@shipgate/protocol';
 import type { Logger } from 'pino';
 import type { Approval } from './approvals/model.js';
 import { defaultDecisionBackends, defaultRollbackBackends } from './backends/index.js';

@@ -4,7 +4,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ShipgateError } from '@shipgate/pipelines/errors';
+import { ShipgateError } from '@shipgate/protocol';
 import type { EnvironmentPolicy } from './approvals/access.js';
 
 const slackId = (what: string, pattern: RegExp, example: string) => z.string().regex(pattern, `${what} like ${example}`);

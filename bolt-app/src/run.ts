@@ -1,7 +1,7 @@
 // What `shipgate-bolt` does: read the environment and the config file, start the app, stop it on
 // SIGTERM / SIGINT (or `signal`). Exit codes: 0 stopped, 2 a configuration mistake (one line and
 // a hint, no stack trace), 3 a dependency failed at start (the database, the port), 70 a bug.
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import type { Logger } from 'pino';
 import { createShipgateApp, type ShipgateApp } from './app.js';
 import { ConfigSource } from './config.js';

@@ -2,7 +2,7 @@
 // promoted to `production` by @shipgate/pipelines; the app records both deployments, an approver
 // clicks Rollback, and the registry's `production` tag points at the earlier digest again.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { promoteImage } from '@shipgate/pipelines';
+import { promoteImage } from '@shipgate/image';
 import type { ShipgateApp } from '../src/app.js';
 import type { ApprovalStore } from '../src/store/store.js';
 import { buildTinyImage, inspectDigest, pushImage, removeLocalImages, requireDocker, startRegistry, type StartedRegistry } from '../../pipelines/test/support/registry.js';

@@ -327,7 +327,8 @@ describe('the run report on the deployment message', () => {
 
 describe('the approval step of @shipgate/pipelines against this app (the API contract)', () => {
   it('asks, waits, and succeeds once an approver clicks; a rejection fails it with the reason', async () => {
-    const { createApprovalStep, runStepInProcess } = await import('@shipgate/pipelines');
+    const { createApprovalStep } = await import('@shipgate/slack');
+    const { runStepInProcess } = await import('@shipgate/core');
     const { mkdtempSync, rmSync } = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { runCli } from '../src/cli/program.js';
+import { runCli } from '../cli/src/cli/program.js';
 
 /** Whether a process exists (tests check that cancelled process trees are gone). */
 export function alive(pid: number): boolean {

@@ -1,7 +1,7 @@
 // Builds the CommonJS entry points (dist/cjs/index.cjs, dist/cjs/jest.cjs) for projects whose
 // jest runs without ESM: jest.config.js with module.exports, require() in tests, no NODE_OPTIONS.
 // Jest's own require cannot load ES modules there (and hides Node's), so the harness is bundled
-// into CommonJS, with @shipgate/pipelines inside (it is ESM-only) and every other package left to
+// into CommonJS, with @shipgate/protocol inside (it is ESM-only) and every other package left to
 // require() (each has a CommonJS build). Runs after tsc in the workspace's build.
 import path from 'node:path';
 import { build } from 'esbuild';

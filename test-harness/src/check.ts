@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { ShipgateError } from '@shipgate/pipelines/errors';
+import { ShipgateError } from '@shipgate/protocol';
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations } from './migrations/apply.js';
 import { discoverMigrations } from './migrations/discover.js';

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { applyMigrations } from './migrations/apply.js';
 import { commandInputs, type CommandInputs } from './migrations/command-inputs.js';
 import { discoverMigrations, migrationsDigest, type Migration } from './migrations/discover.js';

@@ -1,6 +1,6 @@
 // Optional peer dependencies (testcontainers, mysql2) are imported only when asked for; when one is
 // not installed, the error says which package to add.
-import { ShipgateError } from '@shipgate/pipelines/errors';
+import { ShipgateError } from '@shipgate/protocol';
 
 export async function importOptional<T>(load: () => Promise<T>, code: string, what: string, pkg: string): Promise<T> {
   try {

@@ -2,9 +2,9 @@
 // Loaded by the shipgate CLI when this package is installed; heavy parts load only when used.
 import path from 'node:path';
 import { z } from 'zod';
-import type { CommandRegistrar, ShipgatePlugin } from '@shipgate/pipelines';
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
-import { defineStep, type StepDefinition } from '@shipgate/pipelines/steps';
+import type { CommandRegistrar, ShipgatePlugin } from '@shipgate/protocol';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
+import { defineStep, type StepDefinition } from '@shipgate/protocol';
 import type { PgliteSqlClient } from './sql/client.js';
 
 export const dbTestInputs = z.strictObject({

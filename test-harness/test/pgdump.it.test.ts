@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ShipgateError } from '@shipgate/pipelines/errors';
+import type { ShipgateError } from '@shipgate/protocol';
 import { openHarness, prepareHarness, type HarnessConfig } from '../src/harness.js';
 import { archiveToSql } from '../src/sql/pg-archive.js';
 import { cleanup, dockerAvailable, postgresAvailable, project } from './helpers.js';

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openHarness, prepareHarness } from '../src/harness.js';
-import type { ShipgateError } from '@shipgate/pipelines/errors';
+import type { ShipgateError } from '@shipgate/protocol';
 import { cleanup, project, schema } from './helpers.js';
 
 afterEach(cleanup);

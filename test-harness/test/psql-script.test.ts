@@ -1,7 +1,7 @@
 // Reading scripts the psql way: COPY … FROM stdin blocks, pg_dump's meta-commands, offsets kept.
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import type { ShipgateError } from '@shipgate/pipelines/errors';
+import type { ShipgateError } from '@shipgate/protocol';
 import { parsePsqlScript, type ScriptPart } from '../src/sql/psql-script.js';
 import { smallDumpFile } from './pgdump.js';
 

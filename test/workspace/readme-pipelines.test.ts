@@ -3,7 +3,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { defaultRegistry, loadPlugins, parsePipeline, planPipeline } from '@shipgate/pipelines';
+import { defaultRegistry, loadPlugins } from '@shipgate/cli';
+import { parsePipeline, planPipeline } from '@shipgate/core';
 
 // the steps of the plugins a test loaded (db-test), for defaultRegistry
 let plugins: Awaited<ReturnType<typeof loadPlugins>> = [];

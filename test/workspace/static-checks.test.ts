@@ -1,12 +1,14 @@
 // Lint and type-check are part of the test suite, so CI's one "N passed, N failed" line covers them.
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-function run(command: string, args: string[]): { code: number | null; output: string } {
-  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+function run(command: string, args: string[], cwd = root): { code: number | null; output: string } {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return { code: result.status, output: `${result.stdout}\n${result.stderr}`.trim() };
 }
 
@@ -22,4 +24,34 @@ describe('workspace static checks', () => {
     expect(output).toBe('');
     expect(code).toBe(0);
   }, 240_000);
+
+  // the layers of ARCHITECTURE.md: no cycle, every import between packages points down
+  const sources = ['pipelines/protocol/src', 'pipelines/core/src', 'pipelines/aws/src', 'pipelines/image/src', 'pipelines/quality-gate/src', 'pipelines/slack/src', 'pipelines/cli/src', 'pipelines/danger/src', 'test-harness/src', 'bolt-app/src', 'actions/src'];
+  const depcruise = (cwd: string, config: string, paths: string[]) => run(process.execPath, [path.join(root, 'node_modules/dependency-cruiser/bin/dependency-cruiser.mjs'), ...paths, '--config', config, '--output-type', 'err'], cwd);
+
+  it('has no import cycle and no import that points up a layer (dependency-cruiser)', () => {
+    const { code, output } = depcruise(root, '.dependency-cruiser.cjs', sources);
+    expect(output).toMatch(/no dependency violations found \((\d{3,}) modules/);
+    expect(code).toBe(0);
+  }, 120_000);
+
+  it('the layer check fails on a cycle and on core importing a step package', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-layers-'));
+    try {
+      const file = (rel: string, text: string) => {
+        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        writeFileSync(path.join(dir, rel), text);
+      };
+      file('tsconfig.tests.json', '{ "compilerOptions": { "module": "nodenext", "moduleResolution": "nodenext" } }');
+      file('pipelines/core/src/plan.ts', "import { deploy } from '../../aws/src/deploy.js';\nexport const plan = () => deploy;\n");
+      file('pipelines/aws/src/deploy.ts', "import { plan } from '../../core/src/plan.js';\nexport const deploy = () => plan;\n");
+      file('pipelines/protocol/src/errors.ts', 'export const code = 1;\n');
+      const { code, output } = depcruise(dir, path.join(root, '.dependency-cruiser.cjs'), ['pipelines']);
+      expect(output).toMatch(/no-circular: pipelines/(core/src/plan|aws/src/deploy).ts/);
+      expect(output).toContain('core-imports-only-protocol: pipelines/core/src/plan.ts → pipelines/aws/src/deploy.ts');
+      expect(code).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

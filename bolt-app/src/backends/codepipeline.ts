@@ -1,10 +1,11 @@
 // AWS CodePipeline: answer a manual approval action with PutApprovalResult, through
-// @shipgate/pipelines' `answerCodePipelineApproval` (the token from GetPipelineState, or from
+// @shipgate/aws' `answerCodePipelineApproval` (the token from GetPipelineState, or from
 // ListActionExecutions in PARALLEL-mode pipelines; bounded retries with back-off and jitter, and
 // a circuit breaker shared by every call of this app). When the action is no longer waiting,
 // someone already answered it or it timed out: there is nothing left to tell.
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { answerCodePipelineApproval, awsCircuitBreaker, isShipgateError, type AwsRetryOptions } from '@shipgate/pipelines';
+import { answerCodePipelineApproval, awsCircuitBreaker, type AwsRetryOptions } from '@shipgate/aws';
+import { isShipgateError } from '@shipgate/protocol';
 import type { ApprovalBackend } from '../approvals/model.js';
 import { BackendError, type BackendResult, type DecisionBackend } from './types.js';
 

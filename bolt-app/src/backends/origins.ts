@@ -3,7 +3,7 @@
 // GITHUB_API_URL, SHIPGATE_REGISTRY_HOSTS). A request naming anything else is refused when it is
 // made (the API answers 400), and the backends check again before they send a credential, so a
 // row written by an older version cannot leak one either.
-import { parseEcrHost, parseImageReference } from '@shipgate/pipelines';
+import { parseEcrHost, parseImageReference } from '@shipgate/image';
 
 /** The places the operator configured, read once from the environment. */
 export interface TrustedOrigins {

@@ -2,7 +2,9 @@
 // `image` re-points the environment's tag to the previous good digest by registry API (no pull,
 // no push of layers) and records it in the image's history; `codedeploy` redeploys the deployment
 // group's previous succeeded revision and follows it to the end.
-import { isShipgateError, parseEcrHost, parseImageReference, ecrLoginFor, rollbackCodeDeploy, rollbackImage, awsCircuitBreaker } from '@shipgate/pipelines';
+import { isShipgateError } from '@shipgate/protocol';
+import { parseEcrHost, parseImageReference, ecrLoginFor, rollbackImage } from '@shipgate/image';
+import { rollbackCodeDeploy, awsCircuitBreaker } from '@shipgate/aws';
 import { trustedOrigins, untrustedRegistry } from './origins.js';
 import { BackendError, type RollbackBackend, type RollbackBackends } from './types.js';
 

@@ -1,7 +1,7 @@
 // One Postgres version, stated and enforced. `postgresVersion` names production's major version:
 // server providers must run that major, and PGlite (always Postgres 18) is told apart, so a
 // migration that only 18 accepts does not pass on PGlite and then fail in production.
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 
 /** The major PGlite runs (its WASM build of Postgres). */
 export const pgliteMajor = 18;

@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, statfsSync, writeFileSync } from 'no
 import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 
 /** What a folder is for, and how a user moves it elsewhere. */
 export interface FolderRole {

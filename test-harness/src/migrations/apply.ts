@@ -1,5 +1,5 @@
 // Applies migrations and seeds to a database, turning a server error into file:line:col.
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { postgresErrorFields, type SqlClient } from '../sql/client.js';
 import { lineAndColumn, type Migration } from './discover.js';
 import { splitStatements } from './split.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ShipgateError } from '@shipgate/pipelines/errors';
+import { ShipgateError } from '@shipgate/protocol';
 import type { SqlClient } from '../sql/client.js';
 import { runScript } from './apply.js';
 import { archiveFormat, archiveToSql, type ArchiveFormat } from '../sql/pg-archive.js';

@@ -4,7 +4,7 @@
 // views, triggers and routines. There are no database comments: every database the harness creates
 // is first written into its registry (`shipgate_harness.dbs`, with machine, pid and run), and the
 // harness drops only databases listed there.
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { MysqlSqlClient } from '../sql/mysql.js';
 import { alive } from './local.js';
 import { AdminLane, BasePool, type PooledClone } from './pool.js';

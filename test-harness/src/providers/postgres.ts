@@ -10,7 +10,7 @@ import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { PgSqlClient } from '../sql/client.js';
 import type { DatabaseServer } from './server.js';
 import { claim, reapThrowAwayClusters, stopLeftServer, throwAwayName } from '../lifecycle/clusters.js';

@@ -5,7 +5,7 @@
 // Testcontainers reaper, is turned off unless asked for: its image must be pulled, and the labels
 // do its job here.
 import { randomBytes } from 'node:crypto';
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { hostTag, type DatabaseServer } from './server.js';
 import { PgSqlClient } from '../sql/client.js';
 import { alive, freePort, waitForConnection } from './local.js';

@@ -1,7 +1,7 @@
 // The `url` provider: an existing server (a CI service container, a local install). The harness
 // creates and drops only its own databases there, and refuses a server that is not clearly a test
 // server unless told otherwise.
-import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { PgSqlClient } from '../sql/client.js';
 import type { DatabaseServer } from './server.js';
 

@@ -1,7 +1,7 @@
 // What the jest and vitest global set-ups share: prepare the template once for the whole run,
 // say how long it took, and turn a user's mistake (a failing migration) into one clear message
 // instead of a stack trace.
-import { errorMessage, isShipgateError } from '@shipgate/pipelines/errors';
+import { errorMessage, isShipgateError } from '@shipgate/protocol';
 import { prepareHarness, type HarnessConfig, type PreparedHarness } from '../harness.js';
 
 export async function prepareForRun(config: Omit<HarnessConfig, 'log'>): Promise<PreparedHarness> {

@@ -4,7 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
-import { ShipgateError } from '@shipgate/pipelines/errors';
+import { ShipgateError } from '@shipgate/protocol';
 import { PgliteSqlClient, PgSqlClient, type SqlClient } from './client.js';
 
 /** Runs `statement` (a `COPY … FROM stdin`) with `data` (text lines, without the `\.` line). */

@@ -6,7 +6,7 @@
 // other meta-command is an error naming its file, line and column. SQL between them stays one chunk,
 // sent as one simple query (as fast as before); a meta-command inside a chunk is blanked out, so
 // the chunk's character offsets are still the file's.
-import { ShipgateError } from '@shipgate/pipelines/errors';
+import { ShipgateError } from '@shipgate/protocol';
 import { lineAndColumn } from '../migrations/discover.js';
 
 export type ScriptPart =

@@ -1,0 +1,10 @@
+// @shipgate/aws: the steps that talk to AWS (CodeDeploy, CodePipeline) and the CodeBuild executor.
+export { CodeBuildExecutor, sourceDirectoryOf } from './codebuild/executor.js';
+export type { CodeBuildExecutorOptions } from './codebuild/executor.js';
+export { defaultInstallCommands, shellWord } from './codebuild/request.js';
+export { rollbackCodeDeploy } from './codedeploy/deploy.js';
+export { codedeployStep } from './codedeploy/index.js';
+export { codepipelineStep } from './codepipeline/index.js';
+export { answerCodePipelineApproval } from './codepipeline/pipeline.js';
+export { awsCircuitBreaker } from './sdk/index.js';
+export type { RetryOptions as AwsRetryOptions } from './sdk/call.js';

@@ -1,0 +1,81 @@
+// The `shipgate` command tree. Each feature area registers its commands from cli/commands/*.ts;
+// this file only wires them. Commands throw ShipgateError for anything a user did wrong; `runCli`
+// turns that into a one-line message and a documented exit code — never a stack trace.
+import { Command, CommanderError } from 'commander';
+import { ExitCode, ShipgateError } from '@shipgate/protocol';
+import type { CliIO } from '@shipgate/protocol';
+import { loadPlugins, type BundledPlugins } from './plugins.js';
+import type { CommandRegistrar, ShipgatePlugin } from '@shipgate/protocol';
+import { defaultRegistry } from './steps.js';
+
+export type { CommandRegistrar };
+
+/** Registrars of every command group; feature areas append theirs in cli/commands/index.ts. */
+import { commandRegistrars } from './commands/index.js';
+import { shipgateVersion as version } from '../version.js';
+
+export function buildProgram(io: CliIO, setExitCode: (code: number) => void, plugins: readonly ShipgatePlugin[] = []): Command {
+  const steps = defaultRegistry(plugins);
+  const program = new Command('shipgate')
+    .description('Safe, boring deploys: a parallel pipeline engine with quality gates, versioned images and approvals.')
+    .version(version, '-V, --version')
+    .option('-C, --directory <dir>', 'run as if started in <dir>')
+    .option('-f, --file <file>', 'pipeline file (default: shipgate.yml in the directory)')
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  const pluginCommands = plugins.flatMap((p) => [...(p.commands ?? [])]);
+  for (const register of [...commandRegistrars, ...pluginCommands]) register(program, io, setExitCode, steps);
+  return program;
+}
+
+/**
+ * How a ShipgateError is printed: config problems as `file:line:col: message [code]` lines (every
+ * line of a multi-problem report the same shape, for editors and CI annotations), anything else
+ * prefixed with `shipgate: `.
+ */
+export function errorReport(error: ShipgateError): string {
+  return error.location ? error.format() : `shipgate: ${error.format()}`;
+}
+
+/** Runs the CLI with `argv` (without node and script). Resolves to the process exit code. */
+export async function runCli(argv: readonly string[], io: CliIO, options: { bundledPlugins?: BundledPlugins } = {}): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  let plugins: ShipgatePlugin[];
+  try {
+    plugins = await loadPlugins(io.env, io.cwd, options.bundledPlugins);
+  } catch (error) {
+    if (error instanceof ShipgateError) {
+      io.stderr.write(`shipgate: ${error.format()}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    plugins,
+  );
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; usage mistakes were already printed by commander.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof ShipgateError) {
+      io.stderr.write(`${errorReport(error)}\n`);
+      return error.exitCode;
+    }
+    const err = error instanceof Error ? error : new Error(String(error));
+    io.stderr.write(`shipgate: internal error: ${err.stack ?? err.message}\nPlease report this at the project's issue tracker.\n`);
+    return ExitCode.internal;
+  }
+}

@@ -166,7 +166,7 @@ export class PgliteWorkerClient implements SqlClient {
 
   static async open(templateFile: string): Promise<PgliteWorkerClient> {
     // dist/providers/pglite-worker.js, from this file or from a bundle in dist/cjs (both one level below dist)
-    const script = fileURLToPath(new URL('./pglite-worker.js', import.meta.url));
+    const script = fileURLToPath(new URL('../providers/pglite-worker.js', import.meta.url));
     const worker = new Worker(script, { workerData: { templateFile } });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());

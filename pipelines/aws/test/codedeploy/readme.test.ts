@@ -24,7 +24,7 @@ const granted = new Set(policies.flatMap((p) => p.Statement.flatMap((s) => (Arra
 
 /** The IAM actions the source calls, read from its awsCall sites. */
 function calledActions(file: string, prefix: string, pattern: RegExp): string[] {
-  const source = readFileSync(path.join(root, 'src', file), 'utf8');
+  const source = readFileSync(path.join(root, file), 'utf8');
   return [...new Set([...source.matchAll(pattern)].map((m) => `${prefix}:${m[1]}`))];
 }
 
@@ -53,9 +53,9 @@ describe('README: Deploying on AWS', () => {
   });
 
   it.each([
-    ...calledActions('steps/codedeploy/deploy.ts', 'codedeploy', /call\(\s*s,\s*'(\w+)'/g),
-    ...calledActions('steps/codedeploy/deploy.ts', 'ecs', /ecsCall\('(\w+)'/g),
-    ...calledActions('steps/codepipeline/pipeline.ts', 'codepipeline', /call\(\s*s,\s*'(\w+)'/g),
+    ...calledActions('aws/src/codedeploy/deploy.ts', 'codedeploy', /call\(\s*s,\s*'(\w+)'/g),
+    ...calledActions('aws/src/codedeploy/deploy.ts', 'ecs', /ecsCall\('(\w+)'/g),
+    ...calledActions('aws/src/codepipeline/pipeline.ts', 'codepipeline', /call\(\s*s,\s*'(\w+)'/g),
   ])('a policy grants %s, which the code calls', (action) => {
     expect(granted).toContain(action);
   });

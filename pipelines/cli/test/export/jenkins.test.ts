@@ -109,7 +109,7 @@ describe('exportJenkinsfile', () => {
 describe('the exported Jenkinsfile, run', () => {
   it('runs the pipeline through the shared library (the pipeline-DSL stand-in of test/jenkins), outputs and all', async () => {
     const standin = path.join(repo, 'test/jenkins/standin');
-    const cliMain = path.join(repo, 'pipelines/dist/cli/main.js');
+    const cliMain = path.join(repo, 'pipelines/cli/dist/cli/main.js');
     const missing = !groovy ? 'groovy is not installed' : !existsSync(path.join(repo, 'vars/shipgatePipeline.groovy')) || !existsSync(standin) ? 'the Jenkins library or its stand-in is not in this checkout' : !existsSync(cliMain) ? 'pipelines is not built (npm run build)' : undefined;
     if (missing) {
       if (process.env.CI === 'true') throw new Error(`cannot run the exported Jenkinsfile: ${missing}`);

@@ -7,9 +7,21 @@
 //   so a burst's inbox writes would queue behind the burst's own decisions there; an append does
 //   not. What is written survives the process being killed, as PGlite's own files do.
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import type { RequestInbox } from '../slack/receiver.js';
 import { json, type Row } from './rows.js';
 import type { Queryable, SqlDatabase } from './sql.js';
+
+/** Where the Slack receiver writes a request before its ack (see slack/receiver.ts). */
+export interface RequestInbox {
+  /** Writes the requests durably, in one commit; resolves with their ids, in order. */
+  record(bodies: Array<Record<string, unknown>>): Promise<number[]>;
+  /**
+   * A journal that writes synchronously (an append to a file): the request is written and acked
+   * in the same turn of the event loop, never queued behind other work waiting for the next turn.
+   */
+  recordNow?(body: Record<string, unknown>): number;
+  /** Their listeners ran. */
+  finished(ids: number[]): Promise<void>;
+}
 
 export interface OpenRequest {
   id: number;

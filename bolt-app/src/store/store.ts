@@ -3,9 +3,7 @@
 // its own changes and writes their consequences through the outbox and the audit log with the same
 // transaction handle, so a change, its outbox rows and its audit row commit together or not at all.
 //
-//   approvals ─┐                       deployments ─► approvals (an approved release's thread)
-//   rollbacks ─┼─► outbox ─► audit     rollbacks   ─► deployments (the restored release)
-//   deployments┘
+//   rollbacks ─► deployments ─► approvals ─► outbox ─► audit   (each over sql.ts and rows.ts)
 import type { Approval } from '../approvals/model.js';
 import { ApprovalRepository } from './approvals.js';
 import { AuditLog } from './audit.js';

@@ -16,7 +16,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
-import { ApprovalStore, createShipgateApp, openDatabase } from '../dist/index.js';
+import { Store, createShipgateApp, openDatabase } from '../dist/index.js';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,7 +46,7 @@ const shipgateBackend = async (_backend, approval) => {
 
 // PGlite on disk in a temp directory, as the app runs by default
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-bolt-bench-'));
-const store = new ApprovalStore(await openDatabase({ url: process.env.DATABASE_URL, dataDir }));
+const store = new Store(await openDatabase({ url: process.env.DATABASE_URL, dataDir }));
 const app = await createShipgateApp({
   config: { environments: { prod: { channel: 'C0PROD0001', approvers, selfApprove: true } } },
   slack: { botToken: 'xoxb-bench', signingSecret: secret, apiUrl: `${slackUrl}/api/` },
@@ -114,7 +114,7 @@ try {
       ids.push((await res.json()).id);
     }
     // let the approval messages go out first: the clicks are what is measured
-    for (let i = 0; i < 500 && (await store.outboxDepth()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && (await store.outbox.depth()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
     const requests = Array.from({ length: clicks }, (_, k) => signedForm(click(approvers[k % 2], ids[k % ids.length])));
     serverTimes = [];
     const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -133,7 +133,7 @@ try {
     for (let i = 0; i < 1000; i++) {
       const done = ids.every((id) => calls.has(id));
       if (done) toldMs ??= performance.now() - sent;
-      if (done && (await store.outboxDepth()) === 0) break;
+      if (done && (await store.outbox.depth()) === 0) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     if (counted) told.push(toldMs);
@@ -142,7 +142,7 @@ try {
       const n = calls.get(id) ?? 0;
       if (n !== 1) duplicates += Math.max(0, n - 1);
       if (n === 0) throw new Error(`approval ${id} was never told`);
-      const trail = await store.auditTrail(id);
+      const trail = await store.audit.trail(id);
       if (counted) transitions += trail.filter((e) => e.action === 'approval.approved' && e.outcome === 'ok').length;
     }
     const sorted = [...latencies].sort((a, b) => a - b);

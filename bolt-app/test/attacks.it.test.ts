@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import type { ShipgateApp } from '../src/app.js';
-import type { ApprovalStore } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { api, apiToken, approvalBody, blockActions, captureLogger, listen, memoryStore, postSlack, slackStandIn, slashCommand, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
 
 let slack: SlackStandIn;
-let store: ApprovalStore;
+let store: Store;
 let app: ShipgateApp;
 let jenkins: Awaited<ReturnType<typeof listen>>;
 let stranger: Awaited<ReturnType<typeof listen>>;
@@ -65,9 +65,9 @@ describe('1. credentials go only to the origins the operator configured', () => 
     expect(lookalike.status).toBe(400);
 
     // a row that got in before the rule (an older version): the backend still refuses to send credentials
-    const { approval } = await store.createApproval({ ...approvalBody({ environment: 'staging', requester: undefined }), expiresInSeconds: 600, backend: { kind: 'jenkins', buildUrl: `${stranger.url}/job/x/2/`, inputId: 'ShipgateApproval' } } as never, { channel: 'C0STAG0001', now: new Date() });
+    const { approval } = await store.approvals.create({ ...approvalBody({ environment: 'staging', requester: undefined }), expiresInSeconds: 600, backend: { kind: 'jenkins', buildUrl: `${stranger.url}/job/x/2/`, inputId: 'ShipgateApproval' } } as never, { channel: 'C0STAG0001', now: new Date() });
     await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: approval.id, channel: 'C0STAG0001' }));
-    await waitFor(async () => (await store.auditTrail(approval.id)).some((e) => e.action === 'backend.called'), 'the refused backend call');
+    await waitFor(async () => (await store.audit.trail(approval.id)).some((e) => e.action === 'backend.called'), 'the refused backend call');
     expect(strangerSeen.filter((s) => s.headers.authorization)).toEqual([]);
     expect(strangerSeen).toEqual([]);
     // the operator's own Jenkins still gets its credentials
@@ -106,12 +106,12 @@ describe('2. nothing a pipeline sends can mention or link in Slack', () => {
     const res = await api(app.url, 'POST', '/api/approvals', approvalBody({ idempotencyKey: undefined, ...over(injection) }));
     expect(res.status).toBe(201);
     const id = res.body.id as string;
-    const channel = (await store.getApproval(id))!.channel!;
-    await waitFor(async () => (await store.getApproval(id))?.messageTs, 'the approval message');
+    const channel = (await store.approvals.get(id))!.channel!;
+    await waitFor(async () => (await store.approvals.get(id))?.messageTs, 'the approval message');
     await postSlack(app.url, blockActions({ user: users.eve, actionId: 'shipgate_approve', value: id, channel }));
     await waitFor(() => ephemeralsTo(users.eve).length > 0 && slack.calls.slice(since).some((c) => c.method === 'chat.postEphemeral'), 'the refusal');
     await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id, channel }));
-    await waitFor(async () => (await store.outboxDepth()) === 0 && (await store.getApproval(id))?.state !== 'pending', 'the decision told everywhere');
+    await waitFor(async () => (await store.outbox.depth()) === 0 && (await store.approvals.get(id))?.state !== 'pending', 'the decision told everywhere');
     const sent = slack.calls.slice(since).filter((c) => c.method.startsWith('chat.'));
     expect(sent.length).toBeGreaterThanOrEqual(3);
     for (const call of sent) expect([call.method, unescaped(call.args)]).toEqual([call.method, false]);
@@ -128,7 +128,7 @@ describe('2. nothing a pipeline sends can mention or link in Slack', () => {
     const since = slack.calls.length;
     const res = await api(app.url, 'POST', '/api/deployments', { service: 'shop', environment: 'prod', version: 'v1', outcome: 'succeeded', ...over(injection) });
     expect(res.status).toBe(201);
-    await waitFor(async () => (await store.getDeployment(res.body.id))?.messageTs, 'the deployment message');
+    await waitFor(async () => (await store.deployments.get(res.body.id))?.messageTs, 'the deployment message');
     const sent = slack.calls.slice(since).filter((c) => c.method.startsWith('chat.'));
     for (const call of sent) expect([call.method, unescaped(call.args)]).toEqual([call.method, false]);
   });
@@ -160,7 +160,7 @@ describe('3. self-approval', () => {
     await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: res.body.id }));
     await waitFor(() => ephemeralsTo(users.ada).length > before, 'the refusal');
     expect(ephemeralsTo(users.ada).at(-1)!.args.text).toContain('needs someone else');
-    expect((await store.getApproval(res.body.id))?.state).toBe('pending');
+    expect((await store.approvals.get(res.body.id))?.state).toBe('pending');
   });
 
   it('a requester e-mail is resolved with users.lookupByEmail, so a failing users.info does not let them through', async () => {
@@ -172,7 +172,7 @@ describe('3. self-approval', () => {
       await waitFor(() => ephemeralsTo(users.ada).length > before, 'the refusal');
       expect(ephemeralsTo(users.ada).at(-1)!.args.text).toContain('needs someone else');
       expect(slack.of('users.lookupByEmail').some((c) => c.args.email === 'ada@example.com')).toBe(true);
-      expect((await store.getApproval(res.body.id))?.state).toBe('pending');
+      expect((await store.approvals.get(res.body.id))?.state).toBe('pending');
     } finally {
       slack.failing.delete('users.info');
     }
@@ -188,12 +188,12 @@ describe('3. self-approval', () => {
       await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
       await waitFor(() => ephemeralsTo(users.ada).length > before, 'the refusal');
       expect(ephemeralsTo(users.ada).at(-1)!.args.text).toContain('could not tell');
-      expect((await store.auditTrail(id)).find((e) => e.action === 'access.denied')?.outcome).toBe('requester-unresolved');
-      expect((await store.getApproval(id))?.state).toBe('pending');
+      expect((await store.audit.trail(id)).find((e) => e.action === 'access.denied')?.outcome).toBe('requester-unresolved');
+      expect((await store.approvals.get(id))?.state).toBe('pending');
       // Slack answers again: ada's own address is known and is not the requester's
       slack.failing.delete('users.info');
       await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
-      await waitFor(async () => (await store.getApproval(id))?.state === 'approved', 'the approval by someone certainly else');
+      await waitFor(async () => (await store.approvals.get(id))?.state === 'approved', 'the approval by someone certainly else');
     } finally {
       slack.failing.delete('users.lookupByEmail');
       slack.failing.delete('users.info');
@@ -203,7 +203,7 @@ describe('3. self-approval', () => {
 
 describe('4. the disk cannot be filled from outside', () => {
   it('unauthenticated requests are counted and logged at a bounded rate, never one audit row each', async () => {
-    const unauthorizedRows = async () => (await store.auditTrail()).filter((e) => e.action.startsWith('api.')).length;
+    const unauthorizedRows = async () => (await store.audit.trail()).filter((e) => e.action.startsWith('api.')).length;
     const rowsBefore = await unauthorizedRows();
     const linesBefore = logs.lines.length;
     const path = `/api/${randomBytes(7 * 1024).toString('hex')}`;
@@ -220,8 +220,8 @@ describe('4. the disk cannot be filled from outside', () => {
   });
 
   it('long strings in audit details are cut', async () => {
-    await store.audit({ action: 'test.long', outcome: 'ok', detail: { path: 'p'.repeat(14_000), nested: { note: 'n'.repeat(5000) } } });
-    const row = (await store.auditTrail()).find((e) => e.action === 'test.long')!;
+    await store.audit.record({ action: 'test.long', outcome: 'ok', detail: { path: 'p'.repeat(14_000), nested: { note: 'n'.repeat(5000) } } });
+    const row = (await store.audit.trail()).find((e) => e.action === 'test.long')!;
     expect(JSON.stringify(row.detail).length).toBeLessThan(1200);
     expect(String(row.detail.path)).toMatch(/^p+… \(14000 characters\)$/);
   });
@@ -274,12 +274,12 @@ describe('7. odd input', () => {
   });
 
   it('a click on an approval for "constructor" is refused, and the app carries on', async () => {
-    const { approval } = await store.createApproval({ ...approvalBody(), environment: 'constructor', expiresInSeconds: 600 } as never, { channel: 'C0PROD0001', now: new Date() });
+    const { approval } = await store.approvals.create({ ...approvalBody(), environment: 'constructor', expiresInSeconds: 600 } as never, { channel: 'C0PROD0001', now: new Date() });
     const before = ephemeralsTo(users.ada).length;
     await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: approval.id }));
     await waitFor(() => ephemeralsTo(users.ada).length > before, 'the refusal');
     expect(ephemeralsTo(users.ada).at(-1)!.args.text).toContain('not in the Slack app’s config');
-    expect((await store.getApproval(approval.id))?.state).toBe('pending');
+    expect((await store.approvals.get(approval.id))?.state).toBe('pending');
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
   });
 

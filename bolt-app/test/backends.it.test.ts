@@ -136,16 +136,16 @@ describe('retries through the outbox', () => {
       };
       const flaky = await ask('flaky');
       const down = await ask('down');
-      await waitFor(async () => (await store.auditTrail(flaky)).some((e) => e.action === 'backend.called' && e.outcome === 'ok'), 'the flaky backend to answer', 15_000);
+      await waitFor(async () => (await store.audit.trail(flaky)).some((e) => e.action === 'backend.called' && e.outcome === 'ok'), 'the flaky backend to answer', 15_000);
       expect(posts.filter((p) => p.includes('/job/flaky/'))).toHaveLength(3);
-      const flakyTrail = (await store.auditTrail(flaky)).filter((e) => e.action === 'backend.called');
+      const flakyTrail = (await store.audit.trail(flaky)).filter((e) => e.action === 'backend.called');
       expect(flakyTrail.map((e) => e.outcome)).toEqual(['error', 'error', 'ok']);
       expect(flakyTrail.map((e) => e.detail.attempt)).toEqual([1, 2, 3]);
 
       const warning = await waitFor(() => slack.of('chat.postMessage').find((c) => c.args.thread_ts && String(c.args.text).startsWith(':warning: Could not tell jenkins')), 'the give-up note', 15_000);
       expect(warning.args.text).toContain('after 3 attempt(s)');
       expect(posts.filter((p) => p.includes('/job/down/'))).toHaveLength(3);
-      const dead = (await store.outboxRows()).find((r) => r.subjectId === down && r.kind === 'backend.notify');
+      const dead = (await store.outbox.rows()).find((r) => r.subjectId === down && r.kind === 'backend.notify');
       expect(dead?.deadAt).toBeInstanceOf(Date);
       expect(dead?.lastError).toContain('answered 500');
       const metrics = await (await fetch(`${app.url}/metrics`)).text();
@@ -199,7 +199,7 @@ describe('GitHub pending deployments', () => {
       const before = seen.length;
       const res = await api(app.url, 'POST', '/api/approvals', approvalBody({ environment: 'staging', backend: { kind: 'github', repository: 'acme/orders', runId: '1234', environmentIds: [7] } }));
       const id = res.body.id as string;
-      await waitFor(async () => (await store.getApproval(id))?.messageTs, 'the message');
+      await waitFor(async () => (await store.approvals.get(id))?.messageTs, 'the message');
       await Promise.all([postSlack(app.url, blockActions({ user: users.bob, actionId: 'shipgate_approve', value: id })), postSlack(app.url, blockActions({ user: users.bob, actionId: 'shipgate_approve', value: id }))]);
       await waitFor(() => slack.of('chat.postMessage').find((c) => c.args.thread_ts && String(c.args.text).includes('acme/orders#1234')), 'the thread reply');
       const calls = seen.slice(before);

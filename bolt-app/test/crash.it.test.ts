@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { findPostgresBinaries, openHarness, prepareHarness, type Harness, type PreparedHarness, type TestDatabase } from '@shipgate/test-harness';
 import type { ShipgateApp } from '../src/app.js';
 import { openPostgres } from '../src/store/sql.js';
-import { ApprovalStore } from '../src/store/store.js';
+import { Store } from '../src/store/store.js';
 import { api, apiToken, approvalBody, blockActions, botToken, postSlack, sign, signingSecret, slackStandIn, startApp, users, viewSubmission, waitFor, type SlackStandIn } from './helpers.js';
 
 const run = promisify(execFile);
@@ -35,7 +35,7 @@ describeIf('SIGKILL during a backend call', () => {
   let child: ChildProcess | undefined;
   const children: ChildProcess[] = [];
   let survivor: ShipgateApp | undefined;
-  let store: ApprovalStore | undefined;
+  let store: Store | undefined;
   const jenkins = createServer();
   const held: ServerResponse[] = [];
   let answered = 0;
@@ -101,14 +101,14 @@ describeIf('SIGKILL during a backend call', () => {
     expect(child.signalCode).toBe('SIGKILL');
     expect(answered).toBe(0);
 
-    store = new ApprovalStore(await openPostgres(db.url!, { max: 3 }));
-    expect((await store.getApproval(id))?.state).toBe('approved');
+    store = new Store(await openPostgres(db.url!, { max: 3 }));
+    expect((await store.approvals.get(id))?.state).toBe('approved');
     survivor = await startApp(slack, { store, env: { JENKINS_USER: 'robot', JENKINS_API_TOKEN: 'jenkins-token-123', JENKINS_URL: jenkinsUrl } });
     await waitFor(() => answered === 1, 'the survivor to tell Jenkins', 20_000);
-    await waitFor(async () => (await store!.auditTrail(id)).some((e) => e.action === 'backend.called' && e.outcome === 'ok'), 'the audit row');
+    await waitFor(async () => (await store!.audit.trail(id)).some((e) => e.action === 'backend.called' && e.outcome === 'ok'), 'the audit row');
     await new Promise((r) => setTimeout(r, 500));
     expect(answered).toBe(1);
-    expect((await store.auditTrail(id)).filter((e) => e.action === 'backend.called' && e.outcome === 'ok')).toHaveLength(1);
+    expect((await store.audit.trail(id)).filter((e) => e.action === 'backend.called' && e.outcome === 'ok')).toHaveLength(1);
     expect(logs).not.toContain('jenkins-token-123');
     expect(logs).not.toContain(botToken);
   }, 90_000);

@@ -10,7 +10,7 @@ import { createShipgateApp, type ShipgateApp, type ShipgateAppOptions } from '..
 import type { AppConfig } from '../src/config.js';
 import { redactedPaths } from '../src/log.js';
 import { openPglite } from '../src/store/sql.js';
-import { ApprovalStore } from '../src/store/store.js';
+import { ApprovalStore, type Store } from '../src/store/store.js';
 
 export const signingSecret = 'test-signing-secret-8c1f0e';
 export const botToken = 'xoxb-t3st-42';
@@ -239,13 +239,17 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
   return { logger: pino({ level: 'debug', redact: { paths: redactedPaths, censor: '[redacted]' } }, stream), lines };
 }
 
+/**
+ * A migrated store in memory. An `ApprovalStore` (a `Store` that also has the old `getApproval`)
+ * because actions/test/bolt-app.test.ts still reads approvals that way.
+ */
 export async function memoryStore(): Promise<ApprovalStore> {
   const store = new ApprovalStore(await openPglite('memory://'));
   await store.migrate();
   return store;
 }
 
-export async function startApp(slack: SlackStandIn, options: Partial<ShipgateAppOptions> & { store: ApprovalStore }): Promise<ShipgateApp> {
+export async function startApp(slack: SlackStandIn, options: Partial<ShipgateAppOptions> & { store: Store }): Promise<ShipgateApp> {
   const app = await createShipgateApp({
     config: testConfig,
     slack: { botToken, signingSecret, apiUrl: slack.apiUrl },

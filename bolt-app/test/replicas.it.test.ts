@@ -9,7 +9,7 @@ import path from 'node:path';
 import { findPostgresBinaries, openHarness, prepareHarness, type Harness, type PreparedHarness, type TestDatabase } from '@shipgate/test-harness';
 import type { ShipgateApp } from '../src/app.js';
 import { openPostgres } from '../src/store/sql.js';
-import { ApprovalStore } from '../src/store/store.js';
+import { Store } from '../src/store/store.js';
 import { api, approvalBody, blockActions, listen, postSlack, slackStandIn, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
 
 const hasPostgres = findPostgresBinaries() !== undefined;
@@ -25,11 +25,11 @@ describeIf('two replicas over one Postgres', () => {
   let slack: SlackStandIn;
   let jenkins: Awaited<ReturnType<typeof listen>>;
   const proceeds: string[] = [];
-  const stores: ApprovalStore[] = [];
+  const stores: Store[] = [];
   const apps: ShipgateApp[] = [];
 
   async function instance(options: { autostart?: boolean; leaseSeconds?: number } = {}): Promise<ShipgateApp> {
-    const store = new ApprovalStore(await openPostgres(db.url!, { max: 5 }));
+    const store = new Store(await openPostgres(db.url!, { max: 5 }));
     stores.push(store);
     const app = await startApp(slack, {
       store,
@@ -86,13 +86,13 @@ describeIf('two replicas over one Postgres', () => {
     const clicks = ids.flatMap((id, i) => Array.from({ length: 10 }, (_, k) => ({ app: k % 2 ? a : b, user: k % 3 === 0 ? users.gus : users.ada, id, i })));
     const results = await Promise.all(clicks.map((c) => postSlack(c.app.url, blockActions({ user: c.user, actionId: 'shipgate_approve', value: c.id }))));
     expect(results.every((r) => r.status === 200)).toBe(true);
-    await waitFor(async () => proceeds.filter((p) => p.includes('/job/orders/')).length >= 20 && (await a.store.outboxDepth()) === 0, 'every backend call', 30_000);
+    await waitFor(async () => proceeds.filter((p) => p.includes('/job/orders/')).length >= 20 && (await a.store.outbox.depth()) === 0, 'every backend call', 30_000);
     // give a duplicate the chance to show up
     await new Promise((r) => setTimeout(r, 500));
     const store = a.store;
     for (const [i, id] of ids.entries()) {
-      expect((await store.getApproval(id))?.state).toBe('approved');
-      const trail = await store.auditTrail(id);
+      expect((await store.approvals.get(id))?.state).toBe('approved');
+      const trail = await store.audit.trail(id);
       expect(trail.filter((e) => e.action === 'approval.approved' && e.outcome === 'ok')).toHaveLength(1);
       expect(trail.filter((e) => e.action === 'approval.approved')).toHaveLength(10);
       expect(trail.filter((e) => e.action === 'backend.called' && e.outcome === 'ok')).toHaveLength(1);
@@ -106,14 +106,14 @@ describeIf('two replicas over one Postgres', () => {
     const res = await api(c.url, 'POST', '/api/approvals', approvalBody({ backend: { kind: 'jenkins', buildUrl: `${jenkins.url}/job/crash/1/`, inputId: 'ShipgateApproval' } }));
     const id = res.body.id as string;
     await postSlack(c.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
-    await waitFor(async () => (await c.store.getApproval(id))?.state === 'approved', 'the transition');
-    expect((await c.store.outboxRows()).filter((r) => r.subjectId === id && r.kind === 'backend.notify' && !r.doneAt)).toHaveLength(1);
+    await waitFor(async () => (await c.store.approvals.get(id))?.state === 'approved', 'the transition');
+    expect((await c.store.outbox.rows()).filter((r) => r.subjectId === id && r.kind === 'backend.notify' && !r.doneAt)).toHaveLength(1);
     await c.stop();
     expect(proceeds.filter((p) => p.includes('/job/crash/1/'))).toHaveLength(0);
 
     const [d, e] = [await instance(), await instance()];
     await waitFor(() => proceeds.some((p) => p.includes('/job/crash/1/')), 'the call after restart', 15_000);
-    await waitFor(async () => (await d.store.outboxDepth()) === 0 && (await e.store.outboxDepth()) === 0, 'the outbox drained', 15_000);
+    await waitFor(async () => (await d.store.outbox.depth()) === 0 && (await e.store.outbox.depth()) === 0, 'the outbox drained', 15_000);
     expect(proceeds.filter((p) => p === '/job/crash/1/input/ShipgateApproval/proceedEmpty')).toHaveLength(1);
   });
 
@@ -122,15 +122,15 @@ describeIf('two replicas over one Postgres', () => {
     const res = await api(f.url, 'POST', '/api/approvals', approvalBody({ backend: { kind: 'jenkins', buildUrl: `${jenkins.url}/job/crash/2/`, inputId: 'ShipgateApproval' } }));
     const id = res.body.id as string;
     await postSlack(f.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
-    await waitFor(async () => (await f.store.getApproval(id))?.state === 'approved', 'the transition');
+    await waitFor(async () => (await f.store.approvals.get(id))?.state === 'approved', 'the transition');
     // a worker claims everything and dies without a word: its lease (1 s here) must lapse first
-    const claimed = await f.store.claimOutbox('w_dead', 1, 100);
+    const claimed = await f.store.outbox.claim('w_dead', 1, 100);
     expect(claimed.some((r) => r.subjectId === id && r.kind === 'backend.notify')).toBe(true);
     const claimedAt = Date.now();
     f.worker.start();
     await waitFor(() => proceeds.some((p) => p.includes('/job/crash/2/')), 'the call after the lease lapsed', 15_000);
     expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(900);
-    await waitFor(async () => (await f.store.outboxDepth()) === 0, 'the outbox drained', 15_000);
+    await waitFor(async () => (await f.store.outbox.depth()) === 0, 'the outbox drained', 15_000);
     expect(proceeds.filter((p) => p.includes('/job/crash/2/'))).toHaveLength(1);
   });
 });

@@ -9,7 +9,7 @@ import { deploymentRequestSchema } from '../src/approvals/model.js';
 import { deploymentMessage } from '../src/slack/messages.js';
 import { migrate } from '../src/store/migrations.js';
 import { openPglite, type SqlDatabase } from '../src/store/sql.js';
-import { ApprovalStore } from '../src/store/store.js';
+import { Store } from '../src/store/store.js';
 
 const base = { service: 'orders', environment: 'prod', version: '1.4.2', outcome: 'succeeded' as const };
 
@@ -31,12 +31,12 @@ describe('reportUrl of a deployment', () => {
 
   let dir: string;
   let db: SqlDatabase;
-  let store: ApprovalStore;
+  let store: Store;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'sg-report-url-'));
     db = await openPglite(dir);
     await migrate(db);
-    store = new ApprovalStore(db);
+    store = new Store(db);
   }, 60_000);
   afterAll(async () => {
     await db?.close();
@@ -46,15 +46,15 @@ describe('reportUrl of a deployment', () => {
   it('is stored with the deployment and linked from its message, escaped', async () => {
     const reportUrl = 'https://ci.example.com/r?a=1&b=2';
     const request = deploymentRequestSchema.parse({ ...base, reportUrl });
-    const recorded = await store.recordDeployment(request, { channel: null, now: new Date('2026-01-01T00:00:00Z') });
-    const read = await store.getDeployment(recorded.id);
+    const recorded = await store.deployments.record(request, { channel: null, now: new Date('2026-01-01T00:00:00Z') });
+    const read = await store.deployments.get(recorded.id);
     expect(read?.reportUrl).toBe(reportUrl);
     const fields = JSON.stringify(deploymentMessage(read!, undefined).blocks);
     expect(fields).toContain('*Report*\\n<https://ci.example.com/r?a=1&amp;b=2|run report>');
   });
 
   it('a deployment without one has no Report field', async () => {
-    const recorded = await store.recordDeployment(deploymentRequestSchema.parse(base), { channel: null, now: new Date('2026-01-01T00:01:00Z') });
+    const recorded = await store.deployments.record(deploymentRequestSchema.parse(base), { channel: null, now: new Date('2026-01-01T00:01:00Z') });
     expect(recorded.reportUrl).toBeNull();
     expect(JSON.stringify(deploymentMessage(recorded, undefined).blocks)).not.toContain('*Report*');
   });

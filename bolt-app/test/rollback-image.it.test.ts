@@ -1,10 +1,10 @@
 // The Rollback button end to end on a real registry: two images pushed with `docker push` and
-// promoted to `production` by @shipgate/pipelines; the app records both deployments, an approver
+// promoted to `production` by @shipgate/image; the app records both deployments, an approver
 // clicks Rollback, and the registry's `production` tag points at the earlier digest again.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { promoteImage } from '@shipgate/image';
 import type { ShipgateApp } from '../src/app.js';
-import type { ApprovalStore } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { buildTinyImage, inspectDigest, pushImage, removeLocalImages, requireDocker, startRegistry, type StartedRegistry } from '../../pipelines/test/support/registry.js';
 import { api, blockActions, memoryStore, postSlack, slackStandIn, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
 
@@ -14,7 +14,7 @@ const suite = enabled ? describe : describe.skip;
 suite('Rollback of an image deployment', () => {
   let registry: StartedRegistry;
   let slack: SlackStandIn;
-  let store: ApprovalStore;
+  let store: Store;
   let app: ShipgateApp;
   const refs: string[] = [];
   let v1: string;
@@ -45,22 +45,22 @@ suite('Rollback of an image deployment', () => {
       expect((await api(app.url, 'POST', '/api/deployments', { service: 'bolt', environment: 'staging', version, digest, outcome: 'succeeded', rollback })).status).toBe(201);
     }
     expect(await inspectDigest(`${registry.host}/shop/bolt:production`)).toBe(v2);
-    const current = (await store.history('bolt', 'staging'))[0]!;
+    const current = (await store.deployments.history('bolt', 'staging'))[0]!;
     const post = await waitFor(() => slack.of('chat.postMessage').find((c) => JSON.stringify(c.args.blocks ?? []).includes(`${current.id}>`)), 'the deployment message');
     const button = post.args.blocks.find((b: any) => b.type === 'actions').elements[0];
     expect(button.confirm.text.text).toContain('back from `v2` to `v1`');
 
     await Promise.all([postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_rollback', value: button.value, channel: 'C0STAG0001' })), postSlack(app.url, blockActions({ user: users.bob, actionId: 'shipgate_rollback', value: button.value, channel: 'C0STAG0001' }))]);
     const done = await waitFor(async () => {
-      const d = await store.getDeployment(current.id);
+      const d = await store.deployments.get(current.id);
       return d?.rollbackState && d.rollbackState !== 'requested' ? d : undefined;
     }, 'the rollback', 30_000);
     expect(done.rollbackState).toBe('succeeded');
     expect(await inspectDigest(`${registry.host}/shop/bolt:production`)).toBe(v1);
     expect(done.rollbackDetail).toContain(v1);
-    const restored = (await store.history('bolt', 'staging'))[0]!;
+    const restored = (await store.deployments.history('bolt', 'staging'))[0]!;
     expect(restored).toMatchObject({ version: 'v1', digest: v1, rollbackOf: current.id });
     await waitFor(() => slack.of('chat.postMessage').find((c) => c.args.thread_ts === done.messageTs && String(c.args.text).includes('Rolled back')), 'the thread reply');
-    expect((await store.auditTrail(current.id)).filter((e) => e.action === 'rollback.requested' && e.outcome === 'ok')).toHaveLength(1);
+    expect((await store.audit.trail(current.id)).filter((e) => e.action === 'rollback.requested' && e.outcome === 'ok')).toHaveLength(1);
   });
 });

@@ -2,11 +2,11 @@
 // shaped like Slack's payloads; a loopback stand-in for Slack's Web API records what the app sends.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ShipgateApp } from '../src/app.js';
-import type { ApprovalStore } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { api, approvalBody, listen, blockActions, captureLogger, memoryStore, postSlack, slashCommand, slackStandIn, startApp, users, viewSubmission, waitFor, botToken, signingSecret, apiToken, type SlackStandIn } from './helpers.js';
 
 let slack: SlackStandIn;
-let store: ApprovalStore;
+let store: Store;
 let app: ShipgateApp;
 let offset = 0;
 const logs = captureLogger();
@@ -60,7 +60,7 @@ describe('approve', () => {
 
   it('an approver clicks Approve: acked, one transition, the message updated in place with who and when, the long-poll answers', async () => {
     const { id, post } = await request();
-    const ts = await waitFor(async () => (await store.getApproval(id))?.messageTs, 'message ts');
+    const ts = await waitFor(async () => (await store.approvals.get(id))?.messageTs, 'message ts');
     const poll = api(app.url, 'GET', `/api/approvals/${id}?wait=10`);
     const click = await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id, ts }));
     expect(click.status).toBe(200);
@@ -74,7 +74,7 @@ describe('approve', () => {
     expect(text).toContain(`Approved by <@${users.ada}>`);
     expect(text).toContain('<!date^');
     expect(text).not.toContain('shipgate_approve');
-    const trail = await store.auditTrail(id);
+    const trail = await store.audit.trail(id);
     expect(trail.map((a) => `${a.action}:${a.outcome}`)).toEqual(expect.arrayContaining(['approval.requested:created', 'approval.approved:ok']));
   });
 
@@ -89,20 +89,20 @@ describe('approve', () => {
       ].map(([u, headers]) => postSlack(app.url, blockActions({ user: u as string, actionId: 'shipgate_approve', value: id }), { headers: headers as Record<string, string> })),
     );
     expect(clicks.map((c) => c.status)).toEqual([200, 200, 200]);
-    await waitFor(async () => (await store.auditTrail(id)).filter((a) => a.action === 'approval.approved').length === 3, 'three audited clicks');
-    const trail = await store.auditTrail(id);
+    await waitFor(async () => (await store.audit.trail(id)).filter((a) => a.action === 'approval.approved').length === 3, 'three audited clicks');
+    const trail = await store.audit.trail(id);
     expect(trail.filter((a) => a.action === 'approval.approved' && a.outcome === 'ok')).toHaveLength(1);
     expect(trail.filter((a) => a.action === 'approval.approved' && a.outcome === 'already-decided')).toHaveLength(2);
-    const backendRows = (await store.outboxRows()).filter((r) => r.kind === 'backend.notify' && r.subjectId === id);
+    const backendRows = (await store.outbox.rows()).filter((r) => r.kind === 'backend.notify' && r.subjectId === id);
     expect(backendRows).toHaveLength(1);
   });
 
   it('a member of an approver user group may approve (usergroups.users.list)', async () => {
     const { id } = await request();
     await postSlack(app.url, blockActions({ user: users.gus, actionId: 'shipgate_approve', value: id }));
-    await waitFor(async () => (await store.getApproval(id))?.state === 'approved', 'approved by the group member');
+    await waitFor(async () => (await store.approvals.get(id))?.state === 'approved', 'approved by the group member');
     expect(slack.of('usergroups.users.list').some((c) => c.args.usergroup === 'S0OPS00001')).toBe(true);
-    expect((await store.getApproval(id))?.decidedBy).toBe(users.gus);
+    expect((await store.approvals.get(id))?.decidedBy).toBe(users.gus);
   });
 });
 
@@ -114,8 +114,8 @@ describe('Slack having a bad minute', () => {
     const id = res.body.id as string;
     // Slack is still failing: the approver clicks a message from the channel (a retried post may already show)
     await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
-    await waitFor(async () => (await store.getApproval(id))?.state === 'approved', 'the decision');
-    const ts = await waitFor(async () => (await store.getApproval(id))?.messageTs, 'the message, once Slack answers', 20_000);
+    await waitFor(async () => (await store.approvals.get(id))?.state === 'approved', 'the decision');
+    const ts = await waitFor(async () => (await store.approvals.get(id))?.messageTs, 'the message, once Slack answers', 20_000);
     expect(slack.outage.postMessage).toBe(0);
     const posted = slack.of('chat.postMessage').filter((c) => String(c.args.text).includes('v5.5.5-outage'));
     expect(posted).toHaveLength(6); // 5 refused (the Web API client's own retries, then the outbox's), then the one that went through
@@ -132,8 +132,8 @@ describe('refused, and nothing changed', () => {
     expect(click.status).toBe(200);
     const eph = await waitFor(() => ephemeralsTo(users.eve).find((c) => c.args.text.includes('not one of its approvers')), 'the ephemeral');
     expect(eph.args.channel).toBe('C0PROD0001');
-    expect((await store.getApproval(id))?.state).toBe('pending');
-    expect((await store.auditTrail(id)).find((a) => a.action === 'access.denied')).toMatchObject({ actor: users.eve, outcome: 'not-an-approver' });
+    expect((await store.approvals.get(id))?.state).toBe('pending');
+    expect((await store.audit.trail(id)).find((a) => a.action === 'access.denied')).toMatchObject({ actor: users.eve, outcome: 'not-an-approver' });
     expect(slack.of('chat.update').length).toBe(before);
   });
 
@@ -141,8 +141,8 @@ describe('refused, and nothing changed', () => {
     const { id } = await request({ requester: users.ada });
     await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
     await waitFor(() => ephemeralsTo(users.ada).find((c) => c.args.text.includes('needs someone else')), 'the self-approval refusal');
-    expect((await store.getApproval(id))?.state).toBe('pending');
-    expect((await store.auditTrail(id)).find((a) => a.action === 'access.denied')?.outcome).toBe('self-approval');
+    expect((await store.approvals.get(id))?.state).toBe('pending');
+    expect((await store.audit.trail(id)).find((a) => a.action === 'access.denied')?.outcome).toBe('self-approval');
   });
 
   it('a requester given by e-mail is recognised (users.lookupByEmail) and cannot approve either', async () => {
@@ -152,7 +152,7 @@ describe('refused, and nothing changed', () => {
     await waitFor(() => ephemeralsTo(users.ada).length > before, 'the refusal');
     expect(ephemeralsTo(users.ada).at(-1)!.args.text).toContain('needs someone else');
     expect(slack.of('users.lookupByEmail').some((c) => c.args.email === 'ada@example.com')).toBe(true);
-    expect((await store.getApproval(id))?.state).toBe('pending');
+    expect((await store.approvals.get(id))?.state).toBe('pending');
   });
 
   it('a bad signature is rejected with 401', async () => {
@@ -160,7 +160,7 @@ describe('refused, and nothing changed', () => {
     const res = await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }), { secret: 'not-the-secret' });
     expect(res.status).toBe(401);
     await new Promise((r) => setTimeout(r, 100));
-    expect((await store.getApproval(id))?.state).toBe('pending');
+    expect((await store.approvals.get(id))?.state).toBe('pending');
   });
 
   it('a stale timestamp (older than 5 minutes) is rejected with 401, even correctly signed', async () => {
@@ -168,7 +168,7 @@ describe('refused, and nothing changed', () => {
     const res = await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }), { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(res.status).toBe(401);
     await new Promise((r) => setTimeout(r, 100));
-    expect((await store.getApproval(id))?.state).toBe('pending');
+    expect((await store.approvals.get(id))?.state).toBe('pending');
   });
 
   it('a malformed payload is rejected (400), and a well-formed one naming no approval changes nothing', async () => {
@@ -178,28 +178,28 @@ describe('refused, and nothing changed', () => {
     const unknown = await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: 'apr_nope' }));
     expect(unknown.status).toBe(200);
     await waitFor(() => ephemeralsTo(users.ada).find((c) => c.args.text.includes('not known')), 'the unknown-approval reply');
-    expect((await store.getApproval(id))?.state).toBe('pending');
+    expect((await store.approvals.get(id))?.state).toBe('pending');
   });
 
   it('an expired approval: the sweep says so in Slack, tells the backend no, and a late click changes nothing', async () => {
     const { id } = await request({ expiresInSeconds: 60 });
-    const ts = await waitFor(async () => (await store.getApproval(id))?.messageTs, 'message ts');
+    const ts = await waitFor(async () => (await store.approvals.get(id))?.messageTs, 'message ts');
     offset += 61_000;
     try {
       const late = await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
       expect(late.status).toBe(200);
       await waitFor(() => ephemeralsTo(users.ada).find((c) => c.args.text.includes('expired')), 'the expired reply');
-      expect((await store.getApproval(id))?.state).toBe('pending');
+      expect((await store.approvals.get(id))?.state).toBe('pending');
       const expired = await app.sweep();
       expect(expired.map((a) => a.id)).toContain(id);
-      expect((await store.getApproval(id))?.state).toBe('expired');
+      expect((await store.approvals.get(id))?.state).toBe('expired');
       const update = await waitFor(() => slack.of('chat.update').find((c) => c.args.ts === ts && JSON.stringify(c.args.blocks).includes('Expired')), 'the expired message');
       expect(JSON.stringify(update.args.blocks)).not.toContain('shipgate_approve');
       expect((await api(app.url, 'GET', `/api/approvals/${id}`)).body.state).toBe('expired');
       const again = await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }));
       expect(again.status).toBe(200);
-      await waitFor(async () => (await store.auditTrail(id)).filter((a) => a.outcome === 'expired').length === 2, 'both late clicks audited');
-      expect((await store.getApproval(id))?.state).toBe('expired');
+      await waitFor(async () => (await store.audit.trail(id)).filter((a) => a.outcome === 'expired').length === 2, 'both late clicks audited');
+      expect((await store.approvals.get(id))?.state).toBe('expired');
     } finally {
       offset = 0;
     }
@@ -214,12 +214,12 @@ describe('reject', () => {
     const open = await waitFor(() => slack.of('views.open').find((c) => c.args.view.private_metadata === id), 'views.open');
     expect(open.args.trigger_id).toBe('1234567890.123456789.abcdef0123456789');
     expect(open.args.view.callback_id).toBe('shipgate_reject_reason');
-    expect((await store.getApproval(id))?.state).toBe('pending');
+    expect((await store.approvals.get(id))?.state).toBe('pending');
 
     const empty = await postSlack(app.url, viewSubmission({ user: users.ada, approvalId: id, reason: '  ' }));
     expect(empty.status).toBe(200);
     expect(JSON.parse(empty.text)).toEqual({ response_action: 'errors', errors: { reason: expect.any(String) } });
-    expect((await store.getApproval(id))?.state).toBe('pending');
+    expect((await store.approvals.get(id))?.state).toBe('pending');
 
     const submit = await postSlack(app.url, viewSubmission({ user: users.ada, approvalId: id, reason: 'migrations not reviewed' }));
     expect(submit.status).toBe(200);
@@ -236,8 +236,8 @@ describe('reject', () => {
     expect(slack.of('views.open').length).toBe(opens);
     // and a forged submission from them changes nothing
     await postSlack(app.url, viewSubmission({ user: users.eve, approvalId: id, reason: 'nope' }));
-    await waitFor(async () => (await store.auditTrail(id)).filter((a) => a.action === 'access.denied').length === 2, 'both audited');
-    expect((await store.getApproval(id))?.state).toBe('pending');
+    await waitFor(async () => (await store.audit.trail(id)).filter((a) => a.action === 'access.denied').length === 2, 'both audited');
+    expect((await store.approvals.get(id))?.state).toBe('pending');
   });
 });
 
@@ -296,10 +296,10 @@ describe('deployments, rollback and status', () => {
       await waitFor(() => ephemeralsTo(users.eve).find((c) => c.args.text.includes('cannot roll back')), 'the refusal');
       // two approvers click at once: one rollback
       await Promise.all([users.ada, users.gus].map((u) => postSlack(app.url, blockActions({ user: u, actionId: 'shipgate_rollback', value: button.value }))));
-      await waitFor(async () => (await store.getDeployment(cur.body.id))?.rollbackState === 'succeeded', 'the rollback');
+      await waitFor(async () => (await store.deployments.get(cur.body.id))?.rollbackState === 'succeeded', 'the rollback');
       const job = jenkinsCalls.filter((c) => c.startsWith('POST /job/orders-rollback/buildWithParameters'));
       expect(job).toHaveLength(1);
-      const ts = (await store.getDeployment(cur.body.id))?.messageTs;
+      const ts = (await store.deployments.get(cur.body.id))?.messageTs;
       const thread = await waitFor(() => slack.of('chat.postMessage').find((c) => c.args.thread_ts === ts && String(c.args.text).includes('Rolled back')), 'the thread reply');
       expect(thread.args.text).toContain('v2.0.0');
       // (an approver of prod: /shipgate status shows an environment to its approvers and channel members)
@@ -325,7 +325,7 @@ describe('the run report on the deployment message', () => {
   });
 });
 
-describe('the approval step of @shipgate/pipelines against this app (the API contract)', () => {
+describe('the approval step of @shipgate/slack against this app (the API contract)', () => {
   it('asks, waits, and succeeds once an approver clicks; a rejection fails it with the reason', async () => {
     const { createApprovalStep } = await import('@shipgate/slack');
     const { runStepInProcess } = await import('@shipgate/core');

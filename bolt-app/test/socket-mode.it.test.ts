@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createShipgateApp, type ShipgateApp } from '../src/app.js';
-import type { ApprovalStore } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { api, apiToken, approvalBody, blockActions, botToken, memoryStore, slackStandIn, testConfig, users, waitFor, type SlackStandIn } from './helpers.js';
 
 const appToken = 'xapp-1-A0APP00001-test-0123456789';
@@ -16,7 +16,7 @@ describe('Socket Mode', () => {
   let socket: WebSocket | undefined;
   const received: any[] = [];
   let slack: SlackStandIn;
-  let store: ApprovalStore;
+  let store: Store;
   let app: ShipgateApp;
 
   beforeAll(async () => {
@@ -50,7 +50,7 @@ describe('Socket Mode', () => {
     const res = await api(app.url, 'POST', '/api/approvals', approvalBody());
     expect(res.status).toBe(201);
     const id = res.body.id as string;
-    await waitFor(async () => (await store.getApproval(id))?.messageTs, 'the approval message');
+    await waitFor(async () => (await store.approvals.get(id))?.messageTs, 'the approval message');
 
     const payload = JSON.parse(blockActions({ user: users.ada, actionId: 'shipgate_approve', value: id }).payload!);
     socket!.send(JSON.stringify({ envelope_id: 'env-1', payload, type: 'interactive', accepts_response_payload: false }));

@@ -1,5 +1,6 @@
 // The plain data the Slack app works on: approvals, deployments, and where a decision must go.
 // The zod schemas are the HTTP API's contract (see README.md) and the single source of the types.
+import { canonicalJson } from '@shipgate/protocol';
 import { z } from 'zod';
 
 export const approvalStates = ['pending', 'approved', 'rejected', 'expired'] as const;
@@ -124,18 +125,6 @@ export interface Deployment {
   rollbackOf: string | null;
 }
 
-/** JSON with keys sorted, so two equal values compare equal whatever their key order (jsonb reorders). */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
 /**
  * The fields in which a request differs from the approval its idempotency key already made: an
  * empty list is a retry of the same request, anything else is another request reusing the key.
@@ -143,5 +132,6 @@ function canonical(value: unknown): string {
 export function differingFields(request: ApprovalRequest, approval: Approval): string[] {
   const asked: Record<string, unknown> = { service: request.service, environment: request.environment, version: request.version, digest: request.digest ?? null, summary: request.summary ?? null, requester: request.requester ?? null, expiresInSeconds: request.expiresInSeconds, backend: request.backend };
   const made: Record<string, unknown> = { service: approval.service, environment: approval.environment, version: approval.version, digest: approval.digest, summary: approval.summary, requester: approval.requester, expiresInSeconds: Math.round((approval.expiresAt.getTime() - approval.createdAt.getTime()) / 1000), backend: approval.backend };
-  return Object.keys(asked).filter((k) => canonical(asked[k]) !== canonical(made[k]));
+  // canonical JSON: jsonb reorders keys, so equal values must compare equal whatever their key order
+  return Object.keys(asked).filter((k) => canonicalJson(asked[k]) !== canonicalJson(made[k]));
 }

@@ -23,7 +23,7 @@ export function defaultDecisionBackends(options: BackendEnvironment = {}): Decis
   };
 }
 
-/** Rollback backends this package carries itself; image and codedeploy come from @shipgate/pipelines (see rollback.ts). */
+/** Rollback backends this package carries itself; image and codedeploy come from @shipgate/image and @shipgate/aws (see rollback.ts). */
 export function defaultRollbackBackends(options: BackendEnvironment = {}): RollbackBackends {
   const env = options.env ?? process.env;
   return {

@@ -1,4 +1,4 @@
-// Rollbacks carried out by @shipgate/pipelines' own steps, so no decision is made twice:
+// Rollbacks carried out by shipgate's own steps (@shipgate/image, @shipgate/aws), so no decision is made twice:
 // `image` re-points the environment's tag to the previous good digest by registry API (no pull,
 // no push of layers) and records it in the image's history; `codedeploy` redeploys the deployment
 // group's previous succeeded revision and follows it to the end.

@@ -11,11 +11,11 @@ import { approvalRequestSchema, deploymentRequestSchema, differingFields, type A
 import { checkCredentialTargets, type TrustedOrigins } from '../backends/origins.js';
 import { environmentNames, environmentPolicy, type AppConfig } from '../config.js';
 import type { ClientRateLimiter } from './rate-limit.js';
-import type { ApprovalStore } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { AppMetrics } from './metrics.js';
 
 export interface ApiDeps {
-  store: ApprovalStore;
+  store: Store;
   config: () => AppConfig;
   apiToken: string | undefined;
   metrics: AppMetrics;
@@ -190,7 +190,7 @@ export function apiHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerRes
         const request = validate(approvalRequestSchema, await readJson(req));
         const env = environmentOf(deps.config(), request.environment);
         trustedTargets(request, deps.trusted);
-        const { approval, created } = await deps.store.createApproval(request, { channel: env.channel, now: deps.now() });
+        const { approval, created } = await deps.store.approvals.create(request, { channel: env.channel, now: deps.now() });
         const differs = created ? [] : differingFields(request, approval);
         if (differs.length) throw new ApiError(409, 'api.idempotency-conflict', `idempotencyKey: "${clip(request.idempotencyKey ?? '')}" was used by another request (it differs in ${differs.join(', ')})`, 'use a key unique to this request, e.g. the build’s URL or id with the step and environment');
         if (created) {
@@ -209,12 +209,12 @@ export function apiHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerRes
         const deadline = Date.now() + Math.min(wait, maxWaitSeconds) * 1000;
         const gone = new AbortController();
         res.on('close', () => gone.abort());
-        let approval = await deps.store.getApproval(id);
+        let approval = await deps.store.approvals.get(id);
         if (!approval) throw new ApiError(404, 'api.not-found', `no approval ${id}`);
         // long-poll: wake on a local decision, and look again every second (another replica may decide)
         while (approval.state === 'pending' && Date.now() < deadline && !gone.signal.aborted) {
           await deps.waitForChange(id, Math.min(1000, deadline - Date.now()), gone.signal);
-          approval = (await deps.store.getApproval(id)) ?? approval;
+          approval = (await deps.store.approvals.get(id)) ?? approval;
         }
         if (gone.signal.aborted) return;
         return send(res, 200, approvalView(approval));
@@ -225,7 +225,7 @@ export function apiHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerRes
         // a deployment to an environment without a channel is still history (status, rollback
         // targets); it is only not posted
         const env = environmentPolicy(deps.config(), request.environment);
-        const deployment = await deps.store.recordDeployment(request, { channel: env?.channel ?? null, now: deps.now() });
+        const deployment = await deps.store.deployments.record(request, { channel: env?.channel ?? null, now: deps.now() });
         deps.onWork();
         log.info({ deployment: deployment.id, service: deployment.service, environment: deployment.environment, version: deployment.version, outcome: deployment.outcome }, 'deployment recorded');
         return send(res, 201, { id: deployment.id });

@@ -1,5 +1,5 @@
 // Works through the outbox: tells backends of decisions, runs rollbacks, posts and updates Slack
-// messages. Rows are claimed with a lease (see ApprovalStore.claimOutbox), so replicas share the
+// messages. Rows are claimed with a lease (see Outbox.claim), so replicas share the
 // work and a row left by a crashed process is picked up again once its lease lapses. A backend is
 // called once per attempt; a row is retried with exponential back-off and jitter, and given up
 // (with a note in Slack and the audit trail) after `maxAttempts`.
@@ -14,10 +14,11 @@ import { environmentPolicy, type AppConfig } from '../config.js';
 import type { AppMetrics } from '../http/metrics.js';
 import { maskSecrets } from '../log.js';
 import { approvalMessage, deploymentMessage, escapeText } from '../slack/messages.js';
-import type { ApprovalStore, OutboxRow } from '../store/store.js';
+import type { OutboxRow } from '../store/outbox.js';
+import type { Store } from '../store/store.js';
 
 export interface OutboxWorkerOptions {
-  store: ApprovalStore;
+  store: Store;
   slack: webApi.WebClient;
   config: () => AppConfig;
   decisionBackends: DecisionBackends;
@@ -87,7 +88,7 @@ export class OutboxWorker {
       const room = this.#o.concurrency - this.#inflight.size;
       if (room > 0) {
         try {
-          claimed = await this.#o.store.claimOutbox(this.id, this.#o.leaseSeconds, room);
+          claimed = await this.#o.store.outbox.claim(this.id, this.#o.leaseSeconds, room);
         } catch (error) {
           if (this.#running) this.#o.logger.error({ err: (error as Error).message }, 'outbox claim failed');
         }
@@ -132,7 +133,7 @@ export class OutboxWorker {
           await this.#rollback(row);
           return;
       }
-      await this.#o.store.completeOutbox(row.id, this.id);
+      await this.#o.store.outbox.complete(row.id, this.id);
     } catch (error) {
       await this.#failed(row, error, log);
     }
@@ -152,7 +153,7 @@ export class OutboxWorker {
     const delay = notYet ? Math.min(30, 0.25 * 2 ** (row.attempts - 1)) : Math.min(300, this.#o.retryBaseSeconds * 2 ** (row.attempts - 1)) * (0.5 + Math.random() / 2);
     if (!notYet) log[dead ? 'error' : 'warn']({ err: message, dead, retryInSeconds: dead ? undefined : Math.round(delay * 10) / 10 }, 'outbox work failed');
     try {
-      await this.#o.store.retryOutbox(row.id, this.id, message, { delaySeconds: delay, dead });
+      await this.#o.store.outbox.retry(row.id, this.id, message, { delaySeconds: delay, dead });
       if (dead) await onDead?.();
     } catch (e) {
       log.error({ err: (e as Error).message }, 'could not record the outbox failure (the lease will lapse and the row is retried)');
@@ -160,13 +161,13 @@ export class OutboxWorker {
   }
 
   async #approval(id: string): Promise<Approval> {
-    const a = await this.#o.store.getApproval(id);
+    const a = await this.#o.store.approvals.get(id);
     if (!a) throw new BackendError(`approval ${id} is gone`, false);
     return a;
   }
 
   async #deployment(id: string): Promise<Deployment> {
-    const d = await this.#o.store.getDeployment(id);
+    const d = await this.#o.store.deployments.get(id);
     if (!d) throw new BackendError(`deployment ${id} is gone`, false);
     return d;
   }
@@ -182,19 +183,18 @@ export class OutboxWorker {
       throw new NotYet('the approval message is not posted yet');
     } else {
       const res = await this.#o.slack.chat.postMessage({ channel: a.channel, ...message });
-      await this.#o.store.setApprovalMessage(a.id, res.channel ?? a.channel, String(res.ts));
+      await this.#o.store.approvals.setMessage(a.id, res.channel ?? a.channel, String(res.ts));
     }
   }
 
   /** Whether an earlier row for the same subject (the one that posts) is still to be done. */
   async #postPending(row: OutboxRow, kind: OutboxRow['kind']): Promise<boolean> {
-    const rows = await this.#o.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE kind = $1 AND subject_id = $2 AND id < $3 AND done_at IS NULL AND dead_at IS NULL', [kind, row.subjectId, row.id]);
-    return Number(rows.rows[0]?.n ?? 0) > 0;
+    return this.#o.store.outbox.earlierOpen(row, kind);
   }
 
   async #slackDeployment(row: OutboxRow): Promise<void> {
     const d = await this.#deployment(row.subjectId);
-    const history = await this.#o.store.history(d.service, d.environment);
+    const history = await this.#o.store.deployments.history(d.service, d.environment);
     const plan = planRollback(history, d.id);
     const message = deploymentMessage(d, plan.ok ? plan.to : undefined);
     if (d.messageTs && d.channel) {
@@ -209,13 +209,13 @@ export class OutboxWorker {
       const from = await this.#deployment(d.rollbackOf);
       if (from.channel && from.messageTs) thread = { channel: from.channel, ts: from.messageTs };
     } else if (d.approvalId) {
-      const a = await this.#o.store.getApproval(d.approvalId);
+      const a = await this.#o.store.approvals.get(d.approvalId);
       if (a?.channel && a.messageTs) thread = { channel: a.channel, ts: a.messageTs };
     }
     const channel = thread?.channel ?? d.channel;
     if (!channel) return;
     const res = thread ? await this.#o.slack.chat.postMessage({ channel, ...message, thread_ts: thread.ts, reply_broadcast: true }) : await this.#o.slack.chat.postMessage({ channel, ...message });
-    await this.#o.store.setDeploymentMessage(d.id, res.channel ?? channel, String(res.ts));
+    await this.#o.store.deployments.setMessage(d.id, res.channel ?? channel, String(res.ts));
   }
 
   async #slackThread(row: OutboxRow): Promise<void> {
@@ -248,7 +248,7 @@ export class OutboxWorker {
       const result = await call(a.backend, a, { verdict, comment, signal: this.#signal() });
       this.#o.metrics.backendCalls.inc({ backend: kind, result: 'ok' });
       log.info({ backend: kind, verdict, detail: result.detail }, 'backend told');
-      await this.#o.store.completeOutbox(row.id, this.id, {
+      await this.#o.store.outbox.complete(row.id, this.id, {
         work: kind === 'shipgate' ? [] : [{ kind: 'slack.thread', subjectId: a.id, payload: { subject: 'approval', text: `:satellite_antenna: ${result.detail}` } }],
         audit: [{ actor: null, action: 'backend.called', subjectId: a.id, outcome: 'ok', detail: { backend: kind, verdict, detail: result.detail, attempt: row.attempts } }],
       });
@@ -256,9 +256,9 @@ export class OutboxWorker {
       this.#o.metrics.backendCalls.inc({ backend: kind, result: 'error' });
       this.#o.metrics.backendErrors.inc({ backend: kind });
       const message = this.#mask((error as Error).message);
-      await this.#o.store.audit({ action: 'backend.called', subjectId: a.id, outcome: 'error', detail: { backend: kind, verdict, error: message, attempt: row.attempts } }).catch(() => undefined);
+      await this.#o.store.audit.record({ action: 'backend.called', subjectId: a.id, outcome: 'error', detail: { backend: kind, verdict, error: message, attempt: row.attempts } }).catch(() => undefined);
       await this.#failed(row, error, log, async () => {
-        await this.#o.store.db.query("INSERT INTO outbox (kind, subject_id, payload) VALUES ('slack.thread', $1, $2)", [a.id, JSON.stringify({ subject: 'approval', text: `:warning: Could not tell ${kind} of the decision after ${row.attempts} attempt(s): ${message}` })]);
+        await this.#o.store.outbox.add([{ kind: 'slack.thread', subjectId: a.id, payload: { subject: 'approval', text: `:warning: Could not tell ${kind} of the decision after ${row.attempts} attempt(s): ${message}` } }]);
         this.poke();
       });
     }
@@ -277,7 +277,7 @@ export class OutboxWorker {
     }
     const spec = from.rollback!;
     const finish = async (ok: boolean, detail: string) => {
-      await this.#o.store.finishRollback(from.id, { ok, detail }, this.#o.now(), { id: row.id, worker: this.id });
+      await this.#o.store.rollbacks.finish(from.id, { ok, detail }, this.#o.now(), { id: row.id, worker: this.id });
       this.poke();
     };
     const backend = this.#o.rollbackBackends[spec.kind] as RollbackBackend | undefined;
@@ -287,7 +287,7 @@ export class OutboxWorker {
     }
     try {
       // the rollback may outlast the normal lease: hold the row for as long as it may take
-      if (!(await this.#o.store.extendLease(row.id, this.id, (this.#o.rollbackTimeoutMs / 1000) * 1.2 + 60))) return;
+      if (!(await this.#o.store.outbox.extendLease(row.id, this.id, (this.#o.rollbackTimeoutMs / 1000) * 1.2 + 60))) return;
       const result = await backend.rollback(spec, { from, to, requestedBy: from.rollbackBy ?? 'someone', signal: AbortSignal.timeout(this.#o.rollbackTimeoutMs) });
       this.#o.metrics.backendCalls.inc({ backend: `rollback-${spec.kind}`, result: 'ok' });
       log.info({ kind: spec.kind, detail: result.detail }, 'rolled back');
@@ -296,7 +296,7 @@ export class OutboxWorker {
       this.#o.metrics.backendCalls.inc({ backend: `rollback-${spec.kind}`, result: 'error' });
       this.#o.metrics.backendErrors.inc({ backend: `rollback-${spec.kind}` });
       const message = this.#mask((error as Error).message);
-      await this.#o.store.audit({ actor: from.rollbackBy, action: 'rollback.attempt', subjectId: from.id, outcome: 'error', detail: { kind: spec.kind, error: message, attempt: row.attempts } }).catch(() => undefined);
+      await this.#o.store.audit.record({ actor: from.rollbackBy, action: 'rollback.attempt', subjectId: from.id, outcome: 'error', detail: { kind: spec.kind, error: message, attempt: row.attempts } }).catch(() => undefined);
       const retryable = !(error instanceof BackendError) || error.retryable;
       if (!retryable || row.attempts >= this.#o.maxAttempts) return finish(false, message);
       await this.#failed(row, error, log);

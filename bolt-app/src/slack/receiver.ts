@@ -22,6 +22,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { HTTPModuleFunctions as http, HTTPResponseAck, type App, type BufferedIncomingMessage, type Logger, type Receiver, type ReceiverEvent } from '@slack/bolt';
+import type { RequestInbox } from '../store/inbox.js';
 
 /** How far a request's timestamp may be from now, as Slack documents (replayed requests are refused). */
 const maxSkewSeconds = 5 * 60;
@@ -48,17 +49,7 @@ const emptyAckTypes = new Set(['block_actions', 'event_callback', 'view_closed',
 const durableTypes = new Set(['block_actions', 'view_submission']);
 
 /** Where acknowledged requests are kept until their listeners have run. */
-export interface RequestInbox {
-  /** Writes the requests durably, in one commit; resolves with their ids, in order. */
-  record(bodies: Array<Record<string, unknown>>): Promise<number[]>;
-  /**
-   * A journal that writes synchronously (an append to a file): the request is written and acked
-   * in the same turn of the event loop, never queued behind other work waiting for the next turn.
-   */
-  recordNow?(body: Record<string, unknown>): number;
-  /** Their listeners ran. */
-  finished(ids: number[]): Promise<void>;
-}
+export type { RequestInbox } from '../store/inbox.js';
 
 export interface SlackEventsReceiverOptions {
   signingSecret: string;

@@ -7,8 +7,21 @@
 //   so a burst's inbox writes would queue behind the burst's own decisions there; an append does
 //   not. What is written survives the process being killed, as PGlite's own files do.
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import type { RequestInbox } from '../slack/receiver.js';
-import type { ApprovalStore } from './store.js';
+import { json, type Row } from './rows.js';
+import type { Queryable, SqlDatabase } from './sql.js';
+
+/** Where the Slack receiver writes a request before its ack (see slack/receiver.ts). */
+export interface RequestInbox {
+  /** Writes the requests durably, in one commit; resolves with their ids, in order. */
+  record(bodies: Array<Record<string, unknown>>): Promise<number[]>;
+  /**
+   * A journal that writes synchronously (an append to a file): the request is written and acked
+   * in the same turn of the event loop, never queued behind other work waiting for the next turn.
+   */
+  recordNow?(body: Record<string, unknown>): number;
+  /** Their listeners ran. */
+  finished(ids: number[]): Promise<void>;
+}
 
 export interface OpenRequest {
   id: number;
@@ -21,19 +34,53 @@ export interface DurableInbox extends RequestInbox {
   close(): void;
 }
 
+/** The `inbox` table's SQL: rows held by a worker with a lease, taken over once it lapses. */
+export class InboxTable {
+  constructor(readonly db: SqlDatabase) {}
+
+  /** Writes received Slack requests in one statement (one commit), held by `worker` for `leaseSeconds`; their ids in order. */
+  async receive(bodies: ReadonlyArray<Record<string, unknown>>, worker: string, leaseSeconds: number, db: Queryable = this.db): Promise<number[]> {
+    if (!bodies.length) return [];
+    const values = bodies.map((_, i) => `($${i + 3}, $1, clock_timestamp() + make_interval(secs => $2))`).join(', ');
+    const { rows } = await db.query<{ id: number }>(`INSERT INTO inbox (body, locked_by, locked_until) VALUES ${values} RETURNING id`, [worker, leaseSeconds, ...bodies.map((b) => JSON.stringify(b))]);
+    return rows.map((r) => Number(r.id));
+  }
+
+  /** The requests' listeners ran. */
+  async finish(ids: readonly number[]): Promise<void> {
+    if (ids.length) await this.db.query('UPDATE inbox SET done_at = clock_timestamp(), locked_until = NULL WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
+  /**
+   * Takes over requests whose listeners never finished and whose holder's lease lapsed (it died).
+   * Each is tried at most `maxAttempts` times.
+   */
+  async claim(worker: string, leaseSeconds: number, options: { limit?: number; maxAttempts?: number } = {}): Promise<Array<{ id: number; body: Record<string, unknown>; attempts: number }>> {
+    const { rows } = await this.db.query<Row>(
+      `UPDATE inbox SET locked_by = $1, locked_until = clock_timestamp() + make_interval(secs => $2), attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM inbox WHERE done_at IS NULL AND attempts < $4 AND (locked_until IS NULL OR locked_until <= clock_timestamp())
+         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING id, body, attempts`,
+      [worker, leaseSeconds, options.limit ?? 100, options.maxAttempts ?? 5],
+    );
+    return rows.map((r) => ({ id: Number(r.id), body: json<Record<string, unknown>>(r.body), attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
+  }
+}
+
 /**
- * The `inbox` table: for a database several replicas share. Its writes go over connections of
- * their own (two), so a click's ack never waits for a free connection behind the decisions of the
- * clicks before it.
+ * The `inbox` table as a durable inbox: for a database several replicas share. Its writes go over
+ * connections of their own (two), so a click's ack never waits for a free connection behind the
+ * decisions of the clicks before it.
  */
-export async function databaseInbox(store: ApprovalStore, instance: string, leaseSeconds: number): Promise<DurableInbox> {
-  const own = (await store.db.separate?.(2)) ?? store.db;
+export async function databaseInbox(table: InboxTable, instance: string, leaseSeconds: number): Promise<DurableInbox> {
+  const own = (await table.db.separate?.(2)) ?? table.db;
   return {
-    record: (bodies) => store.receiveRequests(bodies, instance, leaseSeconds, own),
-    finished: (ids) => store.finishRequests(ids),
+    record: (bodies) => table.receive(bodies, instance, leaseSeconds, own),
+    finished: (ids) => table.finish(ids),
     // at start too only lapsed leases: another replica may be working the rest
-    takeOver: () => store.claimRequests(instance, leaseSeconds, { limit: 100 }),
-    close: () => void (own !== store.db ? own.close().catch(() => undefined) : undefined),
+    takeOver: () => table.claim(instance, leaseSeconds, { limit: 100 }),
+    close: () => void (own !== table.db ? own.close().catch(() => undefined) : undefined),
   };
 }
 

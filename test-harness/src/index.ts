@@ -1,7 +1,8 @@
 // @shipgate/test-harness — a fresh, migrated, seeded database for every test (see README.md).
 export { prepareHarness, openHarness, resolveConfig, providers, isolations } from './harness.js';
 export type { HarnessConfig, HarnessState, Harness, PreparedHarness, TestDatabase, ProviderName, Isolation } from './harness.js';
-export { discoverMigrations, migrationsDigest, lineAndColumn } from './migrations/discover.js';
+export { discoverMigrations, migrationsDigest } from './migrations/discover.js';
+export { lineAndColumn } from './sql/lexer.js';
 export type { Migration } from './migrations/discover.js';
 export { applyMigrations, runScript } from './migrations/apply.js';
 export { loadSeed, applySeed } from './migrations/seed.js';

@@ -88,8 +88,8 @@ const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
       if (!['pglite', 'postgres', 'testcontainers', 'url'].includes(opts.provider)) {
         throw new ShipgateError('cli.usage', `--provider must be pglite, postgres, testcontainers or url, got "${opts.provider}"`);
       }
-      const { dbCheck } = await import('./check.js');
-      const { parsePostgresVersion } = await import('./check/postgres-version.js');
+      const { dbCheck } = await import('./check/db-check.js');
+      const { parsePostgresVersion } = await import('./providers/postgres-version.js');
       const postgresVersion =
         opts.postgresVersion !== undefined ? parsePostgresVersion(opts.postgresVersion, '--postgres-version') : parsePostgresVersion(io.env.SHIPGATE_TEST_POSTGRES_VERSION, 'SHIPGATE_TEST_POSTGRES_VERSION');
       const directory = (program.opts() as { directory?: string }).directory;

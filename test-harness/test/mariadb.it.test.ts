@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHarness, prepareHarness, type PreparedHarness } from '../src/harness.js';
-import { splitMysqlStatements } from '../src/migrations/split-mysql.js';
+import { splitMysqlStatements } from '../src/sql/split-mysql.js';
 import { MysqlSqlClient } from '../src/sql/mysql.js';
 import { cleanup, mariadbAvailable, mariadbSchema, project, runThenKill } from './helpers.js';
 

@@ -6,7 +6,7 @@
 // harness drops only databases listed there.
 import { ExitCode, ShipgateError } from '@shipgate/pipelines/errors';
 import { MysqlSqlClient } from '../sql/mysql.js';
-import { alive } from './local.js';
+import { alive } from '../lifecycle/processes.js';
 import { AdminLane, BasePool, type PooledClone } from './pool.js';
 import { clonePrefix, hostTag, templatePrefix, urlFor, type DatabaseServer } from './server.js';
 import { assertTestServer, maskUrl } from './url.js';

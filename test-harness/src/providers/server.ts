@@ -9,7 +9,7 @@ import { ident, literal, PgSqlClient, type SqlClient } from '../sql/client.js';
 import { cloneFailedOnFullDisk, serverDiskFull } from '../lifecycle/disk-errors.js';
 import { markedName, ownerOf } from '../lifecycle/names.js';
 import { testPoint } from '../lifecycle/test-points.js';
-import { alive } from './local.js';
+import { alive } from '../lifecycle/processes.js';
 import { AdminLane, BasePool, type PooledClone } from './pool.js';
 
 // Clone names are unique per process (several pools may run in one process: a matrix of steps).

@@ -7,7 +7,7 @@
 // sent as one simple query (as fast as before); a meta-command inside a chunk is blanked out, so
 // the chunk's character offsets are still the file's.
 import { ShipgateError } from '@shipgate/pipelines/errors';
-import { lineAndColumn } from '../migrations/discover.js';
+import { lineAndColumn } from './lexer.js';
 
 export type ScriptPart =
   | {

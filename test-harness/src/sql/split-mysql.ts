@@ -1,56 +1,42 @@
 // Splits a MySQL / MariaDB script into the statements the mysql client would send, one by one:
-// `;` ends a statement outside quotes ('…', "…", `…`) and comments (-- …, # …, /* … */), and a
-// `DELIMITER $$` line changes the terminator for trigger, procedure and function bodies — the
-// convention of the mysql client, mysqldump and Flyway. Each statement keeps its position in the
-// file, so a failure points at file:line:col.
-import type { Statement } from './split.js';
+// the delimiter (`;`) ends a statement outside quotes and comments (the lexer's MySQL rules,
+// ./lexer.ts), and a `DELIMITER $$` line changes it for trigger, procedure and function bodies —
+// the convention of the mysql client, mysqldump and Flyway. Each statement keeps its position in
+// the file, so a failure points at file:line:col.
+import { tokenAt } from './lexer.js';
+import { pushStatement, type Statement } from './split.js';
+
+const delimiterLine = /[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)/iy;
 
 export function splitMysqlStatements(script: string): Statement[] {
   const out: Statement[] = [];
   let delimiter = ';';
   let start = 0;
   let i = 0;
-  const push = (end: number, next: number) => {
-    const text = script.slice(start, end);
-    const lead = /^(?:\s+|--(?:[ \t][^\n]*)?(?:\n|$)|#[^\n]*(?:\n|$)|\/\*(?!!)[\s\S]*?\*\/)*/.exec(text)![0].length;
-    const sql = text.slice(lead).trim();
-    if (sql) out.push({ sql, offset: start + lead + 1 });
-    start = next;
-  };
   while (i < script.length) {
-    const c = script[i]!;
-    const atLineStart = i === 0 || script[i - 1] === '\n';
-    if (atLineStart) {
-      const directive = /^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)/i.exec(script.slice(i));
+    if (i === 0 || script[i - 1] === '\n') {
+      delimiterLine.lastIndex = i;
+      const directive = delimiterLine.exec(script);
       if (directive) {
-        push(i, i + directive[0].length);
+        pushStatement(out, script, start, i, 'mysql');
         delimiter = directive[1]!;
         i += directive[0].length;
+        start = i;
         continue;
       }
     }
-    if ((c === '-' && script[i + 1] === '-' && /[\s]/.test(script[i + 2] ?? ' ')) || c === '#') {
-      const nl = script.indexOf('\n', i);
-      i = nl === -1 ? script.length : nl + 1;
-    } else if (c === '/' && script[i + 1] === '*') {
-      const end = script.indexOf('*/', i + 2);
-      i = end === -1 ? script.length : end + 2;
-    } else if (c === "'" || c === '"' || c === '`') {
-      i += 1;
-      while (i < script.length) {
-        if (c !== '`' && script[i] === '\\') i += 2;
-        else if (script[i] === c && script[i + 1] === c) i += 2;
-        else if (script[i] === c) break;
-        else i += 1;
-      }
-      i += 1;
+    const token = tokenAt(script, i, 'mysql');
+    if (token.kind === 'comment' || token.kind === 'executable-comment' || token.kind === 'quoted') {
+      i = token.end;
     } else if (script.startsWith(delimiter, i)) {
-      push(i, i + delimiter.length);
+      // the mysql client looks for the delimiter at every character, even inside a word
+      pushStatement(out, script, start, i, 'mysql');
       i += delimiter.length;
+      start = i;
     } else {
       i += 1;
     }
   }
-  push(script.length, script.length);
+  pushStatement(out, script, start, script.length, 'mysql');
   return out;
 }

@@ -4,6 +4,8 @@
 // test-harness's db-test) ← doors (cli, danger, actions, bolt-app).
 const pkg = (name) => `^pipelines/${name}/src/`;
 const steps = ['aws', 'image', 'quality-gate', 'slack'];
+// the test harness's own layers (runners → harness → template → providers → sql/lifecycle)
+const harnessLayers = require('./test-harness/.dependency-cruiser.cjs').forbidden.filter((rule) => rule.name !== 'no-circular');
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'an import cycle: split the shared part into a module both can import', from: {}, to: { circular: true } },
@@ -13,6 +15,7 @@ module.exports = {
     { name: 'test-harness-imports-only-protocol', severity: 'error', comment: 'the harness (and its db-test step) speaks the protocol only', from: { path: '^test-harness/src/' }, to: { path: '^(pipelines/(?!protocol/)|bolt-app/|actions/)' } },
     { name: 'no-door-imports-a-door', severity: 'error', comment: 'doors do not import each other', from: { path: '^pipelines/(cli|danger)/src/' }, to: { path: '^(bolt-app|actions)/' } },
     { name: 'slack-app-imports-no-action', severity: 'error', comment: 'doors do not import each other', from: { path: '^bolt-app/src/' }, to: { path: '^actions/' } },
+    ...harnessLayers,
     { name: 'src-never-imports-tests', severity: 'error', from: { path: '/src/' }, to: { path: '/(test|bench)/' } },
   ],
   options: {

@@ -14,9 +14,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openHarness, PgSqlClient, prepareHarness, runScript, startPostgres, findPostgresBinaries } from '../dist/index.js';
+import { findPostgresBinaries, openHarness, prepareHarness } from '../dist/index.js';
+import { runScript } from '../dist/migrations/apply.js';
+import { PgSqlClient } from '../dist/sql/client.js';
 import { dropDatabase, hostTag, marker, urlFor } from '../dist/providers/server.js';
-import { defaultServerRoot } from '../dist/providers/postgres.js';
+import { defaultServerRoot, startPostgres } from '../dist/providers/postgres.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '../..');

@@ -16,7 +16,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { applyMigrations, applySeed, discoverMigrations, loadSeed, openHarness, PgliteSqlClient, PgSqlClient, prepareHarness } from '../dist/index.js';
+import { openHarness, prepareHarness } from '../dist/index.js';
+import { applyMigrations } from '../dist/migrations/apply.js';
+import { discoverMigrations } from '../dist/migrations/discover.js';
+import { applySeed, loadSeed } from '../dist/migrations/seed.js';
+import { PgliteSqlClient, PgSqlClient } from '../dist/sql/client.js';
 import { ownDatabaseName, urlFor } from '../dist/providers/server.js';
 import { MysqlSqlClient } from '../dist/sql/mysql.js';
 

@@ -18,7 +18,7 @@ import { startPostgres } from './providers/postgres.js';
 import { ClonePool, ensureTemplate, reap, type DatabaseServer } from './providers/server.js';
 import { connectUrlServer, maskUrl } from './providers/url.js';
 import { PgSqlClient, type SqlClient } from './sql/client.js';
-import { assertServerMajor, defaultImageFor, parsePostgresVersion, pgliteMajor } from './check/postgres-version.js';
+import { assertServerMajor, defaultImageFor, parsePostgresVersion, pgliteMajor } from './providers/postgres-version.js';
 import { MysqlSqlClient } from './sql/mysql.js';
 
 export const providers = ['pglite', 'postgres', 'testcontainers', 'url'] as const;

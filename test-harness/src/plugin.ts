@@ -7,7 +7,7 @@ import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { defineStep, type StepDefinition } from '@shipgate/protocol';
 import type { PgliteSqlClient } from './sql/client.js';
 
-export const dbTestInputs = z.strictObject({
+const dbTestInputs = z.strictObject({
   command: z.string().min(1).describe('What to run against the fresh database ($DATABASE_URL), e.g. npm run test:integration.'),
   migrations: z.string().optional().describe('Folder of SQL migrations (Flyway V1__x.sql or numbered 001_x.sql).'),
   migrate: z.string().optional().describe('Or a command that migrates $DATABASE_URL (prisma migrate deploy, knex migrate:latest, flyway migrate).'),
@@ -19,6 +19,7 @@ export const dbTestInputs = z.strictObject({
   engine: z.enum(['postgres', 'mariadb']).optional().describe('postgres (default), or mariadb (MariaDB / MySQL; provider testcontainers, or url with a mysql:// URL): DATABASE_URL is then mysql://…'),
 });
 
+/** The `db-test` step: runs `command` with DATABASE_URL set to a fresh, migrated, seeded database (actions/ calls it directly). */
 export const dbTestStep = defineStep({
   name: 'db-test',
   description: 'Runs a command with DATABASE_URL set to a fresh, migrated, seeded database that is thrown away afterwards.',
@@ -88,8 +89,8 @@ const registerDbCommands: CommandRegistrar = (program, io, setExitCode) => {
       if (!['pglite', 'postgres', 'testcontainers', 'url'].includes(opts.provider)) {
         throw new ShipgateError('cli.usage', `--provider must be pglite, postgres, testcontainers or url, got "${opts.provider}"`);
       }
-      const { dbCheck } = await import('./check.js');
-      const { parsePostgresVersion } = await import('./check/postgres-version.js');
+      const { dbCheck } = await import('./check/db-check.js');
+      const { parsePostgresVersion } = await import('./providers/postgres-version.js');
       const postgresVersion =
         opts.postgresVersion !== undefined ? parsePostgresVersion(opts.postgresVersion, '--postgres-version') : parsePostgresVersion(io.env.SHIPGATE_TEST_POSTGRES_VERSION, 'SHIPGATE_TEST_POSTGRES_VERSION');
       const directory = (program.opts() as { directory?: string }).directory;
@@ -135,4 +136,5 @@ const plugin: ShipgatePlugin = {
   commands: [registerDbCommands],
 };
 
+/** The plugin the shipgate CLI loads: the `db-test` step and the `shipgate db` commands. */
 export default plugin;

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareHarness } from '../src/harness.js';
-import { alive } from '../src/providers/local.js';
+import { alive } from '../src/lifecycle/processes.js';
 import { PgSqlClient } from '../src/sql/client.js';
 import { postgresAvailable, runThenKill } from './helpers.js';
 import { cleanupRuns, holdTest, jsonLines, serversUnder, startJest, tempDir, userProject, waitFor } from './runs.js';

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHarness, prepareHarness, type PreparedHarness } from '../src/harness.js';
-import { splitMysqlStatements } from '../src/migrations/split-mysql.js';
 import { MysqlSqlClient } from '../src/sql/mysql.js';
 import { cleanup, mariadbAvailable, mariadbSchema, project, runThenKill } from './helpers.js';
 
@@ -12,20 +11,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const describeIf = mariadbAvailable() ? describe : describe.skip;
 
 afterAll(cleanup);
-
-describe('MySQL statement splitter', () => {
-  it('splits on ; outside quotes and comments, honours DELIMITER, keeps positions', () => {
-    const script = "-- note; not a statement\nINSERT INTO t VALUES ('a;b', \"c;d\", `e;f`); # trailing; comment\n/* x; */ SELECT 1;\nDELIMITER $$\nCREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; END$$\nDELIMITER ;\nSELECT 2";
-    const statements = splitMysqlStatements(script);
-    expect(statements.map((s) => s.sql)).toEqual([
-      "INSERT INTO t VALUES ('a;b', \"c;d\", `e;f`)",
-      'SELECT 1',
-      'CREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; END',
-      'SELECT 2',
-    ]);
-    expect(script.slice(statements[1]!.offset - 1).startsWith('SELECT 1')).toBe(true);
-  });
-});
 
 describeIf('MariaDB (testcontainers provider, engine mariadb)', () => {
   let prepared: PreparedHarness;

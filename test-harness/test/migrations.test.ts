@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { discoverMigrations, lineAndColumn, migrationsDigest } from '../src/migrations/discover.js';
+import { discoverMigrations, migrationsDigest } from '../src/migrations/discover.js';
 import { cleanup, project } from './helpers.js';
 
 afterEach(cleanup);
@@ -41,36 +41,5 @@ describe('discoverMigrations', () => {
     const c = await discoverMigrations(`${project({ 'm/V1__a.sql': 'CREATE TABLE t (id bigint);' })}/m`);
     expect(migrationsDigest(a)).toBe(migrationsDigest(b));
     expect(migrationsDigest(a)).not.toBe(migrationsDigest(c));
-  });
-});
-
-describe('lineAndColumn', () => {
-  it.each([
-    ['abc', 1, { line: 1, column: 1 }],
-    ['ab\ncd', 4, { line: 2, column: 1 }],
-    ['ab\ncd\nef', 8, { line: 3, column: 2 }],
-  ])('%j at %d', (text, position, expected) => {
-    expect(lineAndColumn(text, position)).toEqual(expected);
-  });
-});
-
-describe('splitStatements (locating a failing statement)', () => {
-  it('splits on semicolons outside quotes, dollar quotes, comments and BEGIN ATOMIC bodies', async () => {
-    const { splitStatements } = await import('../src/migrations/split.js');
-    const script = [
-      "-- header; not a statement",
-      "CREATE TABLE a (s text DEFAULT 'x;y', \"odd;name\" int);",
-      "/* block; not a statement */",
-      "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END $body$;",
-      "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;",
-      "INSERT INTO a (s) VALUES (E'it\\'s; fine');",
-    ].join('\n');
-    const statements = splitStatements(script);
-    expect(statements).toHaveLength(4);
-    expect(statements[0]!.sql).toBe("CREATE TABLE a (s text DEFAULT 'x;y', \"odd;name\" int)");
-    expect(statements[1]!.sql).toBe('CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END $body$');
-    expect(statements[2]!.sql).toBe('CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END');
-    expect(statements[3]!.sql).toBe("INSERT INTO a (s) VALUES (E'it\\'s; fine')");
-    expect(lineAndColumn(script, statements[2]!.offset)).toEqual({ line: 5, column: 1 });
   });
 });

@@ -7,7 +7,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ShipgateError } from '@shipgate/protocol';
 import { openHarness, prepareHarness, type HarnessConfig } from '../src/harness.js';
-import { archiveToSql } from '../src/sql/pg-archive.js';
+import { archiveToSql } from '../src/migrations/pg-archive.js';
 import { cleanup, dockerAvailable, postgresAvailable, project } from './helpers.js';
 import { makeSampleDumps, smallDumpFile, tableChecksums, type SampleDumps } from './pgdump.js';
 

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cli } from '../../pipelines/test/helpers.js';
-import { dbCheck } from '../src/check.js';
+import { dbCheck } from '../src/check/db-check.js';
 import { cleanup, mariadbAvailable, mariadbSchema, postgresAvailable, project, schema } from './helpers.js';
 
 afterEach(cleanup);

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { cli } from '../../pipelines/test/helpers.js';
-import { defaultImageFor, majorOf, parsePostgresVersion } from '../src/check/postgres-version.js';
+import { defaultImageFor, majorOf, parsePostgresVersion } from '../src/providers/postgres-version.js';
 import { prepareHarness, resolveConfig, startServer } from '../src/harness.js';
 import { findPostgresBinaries } from '../src/providers/postgres.js';
 import { cleanup, dockerAvailable, postgresAvailable, project, schema } from './helpers.js';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dbCheck } from '../src/check.js';
+import { dbCheck } from '../src/check/db-check.js';
 import { cleanup, postgresAvailable, project } from './helpers.js';
 
 afterAll(cleanup);

@@ -70,7 +70,8 @@ describeIf('template key of a migrate command', () => {
 
 describe('db-test step input', () => {
   it('takes inputs: as a list of globs, passed to the harness with migrate', async () => {
-    const { dbTestInputs } = await import('../src/plugin.js');
+    const { dbTestStep } = await import('../src/plugin.js');
+    const dbTestInputs = dbTestStep.inputs;
     expect(dbTestInputs.parse({ command: 'npm test', migrate: 'npx knex migrate:latest', inputs: ['migrations/**', 'knexfile.js'] }).inputs).toEqual(['migrations/**', 'knexfile.js']);
     expect(() => dbTestInputs.parse({ command: 'npm test', inputs: 'migrations/**' })).toThrow();
   });

@@ -8,6 +8,7 @@ declare global {
   var __shipgateTestHarness: PreparedHarness | undefined;
 }
 
+/** Prepares the run once (server, template) and hands its state to the workers. */
 export default async function globalSetup(_globalConfig: unknown, projectConfig: { globals?: Record<string, unknown>; rootDir?: string }): Promise<void> {
   const prepared = await prepareForRun(configFromJest(projectConfig));
   globalThis.__shipgateTestHarness = prepared;

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { alive } from '../providers/local.js';
+import { alive } from './processes.js';
 import { tryLock, type HeldLock } from './lock.js';
 
 export const lockName = 'claim.lock';

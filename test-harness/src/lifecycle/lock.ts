@@ -6,7 +6,7 @@
 // lock whose owner is dead is taken over.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { alive } from '../providers/local.js';
+import { alive } from './processes.js';
 
 export interface HeldLock {
   /** Releases the lock (bounded). */

@@ -1,11 +1,12 @@
 // Applies migrations and seeds to a database, turning a server error into file:line:col.
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { postgresErrorFields, type SqlClient } from '../sql/client.js';
-import { lineAndColumn, type Migration } from './discover.js';
-import { splitStatements } from './split.js';
+import type { Migration } from './discover.js';
+import { lineAndColumn } from '../sql/lexer.js';
+import { splitStatements } from '../sql/split.js';
 import { copyFromStdin } from '../sql/copy.js';
 import { parsePsqlScript, type ScriptPart } from '../sql/psql-script.js';
-import { splitMysqlStatements } from './split-mysql.js';
+import { splitMysqlStatements } from '../sql/split-mysql.js';
 import { isMysqlClient, mysqlErrorFields, type MysqlSqlClient } from '../sql/mysql.js';
 import type { PostgresErrorFields } from '../sql/client.js';
 

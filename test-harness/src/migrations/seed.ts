@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { ShipgateError } from '@shipgate/protocol';
 import type { SqlClient } from '../sql/client.js';
 import { runScript } from './apply.js';
-import { archiveFormat, archiveToSql, type ArchiveFormat } from '../sql/pg-archive.js';
+import { archiveFormat, archiveToSql, type ArchiveFormat } from './pg-archive.js';
 
 /** sha256 of an archive file, or of a -Fd folder's files (names and contents). */
 async function archiveDigest(file: string, isDirectory: boolean): Promise<string> {

@@ -1,15 +1,6 @@
-// Small facts about this machine the providers share: whether a process exists, a free port.
+// Small facts about this machine the providers share: a free loopback port, and waiting for a
+// server to take connections.
 import { createServer } from 'node:net';
-
-/** Whether a process still exists (the owner of a cluster, a clone or a container). EPERM means it exists under another user. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {

@@ -6,8 +6,8 @@
 // harness drops only databases listed there.
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { MysqlSqlClient } from '../sql/mysql.js';
-import { alive } from './local.js';
-import { AdminLane, BasePool, type PooledClone } from './pool.js';
+import { alive } from '../lifecycle/processes.js';
+import { BasePool, type PooledClone } from './pool.js';
 import { clonePrefix, hostTag, templatePrefix, urlFor, type DatabaseServer } from './server.js';
 import { assertTestServer, maskUrl } from './url.js';
 
@@ -148,32 +148,25 @@ export async function cloneMysqlDatabase(admin: MysqlSqlClient, plan: ClonePlan,
 export type MysqlClone = PooledClone<MysqlSqlClient>;
 
 /** Clones made ahead in the background on up to `size` connections at once; used ones dropped on another. */
-export class MysqlClonePool extends BasePool<MysqlClone> {
+export class MysqlClonePool extends BasePool<MysqlClone, MysqlSqlClient> {
   #seq = 0;
   #plan: Promise<ClonePlan> | undefined;
-  readonly #creators: Array<AdminLane<MysqlSqlClient>>;
-  #nextCreator = 0;
-  readonly #dropper: AdminLane<MysqlSqlClient>;
 
   constructor(
     private readonly adminUrl: string,
     private readonly template: string,
     options: { size?: number; run: string },
   ) {
-    super(options);
-    const connect = () => MysqlSqlClient.connect(adminUrl);
-    this.#creators = Array.from({ length: Math.max(1, Math.min(this.size, 4)) }, () => new AdminLane(connect));
-    this.#dropper = new AdminLane(connect);
+    super(options, () => MysqlSqlClient.connect(adminUrl));
   }
 
   protected async drop(clone: MysqlClone): Promise<void> {
-    await this.#dropper.run((a) => dropMysqlDatabase(a, clone.name));
+    await this.onDropper((a) => dropMysqlDatabase(a, clone.name));
   }
 
   protected async create(): Promise<MysqlClone> {
     const name = `${clonePrefix}${hostTag}_${process.pid}_m${(this.#seq += 1)}`;
-    const lane = this.#creators[this.#nextCreator++ % this.#creators.length]!;
-    await lane.run(async (admin) => {
+    await this.onCreator(async (admin) => {
       this.#plan ??= readClonePlan(admin, this.template);
       await cloneMysqlDatabase(admin, await this.#plan, name, this.poolOptions.run);
     });
@@ -181,10 +174,6 @@ export class MysqlClonePool extends BasePool<MysqlClone> {
     const client = await MysqlSqlClient.connect(url);
     client.unref();
     return { name, url, client };
-  }
-
-  protected async closeConnections(): Promise<void> {
-    await Promise.all([...this.#creators, this.#dropper].map((lane) => lane.close()));
   }
 }
 

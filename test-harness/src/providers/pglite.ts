@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PgliteSqlClient, type QueryResult, type SqlClient } from '../sql/client.js';
 import { inFolder, pgliteCache, writableFolder } from '../lifecycle/disk-errors.js';
-import { alive, freePort } from './local.js';
+import { alive } from '../lifecycle/processes.js';
+import { freePort } from './local.js';
 
 /** The installed PGlite's version (part of the template key), read without starting it (a first start compiles WASM for seconds). */
 export async function pgliteVersion(): Promise<string> {

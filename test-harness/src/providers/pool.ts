@@ -56,7 +56,15 @@ export class AdminLane<Admin extends PooledConnection> {
   }
 }
 
-export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone> {
+/**
+ * The pool itself: clones made ahead on up to `size` (at most 4) admin connections at once, so that
+ * CREATE DATABASE or a copy runs in parallel on the server, and used ones dropped on another, so a
+ * drop never delays the next test. A subclass says how to make and drop one clone.
+ */
+export abstract class BasePool<Clone extends PooledClone, Admin extends PooledConnection> implements Pool<Clone> {
+  readonly #creators: Array<AdminLane<Admin>>;
+  #nextCreator = 0;
+  readonly #dropper: AdminLane<Admin>;
   readonly #ready: Clone[] = [];
   readonly #waiting: Array<{ resolve: (clone: Clone) => void; reject: (error: unknown) => void }> = [];
   readonly #pendingDrops = new Set<Promise<void>>();
@@ -64,7 +72,13 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
   #closed = false;
   #error: unknown;
 
-  constructor(protected readonly poolOptions: { size?: number; run: string }) {}
+  constructor(
+    protected readonly poolOptions: { size?: number; run: string },
+    connectAdmin: () => Promise<Admin>,
+  ) {
+    this.#creators = Array.from({ length: Math.max(1, Math.min(this.size, 4)) }, () => new AdminLane(connectAdmin));
+    this.#dropper = new AdminLane(connectAdmin);
+  }
 
   get size(): number {
     return this.poolOptions.size ?? 2;
@@ -74,8 +88,16 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
   protected abstract create(): Promise<Clone>;
   /** Drops a clone whose client is closed. */
   protected abstract drop(clone: Clone): Promise<void>;
-  /** Closes the admin connections. */
-  protected abstract closeConnections(): Promise<void>;
+
+  /** Runs `fn` on the next creator connection, after what is queued there. */
+  protected onCreator<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    return this.#creators[this.#nextCreator++ % this.#creators.length]!.run(fn);
+  }
+
+  /** Runs `fn` on the connection that drops used clones. */
+  protected onDropper<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    return this.#dropper.run(fn);
+  }
 
   /** A fresh clone; waits only when none is ready. */
   async acquire(): Promise<Clone> {
@@ -128,7 +150,7 @@ export abstract class BasePool<Clone extends PooledClone> implements Pool<Clone>
       // bounded: clones being created are released as they arrive
       for (let i = 0; i < 200 && this.#creating > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
       await Promise.all([...this.#pendingDrops]);
-      await this.closeConnections();
+      await Promise.all([...this.#creators, this.#dropper].map((lane) => lane.close()));
     });
   }
 }

@@ -16,7 +16,7 @@ import type { DatabaseServer } from './server.js';
 import { claim, reapThrowAwayClusters, stopLeftServer, throwAwayName } from '../lifecycle/clusters.js';
 import { clusterFolder, freeMb, fromPostgresLog, inFolder, writableFolder } from '../lifecycle/disk-errors.js';
 import type { HeldLock } from '../lifecycle/lock.js';
-import { majorOf } from '../check/postgres-version.js';
+import { majorOf } from './postgres-version.js';
 import { freePort, waitForConnection } from './local.js';
 
 const run = promisify(execFile);

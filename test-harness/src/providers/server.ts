@@ -9,8 +9,8 @@ import { ident, literal, PgSqlClient, type SqlClient } from '../sql/client.js';
 import { cloneFailedOnFullDisk, serverDiskFull } from '../lifecycle/disk-errors.js';
 import { markedName, ownerOf } from '../lifecycle/names.js';
 import { testPoint } from '../lifecycle/test-points.js';
-import { alive } from './local.js';
-import { AdminLane, BasePool, type PooledClone } from './pool.js';
+import { alive } from '../lifecycle/processes.js';
+import { BasePool, type PooledClone } from './pool.js';
 
 // Clone names are unique per process (several pools may run in one process: a matrix of steps).
 let cloneSeq = 0;
@@ -148,10 +148,7 @@ export type Clone = PooledClone<PgSqlClient>;
  * are created on up to `size` connections at once (CREATE DATABASE … TEMPLATE runs in parallel on
  * the server), and used ones are dropped on another, so a drop never delays the next test.
  */
-export class ClonePool extends BasePool<Clone> {
-  readonly #creators: Array<AdminLane<PgSqlClient>>;
-  #nextCreator = 0;
-  readonly #dropper: AdminLane<PgSqlClient>;
+export class ClonePool extends BasePool<Clone, PgSqlClient> {
   readonly #strategy: Promise<string>;
 
   constructor(
@@ -159,22 +156,14 @@ export class ClonePool extends BasePool<Clone> {
     private readonly template: string,
     options: { size?: number; run: string },
   ) {
-    super(options);
-    const connect = () => PgSqlClient.connect(server.localAdminUrl ?? server.adminUrl);
-    this.#creators = Array.from({ length: Math.max(1, Math.min(this.size, 4)) }, () => new AdminLane(connect));
-    this.#dropper = new AdminLane(connect);
-    this.#strategy = this.#admin1((a) => a.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`))
+    super(options, () => PgSqlClient.connect(server.localAdminUrl ?? server.adminUrl));
+    this.#strategy = this.onCreator((a) => a.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`))
       .then((r) => ((r.rows[0]?.v ?? 0) >= 150000 ? ' STRATEGY FILE_COPY' : ''))
       .catch(() => '');
   }
 
-  /** Runs `fn` on the next creator connection, after what is queued there. */
-  #admin1<T>(fn: (admin: SqlClient) => Promise<T>): Promise<T> {
-    return this.#creators[this.#nextCreator++ % this.#creators.length]!.run(fn);
-  }
-
   protected drop(clone: Clone): Promise<void> {
-    return this.#dropper.run((a) => dropDatabase(a, clone.name));
+    return this.onDropper((a) => dropDatabase(a, clone.name));
   }
 
   protected async create(): Promise<Clone> {
@@ -183,7 +172,7 @@ export class ClonePool extends BasePool<Clone> {
     const onFullDisk = (error: unknown) => {
       throw cloneFailedOnFullDisk(error, this.server.localAdminUrl) ? serverDiskFull(this.server.localAdminUrl, error) : error;
     };
-    await this.#admin1(async (admin) => {
+    await this.onCreator(async (admin) => {
       await admin.exec(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(this.template)}${strategy}`).catch(onFullDisk);
       await testPoint('clone-created', { database: name });
       await admin.exec(`COMMENT ON DATABASE ${ident(name)} IS ${literal(`${marker} clone run=${this.poolOptions.run} pid=${process.pid} host=${hostTag}`)}`);
@@ -194,12 +183,8 @@ export class ClonePool extends BasePool<Clone> {
       client.unref(); // ready in the pool: must not keep a finished worker alive
       return { name, url, client };
     } catch (error) {
-      await this.#admin1((a) => dropDatabase(a, name)).catch(() => undefined);
+      await this.onCreator((a) => dropDatabase(a, name)).catch(() => undefined);
       return onFullDisk(error);
     }
-  }
-
-  protected async closeConnections(): Promise<void> {
-    await Promise.all([...this.#creators, this.#dropper].map((lane) => lane.close()));
   }
 }

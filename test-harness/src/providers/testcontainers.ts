@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { hostTag, type DatabaseServer } from './server.js';
 import { PgSqlClient } from '../sql/client.js';
-import { alive, freePort, waitForConnection } from './local.js';
+import { alive } from '../lifecycle/processes.js';
+import { freePort, waitForConnection } from './local.js';
 import { MysqlSqlClient } from '../sql/mysql.js';
 import { importOptional } from '../optional.js';
 

@@ -3,7 +3,7 @@
 // statement, so a failure is located exactly. mysql2 is an optional peer dependency, loaded only
 // when a MySQL or MariaDB database is asked for.
 import type { Connection } from 'mysql2/promise';
-import { splitMysqlStatements } from '../migrations/split-mysql.js';
+import { splitMysqlStatements } from './split-mysql.js';
 import { importOptional } from '../optional.js';
 import type { QueryResult, SqlClient } from './client.js';
 

@@ -7,7 +7,7 @@
 // sent as one simple query (as fast as before); a meta-command inside a chunk is blanked out, so
 // the chunk's character offsets are still the file's.
 import { ShipgateError } from '@shipgate/protocol';
-import { lineAndColumn } from '../migrations/discover.js';
+import { hasCode, leadingBlanksAndComments, lineAndColumn, tokenAt } from './lexer.js';
 
 export type ScriptPart =
   | {
@@ -36,92 +36,94 @@ const copyFromStdin = /^COPY\s+("(?:[^"]|"")+"|[^\s(.]+)(?:\s*\.\s*("(?:[^"]|"")
 
 /** Splits `script` into SQL chunks and COPY blocks; throws `db.psql-meta` for a meta-command it cannot honour. */
 export function parsePsqlScript(script: string, file: string): ScriptPart[] {
-  const parts: ScriptPart[] = [];
-  // the SQL chunk being collected, as characters (meta-commands blanked)
-  let chunkStart = 0;
-  let blanked: Array<[number, number]> = [];
-  let statementStart = 0;
-  let i = 0;
+  return new PsqlScriptReader(script, file).read();
+}
+
+/** One pass over a script: the lexer's tokens, with psql's own `\` meta-commands and COPY data on top. */
+class PsqlScriptReader {
+  readonly #parts: ScriptPart[] = [];
+  /** Where the SQL chunk being collected starts; meta-commands in it are blanked out. */
+  #chunkStart = 0;
+  #blanked: Array<[number, number]> = [];
+  /** Where the statement being read starts (a COPY is told by its statement). */
+  #statementStart = 0;
   // line numbers counted forward as the scan goes (lineAndColumn over the whole prefix would be quadratic)
-  let countedTo = 0;
-  let countedLines = 1;
-  const lineOf = (index: number): number => {
-    for (let nl = script.indexOf('\n', countedTo); nl !== -1 && nl < index; nl = script.indexOf('\n', nl + 1)) countedLines += 1;
-    countedTo = index;
-    return countedLines;
-  };
+  #countedTo = 0;
+  #countedLines = 1;
 
-  const chunkText = (end: number): string => {
-    let text = script.slice(chunkStart, end);
-    for (const [from, to] of blanked) text = text.slice(0, from - chunkStart) + ' '.repeat(to - from) + text.slice(to - chunkStart);
-    return text;
-  };
-  const flushChunk = (end: number) => {
-    const text = chunkText(end);
-    if (/\S/.test(stripComments(text))) parts.push({ kind: 'sql', sql: text, offset: chunkStart + 1 });
-    chunkStart = end;
-    blanked = [];
-  };
+  constructor(
+    private readonly script: string,
+    private readonly file: string,
+  ) {}
 
-  while (i < script.length) {
-    const c = script[i]!;
-    const next = script[i + 1];
-    if (c === '-' && next === '-') {
-      const nl = script.indexOf('\n', i);
-      i = nl === -1 ? script.length : nl + 1;
-    } else if (c === '/' && next === '*') {
-      i = skipBlockComment(script, i);
-    } else if (c === "'" || c === '"') {
-      i = skipQuoted(script, i);
-    } else if (c === '$' && !/\w/.test(script[i - 1] ?? '')) {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(script.slice(i, i + 64));
-      if (tag) {
-        const end = script.indexOf(tag[0], i + tag[0].length);
-        i = end === -1 ? script.length : end + tag[0].length;
-      } else i += 1;
-    } else if (c === '\\') {
-      const nl = script.indexOf('\n', i);
-      const end = nl === -1 ? script.length : nl;
-      const line = script.slice(i, end);
-      const name = /^\\([A-Za-z.!?]+|\S)/.exec(line)?.[1] ?? '';
-      if (!acceptedMetaCommands.has(name)) {
-        const at = lineAndColumn(script, i + 1);
-        throw new ShipgateError('db.psql-meta', `psql meta-command \\${name} is not supported here`, {
-          location: { file, line: at.line, column: at.column },
-          hint: `the harness runs SQL and pg_dump's own meta-commands (\\${[...acceptedMetaCommands].join(', \\')}); remove it, or put what it does into SQL`,
-        });
-      }
-      blanked.push([i, end]);
-      // a meta-command on its own ends nothing, but what follows it starts a new statement
-      if (!/\S/.test(stripComments(script.slice(statementStart, i)))) statementStart = end;
-      i = end;
-    } else if (c === ';') {
-      const statement = script.slice(statementStart, i);
-      const lead = leadingBlankAndComments(statement);
-      const copy = copyFromStdin.exec(statement.slice(lead));
-      if (copy) {
-        flushChunk(statementStart);
-        const offset = statementStart + lead + 1;
-        const nl = script.indexOf('\n', i);
-        const dataStart = nl === -1 ? script.length : nl + 1;
-        const { data, next: after } = copyData(script, dataStart);
-        parts.push({ kind: 'copy', statement: statement.slice(lead).trim(), target: copy[2] ? `${copy[1]!}.${copy[2]}` : copy[1]!, offset, data, dataLine: lineOf(dataStart) });
-        chunkStart = after;
-        statementStart = after;
-        i = after;
-        continue;
-      }
-      i += 1;
-      statementStart = i;
-    } else if (/[A-Za-z_]/.test(c)) {
-      // words are skipped whole, so `E'…'` and identifiers with digits never look like anything else
-      const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(script.slice(i, i + 256))![0];
-      if ((word === 'E' || word === 'e') && script[i + 1] === "'") i = skipQuoted(script, i + 1, true);
-      else i += word.length;
-    } else i += 1;
+  read(): ScriptPart[] {
+    const { script } = this;
+    let i = 0;
+    while (i < script.length) {
+      const token = tokenAt(script, i);
+      if (token.kind !== 'other') i = token.end;
+      else if (script[i] === '\\') i = this.#metaCommand(i);
+      else if (script[i] === ';') i = this.#statementEnd(i);
+      else i += 1;
+    }
+    this.#flushChunk(script.length);
+    return this.#parts;
   }
-  flushChunk(script.length);
-  return parts;
+
+  /** A meta-command at `i`, to its line's end: blanked out when pg_dump wrote it, an error otherwise. Returns where reading goes on. */
+  #metaCommand(i: number): number {
+    const { script } = this;
+    const nl = script.indexOf('\n', i);
+    const end = nl === -1 ? script.length : nl;
+    const name = /^\\([A-Za-z.!?]+|\S)/.exec(script.slice(i, end))?.[1] ?? '';
+    if (!acceptedMetaCommands.has(name)) {
+      const at = lineAndColumn(script, i + 1);
+      throw new ShipgateError('db.psql-meta', `psql meta-command \\${name} is not supported here`, {
+        location: { file: this.file, line: at.line, column: at.column },
+        hint: `the harness runs SQL and pg_dump's own meta-commands (\\${[...acceptedMetaCommands].join(', \\')}); remove it, or put what it does into SQL`,
+      });
+    }
+    this.#blanked.push([i, end]);
+    // a meta-command on its own ends nothing, but what follows it starts a new statement
+    if (!hasCode(script.slice(this.#statementStart, i))) this.#statementStart = end;
+    return end;
+  }
+
+  /** The `;` at `i` ends a statement; a `COPY … FROM stdin` one is followed by its data. Returns where reading goes on. */
+  #statementEnd(i: number): number {
+    const { script } = this;
+    const statement = script.slice(this.#statementStart, i);
+    const lead = leadingBlanksAndComments(statement);
+    const copy = copyFromStdin.exec(statement.slice(lead));
+    if (!copy) {
+      this.#statementStart = i + 1;
+      return i + 1;
+    }
+    this.#flushChunk(this.#statementStart);
+    const nl = script.indexOf('\n', i);
+    const dataStart = nl === -1 ? script.length : nl + 1;
+    const { data, next } = copyData(script, dataStart);
+    const target = copy[2] ? `${copy[1]!}.${copy[2]}` : copy[1]!;
+    this.#parts.push({ kind: 'copy', statement: statement.slice(lead).trim(), target, offset: this.#statementStart + lead + 1, data, dataLine: this.#lineOf(dataStart) });
+    this.#chunkStart = next;
+    this.#statementStart = next;
+    return next;
+  }
+
+  #flushChunk(end: number): void {
+    let text = this.script.slice(this.#chunkStart, end);
+    for (const [from, to] of this.#blanked) text = text.slice(0, from - this.#chunkStart) + ' '.repeat(to - from) + text.slice(to - this.#chunkStart);
+    if (hasCode(text)) this.#parts.push({ kind: 'sql', sql: text, offset: this.#chunkStart + 1 });
+    this.#chunkStart = end;
+    this.#blanked = [];
+  }
+
+  #lineOf(index: number): number {
+    const { script } = this;
+    for (let nl = script.indexOf('\n', this.#countedTo); nl !== -1 && nl < index; nl = script.indexOf('\n', nl + 1)) this.#countedLines += 1;
+    this.#countedTo = index;
+    return this.#countedLines;
+  }
 }
 
 /** COPY data runs to a line that is exactly `\.` (or the end of the script). `start` follows a newline. */
@@ -136,40 +138,4 @@ function copyData(script: string, start: number): { data: string; next: number }
     if (end >= script.length || script[end] === '\n') return { data: script.slice(start, hit + 1), next: Math.min(script.length, end + 1) };
     from = hit + 1;
   }
-}
-
-function skipBlockComment(script: string, start: number): number {
-  let depth = 1;
-  let i = start + 2;
-  while (i < script.length && depth > 0) {
-    if (script[i] === '/' && script[i + 1] === '*') {
-      depth += 1;
-      i += 2;
-    } else if (script[i] === '*' && script[i + 1] === '/') {
-      depth -= 1;
-      i += 2;
-    } else i += 1;
-  }
-  return i;
-}
-
-/** Skips a '…' or "…" starting at `start`; E'…' strings (escapes) when `escapes`. Returns the index after it. */
-function skipQuoted(script: string, start: number, escapes = false): number {
-  const quote = script[start]!;
-  let i = start + 1;
-  while (i < script.length) {
-    if (escapes && script[i] === '\\') i += 2;
-    else if (script[i] === quote && script[i + 1] === quote) i += 2;
-    else if (script[i] === quote) return i + 1;
-    else i += 1;
-  }
-  return i;
-}
-
-function leadingBlankAndComments(text: string): number {
-  return /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/.exec(text)![0].length;
-}
-
-function stripComments(text: string): string {
-  return text.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
 }

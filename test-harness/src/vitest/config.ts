@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { HarnessConfig } from '../harness.js';
 
-export const globalSetupFile = fileURLToPath(new URL('./global-setup.js', import.meta.url));
+const globalSetupFile = fileURLToPath(new URL('./global-setup.js', import.meta.url));
 
 /**
  * The `test` part of a vitest config: the global set-up plus the harness config.

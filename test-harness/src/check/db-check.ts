@@ -7,14 +7,14 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { ShipgateError } from '@shipgate/protocol';
 import { PGlite } from '@electric-sql/pglite';
-import { applyMigrations } from './migrations/apply.js';
-import { discoverMigrations } from './migrations/discover.js';
-import { applySeed, loadSeed } from './migrations/seed.js';
-import { resolveConfig, startServer } from './harness.js';
-import { dropDatabase, hostTag, marker, ownDatabaseName, urlFor } from './providers/server.js';
-import { ident, literal, PgliteSqlClient, PgSqlClient, type SqlClient } from './sql/client.js';
+import { applyMigrations } from '../migrations/apply.js';
+import { discoverMigrations } from '../migrations/discover.js';
+import { applySeed, loadSeed } from '../migrations/seed.js';
+import { resolveConfig, startServer } from '../harness.js';
+import { dropDatabase, hostTag, marker, ownDatabaseName, urlFor } from '../providers/server.js';
+import { ident, literal, PgliteSqlClient, PgSqlClient, type SqlClient } from '../sql/client.js';
 import { schemaSnapshot, tableRowCounts } from './snapshot.js';
-import { majorOf, pgliteMajor, versionMismatchError } from './check/postgres-version.js';
+import { majorOf, pgliteMajor, versionMismatchError } from '../providers/postgres-version.js';
 
 export interface DbCheckOptions {
   migrations: string;

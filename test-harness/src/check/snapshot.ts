@@ -4,7 +4,7 @@
 // policies, extensions and their versions, collations, comments, grants and default privileges —
 // so a committed copy shows in review exactly what a migration changed, and `shipgate db check`
 // can tell when the migrations and the committed snapshot disagree.
-import type { SqlClient } from './sql/client.js';
+import type { SqlClient } from '../sql/client.js';
 
 const userSchemas = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg\\_temp%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp%'`;
 

@@ -1,5 +1,5 @@
 // The one door every shipgate action goes through: read the action's inputs (`@actions/core`),
-// run the step from @shipgate/pipelines in this process, and hand back what it produced — outputs,
+// run the step from its shipgate package in this process, and hand back what it produced — outputs,
 // masked secrets, annotations for errors, and the job summary. No decision is made here: an action
 // is a list of the inputs it forwards (actions/src/<name>.ts), the step does the rest.
 import path from 'node:path';

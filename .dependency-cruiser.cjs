@@ -1,4 +1,4 @@
-// The layer rules of ../shared/ARCHITECTURE.md, checked on every test run
+// The layer rules of the architecture (the root README draws them), checked on every test run
 // (test/workspace/static-checks.test.ts): no import cycle anywhere in the source, and every import
 // between packages points down: protocol ← core ← steps (aws, image, quality-gate, slack,
 // test-harness's db-test) ← doors (cli, danger, actions, bolt-app).

@@ -18,7 +18,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 describe('examples/orders-service', () => {
   it('shipgate run: every step succeeds, the API runs against a fresh migrated database', () => {
-    const r = run([path.join(root, 'pipelines/dist/cli/main.js'), 'run', '--no-cache']);
+    const r = run([path.join(root, 'pipelines/cli/dist/cli/main.js'), 'run', '--no-cache']);
     expect(r.out).toContain('[db-check] schema matches db/schema.snapshot');
     expect(r.out).toMatch(/\[db-smoke\] smoke: ok \(http:\/\/127\.0\.0\.1:\d+, postgres store\)/);
     expect(r.out).toMatch(/\[smoke\] smoke: ok \(http:\/\/127\.0\.0\.1:\d+, in-memory store\)/);

@@ -16,7 +16,7 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const standin = path.join(root, 'test/jenkins/standin');
-const cliMain = path.join(root, 'pipelines/dist/cli/main.js');
+const cliMain = path.join(root, 'pipelines/cli/dist/cli/main.js');
 
 function onPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {

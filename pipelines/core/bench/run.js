@@ -15,7 +15,7 @@ import { defaultRegistry } from '@shipgate/cli';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '../../..');
-const cli = path.join(repo, 'pipelines/dist/cli/main.js');
+const cli = path.join(repo, 'pipelines/cli/dist/cli/main.js');
 const jobs = 64;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

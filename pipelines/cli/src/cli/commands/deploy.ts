@@ -9,7 +9,7 @@ import type { InvocationResult } from '@shipgate/protocol';
 import type { StepDefinition } from '@shipgate/protocol';
 import type { CommandRegistrar } from '@shipgate/protocol';
 import type { CliIO } from '@shipgate/protocol';
-import { pipelineLocation, positiveInt } from '../context.js';
+import { pipelineLocation, positiveInt } from '../options.js';
 
 /** The documented exit code for a step's outcome (see "Exit codes" in the README). */
 export function exitCodeFor(result: Pick<InvocationResult, 'status' | 'error'>): number {

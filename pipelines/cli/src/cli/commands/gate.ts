@@ -13,7 +13,7 @@ import { StepRegistry } from '@shipgate/protocol';
 import type { StepDefinition } from '@shipgate/protocol';
 import { gateErrorExitCodes, qualityGateStep } from '@shipgate/quality-gate';
 import type { CommandRegistrar } from '@shipgate/protocol';
-import { pipelineLocation } from '../context.js';
+import { pipelineLocation } from '../options.js';
 
 interface GateOptions {
   reportTask?: string;

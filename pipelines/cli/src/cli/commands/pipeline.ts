@@ -15,7 +15,7 @@ import { planFormats, renderPlanDot, renderPlanMermaid, type PlanFormat, type Pl
 import type { PipelineSpec } from '@shipgate/core';
 import type { CommandRegistrar } from '@shipgate/protocol';
 import type { CliIO } from '@shipgate/protocol';
-import { listOption, nonEmpty, pipelineLocation, positiveInt } from '../context.js';
+import { listOption, nonEmpty, pipelineLocation, positiveInt } from '../options.js';
 import { createExecutors } from '../executors.js';
 
 async function load(command: Command, io: CliIO, registry: StepRegistry): Promise<PipelineSpec> {

@@ -16,7 +16,7 @@ import { LocalExecutor } from '@shipgate/core';
 import { resolveCiContext } from '@shipgate/core';
 import type { CommandRegistrar } from '@shipgate/protocol';
 import type { CliIO } from '@shipgate/protocol';
-import { pipelineLocation } from '../context.js';
+import { pipelineLocation } from '../options.js';
 import { encodeOutputs, invocationSchema, outputsMarker } from '@shipgate/protocol';
 import type { RunEvent } from '@shipgate/core';
 import { LogFileWriter } from '@shipgate/core';

@@ -107,7 +107,8 @@ describe('runStepCommand', () => {
       context.logger.warn('careful');
       context.setOutput('said', 'hello');
       context.summary('### talked');
-      if (context.inputs.wait) await new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true }));
+      // under load the signal may already be aborted when the step gets here
+      if (context.inputs.wait) await new Promise((_, reject) => (context.signal.aborted ? reject(new Error('stopped')) : context.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true })));
       if (context.inputs.fail) throw new ShipgateError('talker.refused', 'it would not', { hint: 'ask again' });
     },
   });
@@ -164,5 +165,7 @@ describe('runStepCommand', () => {
     const running = runStepCommand(cancelled, registry, commandInvocation('talker', { wait: true }), { workspace: cancelled.cwd, quiet: true });
     setTimeout(() => controller.abort('SIGINT'), 50);
     expect((await running).exitCode).toBe(130);
+    const { io: already } = io({}, AbortSignal.abort('SIGINT'));
+    expect((await runStepCommand(already, registry, commandInvocation('talker', { wait: true }), { workspace: already.cwd, quiet: true })).exitCode).toBe(130);
   });
 });

@@ -1,5 +1,5 @@
 // actions/image: image tags and labels (as docker/metadata-action), build and push, promote or
-// roll back a tag by registry API.
+// roll back a tag by registry API, read an environment's history.
 import { forwardTo, type ActionSpec } from './door.js';
 
 export default {
@@ -29,6 +29,7 @@ export default {
     password: 'secret',
     'ecr-login': 'boolean',
     'aws-region': 'string',
+    'request-timeout': 'string',
   },
   workingDirectoryInput: 'working-directory',
   step: forwardTo(async () => (await import('@shipgate/image')).imageStep),

@@ -1,6 +1,6 @@
 // @shipgate/image: image tags, build and push, promotion and rollback by registry API, and the OCI
 // registry client they use.
-export { computeTags, imageStep, parseFlavor, parseTagRules, promoteImage, readImageHistory, rollbackImage } from './image/index.js';
+export { computeTags, imageErrorExitCode, imageStep, parseFlavor, parseTagRules, promoteImage, readImageHistory, rollbackImage } from './image/index.js';
 export type { RegistryAccessOptions } from './image/index.js';
 export { parseKeyValueLines } from './image/tags.js';
 export type { RegistryCredentials } from './oci/auth.js';

@@ -1,24 +1,24 @@
-// `shipgate deploy`, `shipgate rollback`, `shipgate codepipeline` and `shipgate deployments`: thin doors onto the
-// `codedeploy` and `codepipeline` steps and the rollback functions the Slack app calls. Flags map
-// one to one to the steps' `with:` inputs; the AWS SDK loads only when one of these runs.
-import path from 'node:path';
+// `shipgate deploy`, `shipgate rollback` and `shipgate codepipeline`: thin doors onto the
+// `codedeploy` and `codepipeline` steps (with `shipgate deployments`, the records they leave).
+// Flags map one to one to the steps' `with:` inputs; the step runs through runStepCommand like
+// every other command's, and the AWS SDK loads only when one of these runs.
 import type { Command } from 'commander';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
-import { resolveCiContext } from '@shipgate/core';
-import type { InvocationResult } from '@shipgate/protocol';
-import type { StepDefinition } from '@shipgate/protocol';
-import type { CommandRegistrar } from '@shipgate/protocol';
-import type { CliIO } from '@shipgate/protocol';
-import { pipelineLocation, positiveInt } from '../context.js';
+import type { CliIO, CommandRegistrar, InvocationResult, StepRegistry } from '@shipgate/protocol';
+import { pipelineLocation } from '../options.js';
+import { commandInvocation, runStepCommand, stepExitCode } from '../run-step.js';
+import { registerDeploymentsCommand } from './deployments.js';
+
+/** The AWS steps' error codes that are not plain failures: bad flags (2) and AWS refusing (3). */
+export function awsErrorExitCode(code: string): number | undefined {
+  if (code === 'aws.region' || code === 'aws.endpoint' || /^code(deploy|pipeline)\.unknown-/.test(code)) return ExitCode.usage;
+  if (code.startsWith('aws.')) return ExitCode.external;
+  return undefined;
+}
 
 /** The documented exit code for a step's outcome (see "Exit codes" in the README). */
 export function exitCodeFor(result: Pick<InvocationResult, 'status' | 'error'>): number {
-  if (result.status === 'success') return ExitCode.ok;
-  if (result.status === 'cancelled') return ExitCode.interrupted;
-  const code = result.error?.code ?? '';
-  if (code === 'step.inputs' || code === 'aws.region' || code === 'aws.endpoint' || /^code(deploy|pipeline)\.unknown-/.test(code)) return ExitCode.usage;
-  if (code.startsWith('aws.')) return ExitCode.external;
-  return ExitCode.failed;
+  return stepExitCode(result, awsErrorExitCode);
 }
 
 /** Commander's camelCase flags → the step's kebab-case inputs; numbers where the schema wants them. */
@@ -33,20 +33,18 @@ function inputsFrom(flags: Record<string, unknown>, numeric: readonly string[] =
   return inputs;
 }
 
-async function runStep(step: StepDefinition, inputs: Record<string, unknown>, command: Command, io: CliIO, json: boolean | undefined): Promise<number> {
-  const { runStepInProcess } = await import('@shipgate/core');
+/** Runs an AWS step for a command: its log lines as it goes, or with --json only `{ status, outputs, error }`. */
+async function runAwsStep(io: CliIO, steps: StepRegistry, uses: 'codedeploy' | 'codepipeline', inputs: Record<string, unknown>, command: Command, json: unknown): Promise<number> {
   const { directory } = pipelineLocation(command, io);
-  const write = (line: string) => io.stdout.write(`${line}\n`);
-  const result = await runStepInProcess(step, inputs, {
-    cwd: directory,
-    env: io.env,
-    signal: io.signal,
-    ci: await resolveCiContext(directory, io.env),
-    logger: { debug: () => {}, info: write, warn: (l) => write(`warning: ${l}`), error: (l) => write(`error: ${l}`) },
+  const { exitCode } = await runStepCommand(io, steps, commandInvocation(uses, inputs), {
+    workspace: directory,
+    quiet: Boolean(json),
+    exitCodes: awsErrorExitCode,
+    render: (result) => {
+      if (json) io.stdout.write(`${JSON.stringify({ status: result.status, outputs: result.outputs, ...(result.error ? { error: result.error } : {}) }, null, 2)}\n`);
+    },
   });
-  if (json) io.stdout.write(`${JSON.stringify({ status: result.status, outputs: result.outputs, ...(result.error ? { error: result.error } : {}) }, null, 2)}\n`);
-  if (result.error) io.stderr.write(`shipgate: ${step.name} ${result.status}: ${result.error.message} [${result.error.code}]${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}\n`);
-  return exitCodeFor(result);
+  return exitCode;
 }
 
 const awsOptions = (command: Command) =>
@@ -57,7 +55,7 @@ const awsOptions = (command: Command) =>
     .option('--poll-interval <duration>', 'time between status checks, e.g. 15s')
     .option('--json', 'print the outcome and outputs as JSON');
 
-export const registerDeployCommands: CommandRegistrar = (program, io, setExitCode) => {
+const registerDeploy: CommandRegistrar = (program, io, setExitCode, steps) => {
   awsOptions(
     program
       .command('deploy')
@@ -87,10 +85,26 @@ export const registerDeployCommands: CommandRegistrar = (program, io, setExitCod
         'Exit codes: 0 succeeded, 1 failed / rolled back / timed out, 2 bad flags, 3 AWS refused (permissions, credentials), 130 cancelled.',
     )
     .action(async (flags: Record<string, unknown>, command: Command) => {
-      const { codedeployStep } = await import('@shipgate/aws');
-      setExitCode(await runStep(codedeployStep as unknown as StepDefinition, inputsFrom(flags, ['container-port']), command, io, flags.json as boolean | undefined));
+      setExitCode(await runAwsStep(io, steps, 'codedeploy', inputsFrom(flags, ['container-port']), command, flags.json));
     });
+};
 
+/** `shipgate rollback`: a CodePipeline stage (--pipeline --stage) or a CodeDeploy deployment group. */
+async function rollback(io: CliIO, steps: StepRegistry, flags: Record<string, string | boolean | undefined>, command: Command): Promise<number> {
+  if (flags.pipeline || flags.stage) {
+    if (!flags.pipeline || !flags.stage) throw new ShipgateError('cli.usage', 'a CodePipeline rollback needs both --pipeline and --stage', { hint: 'shipgate rollback --pipeline orders --stage Deploy' });
+    const { pipeline, stage, target, region, endpoint, timeout, pollInterval } = flags;
+    return runAwsStep(io, steps, 'codepipeline', inputsFrom({ pipeline, stage, target, region, endpoint, timeout, pollInterval, operation: 'rollback' }), command, flags.json);
+  }
+  if (!flags.application || !flags.deploymentGroup) {
+    throw new ShipgateError('cli.usage', 'name what to roll back: --application and --deployment-group (CodeDeploy), or --pipeline and --stage (CodePipeline)', { hint: 'shipgate rollback --application orders --deployment-group prod' });
+  }
+  const { application, deploymentGroup, region, endpoint, timeout, pollInterval, service, environment, release } = flags;
+  const inputs = inputsFrom({ application, deploymentGroup, region, endpoint, timeout, pollInterval, service, environment, release, operation: 'rollback' });
+  return runAwsStep(io, steps, 'codedeploy', inputs, command, flags.json);
+}
+
+const registerRollback: CommandRegistrar = (program, io, setExitCode, steps) => {
   awsOptions(
     program
       .command('rollback')
@@ -106,49 +120,11 @@ export const registerDeployCommands: CommandRegistrar = (program, io, setExitCod
   )
     .addHelpText('after', '\nExamples:\n  shipgate rollback --application orders --deployment-group prod\n  shipgate rollback --pipeline orders --stage Deploy\n')
     .action(async (flags: Record<string, string | boolean | undefined>, command: Command) => {
-      if (flags.pipeline || flags.stage) {
-        if (!flags.pipeline || !flags.stage) throw new ShipgateError('cli.usage', 'a CodePipeline rollback needs both --pipeline and --stage', { hint: 'shipgate rollback --pipeline orders --stage Deploy' });
-        const { codepipelineStep } = await import('@shipgate/aws');
-        const { pipeline, stage, target, region, endpoint, timeout, pollInterval } = flags;
-        setExitCode(await runStep(codepipelineStep as unknown as StepDefinition, inputsFrom({ pipeline, stage, target, region, endpoint, timeout, pollInterval, operation: 'rollback' }), command, io, flags.json as boolean | undefined));
-        return;
-      }
-      if (!flags.application || !flags.deploymentGroup) {
-        throw new ShipgateError('cli.usage', 'name what to roll back: --application and --deployment-group (CodeDeploy), or --pipeline and --stage (CodePipeline)', { hint: 'shipgate rollback --application orders --deployment-group prod' });
-      }
-      const { codedeployStep } = await import('@shipgate/aws');
-      const { application, deploymentGroup, region, endpoint, timeout, pollInterval, service, environment, release } = flags;
-      const inputs = inputsFrom({ application, deploymentGroup, region, endpoint, timeout, pollInterval, service, environment, release, operation: 'rollback' });
-      setExitCode(await runStep(codedeployStep as unknown as StepDefinition, inputs, command, io, flags.json as boolean | undefined));
+      setExitCode(await rollback(io, steps, flags, command));
     });
+};
 
-  program
-    .command('deployments')
-    .description('list the deployments recorded in .shipgate/state/deployments.jsonl, newest first')
-    .option('--service <name>', 'only this service')
-    .option('--environment <name>', 'only this environment')
-    .option('--limit <n>', 'at most this many (default 20)', positiveInt('--limit'), 20)
-    .option('--json', 'print the records as JSON')
-    .action(async (flags: { service?: string; environment?: string; limit: number; json?: boolean }, command: Command) => {
-      const { readDeployments } = await import('@shipgate/core');
-      const { directory } = pipelineLocation(command, io);
-      const records = (await readDeployments(path.join(directory, '.shipgate', 'state')))
-        .filter((r) => (!flags.service || r.service === flags.service) && (!flags.environment || r.environment === flags.environment))
-        .reverse()
-        .slice(0, flags.limit);
-      if (flags.json) {
-        io.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-        return;
-      }
-      if (records.length === 0) {
-        io.stdout.write('no deployments recorded here yet\n');
-        return;
-      }
-      const rows = [['when', 'service', 'environment', 'version', 'outcome', 'deployer', 'id'], ...records.map((r) => [r.at.replace('T', ' ').slice(0, 19), r.service, r.environment, r.version, r.outcome, r.deployer ?? '', r.deploymentId ?? ''])];
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-      for (const row of rows) io.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
-    });
-
+const registerCodePipeline: CommandRegistrar = (program, io, setExitCode, steps) => {
   awsOptions(
     program
       .command('codepipeline')
@@ -164,7 +140,10 @@ export const registerDeployCommands: CommandRegistrar = (program, io, setExitCod
   )
     .addHelpText('after', '\nExamples:\n  shipgate codepipeline start --pipeline orders\n  shipgate codepipeline approve --pipeline orders --stage Approve --action Manual --summary "tested on staging"\n')
     .action(async (operation: string, flags: Record<string, unknown>, command: Command) => {
-      const { codepipelineStep } = await import('@shipgate/aws');
-      setExitCode(await runStep(codepipelineStep as unknown as StepDefinition, { ...inputsFrom(flags), operation }, command, io, flags.json as boolean | undefined));
+      setExitCode(await runAwsStep(io, steps, 'codepipeline', { ...inputsFrom(flags), operation }, command, flags.json));
     });
+};
+
+export const registerDeployCommands: CommandRegistrar = (program, io, setExitCode, steps) => {
+  for (const register of [registerDeploy, registerRollback, registerDeploymentsCommand, registerCodePipeline]) register(program, io, setExitCode, steps);
 };

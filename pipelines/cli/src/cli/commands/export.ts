@@ -13,7 +13,7 @@ import { checkoutFiles, defaultBranchOf } from '../../export/repository.js';
 import type { StepRegistry } from '@shipgate/protocol';
 import type { CommandRegistrar } from '@shipgate/protocol';
 import type { CliIO } from '@shipgate/protocol';
-import { listOption, pipelineLocation, positiveInt } from '../context.js';
+import { listOption, pipelineLocation, positiveInt } from '../options.js';
 
 interface Common {
   output?: string;

@@ -1,19 +1,15 @@
 // `shipgate gate`: the quality-gate step as a command, for pipelines that are not shipgate.yml
 // ones. With --report-task it skips the scan and waits for the gate of an analysis any scanner
 // already submitted (Maven / Gradle Sonar plugins, the .NET or CLI scanner); without it, it runs
-// the scanner first; with --local it evaluates a local gate. It runs the very same step.
-import { appendFile } from 'node:fs/promises';
+// the scanner first; with --local it evaluates a local gate. It runs the very same step, through
+// runStepCommand like every other command.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, ShipgateError } from '@shipgate/protocol';
-import { LocalExecutor } from '@shipgate/core';
-import { resolveCiContext } from '@shipgate/core';
-import { secretsFromEnv } from '@shipgate/core';
-import { StepRegistry } from '@shipgate/protocol';
-import type { StepDefinition } from '@shipgate/protocol';
-import { gateErrorExitCodes, qualityGateStep } from '@shipgate/quality-gate';
-import type { CommandRegistrar } from '@shipgate/protocol';
-import { pipelineLocation } from '../context.js';
+import { ShipgateError } from '@shipgate/protocol';
+import type { CliIO, CommandRegistrar, InvocationResult, StepRegistry } from '@shipgate/protocol';
+import { gateErrorExitCodes } from '@shipgate/quality-gate';
+import { pipelineLocation } from '../options.js';
+import { commandInvocation, runStepCommand } from '../run-step.js';
 
 interface GateOptions {
   reportTask?: string;
@@ -49,7 +45,40 @@ function parseLocal(text: string): unknown {
   }
 }
 
-export const registerGateCommand: CommandRegistrar = (program, io, setExitCode) => {
+/** The flags as the quality-gate step's `with:` inputs. */
+function gateInputs(opts: GateOptions, io: CliIO): Record<string, unknown> {
+  return {
+    'token-env': opts.tokenEnv,
+    timeout: opts.timeout,
+    'poll-interval': opts.pollInterval,
+    'ci-parameters': opts.ciParameters,
+    properties: parseProperties(opts.property),
+    ...(opts.reportTask ? { 'report-task': path.resolve(io.cwd, opts.reportTask) } : {}),
+    ...(opts.hostUrl ? { 'host-url': opts.hostUrl } : {}),
+    ...(opts.local ? { mode: 'local', local: parseLocal(opts.local) } : {}),
+  };
+}
+
+/** `--json`: the gate's status, dashboard and conditions (and the error, when there is one). */
+function gateJson(result: InvocationResult): string {
+  const conditions = result.outputs.conditions ? (JSON.parse(result.outputs.conditions) as unknown) : [];
+  return JSON.stringify({ status: result.outputs.status ?? null, dashboardUrl: result.outputs['dashboard-url'] ?? null, conditions, ...(result.error ? { error: result.error } : {}) }, null, 2);
+}
+
+async function gate(io: CliIO, steps: StepRegistry, opts: GateOptions, command: Command): Promise<number> {
+  const { directory } = pipelineLocation(command, io);
+  const { exitCode } = await runStepCommand(io, steps, commandInvocation('quality-gate', gateInputs(opts, io)), {
+    workspace: directory,
+    quiet: Boolean(opts.json),
+    exitCodes: (code) => gateErrorExitCodes[code],
+    render: (result) => {
+      if (opts.json) io.stdout.write(`${gateJson(result)}\n`);
+    },
+  });
+  return exitCode;
+}
+
+export const registerGateCommand: CommandRegistrar = (program, io, setExitCode, steps) => {
   program
     .command('gate')
     .description('wait for a SonarQube / SonarCloud quality gate (or evaluate a local one) and print its conditions')
@@ -71,40 +100,6 @@ export const registerGateCommand: CommandRegistrar = (program, io, setExitCode) 
         'Exit codes: 0 the gate passed, 1 it failed, 2 bad input, 3 server, token or network problem.',
     )
     .action(async (opts: GateOptions, command: Command) => {
-      const { directory } = pipelineLocation(command, io);
-      const inputs: Record<string, unknown> = {
-        'token-env': opts.tokenEnv,
-        timeout: opts.timeout,
-        'poll-interval': opts.pollInterval,
-        'ci-parameters': opts.ciParameters,
-        properties: parseProperties(opts.property),
-        ...(opts.reportTask ? { 'report-task': path.resolve(io.cwd, opts.reportTask) } : {}),
-        ...(opts.hostUrl ? { 'host-url': opts.hostUrl } : {}),
-        ...(opts.local ? { mode: 'local', local: parseLocal(opts.local) } : {}),
-      };
-      const write = (line: string) => io.stdout.write(`${line}\n`);
-      const log = opts.json ? () => {} : write;
-      const ci = await resolveCiContext(directory, io.env);
-      const result = await new LocalExecutor(new StepRegistry([qualityGateStep as unknown as StepDefinition])).execute(
-        { id: 'gate', stepId: 'gate', uses: 'quality-gate', with: inputs, env: {}, workingDirectory: '.' },
-        {
-          workspace: directory,
-          stateDir: path.join(directory, '.shipgate', 'state'),
-          ci,
-          signal: io.signal,
-          logger: { debug: () => {}, info: log, warn: (l) => log(`warning: ${l}`), error: log },
-          secrets: new Set(secretsFromEnv(io.env)),
-          env: io.env,
-        },
-      );
-      if (io.env.GITHUB_STEP_SUMMARY && result.summaries.length > 0) await appendFile(io.env.GITHUB_STEP_SUMMARY, `${result.summaries.join('\n\n')}\n`);
-      if (opts.json) {
-        const conditions = result.outputs.conditions ? (JSON.parse(result.outputs.conditions) as unknown) : [];
-        write(JSON.stringify({ status: result.outputs.status ?? null, dashboardUrl: result.outputs['dashboard-url'] ?? null, conditions, ...(result.error ? { error: result.error } : {}) }, null, 2));
-      }
-      if (result.error) io.stderr.write(`shipgate: ${result.error.message} [${result.error.code}]${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}\n`);
-      if (result.status === 'success') setExitCode(ExitCode.ok);
-      else if (result.status === 'cancelled') setExitCode(ExitCode.interrupted);
-      else setExitCode(gateErrorExitCodes[result.error?.code ?? ''] ?? ExitCode.failed);
+      setExitCode(await gate(io, steps, opts, command));
     });
 };

@@ -1,4 +1,5 @@
-// Resolving the global options every pipeline command shares: -C <dir> and -f <file>.
+// The command-line options every pipeline command shares (-C <dir>, -f <file>) and commander
+// parsers for option values (lists, non-empty ids, whole numbers).
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliIO } from '@shipgate/protocol';

@@ -5,10 +5,10 @@
 //
 // The state is plain data that the machine owns: `next` updates it in place and returns it. Copying
 // it for every event would cost time in proportion to the pipeline's size, per event (a 1,000-step
-// run has some 3,000 events); a caller that wants an old state kept copies it (structuredClone).
+// run has thousands of events); a caller that wants an old state kept copies it (structuredClone).
 import { ShipgateError, type StepInvocation } from '@shipgate/protocol';
 import { buildInvocation } from '../plan/invocation.js';
-import { expressionContext, verdictFor, type Status } from './conditions.js';
+import { expressionContext, verdictFor, type Verdict } from './conditions.js';
 import type { InvocationOutcome } from './events.js';
 import { conclusionOf, makeReady, type AttemptStatus, type InvocationState, type SchedulerState } from './state.js';
 
@@ -110,17 +110,17 @@ function dispatch(state: SchedulerState, decisions: Decision[]): void {
       continue;
     }
     state.ready.splice(i, 1);
-    start(state, invocation, verdict.status, decisions);
+    start(state, invocation, verdict, decisions);
   }
 }
 
-function start(state: SchedulerState, invocation: InvocationState, status: Status, decisions: Decision[]): void {
+function start(state: SchedulerState, invocation: InvocationState, verdict: Extract<Verdict, { run: true }>, decisions: Decision[]): void {
   const { node } = invocation;
   const step = state.steps.get(node.stepId)!;
   invocation.phase = 'preparing';
   state.running += 1;
   step.running += 1;
-  const context = expressionContext(state, node, status);
+  const context = verdict.context ?? expressionContext(state, node, verdict.status);
   let resolved: StepInvocation;
   try {
     resolved = buildInvocation(state.plan.pipeline, node, context);

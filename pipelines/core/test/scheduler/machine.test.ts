@@ -293,6 +293,35 @@ const rows: Row[] = [
     ],
   ],
   [
+    // the shape of a real library's pipeline it was tried on (install, typecheck, lint, sharded
+    // vitest, vite build, a smoke import, failure() and always() steps), one test shard failing
+    'a library pipeline under --keep-going: a failing test shard skips only what needs it',
+    'steps:\n  install: { run: x }\n  typecheck: { run: x, needs: [install] }\n  lint: { run: x, needs: [install] }\n' +
+      '  test: { run: x, needs: [install], matrix: { shard: [1, 2, 3], max-parallel: 2 } }\n  build: { run: x, needs: [typecheck] }\n' +
+      '  smoke: { run: x, needs: [build, test] }\n  on-failure: { run: x, needs: [lint, test, smoke], if: failure() }\n  always: { run: x, needs: [smoke], if: always() }\n',
+    { maxParallel: 2, keepGoing: true },
+    [
+      ['run', ['start install', 'attempt install #1']],
+      ['ok install', ['finish install success', 'record install']],
+      // the longest path first: typecheck → build → smoke → always, then the test shards, lint last
+      ['dispatch', ['start typecheck', 'attempt typecheck #1', 'start test[shard=1]', 'attempt test[shard=1] #1']],
+      ['ok test[shard=1]', ['finish test[shard=1] success']],
+      ['dispatch', ['start test[shard=2]', 'attempt test[shard=2] #1']],
+      ['ok typecheck', ['finish typecheck success', 'record typecheck']],
+      ['dispatch', ['start test[shard=3]', 'attempt test[shard=3] #1']],
+      ['fail test[shard=2]', ['finish test[shard=2] failure']],
+      ['dispatch', ['start build', 'attempt build #1']],
+      ['ok test[shard=3]', ['finish test[shard=3] success']],
+      ['dispatch', ['start lint', 'attempt lint #1']],
+      ['ok build', ['finish build success', 'record build']],
+      ['dispatch', ['skip smoke: needs test, which failed', 'start always', 'attempt always #1']],
+      ['ok lint', ['finish lint success', 'record lint']],
+      ['dispatch', ['start on-failure', 'attempt on-failure #1']],
+      ['ok always', ['finish always success', 'record always']],
+      ['ok on-failure', ['finish on-failure success', 'record on-failure', 'run failure']],
+    ],
+  ],
+  [
     'an unknown executor fails the invocation before it starts, and stops the run',
     'steps:\n  a: { run: x, executor: codebuild }\n  b: { run: x, needs: [a] }\n',
     {},

@@ -1,4 +1,4 @@
-// Engine benchmark (npm run bench -w pipelines). Same machine, same run, against the obvious
+// Engine benchmark (node pipelines/core/bench/run.js after npm run build). Same machine, same run, against the obvious
 // alternative:
 //  1. a 200-step DAG of `sleep` steps with a known critical path: shipgate vs GNU `make -j`;
 //  2. scheduling overhead per step for 1,000 no-op steps;

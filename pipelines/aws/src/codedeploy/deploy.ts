@@ -9,7 +9,7 @@ import { awsCall, awsClient, awsClientConfig, consoleUrl, pollUntil, type AwsCal
 import type { DeploymentOutcome } from '@shipgate/core';
 import { describeOverview, formatFailure, targetFailures, targetStates, type TargetFailure } from './progress.js';
 import { describeRevision, ecsRevision, revisionKey, s3Revision, type S3RevisionSpec } from './revision.js';
-import { chooseRollbackTarget } from './rollback-target.js';
+import { chooseRevisionRollbackTarget } from './rollback-target.js';
 import { rewriteTaskDefinition } from './task-definition.js';
 
 export interface CodeDeployOptions extends AwsCallerOptions {
@@ -394,7 +394,7 @@ export async function rollbackCodeDeploy(request: RollbackRequest): Promise<Roll
   const succeeded = await succeededDeployments(s, application, deploymentGroup);
   const newest = [...succeeded].sort((a, b) => (b.completeTime?.getTime() ?? 0) - (a.completeTime?.getTime() ?? 0))[0];
   const current = group.deploymentGroupInfo?.targetRevision ?? newest?.revision;
-  const choice = chooseRollbackTarget(succeeded, current);
+  const choice = chooseRevisionRollbackTarget(succeeded, current);
   if (!choice.found) {
     throw new ShipgateError('codedeploy.no-rollback-target', `nothing to roll ${application}/${deploymentGroup} back to: ${choice.reason}`, {
       exitCode: ExitCode.failed,

@@ -3,7 +3,7 @@
 // `shipgate step` printed in its log (the outputs marker, its one-line error), and the results the
 // executor hands back when no build outcome is there to read (a refused request, a cancel). Pure,
 // table-tested.
-import { errorMessage, isShipgateError } from '@shipgate/protocol';
+import { errorMessage, isShipgateError, statusOnAbort } from '@shipgate/protocol';
 import type { InvocationResult, InvocationStatus } from '@shipgate/protocol';
 
 /** The fields of a CodeBuild `Build` this executor reads (BatchGetBuilds `builds[]`). */
@@ -89,11 +89,6 @@ export function displayLine(line: string, invocationData: readonly string[], mar
 }
 
 type InvocationError = NonNullable<InvocationResult['error']>;
-
-/** A cancelled invocation's status: a time-out aborts with a TimeoutError, anything else cancels. */
-export function statusOnAbort(signal: AbortSignal): InvocationStatus {
-  return (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'timed-out' : 'cancelled';
-}
 
 /** The result of an invocation whose signal aborted, `durationMs` after it started. */
 export function abortedResult(signal: AbortSignal, durationMs: number): InvocationResult {

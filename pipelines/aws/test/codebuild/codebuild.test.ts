@@ -8,7 +8,7 @@ import { parsePipeline } from '../../../core/src/config/index.js';
 import { resolveExecutor } from '../../../core/src/config/executor.js';
 import type { CodeBuildExecutorConfig } from '../../../core/src/config/model.js';
 import type { StepInvocation } from '../../../protocol/src/executor.js';
-import { abortedResult, asError, buildOutcome, displayLine, failure, statusOnAbort, stepErrorFromLog, type BuildLike } from '../../src/codebuild/outcome.js';
+import { abortedResult, asError, buildOutcome, displayLine, failure, stepErrorFromLog, type BuildLike } from '../../src/codebuild/outcome.js';
 import { batchIdentifier, batchRequest, batchTimeoutMinutes, buildIdFromArn, buildTimeoutMinutes, prepareRemoteInvocation, renderBuildspec, shellWord, splitBatchEnvironment, stepCommand } from '../../src/codebuild/request.js';
 import { ShipgateError } from '../../../protocol/src/errors.js';
 import { defaultRegistry } from '../../../cli/src/cli/steps.js';
@@ -259,7 +259,6 @@ describe('results without a build outcome', () => {
     ['a cancel', new DOMException('stop', 'AbortError'), 'cancelled'],
     ['no reason', undefined, 'cancelled'],
   ])('an abort by %s is %s', (_name, reason, status) => {
-    expect(statusOnAbort(aborted(reason))).toBe(status);
     expect(abortedResult(aborted(reason), 12)).toEqual({ status, outputs: {}, durationMs: 12, summaries: [] });
   });
 

@@ -3,22 +3,16 @@
 // paths, large files through a temporary file, and every way a pack can be corrupt).
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CacheEntry } from '../../src/cache/keys.js';
 import type { PendingFile } from '../../src/cache/outputs.js';
 import { concatFiles, CorruptDownload, packName, packObjects, writePack, type PackObject } from '../../src/cache/pack.js';
+import { temporaryDirectories } from '../../../test/helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-pack-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const temporary = temporaryDirectories('sg-pack-');
+const tempDir = (): string => temporary.make();
+afterEach(() => temporary.removeAll());
 
 const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 const object = (data: Buffer): PackObject => ({ sha256: sha(data), size: data.length });

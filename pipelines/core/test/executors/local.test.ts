@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineStep, ShipgateError } from '@shipgate/protocol';
@@ -8,18 +7,11 @@ import { LocalExecutor, runStepInProcess } from '../../src/executors/local.js';
 import { SecretMasker } from '../../src/process/secrets.js';
 import { runStep } from '../../src/run-step/index.js';
 import { defaultRegistry } from '../../../cli/src/cli/steps.js';
-import { alive } from '../../../test/helpers.js';
+import { alive, temporaryDirectories } from '../../../test/helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-local-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
+const temporary = temporaryDirectories('sg-local-');
+const tempDir = (): string => temporary.make();
+afterEach(() => temporary.removeAll());
 
 describe('SecretMasker', () => {
   it('masks every value, longest first, and each line of a multi-line secret; ignores very short values', () => {

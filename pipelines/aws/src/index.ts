@@ -2,7 +2,7 @@
 export { CodeBuildExecutor, sourceDirectoryOf } from './codebuild/executor.js';
 export type { CodeBuildExecutorOptions } from './codebuild/executor.js';
 export { defaultInstallCommands, shellWord } from './codebuild/request.js';
-export { rollbackCodeDeploy } from './codedeploy/deploy.js';
+export { rollbackCodeDeploy } from './codedeploy/rollback.js';
 export { codedeployStep } from './codedeploy/index.js';
 export { codepipelineStep } from './codepipeline/index.js';
 export { answerCodePipelineApproval } from './codepipeline/pipeline.js';

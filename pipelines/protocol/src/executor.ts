@@ -59,3 +59,11 @@ export interface Executor {
   readonly name: string;
   execute(invocation: StepInvocation, environment: ExecutionEnvironment): Promise<InvocationResult>;
 }
+
+/**
+ * The status of an invocation whose signal aborted: a step that ran out of time is aborted with a
+ * TimeoutError (`AbortSignal.timeout`), anything else is a cancel.
+ */
+export function statusOnAbort(signal: AbortSignal): InvocationStatus {
+  return (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'timed-out' : 'cancelled';
+}

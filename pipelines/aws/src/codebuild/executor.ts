@@ -4,32 +4,24 @@
 // status to the step's outcome, reads the outputs back from the marker line `shipgate step` prints,
 // and stops the build when the step is cancelled. The instances of a matrix step that are ready
 // together go out as one batch build (StartBuildBatch with a build-list), each followed on its own.
+// This file starts builds; `follow.ts` follows one to its result, `batch.ts` groups and follows a
+// matrix batch, `request.ts` and `outcome.ts` hold the pure halves of what is sent and read back.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Build, BuildBatch } from '@aws-sdk/client-codebuild';
 import { consoleUrl, systemClock, type Clock } from '../sdk/index.js';
-import { decodeOutputs, encodeInvocation, outputsMarker } from '@shipgate/protocol';
+import { encodeInvocation } from '@shipgate/protocol';
 import type { CodeBuildExecutorConfig, PipelineSpec } from '@shipgate/core';
 import { codebuildProjectPattern } from '@shipgate/core';
 import { expandMatrix } from '@shipgate/core';
-import { SecretMasker } from '@shipgate/core';
-import { errorMessage, isShipgateError, ShipgateError } from '@shipgate/protocol';
+import { ShipgateError } from '@shipgate/protocol';
 import { createCodeBuildApi, type CodeBuildApi } from './api.js';
-import { buildOutcome, displayLine, stepErrorFromLog } from './outcome.js';
-import {
-  batchIdentifier,
-  buildIdFromArn,
-  buildTimeoutMinutes,
-  invocationVariable,
-  prepareRemoteInvocation,
-  renderBuildspec,
-  splitBatchEnvironment,
-  stepCommand,
-  type EnvironmentVariableOverride,
-  type RemoteInvocation,
-} from './request.js';
-import type { ExecutionEnvironment, Executor, InvocationResult, InvocationStatus, StepInvocation } from '@shipgate/protocol';
+import { followBatch, MatrixBatchQueue, type BatchMember, type ReadyMember } from './batch.js';
+import { followBuild, type FollowedBuild } from './follow.js';
+import { abortedResult, asError, failure } from './outcome.js';
+import { batchIdentifier, batchRequest, batchTimeoutMinutes, buildTimeoutMinutes, prepareRemoteInvocation, renderBuildspec, stepCommand, type RemoteInvocation } from './request.js';
+import type { ExecutionEnvironment, Executor, InvocationResult, StepInvocation } from '@shipgate/protocol';
 
 export interface CodeBuildExecutorOptions {
   /** The executor's name in the pipeline (`codebuild:orders-build`), used in messages. */
@@ -54,12 +46,6 @@ export interface CodeBuildExecutorOptions {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-interface Member {
-  invocation: StepInvocation;
-  environment: ExecutionEnvironment;
-  resolve: (result: InvocationResult) => void;
-}
-
 const run = promisify(execFile);
 
 /**
@@ -73,19 +59,6 @@ export async function sourceDirectoryOf(workspace: string): Promise<string> {
   );
 }
 
-function statusOnAbort(signal: AbortSignal): InvocationStatus {
-  return (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'timed-out' : 'cancelled';
-}
-
-function failure(started: number, error: NonNullable<InvocationResult['error']>): InvocationResult {
-  return { status: 'failure', outputs: {}, durationMs: performance.now() - started, summaries: [], error };
-}
-
-function asError(error: unknown): NonNullable<InvocationResult['error']> {
-  if (isShipgateError(error)) return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-  return { code: 'executor.codebuild', message: errorMessage(error) };
-}
-
 export class CodeBuildExecutor implements Executor {
   readonly name: string;
   readonly #options: CodeBuildExecutorOptions;
@@ -94,7 +67,7 @@ export class CodeBuildExecutor implements Executor {
   readonly #pollMs: number;
   #api: Promise<CodeBuildApi> | undefined;
   #sourceDirectory: Promise<string> | undefined;
-  readonly #waiting = new Map<string, { members: Member[]; timer: NodeJS.Timeout | undefined }>();
+  readonly #batches: MatrixBatchQueue;
 
   constructor(options: CodeBuildExecutorOptions) {
     this.name = options.name;
@@ -102,6 +75,11 @@ export class CodeBuildExecutor implements Executor {
     this.#env = options.env ?? process.env;
     this.#clock = options.clock ?? systemClock;
     this.#pollMs = options.pollIntervalMs ?? options.config.pollIntervalMs ?? 5000;
+    this.#batches = new MatrixBatchQueue({
+      expected: (stepId) => this.#expected(stepId),
+      windowMs: options.batchWindowMs ?? 250,
+      start: (members) => void this.#runBatch(members),
+    });
   }
 
   /** The project builds run in; a ShipgateError when none is configured. */
@@ -120,7 +98,7 @@ export class CodeBuildExecutor implements Executor {
 
   async execute(invocation: StepInvocation, environment: ExecutionEnvironment): Promise<InvocationResult> {
     if (!invocation.matrix) return this.#runOne(invocation, environment);
-    return new Promise((resolve) => this.#enqueue({ invocation, environment, resolve }));
+    return new Promise((resolve) => this.#batches.add({ invocation, environment, resolve }));
   }
 
   #client(): Promise<CodeBuildApi> {
@@ -158,7 +136,7 @@ export class CodeBuildExecutor implements Executor {
     } catch (error) {
       return failure(started, asError(error));
     }
-    if (environment.signal.aborted) return { status: statusOnAbort(environment.signal), outputs: {}, durationMs: 0, summaries: [] };
+    if (environment.signal.aborted) return abortedResult(environment.signal, 0);
     const data = encodeInvocation(remote.invocation);
     const timeout = buildTimeoutMinutes(invocation.timeoutMs);
     let build: Build;
@@ -176,7 +154,7 @@ export class CodeBuildExecutor implements Executor {
     }
     const id = build.id!;
     this.#announce(environment, `started build ${id}`, build, project);
-    return this.#follow(id, { invocation, environment, started, data: [data], stop: () => api.stopBuild(id) });
+    return this.#follow(api, id, { invocation, environment, started, data: [data], stop: () => api.stopBuild(id) });
   }
 
   #announce(environment: ExecutionEnvironment, what: string, build: Build | BuildBatch, project: string): void {
@@ -192,35 +170,7 @@ export class CodeBuildExecutor implements Executor {
     return step?.matrix ? expandMatrix(step.matrix).length : 1;
   }
 
-  #enqueue(member: Member): void {
-    const key = member.invocation.stepId;
-    const group = this.#waiting.get(key) ?? { members: [], timer: undefined };
-    this.#waiting.set(key, group);
-    group.members.push(member);
-    member.environment.signal.addEventListener(
-      'abort',
-      () => {
-        // cancelled before its batch started: it simply leaves the queue
-        const at = group.members.indexOf(member);
-        if (at !== -1 && this.#waiting.get(key) === group) {
-          group.members.splice(at, 1);
-          member.resolve({ status: statusOnAbort(member.environment.signal), outputs: {}, durationMs: 0, summaries: [] });
-        }
-      },
-      { once: true },
-    );
-    if (group.timer) clearTimeout(group.timer);
-    const flush = () => {
-      this.#waiting.delete(key);
-      if (group.members.length) void this.#runBatch(group.members);
-    };
-    // every instance is here (or the rest are held back by max-parallel / -j): start now, or after
-    // a short window in which siblings that became ready at the same moment can still join
-    if (group.members.length >= this.#expected(key)) flush();
-    else group.timer = setTimeout(flush, this.#options.batchWindowMs ?? 250);
-  }
-
-  async #runBatch(members: Member[]): Promise<void> {
+  async #runBatch(members: BatchMember[]): Promise<void> {
     const started = performance.now();
     const environment = members[0]!.environment;
     let api: CodeBuildApi;
@@ -232,194 +182,44 @@ export class CodeBuildExecutor implements Executor {
       for (const m of members) m.resolve(failure(started, asError(error)));
       return;
     }
-    // an instance whose request cannot be sent fails alone; the others still run
-    const ready: Array<Member & { data: string; identifier: string; requestEnv: EnvironmentVariableOverride[] }> = [];
-    for (const m of members) {
-      try {
-        const remote = prepareRemoteInvocation(m.invocation, this.#options.config, m.environment.secrets, this.name);
-        ready.push({ ...m, data: encodeInvocation(remote.invocation), identifier: batchIdentifier(m.invocation.id, ready.length), requestEnv: remote.environment });
-      } catch (error) {
-        m.resolve(failure(started, asError(error)));
-      }
-    }
+    const ready = this.#prepareBatch(members, started);
     if (ready.length === 0) return;
-    const { shared: overrides, own } = splitBatchEnvironment(ready.map((m) => m.requestEnv));
-    const timeout = Math.max(0, ...ready.map((m) => buildTimeoutMinutes(m.invocation.timeoutMs) ?? 0));
     let batch: BuildBatch;
     try {
-      batch = await api.startBuildBatch({
-        ...this.#common(environment, project),
-        buildspecOverride: renderBuildspec({
-          install: this.#options.config.install,
-          command: stepCommand(await this.#sourceDir(environment.workspace), `"$${invocationVariable}"`),
-          buildList: ready.map((m, i) => ({ identifier: m.identifier, invocation: m.data, variables: own[i]! })),
-        }),
-        ...(overrides.length ? { environmentVariablesOverride: overrides } : {}),
-        ...(timeout ? { buildTimeoutInMinutesOverride: timeout } : {}),
-        idempotencyToken: randomUUID(),
-      });
+      const sourceDirectory = await this.#sourceDir(environment.workspace);
+      batch = await api.startBuildBatch({ ...this.#common(environment, project), ...batchRequest(ready, { install: this.#options.config.install, sourceDirectory }), idempotencyToken: randomUUID() });
     } catch (error) {
       for (const m of ready) m.resolve(failure(started, asError(error)));
       return;
     }
     const batchId = batch.id!;
     this.#announce(environment, `started batch build ${batchId} for ${ready.map((m) => m.invocation.id).join(', ')}`, batch, project);
+    await followBatch(batchId, ready, {
+      name: this.name,
+      api,
+      clock: this.#clock,
+      pollMs: this.#pollMs,
+      started,
+      timeoutMinutes: batchTimeoutMinutes(ready.map((m) => m.timeoutMs)),
+      follow: (id, m) => this.#follow(api, id, { invocation: m.invocation, environment: m.environment, started, data: [m.data], stop: () => api.stopBuild(id) }),
+    });
+  }
 
-    // Stopping: an instance stops its own build; when every instance is cancelled, the batch too.
-    const buildIds = new Map<string, string>();
-    const aborted = new Set<string>();
-    let batchStopped = false;
-    const stopBatch = () => {
-      if (batchStopped) return;
-      batchStopped = true;
-      api.stopBuildBatch(batchId).catch((error: unknown) => environment.logger.warn(`${this.name}: could not stop batch ${batchId}: ${errorMessage(error)}`));
-    };
-    for (const m of ready) {
-      m.environment.signal.addEventListener(
-        'abort',
-        () => {
-          // its own build is stopped by #follow (at once if it starts after this); the batch only
-          // when no instance is left, so one instance's time-out never stops its siblings
-          aborted.add(m.identifier);
-          if (aborted.size === ready.length) stopBatch();
-        },
-        { once: true },
-      );
-    }
-
-    // wait for CodeBuild to create the builds of the list, then follow each one on its own
-    const maxPolls = Math.ceil(((timeout || 60) * 60_000) / this.#pollMs) + 10;
-    let last: BuildBatch | undefined;
-    for (let poll = 0; poll < maxPolls && buildIds.size < ready.length; poll += 1) {
+  /** The members whose request can be sent; one that cannot fails alone, the others still run. */
+  #prepareBatch(members: readonly BatchMember[], started: number): ReadyMember[] {
+    const ready: ReadyMember[] = [];
+    for (const m of members) {
       try {
-        [last] = await api.getBuildBatches([batchId]);
+        const remote = prepareRemoteInvocation(m.invocation, this.#options.config, m.environment.secrets, this.name);
+        ready.push({ ...m, identifier: batchIdentifier(m.invocation.id, ready.length), data: encodeInvocation(remote.invocation), overrides: remote.environment, timeoutMs: m.invocation.timeoutMs });
       } catch (error) {
-        for (const m of ready) if (!buildIds.has(m.identifier)) m.resolve(failure(started, asError(error)));
-        return;
+        m.resolve(failure(started, asError(error)));
       }
-      for (const group of last?.buildGroups ?? []) {
-        const arn = group.currentBuildSummary?.arn;
-        const member = ready.find((m) => m.identifier === group.identifier);
-        if (!arn || !member || buildIds.has(member.identifier)) continue;
-        const id = buildIdFromArn(arn);
-        buildIds.set(member.identifier, id);
-        void this.#follow(id, { invocation: member.invocation, environment: member.environment, started, data: [member.data], stop: () => api.stopBuild(id) }).then(member.resolve);
-      }
-      if (buildIds.size === ready.length) return;
-      if (last?.buildBatchStatus && last.buildBatchStatus !== 'IN_PROGRESS') break;
-      if (batchStopped && aborted.size === ready.length) break;
-      await this.#clock.sleep(this.#pollMs);
     }
-    // instances that never got a build: the batch ended (or was stopped) before creating them
-    const phase = last?.phases?.find((p) => p.phaseStatus && p.phaseStatus !== 'SUCCEEDED');
-    for (const m of ready) {
-      if (buildIds.has(m.identifier)) continue;
-      if (m.environment.signal.aborted) {
-        m.resolve({ status: statusOnAbort(m.environment.signal), outputs: {}, durationMs: performance.now() - started, summaries: [] });
-        continue;
-      }
-      m.resolve(
-        failure(started, {
-          code: 'codebuild.batch-failed',
-          message: `CodeBuild batch ${batchId} ended (${last?.buildBatchStatus ?? 'no status'}${phase ? ` in phase ${phase.phaseType}` : ''}) without a build for ${m.invocation.id}`,
-          hint: 'the project needs batch builds enabled (a batch service role); see the batch in the CodeBuild console',
-        }),
-      );
-    }
+    return ready;
   }
 
-  // ---- following one build --------------------------------------------------------------------
-
-  async #follow(
-    id: string,
-    run: { invocation: StepInvocation; environment: ExecutionEnvironment; started: number; data: string[]; stop: () => Promise<void> },
-  ): Promise<InvocationResult> {
-    const { environment } = run;
-    const api = await this.#client();
-    const masker = new SecretMasker(environment.secrets);
-    const lines: string[] = [];
-    let stream: { logGroupName: string; logStreamName: string } | undefined;
-    let token: string | undefined;
-    let stopAt: number | undefined;
-    const onAbort = () => {
-      stopAt = this.#clock.now();
-      environment.logger.info(`${this.name}: stopping build ${id}`);
-      run.stop().catch((error: unknown) => environment.logger.warn(`${this.name}: could not stop build ${id}: ${errorMessage(error)}`));
-    };
-    if (environment.signal.aborted) onAbort();
-    else environment.signal.addEventListener('abort', onAbort, { once: true });
-
-    /** Reads what the log stream gained since the last read; bounded per call. */
-    const readLog = async (): Promise<void> => {
-      if (!stream) return;
-      for (let page = 0; page < 50; page += 1) {
-        const got = await api.getLogEvents({ ...stream, nextToken: token });
-        if (!got) return;
-        for (const event of got.events) {
-          for (const line of (event.message ?? '').replace(/\r?\n$/, '').split(/\r?\n/)) {
-            lines.push(line);
-            const shown = displayLine(line, run.data, outputsMarker);
-            if (shown !== undefined) environment.logger.info(masker.mask(shown));
-          }
-        }
-        // GetLogEvents returns the token it was given once the end of the stream is reached
-        if (!got.nextForwardToken || got.nextForwardToken === token) return;
-        token = got.nextForwardToken;
-      }
-    };
-
-    const timeout = buildTimeoutMinutes(run.invocation.timeoutMs) ?? 2160;
-    const maxPolls = Math.ceil((timeout * 60_000 + (this.#options.stopWaitMs ?? 120_000)) / this.#pollMs) + 10;
-    let result: InvocationResult | undefined;
-    try {
-      for (let poll = 0; poll < maxPolls && !result; poll += 1) {
-        const [build] = await api.getBuilds([id]);
-        if (!stream && build?.logs?.groupName && build.logs.streamName) stream = { logGroupName: build.logs.groupName, logStreamName: build.logs.streamName };
-        await readLog();
-        const outcome = build ? buildOutcome(build, stopAt !== undefined) : { done: false as const };
-        if (outcome.done) {
-          // CloudWatch can lag the build's end by a few seconds: read until the outputs line is in
-          for (let extra = 0; extra < 3 && outcome.status === 'success' && !lines.some((l) => l.includes(outputsMarker)); extra += 1) {
-            await this.#clock.sleep(this.#pollMs);
-            await readLog();
-          }
-          result = this.#result(run, outcome, lines);
-          break;
-        }
-        if (stopAt !== undefined && this.#clock.now() - stopAt > (this.#options.stopWaitMs ?? 120_000)) {
-          environment.logger.warn(`${this.name}: build ${id} did not report STOPPED in time; leaving it`);
-          break;
-        }
-        await this.#clock.sleep(this.#pollMs);
-      }
-    } catch (error) {
-      if (!environment.signal.aborted) {
-        result = failure(run.started, asError(error));
-        // no one follows the build any more (its log, its outputs): do not leave it running
-        environment.logger.warn(`${this.name}: stopping build ${id}, which can no longer be followed: ${errorMessage(error)}`);
-        await run.stop().catch(() => undefined);
-      }
-    } finally {
-      environment.signal.removeEventListener('abort', onAbort);
-    }
-    if (environment.signal.aborted) return { status: statusOnAbort(environment.signal), outputs: {}, durationMs: performance.now() - run.started, summaries: [] };
-    return result ?? failure(run.started, { code: 'codebuild.unfinished', message: `CodeBuild build ${id} did not finish within ${timeout} min`, hint: 'see the build in the CodeBuild console' });
-  }
-
-  #result(
-    run: { invocation: StepInvocation; environment: ExecutionEnvironment; started: number },
-    outcome: Extract<ReturnType<typeof buildOutcome>, { done: true }>,
-    lines: string[],
-  ): InvocationResult {
-    const durationMs = performance.now() - run.started;
-    const outputs = decodeOutputs(lines) ?? {};
-    if (outcome.status === 'success') {
-      if (!lines.some((l) => l.includes(outputsMarker))) run.environment.logger.warn(`${this.name}: the build's log has no outputs line; the step's outputs are empty`);
-      for (const [name, value] of Object.entries(outputs)) run.environment.onOutput?.(name, value);
-      return { status: 'success', outputs, durationMs, summaries: [] };
-    }
-    // the step's own reason (as `shipgate step` printed it) says more than "phase BUILD failed"
-    const error = (outcome.status === 'failure' ? stepErrorFromLog(lines) : undefined) ?? outcome.error;
-    return { status: outcome.status, outputs, durationMs, summaries: [], ...(error ? { error } : {}) };
+  #follow(api: CodeBuildApi, id: string, run: FollowedBuild): Promise<InvocationResult> {
+    return followBuild(id, run, { name: this.name, api, clock: this.#clock, pollMs: this.#pollMs, stopWaitMs: this.#options.stopWaitMs ?? 120_000 });
   }
 }

@@ -1,6 +1,9 @@
 // Reading a CodeBuild build back: its status as a step outcome (SUCCEEDED / FAILED / FAULT /
 // TIMED_OUT / STOPPED), the failed phase as a message people can act on, and the lines that
-// `shipgate step` printed in its log (the outputs marker, its one-line error). Pure, table-tested.
+// `shipgate step` printed in its log (the outputs marker, its one-line error), and the results the
+// executor hands back when no build outcome is there to read (a refused request, a cancel). Pure,
+// table-tested.
+import { errorMessage, isShipgateError, statusOnAbort } from '@shipgate/protocol';
 import type { InvocationResult, InvocationStatus } from '@shipgate/protocol';
 
 /** The fields of a CodeBuild `Build` this executor reads (BatchGetBuilds `builds[]`). */
@@ -83,4 +86,22 @@ export function displayLine(line: string, invocationData: readonly string[], mar
   let shown = line;
   for (const data of invocationData) if (data.length > 16 && shown.includes(data)) shown = shown.split(data).join('<invocation>');
   return shown;
+}
+
+type InvocationError = NonNullable<InvocationResult['error']>;
+
+/** The result of an invocation whose signal aborted, `durationMs` after it started. */
+export function abortedResult(signal: AbortSignal, durationMs: number): InvocationResult {
+  return { status: statusOnAbort(signal), outputs: {}, durationMs, summaries: [] };
+}
+
+/** A failed invocation that started at `started` (a `performance.now()` reading). */
+export function failure(started: number, error: InvocationError): InvocationResult {
+  return { status: 'failure', outputs: {}, durationMs: performance.now() - started, summaries: [], error };
+}
+
+/** Any thrown value as an invocation error: a ShipgateError keeps its code and hint. */
+export function asError(error: unknown): InvocationError {
+  if (isShipgateError(error)) return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  return { code: 'executor.codebuild', message: errorMessage(error) };
 }

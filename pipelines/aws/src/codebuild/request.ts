@@ -158,3 +158,44 @@ export function buildIdFromArn(arn: string): string {
   const at = arn.indexOf(':build/');
   return at === -1 ? arn : arn.slice(at + ':build/'.length);
 }
+
+/** The longest `buildTimeoutMinutes` of a batch's instances; 0 when none has a time-out. */
+export function batchTimeoutMinutes(timeoutsMs: ReadonlyArray<number | undefined>): number {
+  return Math.max(0, ...timeoutsMs.map((ms) => buildTimeoutMinutes(ms) ?? 0));
+}
+
+/** One instance of a matrix batch, ready to send. */
+export interface BatchEntry {
+  /** From `batchIdentifier`. */
+  identifier: string;
+  /** The invocation's base64 (`encodeInvocation`). */
+  data: string;
+  /** Its environment from `prepareRemoteInvocation`. */
+  overrides: readonly EnvironmentVariableOverride[];
+  timeoutMs?: number | undefined;
+}
+
+/** What StartBuildBatch carries for a batch beyond the project and source: buildspec, env, time-out. */
+export interface BatchRequest {
+  buildspecOverride: string;
+  environmentVariablesOverride?: EnvironmentVariableOverride[];
+  buildTimeoutInMinutesOverride?: number;
+}
+
+/**
+ * The batch's request: a build-list with each instance's invocation and own variables, the
+ * variables they share as one override, and the longest instance time-out for the batch.
+ */
+export function batchRequest(entries: readonly BatchEntry[], options: { install?: readonly string[] | undefined; sourceDirectory: string }): BatchRequest {
+  const { shared, own } = splitBatchEnvironment(entries.map((e) => e.overrides));
+  const timeout = batchTimeoutMinutes(entries.map((e) => e.timeoutMs));
+  return {
+    buildspecOverride: renderBuildspec({
+      install: options.install,
+      command: stepCommand(options.sourceDirectory, `"$${invocationVariable}"`),
+      buildList: entries.map((e, i) => ({ identifier: e.identifier, invocation: e.data, variables: own[i]! })),
+    }),
+    ...(shared.length ? { environmentVariablesOverride: shared } : {}),
+    ...(timeout ? { buildTimeoutInMinutesOverride: timeout } : {}),
+  };
+}

@@ -1,29 +1,17 @@
-// Creating, following, stopping and rolling back CodeDeploy deployments. Everything AWS is reached
-// through `awsCall` (bounded retries, the AbortSignal) and every wait through `pollUntil` (bounded
-// in time and count, injectable clock). The SDK is loaded by `import()` here, and this module is
-// itself imported lazily by the step, so pipelines without AWS steps never load it.
-import type { CodeDeployClient, DeploymentInfo, DeploymentTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
-import type { ECSClient } from '@aws-sdk/client-ecs';
+// Creating, following and stopping CodeDeploy deployments. Everything AWS is reached through
+// `call` (session.ts: bounded retries, the AbortSignal) and every wait through `pollUntil` (bounded
+// in time and count, injectable clock). The SDK is loaded by `import()`, and this module is itself
+// imported lazily by the step, so pipelines without AWS steps never load it. Rollbacks: rollback.ts.
+import type { DeploymentInfo, DeploymentTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
-import { awsCall, awsClient, awsClientConfig, consoleUrl, pollUntil, type AwsCallerOptions, type Clock, type SendOptions } from '../sdk/index.js';
+import { awsCall, awsClientConfig, consoleUrl, pollUntil, type SendOptions } from '../sdk/index.js';
 import type { DeploymentOutcome } from '@shipgate/core';
 import { describeOverview, formatFailure, targetFailures, targetStates, type TargetFailure } from './progress.js';
-import { describeRevision, ecsRevision, revisionKey, s3Revision, type S3RevisionSpec } from './revision.js';
-import { chooseRollbackTarget } from './rollback-target.js';
+import { describeRevision, ecsRevision, s3Revision, type S3RevisionSpec } from './revision.js';
+import { call, groupErrors, openSession, type CodeDeployOptions, type Session } from './session.js';
 import { rewriteTaskDefinition } from './task-definition.js';
 
-export interface CodeDeployOptions extends AwsCallerOptions {
-  /** A client to use (tests, the Slack app's own); default: one built from region / endpoint. */
-  client?: CodeDeployClient | undefined;
-  /** For ECS blue/green: the client that reads and registers task definitions. */
-  ecsClient?: ECSClient | undefined;
-  /** Give up (and stop the deployment, rolling back) after this long. Default 30 min. */
-  timeoutMs?: number | undefined;
-  /** Time between GetDeployment calls. Default 15 s. */
-  pollIntervalMs?: number | undefined;
-  /** How long to follow CodeDeploy's automatic rollback after a failure or a stop. Default 15 min. */
-  rollbackTimeoutMs?: number | undefined;
-}
+export type { CodeDeployOptions } from './session.js';
 
 export type RevisionRequest =
   | ({ kind: 's3' } & S3RevisionSpec)
@@ -66,46 +54,7 @@ export interface DeploymentResult {
   url: string;
 }
 
-type CodeDeploySdk = typeof import('@aws-sdk/client-codedeploy');
-
-interface Session {
-  sdk: CodeDeploySdk;
-  client: CodeDeployClient;
-  region: string;
-  options: CodeDeployOptions;
-  clock: Clock | undefined;
-  log: (line: string) => void;
-  /** ARN pattern of the deployment group, named in access-denied errors. */
-  groupArn: string;
-}
-
 const terminal = new Set(['Succeeded', 'Failed', 'Stopped']);
-
-async function openSession(application: string, deploymentGroup: string, options: CodeDeployOptions): Promise<Session> {
-  const sdk = await import('@aws-sdk/client-codedeploy');
-  const { client, region } = await awsClient(options.client, (config) => new sdk.CodeDeployClient(config), options, options.env ?? process.env);
-  return {
-    sdk,
-    client,
-    region,
-    options,
-    clock: options.clock,
-    log: options.log ?? (() => {}),
-    groupArn: `arn:aws:codedeploy:${region}:*:deploymentgroup:${application}/${deploymentGroup}`,
-  };
-}
-
-function call<T>(s: Session, action: string, resource: string, send: (o: SendOptions) => Promise<T>, errors?: Record<string, (e: unknown) => ShipgateError>, signal = s.options.signal): Promise<T> {
-  return awsCall(send, { action: `codedeploy:${action}`, resource, signal, retry: s.options.retry, breaker: s.options.breaker, errors, onRetry: (n, e, ms) => s.log(`${action}: ${(e as Error).name ?? 'error'}, retry ${n} in ${Math.round(ms)} ms`) });
-}
-
-function groupErrors(application: string, group: string): Record<string, (e: unknown) => ShipgateError> {
-  return {
-    ApplicationDoesNotExistException: () => new ShipgateError('codedeploy.unknown-application', `CodeDeploy application "${application}" does not exist in this region`, { hint: 'check `application` and `region`' }),
-    DeploymentGroupDoesNotExistException: () =>
-      new ShipgateError('codedeploy.unknown-deployment-group', `deployment group "${group}" does not exist in application "${application}"`, { hint: 'check `deployment-group` (aws deploy list-deployment-groups --application-name …)' }),
-  };
-}
 
 /** ECS: registers the new task definition revision; returns its ARN. */
 async function registerTaskDefinition(s: Session, revision: Extract<RevisionRequest, { kind: 'ecs' }>): Promise<string> {
@@ -125,7 +74,7 @@ async function registerTaskDefinition(s: Session, revision: Extract<RevisionRequ
   return arn;
 }
 
-async function createDeployment(s: Session, application: string, deploymentGroup: string, revision: RevisionLocation, extra: { description?: string | undefined; deploymentConfigName?: string | undefined }): Promise<string> {
+export async function createDeployment(s: Session, application: string, deploymentGroup: string, revision: RevisionLocation, extra: { description?: string | undefined; deploymentConfigName?: string | undefined }): Promise<string> {
   const created = await call(
     s,
     'CreateDeployment',
@@ -206,7 +155,7 @@ interface Followed {
  * with automatic rollback — but a rollback (CodeDeploy's, or ours) is left to finish (`stop: false`):
  * stopping it would leave a mixed fleet, and its automatic rollback would bring back the bad revision.
  */
-async function follow(s: Session, id: string, timeoutMs: number, label = id, stop = true): Promise<Followed> {
+export async function follow(s: Session, id: string, timeoutMs: number, label = id, stop = true): Promise<Followed> {
   let lastStatus: string | undefined;
   let lastOverview: string | undefined;
   let lastFailed = 0;
@@ -295,7 +244,7 @@ async function followRollback(s: Session, failed: DeploymentInfo): Promise<{ id?
   return { id: rollbackId, status: followed.timedOut ? 'TimedOut' : followed.info.status };
 }
 
-async function finish(s: Session, id: string, revision: RevisionLocation, followed: Followed, extra: Partial<DeploymentResult> = {}): Promise<DeploymentResult> {
+export async function finish(s: Session, id: string, revision: RevisionLocation, followed: Followed, extra: Partial<DeploymentResult> = {}): Promise<DeploymentResult> {
   const status = followed.info.status ?? 'Unknown';
   const result: DeploymentResult = {
     deploymentId: id,
@@ -330,97 +279,4 @@ export async function deployCodeDeploy(request: DeployRequest): Promise<Deployme
   s.log(`${id}: deploying ${describeRevision(revision)} to ${request.application}/${request.deploymentGroup} — ${consoleUrl(s.region, `codesuite/codedeploy/deployments/${id}`)}`);
   const followed = await follow(s, id, request.timeoutMs ?? 30 * 60_000);
   return finish(s, id, revision, followed, taskDefinitionArn ? { taskDefinitionArn } : {});
-}
-
-export interface RollbackRequest extends CodeDeployOptions {
-  application: string;
-  deploymentGroup: string;
-}
-
-export interface RollbackResult extends DeploymentResult {
-  /** What was running: the group's current revision and the deployment that put it there. */
-  from: { revision: RevisionLocation | undefined; deploymentId?: string | undefined; description: string };
-  /** What it went back to: the revision deployed again and the earlier deployment that first deployed it. */
-  to: { revision: RevisionLocation; deploymentId: string; description: string };
-  /** One line for people (the Slack thread, the log). */
-  message: string;
-}
-
-/** Succeeded deployments of the group, newest first as listed (at most `limit`, read 25 at a time). */
-async function succeededDeployments(s: Session, application: string, deploymentGroup: string, limit = 50): Promise<DeploymentInfo[]> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  for (let page = 0; page < 5 && ids.length < limit; page += 1) {
-    const listed = await call(
-      s,
-      'ListDeployments',
-      s.groupArn,
-      (o) => s.client.send(new s.sdk.ListDeploymentsCommand({ applicationName: application, deploymentGroupName: deploymentGroup, includeOnlyStatuses: ['Succeeded'], ...(nextToken ? { nextToken } : {}) }), o),
-      groupErrors(application, deploymentGroup),
-    );
-    ids.push(...(listed.deployments ?? []));
-    nextToken = listed.nextToken;
-    if (!nextToken) break;
-  }
-  const infos: DeploymentInfo[] = [];
-  for (let i = 0; i < Math.min(ids.length, limit); i += 25) {
-    const batch = await call(s, 'BatchGetDeployments', s.groupArn, (o) => s.client.send(new s.sdk.BatchGetDeploymentsCommand({ deploymentIds: ids.slice(i, i + 25) }), o));
-    infos.push(...(batch.deploymentsInfo ?? []));
-  }
-  return infos;
-}
-
-/** GetDeployment never returns an AppSpec's content, only its sha256; GetApplicationRevision does. */
-async function redeployable(s: Session, application: string, revision: RevisionLocation): Promise<RevisionLocation> {
-  const app = revision.appSpecContent ?? revision.string;
-  if (!app || app.content) return revision;
-  const out = await call(s, 'GetApplicationRevision', `arn:aws:codedeploy:${s.region}:*:application:${application}`, (o) =>
-    s.client.send(new s.sdk.GetApplicationRevisionCommand({ applicationName: application, revision }), o),
-  );
-  const full = out.revision?.appSpecContent ?? out.revision?.string;
-  if (!full?.content) throw new ShipgateError('codedeploy.revision', `CodeDeploy no longer has the AppSpec of ${describeRevision(revision)}`, { exitCode: ExitCode.failed, hint: 'deploy the earlier version explicitly instead' });
-  return revision.appSpecContent ? { revisionType: 'AppSpecContent', appSpecContent: { content: full.content, ...(full.sha256 ? { sha256: full.sha256 } : {}) } } : { revisionType: 'String', string: { content: full.content, ...(full.sha256 ? { sha256: full.sha256 } : {}) } };
-}
-
-/**
- * Rolls an application's deployment group back: finds its last succeeded deployment of a revision
- * other than the current one and deploys that revision again, following it to the end. What the
- * Slack app's Rollback button calls.
- */
-export async function rollbackCodeDeploy(request: RollbackRequest): Promise<RollbackResult> {
-  const { application, deploymentGroup } = request;
-  const s = await openSession(application, deploymentGroup, request);
-  const group = await call(s, 'GetDeploymentGroup', s.groupArn, (o) => s.client.send(new s.sdk.GetDeploymentGroupCommand({ applicationName: application, deploymentGroupName: deploymentGroup }), o), groupErrors(application, deploymentGroup));
-  const succeeded = await succeededDeployments(s, application, deploymentGroup);
-  const newest = [...succeeded].sort((a, b) => (b.completeTime?.getTime() ?? 0) - (a.completeTime?.getTime() ?? 0))[0];
-  const current = group.deploymentGroupInfo?.targetRevision ?? newest?.revision;
-  const choice = chooseRollbackTarget(succeeded, current);
-  if (!choice.found) {
-    throw new ShipgateError('codedeploy.no-rollback-target', `nothing to roll ${application}/${deploymentGroup} back to: ${choice.reason}`, {
-      exitCode: ExitCode.failed,
-      hint: 'a rollback redeploys an earlier succeeded revision; deploy a known-good version explicitly instead',
-    });
-  }
-  const target = choice.deployment;
-  const revision = await redeployable(s, application, target.revision!);
-  const fromId = group.deploymentGroupInfo?.lastSuccessfulDeployment?.deploymentId ?? newest?.deploymentId;
-  const from = { revision: current, deploymentId: fromId, description: describeRevision(current) };
-  const to = { revision, deploymentId: target.deploymentId!, description: describeRevision(revision) };
-  s.log(`rolling ${application}/${deploymentGroup} back from ${from.description}${fromId ? ` (${fromId})` : ''} to ${to.description} (first deployed by ${to.deploymentId})`);
-  const id = await createDeployment(s, application, deploymentGroup, revision, { description: `shipgate rollback to ${to.deploymentId} (${to.description})` });
-  s.log(`${id}: rollback deployment started — ${consoleUrl(s.region, `codesuite/codedeploy/deployments/${id}`)}`);
-  const followed = await follow(s, id, request.timeoutMs ?? 30 * 60_000, id, false);
-  const result = await finish(s, id, revision, followed);
-  const message =
-    result.status === 'Succeeded'
-      ? `rolled ${application}/${deploymentGroup} back from ${from.description} to ${to.description} (deployment ${id})`
-      : result.timedOut
-        ? `rollback of ${application}/${deploymentGroup} to ${to.description} is still in progress after the timeout (deployment ${id}): not stopped, it goes on`
-        : `rollback of ${application}/${deploymentGroup} to ${to.description} ${result.status.toLowerCase()} (deployment ${id})`;
-  return { ...result, from, to, message };
-}
-
-/** Whether `a` and `b` name the same revision (re-exported for the Slack app's history checks). */
-export function sameRevision(a: RevisionLocation | undefined, b: RevisionLocation | undefined): boolean {
-  return revisionKey(a) === revisionKey(b);
 }

@@ -153,7 +153,7 @@ type Tell = (fields: { outcome: 'succeeded' | 'failed' | 'rolled-back'; deployme
 
 /** `operation: rollback` — rollbackCodeDeploy, recorded as rolled-back (or failed). */
 async function rollback(ctx: StepContext<CodeDeployInputs>, tell: Tell): Promise<void> {
-  const { rollbackCodeDeploy } = await import('./deploy.js');
+  const { rollbackCodeDeploy } = await import('./rollback.js');
   const { inputs } = ctx;
   const result = await rollbackCodeDeploy({
     application: inputs.application,

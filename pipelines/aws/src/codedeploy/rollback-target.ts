@@ -3,7 +3,7 @@
 import type { DeploymentInfo, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import { revisionKey } from './revision.js';
 
-export type RollbackChoice =
+export type RevisionRollbackChoice =
   | { found: true; deployment: DeploymentInfo; skipped: number }
   | { found: false; reason: string };
 
@@ -16,7 +16,7 @@ function time(d: DeploymentInfo): number {
  * Newest first by completion time; deployments of the current revision are skipped, so a revision
  * deployed twice in a row is not "rolled back" onto itself.
  */
-export function chooseRollbackTarget(succeeded: readonly DeploymentInfo[], current: RevisionLocation | undefined): RollbackChoice {
+export function chooseRevisionRollbackTarget(succeeded: readonly DeploymentInfo[], current: RevisionLocation | undefined): RevisionRollbackChoice {
   const currentKey = revisionKey(current);
   const ordered = [...succeeded].filter((d) => d.status === undefined || d.status === 'Succeeded').sort((a, b) => time(b) - time(a));
   let skipped = 0;

@@ -8,8 +8,8 @@ import { parsePipeline } from '../../../core/src/config/index.js';
 import { resolveExecutor } from '../../../core/src/config/executor.js';
 import type { CodeBuildExecutorConfig } from '../../../core/src/config/model.js';
 import type { StepInvocation } from '../../../protocol/src/executor.js';
-import { buildOutcome, displayLine, stepErrorFromLog, type BuildLike } from '../../src/codebuild/outcome.js';
-import { batchIdentifier, buildIdFromArn, buildTimeoutMinutes, prepareRemoteInvocation, renderBuildspec, shellWord, splitBatchEnvironment, stepCommand } from '../../src/codebuild/request.js';
+import { abortedResult, asError, buildOutcome, displayLine, failure, stepErrorFromLog, type BuildLike } from '../../src/codebuild/outcome.js';
+import { batchIdentifier, batchRequest, batchTimeoutMinutes, buildIdFromArn, buildTimeoutMinutes, prepareRemoteInvocation, renderBuildspec, shellWord, splitBatchEnvironment, stepCommand } from '../../src/codebuild/request.js';
 import { ShipgateError } from '../../../protocol/src/errors.js';
 import { defaultRegistry } from '../../../cli/src/cli/steps.js';
 
@@ -179,6 +179,39 @@ describe('the buildspec override', () => {
     expect(buildTimeoutMinutes(ms)).toBe(minutes);
   });
 
+  it.each<[string, Array<number | undefined>, number]>([
+    ['no instance has a time-out', [undefined, undefined], 0],
+    ['the longest instance wins', [60_000, undefined, 10 * 60_000], 11],
+    ['capped like a single build', [100 * 3_600_000], 2160],
+    ['an empty batch', [], 0],
+  ])('batch time-out: %s', (_name, timeouts, minutes) => {
+    expect(batchTimeoutMinutes(timeouts)).toBe(minutes);
+  });
+
+  it('a batch request shares the common env, gives each instance its own, and takes the longest time-out', () => {
+    const secretRef = { name: 'DB_PASSWORD', value: '/orders/db', type: 'PARAMETER_STORE' as const };
+    const request = batchRequest(
+      [
+        { identifier: 'i0_a', data: 'QQ==', overrides: [{ name: 'NODE', value: '22', type: 'PLAINTEXT' }, secretRef, { name: 'SHIPGATE_SECRETS', value: 'DB_PASSWORD', type: 'PLAINTEXT' }], timeoutMs: 60_000 },
+        { identifier: 'i1_b', data: 'Qg==', overrides: [{ name: 'NODE', value: '24', type: 'PLAINTEXT' }, secretRef], timeoutMs: 20 * 60_000 },
+      ],
+      { install: [], sourceDirectory: 'services/orders' },
+    );
+    expect(request.environmentVariablesOverride).toEqual([secretRef, { name: 'SHIPGATE_SECRETS', value: 'DB_PASSWORD', type: 'PLAINTEXT' }]);
+    expect(request.buildTimeoutInMinutesOverride).toBe(21);
+    const spec = parse(request.buildspecOverride);
+    expect(spec.batch['build-list']).toEqual([
+      { identifier: 'i0_a', env: { variables: { NODE: '22', SHIPGATE_INVOCATION: 'QQ==' } } },
+      { identifier: 'i1_b', env: { variables: { NODE: '24', SHIPGATE_INVOCATION: 'Qg==' } } },
+    ]);
+    expect(spec.phases).toEqual({ build: { commands: ['npx shipgate -C services/orders step --invocation "$SHIPGATE_INVOCATION"'] } });
+  });
+
+  it('a batch request without shared env or time-outs leaves those overrides out', () => {
+    const request = batchRequest([{ identifier: 'i0_a', data: 'QQ==', overrides: [] }], { sourceDirectory: '.' });
+    expect(Object.keys(request)).toEqual(['buildspecOverride']);
+  });
+
   it('names batch builds with letters, digits and _ only, and reads build ids out of ARNs', () => {
     expect(batchIdentifier('build[target=api,node=24]', 3)).toBe('i3_build_target_api_node_24');
     expect(buildIdFromArn('arn:aws:codebuild:eu-west-1:123456789012:build/orders-build:6f1c')).toBe('orders-build:6f1c');
@@ -212,5 +245,28 @@ describe('reading a build back', () => {
     expect(displayLine(`[Container] Running command npx shipgate step --invocation ${data}`, [data], '::shipgate-outputs::')).toBe('[Container] Running command npx shipgate step --invocation <invocation>');
     expect(displayLine('::shipgate-outputs::e30=', [data], '::shipgate-outputs::')).toBeUndefined();
     expect(displayLine('plain', [data], '::shipgate-outputs::')).toBe('plain');
+  });
+});
+
+describe('results without a build outcome', () => {
+  const aborted = (reason: unknown) => {
+    const controller = new AbortController();
+    controller.abort(reason);
+    return controller.signal;
+  };
+  it.each<[string, unknown, string]>([
+    ['a time-out', new DOMException('too slow', 'TimeoutError'), 'timed-out'],
+    ['a cancel', new DOMException('stop', 'AbortError'), 'cancelled'],
+    ['no reason', undefined, 'cancelled'],
+  ])('an abort by %s is %s', (_name, reason, status) => {
+    expect(abortedResult(aborted(reason), 12)).toEqual({ status, outputs: {}, durationMs: 12, summaries: [] });
+  });
+
+  it.each<[string, unknown, object]>([
+    ['a ShipgateError keeps its code and hint', new ShipgateError('aws.denied', 'no codebuild:StartBuild', { hint: 'grant it' }), { code: 'aws.denied', message: 'no codebuild:StartBuild', hint: 'grant it' }],
+    ['any other error is executor.codebuild', new Error('socket hang up'), { code: 'executor.codebuild', message: 'socket hang up' }],
+  ])('%s', (_name, error, expected) => {
+    expect(asError(error)).toEqual(expected);
+    expect(failure(performance.now(), asError(error))).toMatchObject({ status: 'failure', outputs: {}, summaries: [], error: expected });
   });
 });

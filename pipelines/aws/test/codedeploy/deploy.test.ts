@@ -20,7 +20,8 @@ import {
   type DeploymentInfo,
 } from '@aws-sdk/client-codedeploy';
 import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { deployCodeDeploy, rollbackCodeDeploy } from '../../src/codedeploy/deploy.js';
+import { deployCodeDeploy } from '../../src/codedeploy/deploy.js';
+import { rollbackCodeDeploy } from '../../src/codedeploy/rollback.js';
 import { fakeClock } from '../../src/sdk/index.js';
 import { ShipgateError } from '../../../protocol/src/errors.js';
 

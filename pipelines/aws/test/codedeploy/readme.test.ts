@@ -54,6 +54,7 @@ describe('README: Deploying on AWS', () => {
 
   it.each([
     ...calledActions('aws/src/codedeploy/deploy.ts', 'codedeploy', /call\(\s*s,\s*'(\w+)'/g),
+    ...calledActions('aws/src/codedeploy/rollback.ts', 'codedeploy', /call\(\s*s,\s*'(\w+)'/g),
     ...calledActions('aws/src/codedeploy/deploy.ts', 'ecs', /ecsCall\('(\w+)'/g),
     ...calledActions('aws/src/codepipeline/pipeline.ts', 'codepipeline', /call\(\s*s,\s*'(\w+)'/g),
   ])('a policy grants %s, which the code calls', (action) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DeploymentInfo, RevisionLocation } from '@aws-sdk/client-codedeploy';
-import { chooseRollbackTarget } from '../../src/codedeploy/rollback-target.js';
+import { chooseRevisionRollbackTarget } from '../../src/codedeploy/rollback-target.js';
 import { describeRevision, ecsAppSpec, revisionKey } from '../../src/codedeploy/revision.js';
 
 const s3 = (key: string, version?: string): RevisionLocation => ({ revisionType: 'S3', s3Location: { bucket: 'releases', key, bundleType: 'zip', ...(version ? { version } : {}) } });
@@ -13,7 +13,7 @@ const deployment = (id: string, completed: string, revision: RevisionLocation | 
   ...(revision ? { revision } : {}),
 });
 
-describe('chooseRollbackTarget', () => {
+describe('chooseRevisionRollbackTarget', () => {
   const v1 = s3('orders-1.zip', 'v1');
   const v2 = s3('orders-2.zip', 'v2');
   const v3 = s3('orders-3.zip', 'v3');
@@ -61,7 +61,7 @@ describe('chooseRollbackTarget', () => {
       skipped: 0,
     },
   ])('$name', ({ deployments, current, expected, skipped }) => {
-    const choice = chooseRollbackTarget(deployments, current);
+    const choice = chooseRevisionRollbackTarget(deployments, current);
     expect(choice).toMatchObject({ found: true, skipped });
     expect(choice.found && choice.deployment.deploymentId).toBe(expected);
   });
@@ -70,7 +70,7 @@ describe('chooseRollbackTarget', () => {
     { name: 'no deployments at all', deployments: [], reason: /no succeeded deployment/ },
     { name: 'only the current revision', deployments: [deployment('d-1', '2026-11-01', s3('a.zip')), deployment('d-2', '2026-11-02', s3('a.zip'))], reason: /all deployed the current revision/ },
   ])('finds nothing with $name', ({ deployments, reason }) => {
-    const choice = chooseRollbackTarget(deployments, s3('a.zip'));
+    const choice = chooseRevisionRollbackTarget(deployments, s3('a.zip'));
     expect(choice.found).toBe(false);
     expect(!choice.found && choice.reason).toMatch(reason);
   });

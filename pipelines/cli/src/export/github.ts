@@ -11,8 +11,8 @@ import { secretNamePattern } from '@shipgate/core';
 import { matrixEnvName } from '@shipgate/core';
 import { ShipgateError } from '@shipgate/protocol';
 import { stepReads, toGitHubCondition, toGitHubTemplate } from './expressions.js';
-import { actionSource, generatedHeader, type ActionSource, type ExportResult } from './common.js';
-import { fileFlow, installPlan, npmInstallFor } from './files.js';
+import { actionSource, firstFreeName, generatedHeader, pipelineLocation, type ActionSource, type ExportResult } from './common.js';
+import { fileFlow, installPlan, npmInstallFor, type FileFlow, type InstallPlan } from './files.js';
 
 /**
  * Steps that have a shipgate action (actions/<name>/ in the shipgate repository). An action runs in
@@ -79,134 +79,186 @@ function inDir(dir: string, relative: string): string {
   return dir === '.' ? relative : `${dir}/${relative}`;
 }
 
-export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOptions = {}): ExportResult {
-  const warnings: string[] = [];
+/** What every job of the workflow depends on: the options, where the pipeline is, the install and the file flow. */
+interface WorkflowPlan {
+  spec: PipelineSpec;
+  options: GitHubExportOptions;
+  repo: string;
+  ref: string;
+  /** Steps (by `uses:`) that may run through their own action. */
+  withActions: ReadonlySet<string>;
+  dir: string;
+  fileName: string;
+  install: InstallPlan;
+  flow: FileFlow;
+  /** setup-node's npm cache settings (none without a lock file in the checkout). */
+  npmCache: Record<string, string>;
+  /** Step id → the outputs its job exposes. */
+  exposed: ReadonlyMap<string, ReadonlySet<string>>;
+  reads: ReadonlyMap<string, ReturnType<typeof stepReads>>;
+}
+
+function workflowPlan(spec: PipelineSpec, options: GitHubExportOptions): WorkflowPlan {
   const { repo, ref } = actionSource(options);
-  const withActions = new Set(options.actions ?? Object.keys(shipgateActions));
-  const dir = options.sourceDirectory && options.sourceDirectory !== '.' ? options.sourceDirectory.replace(/\/+$/, '') : '.';
-  const fileName = spec.file.split(/[\\/]/).pop()!;
+  const { dir, fileName } = pipelineLocation(spec, options.sourceDirectory);
   // the checkout is relative to shipgate.yml, the install runs at the repository's root: only the same place tells
   const install = installPlan(spec, options.install, npmInstallFor(dir === '.' ? options.checkout : undefined, 'npm ci'));
   const flow = fileFlow(spec, { install, checkout: options.checkout });
-  const byId = new Map(spec.steps.map((s) => [s.id, s]));
   // setup-node's npm cache fails the job when there is no lock file: only where the checkout has one
   const lockFile = ['package-lock.json', 'npm-shrinkwrap.json'].find((f) => options.checkout?.includes(f));
   const npmCache = /^npm\b/.test(install.command) && lockFile ? { cache: 'npm', ...(dir !== '.' ? { 'cache-dependency-path': inDir(dir, lockFile) } : {}) } : {};
-
   // which outputs each step must expose as job outputs: the declared ones and any a later step reads
   const exposed = new Map<string, Set<string>>(spec.steps.map((s) => [s.id, new Set(s.outputs)]));
   const reads = new Map(spec.steps.map((s) => [s.id, stepReads(s)]));
   for (const r of reads.values()) for (const [id, names] of r.outputsOf) for (const n of names) exposed.get(id)?.add(n);
-  const defined = new Set(Object.keys(spec.env));
+  const withActions = new Set(options.actions ?? Object.keys(shipgateActions));
+  return { spec, options, repo, ref, withActions, dir, fileName, install, flow, npmCache, exposed, reads };
+}
 
-  const jobs: Record<string, unknown> = {};
-  for (const step of spec.steps) {
-    const read = reads.get(step.id)!;
-    // `needs.<id>` is only there for a job's direct needs: a step that reads an upstream step
-    // further back lists it too (it already ran before, so nothing changes in the order)
-    const needs = [...new Set([...step.needs, ...read.outputsOf.keys(), ...read.outcomeOf])];
-    const outputs = [...exposed.get(step.id)!];
-    // env the step takes from the machine: on GitHub it comes from the repository's secrets or variables
-    const fromOutside = [...read.env].filter((name) => !defined.has(name) && (!(name in step.env) || step.env[name]!.includes(`env.${name}`))).sort();
-    const jobEnv = Object.fromEntries(fromOutside.map((name) => [name, secretNamePattern.test(name) ? `\${{ secrets.${name} }}` : `\${{ vars.${name} }}`]));
-    const action = shipgateActions[step.uses];
-    const stepDir = [dir, step.workingDirectory].filter((d) => d && d !== '.').join('/') || '.';
-    const ownAction = withActions.has(step.uses) && action !== undefined && (stepDir === '.' || !action.readsFiles || action.workingDirectoryInput !== undefined);
-    const readsFiles = !ownAction || action!.readsFiles;
+/** How a step runs in its job: through its own action when that action can see the files it reads, else through actions/run. */
+function jobRunner(step: StepSpec, plan: WorkflowPlan): { ownAction: boolean; readsFiles: boolean; stepDir: string } {
+  const action = shipgateActions[step.uses];
+  const stepDir = [plan.dir, step.workingDirectory].filter((d) => d && d !== '.').join('/') || '.';
+  const ownAction = plan.withActions.has(step.uses) && action !== undefined && (stepDir === '.' || !action.readsFiles || action.workingDirectoryInput !== undefined);
+  return { ownAction, readsFiles: !ownAction || action!.readsFiles, stepDir };
+}
 
-    if (step.retries > 0) warnings.push(`step "${step.id}": retries are not exported (re-run the failed job on GitHub)`);
-    if (step.executor && step.executor !== 'local') warnings.push(`step "${step.id}": runs on the GitHub runner, not on executor ${step.executor}`);
+/** Env the step takes from the machine: on GitHub it comes from the repository's secrets or variables. */
+function jobEnvironment(step: StepSpec, plan: WorkflowPlan): Record<string, string> {
+  const defined = new Set(Object.keys(plan.spec.env));
+  const read = plan.reads.get(step.id)!;
+  const fromOutside = [...read.env].filter((name) => !defined.has(name) && (!(name in step.env) || step.env[name]!.includes(`env.${name}`))).sort();
+  return Object.fromEntries(fromOutside.map((name) => [name, secretNamePattern.test(name) ? `\${{ secrets.${name} }}` : `\${{ vars.${name} }}`]));
+}
 
-    const steps: unknown[] = [{ uses: 'actions/checkout@v4' }];
-    if (readsFiles && install.command) {
-      steps.push({ uses: 'actions/setup-node@v4', with: { 'node-version': options.nodeVersion ?? '24', ...npmCache } });
-      // the install step's own job installs by running the step: once, not twice
-      if (install.stepId !== step.id) steps.push({ name: 'Install', run: install.command });
-    }
-    if (readsFiles) {
-      for (const from of flow.downloads.get(step.id) ?? []) {
-        const producer = byId.get(from)!;
-        steps.push({
-          name: `Files from ${from}`,
-          uses: 'actions/download-artifact@v4',
-          with: producer.matrix ? { pattern: `shipgate.${from}.*`, 'merge-multiple': true, path: dir } : { name: `shipgate.${from}`, path: dir },
-        });
-      }
-    }
-    if (ownAction) {
-      const env: Record<string, string> = {};
-      for (const [k, v] of [...Object.entries(spec.env), ...Object.entries(step.env)]) env[k] = toGitHubTemplate(v);
-      if (step.matrix) for (const axis of matrixAxes(step)) env[matrixEnvName(axis)] = `\${{ matrix.${axis} }}`;
-      steps.push({
-        id: 'shipgate',
-        name: step.id,
-        uses: `${repo}/actions/${step.uses}@${ref}`,
-        ...(Object.keys(step.with).length || (stepDir !== '.' && action?.workingDirectoryInput)
-          ? {
-              with: {
-                ...Object.fromEntries(Object.entries(step.with).map(([k, v]) => [k, actionInput(v)])),
-                ...(stepDir !== '.' && action?.workingDirectoryInput ? { [action.workingDirectoryInput]: toGitHubTemplate(stepDir) } : {}),
-              },
-            }
-          : {}),
-        ...(Object.keys(env).length ? { env } : {}),
-      });
-    } else {
-      steps.push({
-        id: 'shipgate',
-        name: step.id,
-        uses: `${repo}/actions/run@${ref}`,
-        // `needs` makes the run action run this one step as `shipgate step` does: the matrix
-        // instance GitHub picked, upstream outputs from the needs context, outputs to the job
-        with: {
-          only: step.id,
-          needs: '${{ toJSON(needs) }}',
-          ...(step.matrix ? { matrix: '${{ toJSON(matrix) }}' } : {}),
-          // the job's part of the merged report: report.html, report.json, junit.xml, logs/
-          'report-dir': jobReportDir,
-          ...(dir !== '.' ? { 'working-directory': dir } : {}),
-          ...(fileName === 'shipgate.yml' ? {} : { file: fileName }),
-        },
-      });
-      steps.push({
-        name: `Keep ${step.id}'s run report`,
-        if: 'always()',
-        uses: 'actions/upload-artifact@v4',
-        with: { name: reportArtifactName(step), path: inDir(dir, jobReportDir), 'if-no-files-found': 'ignore', 'include-hidden-files': true },
-      });
-    }
-    const upload = flow.uploads.get(step.id);
-    if (upload) {
-      steps.push({
-        name: `Keep ${step.id}'s files for later jobs`,
-        uses: 'actions/upload-artifact@v4',
-        with: {
-          name: artifactName(step),
-          // shipgate.yml anchors the artifact's root at its directory: upload-artifact stores paths
-          // relative to the common ancestor of what it is given, and download puts them back there
-          path: [fileName, ...upload].map((g) => inDir(dir, g)).join('\n'),
-          'include-hidden-files': true,
-          'retention-days': 1,
-        },
-      });
-    }
-
-    jobs[step.id] = {
-      name: step.id,
-      'runs-on': options.runsOn ?? 'ubuntu-latest',
-      ...(needs.length ? { needs } : {}),
-      ...(step.if !== undefined ? { if: toGitHubCondition(step.if) } : {}),
-      ...(step.matrix ? { strategy: githubStrategy(step) } : {}),
-      ...(step.timeoutMs !== undefined ? { 'timeout-minutes': Math.max(1, Math.ceil(step.timeoutMs / 60_000)) } : {}),
-      ...(step.continueOnError ? { 'continue-on-error': true } : {}),
-      ...(Object.keys(jobEnv).length ? { env: jobEnv } : {}),
-      ...(outputs.length ? { outputs: Object.fromEntries(outputs.map((o) => [o, `\${{ steps.shipgate.outputs.${o} }}`])) } : {}),
-      steps,
-    };
+/** Before the step: check out, and when it reads files, set up node, install once and download the files of the steps it needs. */
+function setupSteps(step: StepSpec, plan: WorkflowPlan, readsFiles: boolean): unknown[] {
+  const { install, dir } = plan;
+  const steps: unknown[] = [{ uses: 'actions/checkout@v4' }];
+  if (!readsFiles) return steps;
+  if (install.command) {
+    steps.push({ uses: 'actions/setup-node@v4', with: { 'node-version': plan.options.nodeVersion ?? '24', ...plan.npmCache } });
+    // the install step's own job installs by running the step: once, not twice
+    if (install.stepId !== step.id) steps.push({ name: 'Install', run: install.command });
   }
+  for (const from of plan.flow.downloads.get(step.id) ?? []) {
+    const producer = plan.spec.steps.find((s) => s.id === from)!;
+    steps.push({
+      name: `Files from ${from}`,
+      uses: 'actions/download-artifact@v4',
+      with: producer.matrix ? { pattern: `shipgate.${from}.*`, 'merge-multiple': true, path: dir } : { name: `shipgate.${from}`, path: dir },
+    });
+  }
+  return steps;
+}
 
-  const reportJob = Object.keys(jobs).length ? uniqueJobId('report', jobs) : undefined;
-  if (reportJob) jobs[reportJob] = gatheringJob(Object.keys(jobs), repo, ref, options.runsOn);
+/** The step through its own action (`<repo>/actions/<uses>@<ref>`): inputs as `with:`, env and matrix values as env. */
+function ownActionStep(step: StepSpec, plan: WorkflowPlan, stepDir: string): unknown {
+  const action = shipgateActions[step.uses];
+  const env: Record<string, string> = {};
+  for (const [k, v] of [...Object.entries(plan.spec.env), ...Object.entries(step.env)]) env[k] = toGitHubTemplate(v);
+  if (step.matrix) for (const axis of matrixAxes(step)) env[matrixEnvName(axis)] = `\${{ matrix.${axis} }}`;
+  const directoryInput = stepDir !== '.' ? action?.workingDirectoryInput : undefined;
+  return {
+    id: 'shipgate',
+    name: step.id,
+    uses: `${plan.repo}/actions/${step.uses}@${plan.ref}`,
+    ...(Object.keys(step.with).length || directoryInput
+      ? {
+          with: {
+            ...Object.fromEntries(Object.entries(step.with).map(([k, v]) => [k, actionInput(v)])),
+            ...(directoryInput ? { [directoryInput]: toGitHubTemplate(stepDir) } : {}),
+          },
+        }
+      : {}),
+    ...(Object.keys(env).length ? { env } : {}),
+  };
+}
+
+/** The step through actions/run (`only: <step>`), then its job's run report kept for the report job. */
+function runActionSteps(step: StepSpec, plan: WorkflowPlan): unknown[] {
+  const { dir, fileName } = plan;
+  return [
+    {
+      id: 'shipgate',
+      name: step.id,
+      uses: `${plan.repo}/actions/run@${plan.ref}`,
+      // `needs` makes the run action run this one step as `shipgate step` does: the matrix
+      // instance GitHub picked, upstream outputs from the needs context, outputs to the job
+      with: {
+        only: step.id,
+        needs: '${{ toJSON(needs) }}',
+        ...(step.matrix ? { matrix: '${{ toJSON(matrix) }}' } : {}),
+        // the job's part of the merged report: report.html, report.json, junit.xml, logs/
+        'report-dir': jobReportDir,
+        ...(dir !== '.' ? { 'working-directory': dir } : {}),
+        ...(fileName === 'shipgate.yml' ? {} : { file: fileName }),
+      },
+    },
+    {
+      name: `Keep ${step.id}'s run report`,
+      if: 'always()',
+      uses: 'actions/upload-artifact@v4',
+      with: { name: reportArtifactName(step), path: inDir(dir, jobReportDir), 'if-no-files-found': 'ignore', 'include-hidden-files': true },
+    },
+  ];
+}
+
+/** After the step: upload the files it declared that later jobs need. */
+function keepFilesSteps(step: StepSpec, plan: WorkflowPlan): unknown[] {
+  const upload = plan.flow.uploads.get(step.id);
+  if (!upload) return [];
+  return [
+    {
+      name: `Keep ${step.id}'s files for later jobs`,
+      uses: 'actions/upload-artifact@v4',
+      with: {
+        name: artifactName(step),
+        // shipgate.yml anchors the artifact's root at its directory: upload-artifact stores paths
+        // relative to the common ancestor of what it is given, and download puts them back there
+        path: [plan.fileName, ...upload].map((g) => inDir(plan.dir, g)).join('\n'),
+        'include-hidden-files': true,
+        'retention-days': 1,
+      },
+    },
+  ];
+}
+
+/** The job of one step. */
+function githubJob(step: StepSpec, plan: WorkflowPlan, warnings: string[]): Record<string, unknown> {
+  const read = plan.reads.get(step.id)!;
+  // `needs.<id>` is only there for a job's direct needs: a step that reads an upstream step
+  // further back lists it too (it already ran before, so nothing changes in the order)
+  const needs = [...new Set([...step.needs, ...read.outputsOf.keys(), ...read.outcomeOf])];
+  const outputs = [...plan.exposed.get(step.id)!];
+  const jobEnv = jobEnvironment(step, plan);
+  const { ownAction, readsFiles, stepDir } = jobRunner(step, plan);
+  if (step.retries > 0) warnings.push(`step "${step.id}": retries are not exported (re-run the failed job on GitHub)`);
+  if (step.executor && step.executor !== 'local') warnings.push(`step "${step.id}": runs on the GitHub runner, not on executor ${step.executor}`);
+  const steps = [...setupSteps(step, plan, readsFiles), ...(ownAction ? [ownActionStep(step, plan, stepDir)] : runActionSteps(step, plan)), ...keepFilesSteps(step, plan)];
+  return {
+    name: step.id,
+    'runs-on': plan.options.runsOn ?? 'ubuntu-latest',
+    ...(needs.length ? { needs } : {}),
+    ...(step.if !== undefined ? { if: toGitHubCondition(step.if) } : {}),
+    ...(step.matrix ? { strategy: githubStrategy(step) } : {}),
+    ...(step.timeoutMs !== undefined ? { 'timeout-minutes': Math.max(1, Math.ceil(step.timeoutMs / 60_000)) } : {}),
+    ...(step.continueOnError ? { 'continue-on-error': true } : {}),
+    ...(Object.keys(jobEnv).length ? { env: jobEnv } : {}),
+    ...(outputs.length ? { outputs: Object.fromEntries(outputs.map((o) => [o, `\${{ steps.shipgate.outputs.${o} }}`])) } : {}),
+    steps,
+  };
+}
+
+export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOptions = {}): ExportResult {
+  const warnings: string[] = [];
+  const plan = workflowPlan(spec, options);
+  const jobs: Record<string, unknown> = {};
+  for (const step of spec.steps) jobs[step.id] = githubJob(step, plan, warnings);
+  if (Object.keys(jobs).length) {
+    const reportJob = firstFreeName('report', (id) => id in jobs, (n) => `shipgate-report${n === 2 ? '' : `-${n}`}`);
+    jobs[reportJob] = gatheringJob(Object.keys(jobs), plan.repo, plan.ref, options.runsOn);
+  }
 
   const workflow = {
     name: spec.name,
@@ -220,14 +272,7 @@ export function exportGitHubWorkflow(spec: PipelineSpec, options: GitHubExportOp
       hint: 'split the pipeline into several workflows, or run it in fewer jobs with actions/run in pipeline mode',
     });
   }
-  return { text, warnings: [...warnings, ...flow.warnings] };
-}
-
-/** `report`, unless a step already has that id. */
-function uniqueJobId(wanted: string, jobs: Readonly<Record<string, unknown>>): string {
-  let id = wanted;
-  for (let n = 2; id in jobs; n += 1) id = `shipgate-${wanted}${n === 2 ? '' : `-${n}`}`;
-  return id;
+  return { text, warnings: [...warnings, ...plan.flow.warnings] };
 }
 
 /**

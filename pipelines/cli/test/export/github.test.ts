@@ -396,6 +396,8 @@ describe("the exported report job's gather path", () => {
     const reportDir = shipgateStep(wf.jobs.lint).with['report-dir'] as string;
     const [download, merge] = wf.jobs.report.steps as Array<{ with: Record<string, string | boolean> }>;
     // two jobs, each on its own checkout, each running its part with the report directory the workflow names
+    // (--keep-going: on GitHub each shard is a job of its own, so shard 2 failing never cancels shard 1;
+    // in one run fail-fast would, whenever shard 2 happens to end first)
     for (const only of ['lint', 'unit']) {
       const checkout = path.join(dir, only);
       mkdirSync(checkout);

@@ -12,13 +12,12 @@
 //   entries/<step>/<key>.json   the cache entry (outputs, stored paths) and the name of its pack
 //   packs/<sha256>              the entry's distinct file contents, concatenated in the listed
 //                               order; named by the sha256 of that list, so equal outputs share a pack
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+// Making and unpacking packs is pack.ts; this file is the store protocol and its time bounds.
 import { Readable } from 'node:stream';
 import type { CacheEntry } from './keys.js';
-import { tempName, type ObjectStore } from './objects.js';
-import { copyRestoredFile, stampOpenFile, writeRestoredFile, type PendingFile } from './outputs.js';
+import type { ObjectStore } from './objects.js';
+import type { PendingFile } from './outputs.js';
+import { concatFiles, CorruptDownload, packName, packObjects, writePack, type PackObject } from './pack.js';
 
 interface CacheLogLike {
   info(line: string): void;
@@ -38,7 +37,7 @@ export interface BlobStore {
 }
 
 export interface SharedEntry extends CacheEntry {
-  pack?: { name: string; objects: { sha256: string; size: number }[] };
+  pack?: { name: string; objects: PackObject[] };
 }
 
 export interface SharedCacheOptions {
@@ -108,21 +107,7 @@ async function* withIdleBound(stream: Readable, idleMs: number, what: string): A
   }
 }
 
-/** Files of a pack up to this size are held in memory and written in parallel; larger ones stream to disk. */
-const bufferedLimit = 4 * 1024 * 1024;
-const parallelWrites = 32;
-
 const entryName = (stepId: string, key: string): string => `entries/${stepId}/${key}.json`;
-
-/** The distinct file contents of an entry, in path order: what its pack holds. */
-function packObjects(entry: CacheEntry): { sha256: string; size: number }[] {
-  const seen = new Map<string, number>();
-  for (const s of entry.stored ?? []) if (s.type === 'file' && !seen.has(s.sha256)) seen.set(s.sha256, s.size);
-  return [...seen].map(([sha256, size]) => ({ sha256, size }));
-}
-
-/** A corrupt download: the entry is ignored (the step runs), the store stays on. */
-class CorruptDownload extends Error {}
 
 export class SharedCache {
   private offReason: string | undefined;
@@ -230,7 +215,7 @@ export class SharedCache {
     const objects = packObjects(entry);
     const shared: SharedEntry = { ...entry };
     if (objects.length > 0) {
-      const name = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
+      const name = packName(objects);
       shared.pack = { name, objects };
       const exists = await bounded(this.options.timeoutMs, `checking pack ${name}`, (signal) => this.store.has(`packs/${name}`, signal));
       if (!exists) {
@@ -248,118 +233,4 @@ export class SharedCache {
   async flush(): Promise<void> {
     while (this.uploads.size > 0) await Promise.all([...this.uploads]);
   }
-}
-
-async function* concatFiles(paths: readonly string[]): AsyncGenerator<Buffer> {
-  for (const file of paths) for await (const chunk of createReadStream(file)) yield chunk as Buffer;
-}
-
-/** A file of the pack being received: its hash so far and where its bytes go. */
-interface Receiving {
-  readonly object: { sha256: string; size: number };
-  readonly targets: readonly PendingFile[];
-  readonly hash: ReturnType<typeof createHash>;
-  left: number;
-  /** Small files: held until verified. */
-  readonly parts: Buffer[];
-  /** Large files: streamed to a temporary file beside the first target. */
-  file?: string;
-  handle?: FileHandle;
-}
-
-/**
- * Cuts the pack into its files and writes each verified one to every pending path that wants its
- * content. Writes of small files run in parallel (bounded) while the pack goes on streaming: on a
- * 2-core machine overlapping the file creations with the download still pays.
- */
-async function writePack(chunks: AsyncGenerator<Buffer>, wanted: readonly { sha256: string; size: number }[], pending: readonly PendingFile[]): Promise<void> {
-  const targetsOf = new Map<string, PendingFile[]>();
-  for (const p of pending) {
-    const list = targetsOf.get(p.entry.sha256);
-    if (list) list.push(p);
-    else targetsOf.set(p.entry.sha256, [p]);
-  }
-  const writing = new Set<Promise<void>>();
-  let writeFailure: unknown;
-  const queueWrite = async (work: () => Promise<void>): Promise<void> => {
-    const tracked: Promise<void> = work()
-      .catch((error: unknown) => void (writeFailure ??= error))
-      .finally(() => writing.delete(tracked));
-    writing.add(tracked);
-    if (writing.size >= parallelWrites) await Promise.race(writing);
-    if (writeFailure) throw writeFailure as Error;
-  };
-  let index = 0;
-  let current: Receiving | undefined;
-
-  const finish = async (): Promise<void> => {
-    const c = current!;
-    current = undefined;
-    index += 1;
-    const good = c.hash.digest('hex') === c.object.sha256;
-    if (!good) {
-      if (c.handle) {
-        await c.handle.close().catch(() => undefined);
-        await rm(c.file!, { force: true });
-      }
-      throw new CorruptDownload(`a file of the pack does not match its sha256 (${c.object.sha256.slice(0, 12)}…)`);
-    }
-    const [first, ...others] = c.targets;
-    if (!first) return;
-    if (c.handle) {
-      await stampOpenFile(c.handle, first.entry);
-      await c.handle.close();
-      c.handle = undefined;
-      await rename(c.file!, first.full);
-      c.file = undefined;
-      for (const other of others) await queueWrite(() => copyRestoredFile(first.full, other.full, other.entry));
-      return;
-    }
-    const data = Buffer.concat(c.parts);
-    await queueWrite(async () => {
-      await writeRestoredFile(first.full, first.entry, data);
-      // the same content at other paths: copies of the first (a reflink where the file system has them)
-      for (const other of others) await copyRestoredFile(first.full, other.full, other.entry);
-    });
-  };
-  const begin = async (): Promise<void> => {
-    // zero-length files complete without bytes
-    while (index < wanted.length && !current) {
-      const object = wanted[index]!;
-      current = { object, targets: targetsOf.get(object.sha256) ?? [], hash: createHash('sha256'), left: object.size, parts: [] };
-      const first = current.targets[0];
-      if (first && object.size > bufferedLimit) {
-        current.file = tempName(first.full);
-        current.handle = await open(current.file, 'wx', first.entry.mode);
-      }
-      if (object.size === 0) await finish();
-    }
-  };
-  try {
-    await begin();
-    for await (let chunk of chunks) {
-      while (chunk.length > 0) {
-        if (!current) throw new CorruptDownload('the pack is longer than its list of files');
-        const part = chunk.subarray(0, current.left);
-        chunk = chunk.subarray(part.length);
-        current.hash.update(part);
-        if (current.handle) await current.handle.write(part);
-        else if (current.targets.length > 0) current.parts.push(part);
-        current.left -= part.length;
-        if (current.left === 0) {
-          await finish();
-          await begin();
-        }
-      }
-    }
-    if (current || index < wanted.length) throw new CorruptDownload('the pack ended early');
-  } finally {
-    await Promise.all(writing);
-    const left = current as Receiving | undefined;
-    if (left?.handle) {
-      await left.handle.close().catch(() => undefined);
-      await rm(left.file!, { force: true });
-    }
-  }
-  if (writeFailure) throw writeFailure as Error;
 }

@@ -1,40 +1,17 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineStep, ShipgateError } from '@shipgate/protocol';
-import { LocalExecutor, parseOutputFile, runStepInProcess } from '../../src/executors/local.js';
+import { LocalExecutor, runStepInProcess } from '../../src/executors/local.js';
 import { SecretMasker } from '../../src/process/secrets.js';
 import { runStep } from '../../src/run-step/index.js';
 import { defaultRegistry } from '../../../cli/src/cli/steps.js';
-import { alive } from '../../../test/helpers.js';
+import { alive, temporaryDirectories } from '../../../test/helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-local-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-
-describe('parseOutputFile', () => {
-  it.each([
-    ['version=1.2.3\n', { version: '1.2.3' }],
-    ['a=1\nb=x=y\n\n', { a: '1', b: 'x=y' }],
-    ['notes<<EOF\nline one\nline two\nEOF\nafter=yes\n', { notes: 'line one\nline two', after: 'yes' }],
-  ])('%j', (text, expected) => {
-    expect(parseOutputFile(text)).toEqual(expected);
-  });
-
-  it('names the line that is not name=value, and an unclosed block', () => {
-    expect(() => parseOutputFile('ok=1\njust words\n')).toThrow(/line 2 is not name=value/);
-    expect(() => parseOutputFile('x<<END\nnever closed\n')).toThrow(/never closed by a line "END"/);
-  });
-});
+const temporary = temporaryDirectories('sg-local-');
+const tempDir = (): string => temporary.make();
+afterEach(() => temporary.removeAll());
 
 describe('SecretMasker', () => {
   it('masks every value, longest first, and each line of a multi-line secret; ignores very short values', () => {

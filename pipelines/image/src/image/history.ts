@@ -105,7 +105,7 @@ export function badDigests(history: ImageHistory): Set<string> {
  * "The previous good one": the newest entry whose digest is neither what the tag points at now
  * nor one that was rolled back away from. Undefined when there is none.
  */
-export function chooseRollbackTarget(history: ImageHistory, current: string | undefined): HistoryEntry | undefined {
+export function chooseImageRollbackTarget(history: ImageHistory, current: string | undefined): HistoryEntry | undefined {
   const bad = badDigests(history);
   return history.entries.find((entry) => entry.digest !== current && !bad.has(entry.digest));
 }

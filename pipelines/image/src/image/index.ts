@@ -241,7 +241,7 @@ export { computeTags, parseTagRules, parseFlavor, defaultTagRules, sanitizeTag }
 export type { TagRule, TagRules, TagContext, Flavor, ImageMetadata } from './tags.js';
 export { promoteImage, rollbackImage, readImageHistory, isImmutableTag } from './promote.js';
 export type { PromoteOptions, PromoteResult, RollbackOptions, RollbackResult, HistoryOptions, RegistryAccessOptions } from './promote.js';
-export { chooseRollbackTarget, badDigests, historyTag } from './history.js';
+export { chooseImageRollbackTarget, badDigests, historyTag } from './history.js';
 export type { HistoryEntry, ImageHistory } from './history.js';
 export { buildCommands, digestFromPushOutput } from './build.js';
 export type { BuildPlan, DockerCommand } from './build.js';

@@ -15,7 +15,7 @@ import { isValidTag, parseImageReference, type ImageReference } from '../oci/ref
 import {
   appendEntry,
   carriedManifest,
-  chooseRollbackTarget,
+  chooseImageRollbackTarget,
   decodeHistory,
   emptyBlob,
   encodeHistory,
@@ -301,7 +301,7 @@ export async function rollbackImage(options: RollbackOptions): Promise<RollbackR
       });
     }
   } else {
-    target = chooseRollbackTarget(history, current?.digest);
+    target = chooseImageRollbackTarget(history, current?.digest);
   }
   if (!target) {
     throw new ShipgateError('image.no-rollback-target', `no earlier good image to roll "${environment}" back to (${history.entries.length} entries, all the current one or rolled back)`, {

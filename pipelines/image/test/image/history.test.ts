@@ -3,7 +3,7 @@ import {
   appendEntry,
   badDigests,
   carriedManifest,
-  chooseRollbackTarget,
+  chooseImageRollbackTarget,
   decodeHistory,
   encodeHistory,
   historyLimit,
@@ -20,7 +20,7 @@ const promote = (digest: string, from?: string): HistoryEntry => ({ digest, tag:
 const rollback = (digest: string, from: string): HistoryEntry => ({ digest, tag: 'production', action: 'rollback', at: '2026-11-30T00:00:00Z', from });
 const history = (...entries: HistoryEntry[]): ImageHistory => ({ environment: 'production', entries });
 
-describe('chooseRollbackTarget', () => {
+describe('chooseImageRollbackTarget', () => {
   const cases: Array<[string, ImageHistory, string | undefined, string | undefined]> = [
     ['the one before the current', history(promote(d(3), d(2)), promote(d(2), d(1)), promote(d(1))), d(3), d(2)],
     ['after a rollback, the one before that (the rolled-back one is bad)', history(rollback(d(2), d(3)), promote(d(3), d(2)), promote(d(2), d(1)), promote(d(1))), d(2), d(1)],
@@ -33,7 +33,7 @@ describe('chooseRollbackTarget', () => {
     ['empty history', history(), d(1), undefined],
   ];
   it.each(cases)('%s', (_name, h, current, expected) => {
-    expect(chooseRollbackTarget(h, current)?.digest).toBe(expected);
+    expect(chooseImageRollbackTarget(h, current)?.digest).toBe(expected);
   });
 
   it('badDigests', () => {

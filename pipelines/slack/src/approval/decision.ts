@@ -54,3 +54,27 @@ export function parseApprovalStatus(body: unknown): ApprovalStatus | undefined {
     ...(typeof b.reason === 'string' ? { reason: b.reason } : {}),
   };
 }
+
+/** Grace after the expiry for the app to report it, before the step gives up on its own. */
+const expiryGraceMs = 60_000;
+
+/**
+ * When the step stops waiting: its `timeout` (from `startedMs`) when that comes first, else the
+ * approval's expiry plus a minute for the app to report it. An unreadable `expiresAt` counts
+ * from the requested `expires-in`.
+ */
+export function waitDeadline(startedMs: number, expiresAt: string, expiresInSeconds: number, timeoutMs?: number): number {
+  const expiresAtMs = Date.parse(expiresAt);
+  const untilExpiry = (Number.isFinite(expiresAtMs) ? expiresAtMs : startedMs + expiresInSeconds * 1000) + expiryGraceMs;
+  return timeoutMs === undefined ? untilExpiry : Math.min(startedMs + timeoutMs, untilExpiry);
+}
+
+/**
+ * The idempotency key when the step names none: a retry inside one run (the engine's retries, a
+ * lost connection) finds the same approval; a new run, or a GitHub re-run (a new attempt), asks
+ * again. Undefined outside CI (no run id): every run asks.
+ */
+export function defaultIdempotencyKey(run: { repository?: string | undefined; runId?: string | undefined; attempt?: string | undefined }, stepId: string, environment: string, version: string): string | undefined {
+  if (!run.runId) return undefined;
+  return [run.repository ?? 'local', run.runId, ...(run.attempt ? [run.attempt] : []), stepId, environment, version].join(':');
+}

@@ -3,12 +3,12 @@
 // someone decides, the approval expires, or the step's own deadline passes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineStep } from '@shipgate/protocol';
+import { defineStep, type StepContext } from '@shipgate/protocol';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { parseDuration } from '@shipgate/protocol';
 import { durationInput } from '@shipgate/protocol';
 import { ApprovalClient, type ApprovalBackend } from './client.js';
-import { maxWaitSeconds, nextMove, type ApprovalStatus } from './decision.js';
+import { defaultIdempotencyKey, maxWaitSeconds, nextMove, waitDeadline, type ApprovalStatus } from './decision.js';
 
 const duration = durationInput;
 
@@ -41,6 +41,87 @@ export interface ApprovalStepOptions {
   maxAttempts?: number;
 }
 
+type ApprovalInputs = z.output<typeof approvalInputs>;
+type ApprovalContext = StepContext<ApprovalInputs>;
+
+/** The Slack app's client, from the inputs or SHIPGATE_APP_URL / SHIPGATE_API_TOKEN (the token masked). */
+function appClient(ctx: ApprovalContext, options: ApprovalStepOptions): ApprovalClient {
+  const { inputs, env } = ctx;
+  const baseUrl = inputs.url ?? env.SHIPGATE_APP_URL;
+  const token = inputs.token ?? env.SHIPGATE_API_TOKEN;
+  if (!baseUrl) throw new ShipgateError('approval.no-url', 'the approval step needs the Slack app URL: set SHIPGATE_APP_URL or the url input', { hint: 'e.g. SHIPGATE_APP_URL=https://shipgate.example.com' });
+  if (!token) throw new ShipgateError('approval.no-token', 'the approval step needs an API token: set SHIPGATE_API_TOKEN or the token input', { hint: 'create one in the Slack app (see bolt-app/README.md) and store it as a CI secret' });
+  ctx.setSecret(token);
+  return new ApprovalClient({
+    baseUrl,
+    token,
+    signal: ctx.signal,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    onRetry: (message) => ctx.logger.warn(`Slack app: ${message}`),
+  });
+}
+
+/** What `POST /api/approvals` carries for these inputs, in this run. */
+function approvalRequest(ctx: ApprovalContext, expiresInSeconds: number): Parameters<ApprovalClient['create']>[0] {
+  const { inputs, ci } = ctx;
+  const run = { repository: ci.repository, runId: ci.runId, attempt: ctx.env.GITHUB_RUN_ATTEMPT };
+  const idempotencyKey = inputs['idempotency-key'] ?? defaultIdempotencyKey(run, ctx.id, inputs.environment, inputs.version);
+  const requester = inputs.requester ?? ci.actor;
+  return {
+    service: inputs.service,
+    environment: inputs.environment,
+    version: inputs.version,
+    expiresInSeconds,
+    backend: inputs.backend as ApprovalBackend,
+    ...(inputs.digest ? { digest: inputs.digest } : {}),
+    ...(inputs.summary ? { summary: inputs.summary } : {}),
+    ...(requester ? { requester } : {}),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+  };
+}
+
+/** The step summary: one row with the decision. */
+function decisionTable(inputs: ApprovalInputs, state: string, by = '', at = ''): string {
+  return ['### Approval', '', '| service | environment | version | decision | by | at |', '| --- | --- | --- | --- | --- | --- |', `| ${inputs.service} | ${inputs.environment} | ${inputs.version} | ${state} | ${by} | ${at} |`].join('\n');
+}
+
+/** Long-polls the app until the approval is decided or expires, or `deadline` passes; only an approval returns. */
+async function waitForDecision(ctx: ApprovalContext, client: ApprovalClient, id: string, deadline: number): Promise<void> {
+  const { inputs } = ctx;
+  const what = `${inputs.service} ${inputs.version} to ${inputs.environment}`;
+  let status: ApprovalStatus = { id, state: 'pending' };
+  // Bounded: each pass either ends the step or long-polls; the deadline ends the loop.
+  for (;;) {
+    const move = nextMove(status, Date.now(), deadline, inputs['poll-seconds']);
+    switch (move.kind) {
+      case 'approved':
+        ctx.setOutput('decided-by', move.decidedBy);
+        ctx.setOutput('decided-at', move.decidedAt);
+        ctx.summary(decisionTable(inputs, '✅ approved', move.decidedBy, move.decidedAt));
+        ctx.logger.info(`approved by ${move.decidedBy} at ${move.decidedAt}`);
+        return;
+      case 'rejected':
+        ctx.summary(decisionTable(inputs, '❌ rejected', move.decidedBy, status.decidedAt));
+        throw new ShipgateError('approval.rejected', `${what} was rejected by ${move.decidedBy}: ${move.reason}`, { exitCode: ExitCode.failed, hint: 'address the reason, then run the pipeline again for a new approval' });
+      case 'expired':
+        ctx.summary(decisionTable(inputs, '⌛ expired'));
+        throw new ShipgateError('approval.expired', `the approval for ${what} expired before anyone decided`, { exitCode: ExitCode.failed, hint: 'ask again, or raise expires-in' });
+      case 'timed-out':
+        ctx.summary(decisionTable(inputs, '⌛ not decided in time'));
+        throw new ShipgateError('approval.timeout', `no decision on ${what} within the step's timeout; approval ${id} stays open in Slack`, { exitCode: ExitCode.failed, hint: 'raise the timeout input; the approval can still be decided in Slack until it expires' });
+      case 'wait': {
+        const before = Date.now();
+        status = await client.status(id, move.waitSeconds);
+        // An app (or proxy) that answers at once must not turn the wait into a busy loop.
+        if (status.state === 'pending' && Date.now() - before < 1000) await sleep(1000, undefined, { signal: ctx.signal });
+        break;
+      }
+    }
+  }
+}
+
 /** The approval step with its I/O injectable (tests pass a fast back-off). */
 export function createApprovalStep(options: ApprovalStepOptions = {}) {
   return defineStep({
@@ -53,81 +134,14 @@ export function createApprovalStep(options: ApprovalStepOptions = {}) {
       'decided-at': 'when it was approved (ISO 8601)',
     },
     async run(ctx) {
-      const { inputs, env } = ctx;
-      const baseUrl = inputs.url ?? env.SHIPGATE_APP_URL;
-      const token = inputs.token ?? env.SHIPGATE_API_TOKEN;
-      if (!baseUrl) throw new ShipgateError('approval.no-url', 'the approval step needs the Slack app URL: set SHIPGATE_APP_URL or the url input', { hint: 'e.g. SHIPGATE_APP_URL=https://shipgate.example.com' });
-      if (!token) throw new ShipgateError('approval.no-token', 'the approval step needs an API token: set SHIPGATE_API_TOKEN or the token input', { hint: 'create one in the Slack app (see bolt-app/README.md) and store it as a CI secret' });
-      ctx.setSecret(token);
-
-      const client = new ApprovalClient({
-        baseUrl,
-        token,
-        signal: ctx.signal,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-        ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
-        ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
-        onRetry: (message) => ctx.logger.warn(`Slack app: ${message}`),
-      });
+      const { inputs } = ctx;
+      const client = appClient(ctx, options);
       const expiresInSeconds = Math.ceil(parseDuration(inputs['expires-in']) / 1000);
-      const what = `${inputs.service} ${inputs.version} to ${inputs.environment}`;
-      const { ci } = ctx;
-      // A retry inside one run (the engine's retries, a lost connection) finds the same approval; a
-      // new run, or a GitHub re-run (a new attempt), asks again.
-      const attempt = env.GITHUB_RUN_ATTEMPT;
-      const idempotencyKey = inputs['idempotency-key'] ?? (ci.runId ? [ci.repository ?? 'local', ci.runId, ...(attempt ? [attempt] : []), ctx.id, inputs.environment, inputs.version].join(':') : undefined);
-      const requester = inputs.requester ?? ci.actor;
-      const created = await client.create({
-        service: inputs.service,
-        environment: inputs.environment,
-        version: inputs.version,
-        expiresInSeconds,
-        backend: inputs.backend as ApprovalBackend,
-        ...(inputs.digest ? { digest: inputs.digest } : {}),
-        ...(inputs.summary ? { summary: inputs.summary } : {}),
-        ...(requester ? { requester } : {}),
-        ...(idempotencyKey ? { idempotencyKey } : {}),
-      });
+      const created = await client.create(approvalRequest(ctx, expiresInSeconds));
       ctx.setOutput('approval-id', created.id);
-      ctx.logger.info(`approval ${created.id} asked for ${what}; waiting until ${created.expiresAt}`);
-
-      // Our deadline: the timeout input, else the expiry plus a minute for the app to report it.
-      const started = Date.now();
-      const expiresAtMs = Date.parse(created.expiresAt);
-      const untilExpiry = Number.isFinite(expiresAtMs) ? expiresAtMs + 60_000 : started + expiresInSeconds * 1000 + 60_000;
-      const deadline = inputs.timeout ? Math.min(started + parseDuration(inputs.timeout), untilExpiry) : untilExpiry;
-
-      const table = (state: string, by = '', at = '') =>
-        ['### Approval', '', '| service | environment | version | decision | by | at |', '| --- | --- | --- | --- | --- | --- |', `| ${inputs.service} | ${inputs.environment} | ${inputs.version} | ${state} | ${by} | ${at} |`].join('\n');
-      let status: ApprovalStatus = { id: created.id, state: 'pending' };
-      // Bounded: each pass either ends the step or long-polls; the deadline ends the loop.
-      for (;;) {
-        const move = nextMove(status, Date.now(), deadline, inputs['poll-seconds']);
-        switch (move.kind) {
-          case 'approved':
-            ctx.setOutput('decided-by', move.decidedBy);
-            ctx.setOutput('decided-at', move.decidedAt);
-            ctx.summary(table('✅ approved', move.decidedBy, move.decidedAt));
-            ctx.logger.info(`approved by ${move.decidedBy} at ${move.decidedAt}`);
-            return;
-          case 'rejected':
-            ctx.summary(table('❌ rejected', move.decidedBy, status.decidedAt));
-            throw new ShipgateError('approval.rejected', `${what} was rejected by ${move.decidedBy}: ${move.reason}`, { exitCode: ExitCode.failed, hint: 'address the reason, then run the pipeline again for a new approval' });
-          case 'expired':
-            ctx.summary(table('⌛ expired'));
-            throw new ShipgateError('approval.expired', `the approval for ${what} expired before anyone decided`, { exitCode: ExitCode.failed, hint: 'ask again, or raise expires-in' });
-          case 'timed-out':
-            ctx.summary(table('⌛ not decided in time'));
-            throw new ShipgateError('approval.timeout', `no decision on ${what} within the step's timeout; approval ${created.id} stays open in Slack`, { exitCode: ExitCode.failed, hint: 'raise the timeout input; the approval can still be decided in Slack until it expires' });
-          case 'wait': {
-            const before = Date.now();
-            status = await client.status(created.id, move.waitSeconds);
-            // An app (or proxy) that answers at once must not turn the wait into a busy loop.
-            if (status.state === 'pending' && Date.now() - before < 1000) await sleep(1000, undefined, { signal: ctx.signal });
-            break;
-          }
-        }
-      }
+      ctx.logger.info(`approval ${created.id} asked for ${inputs.service} ${inputs.version} to ${inputs.environment}; waiting until ${created.expiresAt}`);
+      const deadline = waitDeadline(Date.now(), created.expiresAt, expiresInSeconds, inputs.timeout ? parseDuration(inputs.timeout) : undefined);
+      await waitForDecision(ctx, client, created.id, deadline);
     },
   });
 }

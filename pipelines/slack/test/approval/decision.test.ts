@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { nextMove, parseApprovalStatus, type ApprovalStatus } from '../../src/approval/decision.js';
+import { defaultIdempotencyKey, nextMove, parseApprovalStatus, waitDeadline, type ApprovalStatus } from '../../src/approval/decision.js';
 
 const now = Date.parse('2026-12-01T08:00:00Z');
 
@@ -31,5 +31,28 @@ describe('parseApprovalStatus', () => {
     [null, undefined],
   ])('%j → %j', (body, expected) => {
     expect(parseApprovalStatus(body)).toEqual(expected);
+  });
+});
+
+describe('waitDeadline', () => {
+  const started = Date.parse('2026-12-01T10:00:00Z');
+  it.each<[string, string, number, number | undefined, string]>([
+    ['the expiry plus a minute', '2026-12-01T11:00:00Z', 3600, undefined, '2026-12-01T11:01:00.000Z'],
+    ['a sooner timeout', '2026-12-01T11:00:00Z', 3600, 15 * 60_000, '2026-12-01T10:15:00.000Z'],
+    ['a timeout past the expiry: the expiry still ends it', '2026-12-01T10:30:00Z', 1800, 2 * 3_600_000, '2026-12-01T10:31:00.000Z'],
+    ['an unreadable expiry: expires-in from the start', 'soon', 600, undefined, '2026-12-01T10:11:00.000Z'],
+  ])('%s', (_name, expiresAt, expiresIn, timeoutMs, expected) => {
+    expect(new Date(waitDeadline(started, expiresAt, expiresIn, timeoutMs)).toISOString()).toBe(expected);
+  });
+});
+
+describe('defaultIdempotencyKey', () => {
+  it.each<[string, { repository?: string; runId?: string; attempt?: string }, string | undefined]>([
+    ['outside CI every run asks', {}, undefined],
+    ['a GitHub run and attempt', { repository: 'acme/orders', runId: '9001', attempt: '2' }, 'acme/orders:9001:2:approve:production:1.4.2'],
+    ['a run without attempts (Jenkins, CodeBuild)', { repository: 'acme/orders', runId: '77' }, 'acme/orders:77:approve:production:1.4.2'],
+    ['no repository', { runId: '77', attempt: '' }, 'local:77:approve:production:1.4.2'],
+  ])('%s', (_name, run, expected) => {
+    expect(defaultIdempotencyKey(run, 'approve', 'production', '1.4.2')).toBe(expected);
   });
 });

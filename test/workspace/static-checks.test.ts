@@ -54,4 +54,18 @@ describe('workspace static checks', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('the size rule fails a source function over 80 lines and a source file over 400, not a test', () => {
+    const lint = (file: string, text: string) => {
+      const result = spawnSync(process.execPath, ['node_modules/eslint/bin/eslint.js', '--stdin', '--stdin-filename', file, '-f', 'json'], { cwd: root, input: text, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+      return (JSON.parse(result.stdout) as Array<{ messages: Array<{ ruleId: string }> }>)[0]!.messages.map((m) => m.ruleId);
+    };
+    const body = (n: number) => Array.from({ length: n }, (_, i) => `  total += ${i};`).join('\n');
+    const longFunction = `export function long(): number {\n  let total = 0;\n${body(79)}\n  return total;\n}\n`;
+    expect(lint('pipelines/core/src/probe.ts', longFunction)).toEqual(['max-lines-per-function']);
+    expect(lint('pipelines/core/src/probe.ts', longFunction.replace(body(79), body(76)))).toEqual([]);
+    const longFile = Array.from({ length: 401 }, (_, i) => `export const c${i} = ${i};`).join('\n');
+    expect(lint('bolt-app/src/probe.ts', longFile)).toEqual(['max-lines']);
+    expect(lint('bolt-app/test/probe.test.ts', longFile + '\n' + longFunction)).toEqual([]);
+  }, 120_000);
 });

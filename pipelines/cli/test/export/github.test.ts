@@ -402,7 +402,6 @@ describe("the exported report job's gather path", () => {
       const checkout = path.join(dir, only);
       mkdirSync(checkout);
       writeFileSync(path.join(checkout, 'shipgate.yml'), yaml);
-      // --keep-going: both shards finish, as two GitHub jobs would (fail-fast in one process could cancel shard 1)
       const ran = await cli(['run', '--only', only, '--keep-going', '--reporter', 'plain', '--report-dir', reportDir], checkout);
       expect([only, ran.code]).toEqual([only, only === 'unit' ? 1 : 0]);
     }

@@ -187,3 +187,20 @@ describe('shipgate validate parses every check as PromQL', () => {
     }
   });
 });
+
+describe('the pipelines guide', () => {
+  it('has a verify example pipeline (deploy → verify → promote) that shipgate validate accepts', async () => {
+    const guide = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = guide.slice(guide.indexOf('\n## verify\n'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(yaml).toMatch(/uses: codedeploy[\s\S]*uses: verify[\s\S]*on-failure:[\s\S]*command: promote/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-verify-guide-'));
+    try {
+      writeFileSync(path.join(dir, 'shipgate.yml'), yaml);
+      const { code, err } = await cli(['validate'], dir);
+      expect([code, err]).toEqual([0, '']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

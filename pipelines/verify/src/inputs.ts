@@ -1,7 +1,7 @@
 // The `with:` inputs of `uses: verify`. Each check's PromQL is parsed here, so a malformed query is
 // a config error at `shipgate validate` with the file:line:col of the query in shipgate.yml.
 import { z } from 'zod';
-import { describedDuration } from '@shipgate/protocol';
+import { describedDuration, durationInput } from '@shipgate/protocol';
 import { promqlSyntaxError } from './promql.js';
 import { templateVariablesOf } from './template.js';
 
@@ -54,7 +54,7 @@ export const verifyInputs = z
     count: z.number().int().min(1).max(1000).default(5).describe('Evaluations in all (bake time = initial-delay + (count − 1) × interval).'),
     'failure-limit': z.number().int().min(0).default(0).describe('Failed evaluations tolerated; one more fails the release at once.'),
     'inconclusive-limit': z.number().int().min(0).default(0).describe('Evaluations without a number tolerated (Prometheus down, query error, no data, NaN).'),
-    'initial-delay': describedDuration('0s', 'Wait before the first evaluation (let the new version take traffic).'),
+    'initial-delay': durationInput.optional().describe('Wait before the first evaluation (let the new version take traffic). Default: none.'),
     'query-timeout': describedDuration('10s', 'Per query attempt (3 attempts with back-off).'),
     'allow-inconclusive': z.boolean().default(false).describe('Let an inconclusive verdict pass the step (it fails by default; never rolls back).'),
     version: z.string().optional().describe('{{ version }}: the version under test (default: the git tag or short sha); also the deploy record’s.'),

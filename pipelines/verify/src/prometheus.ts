@@ -104,7 +104,7 @@ export class PrometheusClient {
     const policy = retry(handleWhen((e) => !(e instanceof PrometheusHttpError) || e.status >= 500 || e.status === 429), {
       maxAttempts: Math.max(0, (this.options.attempts ?? 3) - 1),
       backoff: new ExponentialBackoff({ initialDelay: this.options.retryDelayMs ?? 100, maxDelay: 1_000 }),
-    }).dangerouslyUnref();
+    }); // not unref'd: during a back-off the delay may be all that keeps a CLI process alive
     return policy.execute(async ({ signal }) => {
       const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 5_000);
       const response = await doFetch(url, { method: 'POST', headers, body: new URLSearchParams({ query: promql }), signal: AbortSignal.any([signal, timeout, ...(outer ? [outer] : [])]) });

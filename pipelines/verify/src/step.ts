@@ -24,7 +24,7 @@ function versionOf(inputs: VerifyInputs, ci: StepContext<VerifyInputs>['ci']): s
 }
 
 export function scheduleOf(inputs: VerifyInputs): ScheduleOptions {
-  return { count: inputs.count, intervalMs: parseDuration(inputs.interval), initialDelayMs: parseDuration(inputs['initial-delay']), failureLimit: inputs['failure-limit'], inconclusiveLimit: inputs['inconclusive-limit'] };
+  return { count: inputs.count, intervalMs: parseDuration(inputs.interval), initialDelayMs: inputs['initial-delay'] ? parseDuration(inputs['initial-delay']) : 0, failureLimit: inputs['failure-limit'], inconclusiveLimit: inputs['inconclusive-limit'] };
 }
 
 /** Checks with their queries filled in (and the baseline's, with the previous version). */
@@ -84,7 +84,7 @@ async function run(ctx: StepContext<VerifyInputs>, rollbacks: Rollbacks): Promis
   const checks = prepareChecks(inputs, version);
   const client = new PrometheusClient({ url: inputs.prometheus, auth, timeoutMs: parseDuration(inputs['query-timeout']) });
   const schedule = scheduleOf(inputs);
-  ctx.logger.info(`verifying ${checks.length} check(s) on ${inputs.prometheus}: ${schedule.count} evaluation(s) every ${inputs.interval} after ${inputs['initial-delay']}, failure-limit ${schedule.failureLimit}, inconclusive-limit ${schedule.inconclusiveLimit}`);
+  ctx.logger.info(`verifying ${checks.length} check(s) on ${inputs.prometheus}: ${schedule.count} evaluation(s) every ${inputs.interval} after ${inputs['initial-delay'] ?? 'no delay'}, failure-limit ${schedule.failureLimit}, inconclusive-limit ${schedule.inconclusiveLimit}`);
   const result = await runVerification(checks, schedule, { query: (q, signal) => client.query(q, signal), signal: ctx.signal, onEvaluation: (e) => ctx.logger.info(evaluationLine(e)) });
   report(ctx, result);
   if (result.verdict === 'passed') return;

@@ -1,7 +1,9 @@
 // Table tests for the verify step's pure parts: the verdict state machine, template quoting, check
 // evaluation, PromQL syntax and reading Prometheus' answers.
 import { describe, expect, it } from '@jest/globals';
-import { evaluateCheck, evaluationOffsets, evaluationStatus, initialVerdictState, measurementFromResponse, nextVerdictState, promqlSyntaxError, rollbackDeadlineMs, substituteTemplate, verifyInputs, type CheckStatus, type ScheduleOptions } from '@shipgate/verify';
+import os from 'node:os';
+import { runStepInProcess } from '@shipgate/core';
+import { evaluateCheck, evaluationOffsets, evaluationStatus, initialVerdictState, measurementFromResponse, nextVerdictState, prometheusAuthFromEnv, promqlSyntaxError, rollbackDeadlineMs, substituteTemplate, verifyInputs, verifyStep, type CheckStatus, type ScheduleOptions } from '@shipgate/verify';
 
 const schedule = (over: Partial<ScheduleOptions> = {}): ScheduleOptions => ({ count: 5, intervalMs: 1000, initialDelayMs: 0, failureLimit: 1, inconclusiveLimit: 0, ...over });
 
@@ -127,4 +129,26 @@ describe("reading Prometheus' answer", () => {
     ['a query error', { status: 'error', error: 'parse error' }, { missing: 'query error: parse error' }],
     ['a matrix', { status: 'success', data: { resultType: 'matrix', result: [] } }, { missing: 'the query gave a matrix, not one number' }],
   ])('%s', (_name, body, expected) => expect(measurementFromResponse(body)).toEqual(expected));
+});
+
+describe('Prometheus auth from the environment', () => {
+  it.each([
+    ['bearer token', { PROMETHEUS_TOKEN: 'tok-1' }, { header: 'Bearer tok-1', secrets: ['tok-1'] }],
+    ['basic auth', { PROMETHEUS_USERNAME: 'ana', PROMETHEUS_PASSWORD: 'pw' }, { header: `Basic ${Buffer.from('ana:pw').toString('base64')}`, secrets: ['pw', Buffer.from('ana:pw').toString('base64')] }],
+    ['the token wins over basic', { PROMETHEUS_TOKEN: 't', PROMETHEUS_USERNAME: 'ana', PROMETHEUS_PASSWORD: 'pw' }, { header: 'Bearer t', secrets: ['t'] }],
+    ['none', {}, undefined],
+  ])('%s', (_name, env, expected) => expect(prometheusAuthFromEnv(env)).toEqual(expected));
+  it('refuses half a basic auth', () => {
+    expect(() => prometheusAuthFromEnv({ PROMETHEUS_USERNAME: 'ana' })).toThrow(expect.objectContaining({ code: 'verify.auth-incomplete' }));
+  });
+});
+
+describe('verifyStep without rollbacks', () => {
+  it('fails before its first evaluation when on-failure names a rollback it was not given', async () => {
+    const started = performance.now();
+    const result = await runStepInProcess(verifyStep, { prometheus: 'http://127.0.0.1:9', checks: [{ name: 'e', query: 'up', max: 1 }], interval: '1m', 'initial-delay': '1m', 'on-failure': { codedeploy: { application: 'orders', 'deployment-group': 'production' } } }, { cwd: os.tmpdir(), env: {} });
+    expect(result.status).toBe('failure');
+    expect(result.error).toMatchObject({ code: 'verify.rollback-unavailable', message: 'on-failure names codedeploy, but this verify step has no codedeploy rollback' });
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
 });

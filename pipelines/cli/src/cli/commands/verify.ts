@@ -19,7 +19,7 @@ interface VerifyOptions {
   failureLimit?: string;
   inconclusiveLimit?: string;
   initialDelay?: string;
-  version?: string;
+  release?: string;
   environment?: string;
   service?: string;
   baselineVersion?: string;
@@ -55,7 +55,7 @@ export async function verifyCommandInputs(opts: VerifyOptions, cwd: string): Pro
     'failure-limit': integer('--failure-limit', opts.failureLimit),
     'inconclusive-limit': integer('--inconclusive-limit', opts.inconclusiveLimit),
     'initial-delay': opts.initialDelay,
-    version: opts.version,
+    version: opts.release,
     environment: opts.environment,
     service: opts.service,
     'baseline-version': opts.baselineVersion,
@@ -75,18 +75,19 @@ export const registerVerifyCommand: CommandRegistrar = (program, io, setExitCode
     .option('--failure-limit <n>', 'failed evaluations tolerated')
     .option('--inconclusive-limit <n>', 'evaluations without a number tolerated')
     .option('--initial-delay <duration>', 'wait before the first evaluation')
-    .option('--version <version>', '{{ version }} in the queries, and the deploy record’s version')
+    .option('--release <version>', 'the version under test: {{ version }} in the queries, and the deploy record’s version (--version is shipgate’s own)')
     .option('--environment <env>', '{{ environment }}, and the deploy record’s environment')
     .option('--service <name>', '{{ service }}, and the deploy record’s service')
     .option('--baseline-version <version>', 'the previous version, for baseline checks')
     .option('--allow-inconclusive', 'exit 0 on an inconclusive verdict')
-    .option('--json', 'print the verdict as JSON (verdict, failingCheck, evaluations, rolledBack)')
-    .addHelpText('after', '\nExample:\n  shipgate verify --inputs verify.yml --version 1.4.2 --environment production\n\nExit codes: 0 passed, 1 failed (rolled back when on-failure says so) or inconclusive, 2 bad input.')
+    .option('--json', 'print the verdict as JSON on stdout (verdict, failingCheck, evaluations, rolledBack); the log goes to stderr')
+    .addHelpText('after', '\nExample:\n  shipgate verify --inputs verify.yml --release 1.4.2 --environment production\n\nExit codes: 0 passed, 1 failed (rolled back when on-failure says so) or inconclusive, 2 bad input.')
     .action(async (opts: VerifyOptions, command: Command) => {
       const { directory } = pipelineLocation(command, io);
       const inputs = await verifyCommandInputs(opts, io.cwd);
       const write = (line: string) => io.stdout.write(`${line}\n`);
-      const log = opts.json ? () => {} : write;
+      // with --json, stdout is the JSON only; the evaluations still show, on stderr (a CI log)
+      const log = opts.json ? (line: string) => io.stderr.write(`${line}\n`) : write;
       const step = createVerifyStep({ rollbacks: verifyRollbacks }) as unknown as StepDefinition;
       const result = await new LocalExecutor(new StepRegistry([step])).execute(
         { id: 'verify', stepId: 'verify', uses: 'verify', with: inputs, env: {}, workingDirectory: '.' },

@@ -105,6 +105,11 @@ describe('PromQL syntax (Lezer grammar)', () => {
     ['sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))', undefined],
     ['histogram_quantile(0.9, sum by (le) (rate(x_bucket{version="{{ version }}"}[1m])))', undefined],
     ['label_replace(up, "v", {{ version }}, "", "")', undefined],
+    // real alert rules write `> 0.`: Prometheus accepts it, the bare Lezer grammar did not
+    ['abs(ceph_monitor_clock_skew_seconds) > 0.', undefined],
+    ['sum(cilium_bpf_map_pressure{map_name=~"cilium_policy_.*"}) by (pod) > 0.', undefined],
+    ['x > 1. and y < 2', undefined],
+    ['up{job="a0."} > 0', undefined],
     ['sum(rate(x[1m])', 15],
     ['rate(x[5x])', 8],
     ['up{a="b"', 8],

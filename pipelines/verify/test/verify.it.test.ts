@@ -6,7 +6,6 @@
 // evaluations and recorded as rolled back (deployments.jsonl and the Slack app's API); Prometheus
 // stopped mid-verify is inconclusive, never passed; a malformed query fails `shipgate validate`.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +13,10 @@ import type { StepDefinition } from '@shipgate/protocol';
 import { runStepInProcess } from '@shipgate/core';
 import { defaultRegistry } from '@shipgate/cli';
 import { promoteImage } from '@shipgate/image';
-import { deploymentNoticeSchema } from '../../core/src/deployments/record.js';
-import { cli, closeServer, listenOnLoopback } from '../../test/helpers.js';
+import { recordDeployment } from '@shipgate/core';
+import type { ApprovalStore, ShipgateApp } from '@shipgate/bolt-app';
+import { apiToken, memoryStore, slackStandIn, startApp, waitFor, type SlackStandIn } from '../../../bolt-app/test/helpers.js';
+import { cli } from '../../test/helpers.js';
 import { fakeAwsEnv, startAwsStandIn, type AwsStandIn } from '../../test/support/aws-stand-in.js';
 import { requirePrometheus, startPrometheus, type StartedPrometheus } from '../../test/support/prometheus.js';
 import { buildTinyImage, inspectDigest, pushImage, removeLocalImages, requireDocker, startRegistry, type StartedRegistry } from '../../test/support/registry.js';
@@ -33,22 +34,6 @@ const checks = [
 ];
 
 const verify = defaultRegistry().get('verify') as StepDefinition;
-
-/** The Slack app's POST /api/deployments, as documented: bearer token, the notice's exact shape. */
-async function startDeploymentsApi() {
-  const received: unknown[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const parsed = deploymentNoticeSchema.safeParse(JSON.parse(body));
-      if (req.url !== '/api/deployments' || req.headers.authorization !== 'Bearer app-token' || !parsed.success) return void res.writeHead(400).end('{}');
-      received.push(parsed.data);
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `dep-${received.length}` }));
-    });
-  });
-  return { url: await listenOnLoopback(server), received, close: () => closeServer(server) };
-}
 
 suite('verify against a real Prometheus', () => {
   let service: ReleaseService;
@@ -89,7 +74,9 @@ suite('verify against a real Prometheus', () => {
 
   describe('a bad release', () => {
     let aws: AwsStandIn;
-    let app: Awaited<ReturnType<typeof startDeploymentsApi>>;
+    let slack: SlackStandIn;
+    let store: ApprovalStore;
+    let app: ShipgateApp;
     let registry: StartedRegistry | undefined;
     const images: string[] = [];
     let good = '';
@@ -97,7 +84,10 @@ suite('verify against a real Prometheus', () => {
 
     beforeAll(async () => {
       aws = await startAwsStandIn();
-      app = await startDeploymentsApi();
+      // the real shipgate Slack app (PGlite store, HTTP API on loopback; Slack's Web API stood in)
+      slack = await slackStandIn();
+      store = await memoryStore();
+      app = await startApp(slack, { store });
       const s3 = (key: string, version: string) => ({ revisionType: 'S3', s3Location: { bucket: 'releases', key, bundleType: 'zip', version } });
       aws.handlers.set('GetDeploymentGroup', () => ({ deploymentGroupInfo: { applicationName: 'orders', deploymentGroupName: 'production', targetRevision: s3('orders-1.2.0.zip', 'v3'), lastSuccessfulDeployment: { deploymentId: 'd-3', status: 'Succeeded' } } }));
       aws.handlers.set('ListDeployments', () => ({ deployments: ['d-3', 'd-2'] }));
@@ -115,26 +105,32 @@ suite('verify against a real Prometheus', () => {
       images.push(...refs);
       await Promise.all(refs.map((ref, i) => buildTinyImage(ref, { 'version.txt': `orders ${i} ${Date.now()}\n` })));
       [good, bad] = (await Promise.all(refs.map((ref) => pushImage(ref)))) as [string, string];
-      await promoteImage({ source: refs[0]!, tag: 'production' });
-      await promoteImage({ source: refs[1]!, tag: 'production' });
+      await promoteImage({ source: refs[0]!, tag: 'prod' });
+      await promoteImage({ source: refs[1]!, tag: 'prod' });
     }, 120_000);
 
     afterAll(async () => {
       await aws?.close();
-      await app?.close();
+      await app?.stop();
+      await store?.close();
+      await slack?.close();
       await removeLocalImages(...images);
       await registry?.stop();
     });
 
     it('is rolled back within failure-limit + 1 evaluations, through CodeDeploy and the registry, and recorded as rolled back', async () => {
-      if (withDocker) expect(await inspectDigest(`${registry!.host}/shop/orders:production`)).toBe(bad);
+      if (withDocker) expect(await inspectDigest(`${registry!.host}/shop/orders:prod`)).toBe(bad);
+      // the bad release was deployed and told to the app, as the codedeploy step does
+      const appEnv = { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: apiToken };
+      await recordDeployment({ service: 'orders', environment: 'prod', version: '1.2.0', outcome: 'succeeded', via: 'codedeploy' }, { stateDir: path.join(workspace, '.shipgate/state'), env: appEnv });
+      await waitFor(() => slack.of('chat.postMessage').find((c) => JSON.stringify(c.args).includes('1.2.0')), 'the deployment message');
       service.deploy({ version: '1.2.0', errorRatio: 0.4, latency: 0.1 });
       const onFailure = {
         codedeploy: { application: 'orders', 'deployment-group': 'production', endpoint: aws.url },
         ...(withDocker ? { image: { repository: `${registry!.host}/shop/orders` } } : {}),
       };
-      const env = { ...fakeAwsEnv, SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: 'app-token' };
-      const inputs = { prometheus: prometheus.url, checks, version: '1.2.0', environment: 'production', service: 'orders', interval: '1s', count: 10, 'failure-limit': 1, 'initial-delay': '4s', 'on-failure': onFailure };
+      const env = { ...fakeAwsEnv, ...appEnv };
+      const inputs = { prometheus: prometheus.url, checks, version: '1.2.0', environment: 'prod', service: 'orders', interval: '1s', count: 10, 'failure-limit': 1, 'initial-delay': '4s', 'on-failure': onFailure };
       const result = await runStepInProcess(verify, inputs, { cwd: workspace, env });
 
       expect(result.status).toBe('failure');
@@ -144,12 +140,16 @@ suite('verify against a real Prometheus', () => {
       const created = aws.calls.filter((c) => c.target.endsWith('.CreateDeployment'));
       expect(created.map((c) => c.input)).toEqual([expect.objectContaining({ applicationName: 'orders', deploymentGroupName: 'production', revision: { revisionType: 'S3', s3Location: { bucket: 'releases', key: 'orders-1.1.0.zip', bundleType: 'zip', version: 'v2' } } })]);
       // and the registry: the environment's tag points at the good image again
-      if (withDocker) expect(await inspectDigest(`${registry!.host}/shop/orders:production`)).toBe(good);
+      if (withDocker) expect(await inspectDigest(`${registry!.host}/shop/orders:prod`)).toBe(good);
 
       const records = readFileSync(path.join(workspace, '.shipgate/state/deployments.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(records.at(-1)).toMatchObject({ service: 'orders', environment: 'production', version: '1.2.0', outcome: 'rolled-back', via: 'verify', rollback: { kind: 'codedeploy', application: 'orders', deploymentGroup: 'production' } });
+      expect(records.at(-1)).toMatchObject({ service: 'orders', environment: 'prod', version: '1.2.0', outcome: 'rolled-back', via: 'verify', rollback: { kind: 'codedeploy', application: 'orders', deploymentGroup: 'production' } });
       expect(records.at(-1)!.detail).toMatch(/^verify: check "error-rate" failed at evaluation 2: 0\.\d+ > 0\.05; codedeploy rolled back: rolled orders\/production back from s3:\/\/releases\/orders-1\.2\.0\.zip \(version v3\) to s3:\/\/releases\/orders-1\.1\.0\.zip \(version v2\) \(deployment d-BACK\)/);
-      expect(app.received).toEqual([expect.objectContaining({ service: 'orders', environment: 'production', version: '1.2.0', outcome: 'rolled-back' })]);
+      // the Slack app has it as rolled back and posted it to the environment's channel
+      const history = await store.deployments.history('orders', 'prod');
+      expect(history.map((d) => [d.version, d.outcome])).toEqual([['1.2.0', 'rolled-back'], ['1.2.0', 'succeeded']]);
+      const posted = await waitFor(() => slack.of('chat.postMessage').find((c) => c.args.channel === 'C0PROD0001' && /rolled.back/i.test(JSON.stringify(c.args))), 'the rolled-back message');
+      expect(JSON.stringify(posted.args)).toContain('1.2.0');
     }, 60_000);
   });
 

@@ -16,13 +16,19 @@ import { createVerifyStep, type Rollbacks } from '@shipgate/verify';
  * package, so the CLI hands it CodeDeploy's, the registry's and CodePipeline's own rollback.
  */
 export const verifyRollbacks: Rollbacks = {
-  codedeploy: async (r) => (await rollbackCodeDeploy({ application: r.application, deploymentGroup: r.deploymentGroup, region: r.region, endpoint: r.endpoint, env: r.env, signal: r.signal, log: r.log })).message,
+  codedeploy: async (r) => succeeded(await rollbackCodeDeploy({ application: r.application, deploymentGroup: r.deploymentGroup, region: r.region, endpoint: r.endpoint, env: r.env, signal: r.signal, log: r.log })),
   image: async (r) => {
     const back = await rollbackImage({ repository: r.repository, environment: r.environment, signal: r.signal, ...(r.tag ? { tag: r.tag } : {}), ...(r.insecure !== undefined ? { insecure: r.insecure } : {}) });
     return `moved ${back.repository}:${back.tag} (${back.environment}) back from ${back.from ?? 'nothing'} to ${back.to}`;
   },
-  codepipeline: async (r) => (await rollbackCodePipelineStage({ pipeline: r.pipeline, stage: r.stage, region: r.region, endpoint: r.endpoint, env: r.env, signal: r.signal, log: r.log })).message,
+  codepipeline: async (r) => succeeded(await rollbackCodePipelineStage({ pipeline: r.pipeline, stage: r.stage, region: r.region, endpoint: r.endpoint, env: r.env, signal: r.signal, log: r.log })),
 };
+
+/** A rollback that ended other than Succeeded (failed, or still running at its timeout) did not roll back: say so. */
+function succeeded(result: { status: string; message: string }): string {
+  if (result.status !== 'Succeeded') throw new Error(result.message);
+  return result.message;
+}
 
 /** Every step shipgate ships with. Other packages' steps are added here as they land. */
 export const builtinSteps: readonly StepDefinition[] = [

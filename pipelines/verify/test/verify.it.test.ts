@@ -37,12 +37,14 @@ const verify = defaultRegistry().get('verify') as StepDefinition;
 
 suite('verify against a real Prometheus', () => {
   let service: ReleaseService;
+  let stable: ReleaseService; // the previous version, still serving beside the new one (a canary's baseline)
   let prometheus: StartedPrometheus;
   let workspace: string;
 
   beforeAll(async () => {
     service = await startReleaseService({ version: '1.0.0', errorRatio: 0.01, latency: 0.1 });
-    prometheus = await startPrometheus({ targets: [service.hostPort] });
+    stable = await startReleaseService({ version: '0.9.0', errorRatio: 0, latency: 0.1 });
+    prometheus = await startPrometheus({ targets: [service.hostPort, stable.hostPort] });
     await prometheus.scraped();
     workspace = mkdtempSync(path.join(os.tmpdir(), 'sg-verify-it-'));
   }, 60_000);
@@ -50,6 +52,7 @@ suite('verify against a real Prometheus', () => {
   afterAll(async () => {
     await prometheus?.stop();
     await service?.stop();
+    await stable?.stop();
     if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
 
@@ -70,6 +73,14 @@ suite('verify against a real Prometheus', () => {
       ['3', expect.stringMatching(/s$/), 'latency', 'pass'],
     ]);
     expect(result.summaries.join('\n')).toContain('| 3 |');
+  }, 30_000);
+
+  it('fails a release worse than the previous version by more than the margin (baseline), with the failing check', async () => {
+    service.deploy({ version: '2.0.0', errorRatio: 0, latency: 0.3 });
+    const baselineChecks = [{ name: 'latency-vs-previous', query: latency, baseline: { margin: 0.2 } }];
+    const result = await runStepInProcess(verify, { prometheus: prometheus.url, checks: baselineChecks, version: '2.0.0', 'baseline-version': '0.9.0', interval: '1s', count: 3, 'initial-delay': '4s' }, { cwd: workspace, env: {} });
+    expect(result.outputs).toEqual({ verdict: 'failed', evaluations: '1', 'failing-check': 'latency-vs-previous', 'rolled-back': 'false' });
+    expect(result.error?.message).toMatch(/^verification failed: check "latency-vs-previous": 0\.3 is worse than the baseline 0\.1 by more than 20% \(evaluation 1\); nothing rolled back \(no on-failure\)$/);
   }, 30_000);
 
   describe('a bad release', () => {

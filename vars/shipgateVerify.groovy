@@ -75,13 +75,14 @@ List verifyEnv(Map cfg) {
 Map verdictOf(int code, Map json) {
     Map result = [verdict: json?.verdict, failingCheck: json?.failingCheck, evaluations: json?.evaluations ?: 0, rolledBack: json?.rolledBack ?: false]
     if (code == 0) return result
-    String why = json?.error?.message ? ": ${json.error.message}" : ''
+    // the CLI's message already says what happened ("verification failed: check …; codedeploy rolled back")
+    String message = json?.error?.message?.toString()
     if (json?.verdict == 'failed') {
-        result.problem = "verification failed${why}${json.rolledBack ? ' (rolled back)' : ''}".toString()
+        result.problem = message ?: 'verification failed'
     } else if (json?.verdict == 'inconclusive') {
-        result.problem = "verification inconclusive${why}\n  hint: no number is not a pass; allowInconclusive: true lets it through".toString()
+        result.problem = "${message ?: 'verification inconclusive'}\n  hint: no number is not a pass; allowInconclusive: true lets it through".toString()
     } else {
-        result.problem = "shipgate verify exited ${code}${why}".toString()
+        result.problem = "shipgate verify exited ${code}${message ? ": ${message}" : ' (see the log above)'}".toString()
     }
     return result
 }

@@ -94,7 +94,7 @@ suite('shipgateVerify (Jenkins shared library)', () => {
   it('fails the build on a bad release with the failing check, and nothing after it runs', () => {
     const b = builds.bad!;
     expect(b.result).toBe('FAILURE');
-    expect(b.error).toMatch(/^shipgateVerify: verification failed: verification failed: check "error-rate": 0\.\d+ > 0\.05 \(evaluation 1\); nothing rolled back \(no on-failure\)$/);
+    expect(b.error).toMatch(/^shipgateVerify: verification failed: check "error-rate": 0\.\d+ > 0\.05 \(evaluation 1\); nothing rolled back \(no on-failure\)$/);
     expect(b.console).not.toContain('PROMOTED');
   });
 

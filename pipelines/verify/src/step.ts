@@ -57,7 +57,10 @@ function report(ctx: StepContext<VerifyInputs>, result: VerificationResult): voi
 
 async function rollBack(ctx: StepContext<VerifyInputs>, rollbacks: Rollbacks, result: VerificationResult, version: string | undefined): Promise<RollbackOutcome[]> {
   const outcomes = await runRollbacks(ctx.inputs['on-failure'], rollbacks, { env: ctx.env, signal: ctx.signal, log: (line) => ctx.logger.info(line) }, ctx.inputs.environment);
-  for (const o of outcomes) (o.ok ? ctx.logger.info : ctx.logger.error).call(ctx.logger, `rollback ${o.kind}: ${o.ok ? '' : 'FAILED: '}${o.message}`);
+  for (const o of outcomes) {
+    if (o.ok) ctx.logger.info(`rollback ${o.kind}: ${o.message}`);
+    else ctx.logger.error(`rollback ${o.kind}: FAILED: ${o.message}`);
+  }
   ctx.setOutput('rolled-back', outcomes.some((o) => o.ok) ? 'true' : 'false');
   if (outcomes.length) await recordRolledBack(ctx, version ?? 'unknown', result.failing, outcomes).catch((error: Error) => ctx.logger.warn(`the rollback is not recorded: ${error.message}`));
   return outcomes;

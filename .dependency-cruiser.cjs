@@ -1,9 +1,9 @@
 // The layer rules of the architecture (the root README draws them), checked on every test run
 // (test/workspace/static-checks.test.ts): no import cycle anywhere in the source, and every import
-// between packages points down: protocol ← core ← steps (aws, image, quality-gate, slack,
+// between packages points down: protocol ← core ← steps (aws, image, quality-gate, slack, verify,
 // test-harness's db-test) ← doors (cli, danger, actions, bolt-app).
 const pkg = (name) => `^pipelines/${name}/src/`;
-const steps = ['aws', 'image', 'quality-gate', 'slack'];
+const steps = ['aws', 'image', 'quality-gate', 'slack', 'verify'];
 // the test harness's own layers (runners → harness → template → providers → sql/lifecycle)
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS config reads another
 const harnessLayers = require('./test-harness/.dependency-cruiser.cjs').forbidden.filter((rule) => rule.name !== 'no-circular');

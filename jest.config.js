@@ -16,6 +16,7 @@ export default {
     '^@shipgate/image$': '<rootDir>/pipelines/image/src/index.ts',
     '^@shipgate/quality-gate$': '<rootDir>/pipelines/quality-gate/src/index.ts',
     '^@shipgate/slack$': '<rootDir>/pipelines/slack/src/index.ts',
+    '^@shipgate/verify$': '<rootDir>/pipelines/verify/src/index.ts',
     '^@shipgate/cli$': '<rootDir>/pipelines/cli/src/index.ts',
     '^@shipgate/danger$': '<rootDir>/pipelines/danger/src/index.ts',
     '^@shipgate/test-harness$': '<rootDir>/test-harness/src/index.ts',

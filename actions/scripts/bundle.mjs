@@ -38,6 +38,7 @@ const workspaceSources = {
   '@shipgate/image': 'pipelines/image/src/index.ts',
   '@shipgate/quality-gate': 'pipelines/quality-gate/src/index.ts',
   '@shipgate/slack': 'pipelines/slack/src/index.ts',
+  '@shipgate/verify': 'pipelines/verify/src/index.ts',
   '@shipgate/cli': 'pipelines/cli/src/index.ts',
   '@shipgate/test-harness': 'test-harness/src/index.ts',
   '@shipgate/test-harness/plugin': 'test-harness/src/plugin.ts',

@@ -16,6 +16,7 @@ export const actions: Readonly<Record<string, Loader>> = {
   'quality-gate': () => import('./quality-gate.js'),
   codedeploy: () => import('./codedeploy.js'),
   codepipeline: () => import('./codepipeline.js'),
+  verify: () => import('./verify.js'),
 };
 
 export async function run(name: string): Promise<void> {

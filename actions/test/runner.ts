@@ -44,7 +44,7 @@ export function bundledJob(): BundledJob {
   const shared = path.join(repoActions, 'shared', 'dist');
   if (!existsSync(path.join(shared, 'index.cjs'))) throw new Error('actions/shared/dist/index.cjs is missing: build it with node actions/scripts/bundle.mjs');
   cpSync(shared, path.join(bundleDir, 'actions', 'shared', 'dist'), { recursive: true });
-  for (const name of ['run', 'db-test', 'approval', 'slack-notify', 'image', 'quality-gate', 'codedeploy', 'codepipeline']) {
+  for (const name of ['run', 'db-test', 'approval', 'slack-notify', 'image', 'quality-gate', 'codedeploy', 'codepipeline', 'verify']) {
     const entry = path.join(repoActions, name, 'dist', 'index.js');
     if (existsSync(entry)) cpSync(entry, path.join(bundleDir, 'actions', name, 'dist', 'index.js'));
   }

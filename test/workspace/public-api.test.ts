@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const packages = ['protocol', 'core', 'aws', 'image', 'quality-gate', 'slack', 'cli', 'danger'];
+const packages = ['protocol', 'core', 'aws', 'image', 'quality-gate', 'slack', 'verify', 'cli', 'danger'];
 
 /** Names exported by an index made of `export { … } from` / `export type { … } from` lines. */
 function indexExports(text: string): { values: string[]; types: string[] } {

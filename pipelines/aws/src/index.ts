@@ -5,6 +5,6 @@ export { defaultInstallCommands, shellWord } from './codebuild/request.js';
 export { rollbackCodeDeploy } from './codedeploy/rollback.js';
 export { codedeployStep } from './codedeploy/index.js';
 export { codepipelineStep } from './codepipeline/index.js';
-export { answerCodePipelineApproval } from './codepipeline/pipeline.js';
+export { answerCodePipelineApproval, rollbackCodePipelineStage } from './codepipeline/pipeline.js';
 export { awsCircuitBreaker } from './sdk/index.js';
 export type { RetryOptions as AwsRetryOptions } from './sdk/call.js';

@@ -8,7 +8,7 @@ export { findPipelineFile, loadPipeline, parsePipeline, pipelineJsonSchema } fro
 export type { CodeBuildExecutorConfig, PipelineSpec, StepSpec } from './config/model.js';
 export { codebuildProjectPattern } from './config/schema.js';
 export { readDeployments, recordDeployment } from './deployments/index.js';
-export type { DeploymentOutcome } from './deployments/index.js';
+export type { DeploymentOutcome, RollbackRef } from './deployments/index.js';
 export { deployerFrom } from './deployments/record.js';
 export { LocalExecutor, runStepInProcess } from './executors/local.js';
 export { buildInvocation, matrixEnvName } from './plan/invocation.js';

@@ -1,0 +1,112 @@
+// `shipgate verify`: the verify step as a command, for pipelines that are not shipgate.yml ones
+// (a Jenkins stage, a deploy script). The inputs come from a YAML file (the same mapping as the
+// step's `with:`) and flags, which win; it runs the very same step, with the CLI's rollbacks.
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { ExitCode, ShipgateError, StepRegistry, type CommandRegistrar, type StepDefinition } from '@shipgate/protocol';
+import { LocalExecutor, resolveCiContext, secretsFromEnv } from '@shipgate/core';
+import { createVerifyStep } from '@shipgate/verify';
+import { pipelineLocation } from '../context.js';
+import { verifyRollbacks } from '../steps.js';
+
+interface VerifyOptions {
+  inputs?: string;
+  prometheus?: string;
+  interval?: string;
+  count?: string;
+  failureLimit?: string;
+  inconclusiveLimit?: string;
+  initialDelay?: string;
+  release?: string;
+  environment?: string;
+  service?: string;
+  baselineVersion?: string;
+  allowInconclusive?: boolean;
+  json?: boolean;
+}
+
+async function readInputsFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ShipgateError('cli.file', `--inputs ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  const parsed: unknown = parseYaml(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ShipgateError('cli.bad-inputs', `--inputs ${file}: expected a mapping of the verify step's inputs`, { hint: 'prometheus: …, checks: [ { name, query, max } ], interval: 30s' });
+  return parsed as Record<string, unknown>;
+}
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new ShipgateError('cli.bad-number', `${flag} ${value}: expected a whole number`);
+  return Number(value);
+}
+
+/** The step's inputs: the file's mapping, then each flag given. */
+export async function verifyCommandInputs(opts: VerifyOptions, cwd: string): Promise<Record<string, unknown>> {
+  const fromFile = opts.inputs ? await readInputsFile(path.resolve(cwd, opts.inputs)) : {};
+  const flags: Record<string, unknown> = {
+    prometheus: opts.prometheus,
+    interval: opts.interval,
+    count: integer('--count', opts.count),
+    'failure-limit': integer('--failure-limit', opts.failureLimit),
+    'inconclusive-limit': integer('--inconclusive-limit', opts.inconclusiveLimit),
+    'initial-delay': opts.initialDelay,
+    version: opts.release,
+    environment: opts.environment,
+    service: opts.service,
+    'baseline-version': opts.baselineVersion,
+    'allow-inconclusive': opts.allowInconclusive,
+  };
+  return { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+}
+
+export const registerVerifyCommand: CommandRegistrar = (program, io, setExitCode) => {
+  program
+    .command('verify')
+    .description('judge a fresh deployment on Prometheus checks over a bake time; roll it back when it fails')
+    .option('--inputs <file>', 'YAML file with the verify step inputs (prometheus, checks, on-failure, …)')
+    .option('--prometheus <url>', 'Prometheus base URL (auth: PROMETHEUS_TOKEN, or PROMETHEUS_USERNAME + PROMETHEUS_PASSWORD)')
+    .option('--interval <duration>', 'time between evaluations')
+    .option('--count <n>', 'evaluations in all')
+    .option('--failure-limit <n>', 'failed evaluations tolerated')
+    .option('--inconclusive-limit <n>', 'evaluations without a number tolerated')
+    .option('--initial-delay <duration>', 'wait before the first evaluation')
+    .option('--release <version>', 'the version under test: {{ version }} in the queries, and the deploy record’s version (--version is shipgate’s own)')
+    .option('--environment <env>', '{{ environment }}, and the deploy record’s environment')
+    .option('--service <name>', '{{ service }}, and the deploy record’s service')
+    .option('--baseline-version <version>', 'the previous version, for baseline checks')
+    .option('--allow-inconclusive', 'exit 0 on an inconclusive verdict')
+    .option('--json', 'print the verdict as JSON on stdout (verdict, failingCheck, evaluations, rolledBack); the log goes to stderr')
+    .addHelpText('after', '\nExample:\n  shipgate verify --inputs verify.yml --release 1.4.2 --environment production\n\nExit codes: 0 passed, 1 failed (rolled back when on-failure says so) or inconclusive, 2 bad input.')
+    .action(async (opts: VerifyOptions, command: Command) => {
+      const { directory } = pipelineLocation(command, io);
+      const inputs = await verifyCommandInputs(opts, io.cwd);
+      const write = (line: string) => io.stdout.write(`${line}\n`);
+      // with --json, stdout is the JSON only; the evaluations still show, on stderr (a CI log)
+      const log = opts.json ? (line: string) => io.stderr.write(`${line}\n`) : write;
+      const step = createVerifyStep({ rollbacks: verifyRollbacks }) as unknown as StepDefinition;
+      const result = await new LocalExecutor(new StepRegistry([step])).execute(
+        { id: 'verify', stepId: 'verify', uses: 'verify', with: inputs, env: {}, workingDirectory: '.' },
+        {
+          workspace: directory,
+          stateDir: path.join(directory, '.shipgate', 'state'),
+          ci: await resolveCiContext(directory, io.env),
+          signal: io.signal,
+          logger: { debug: () => {}, info: log, warn: (l) => log(`warning: ${l}`), error: log },
+          secrets: new Set(secretsFromEnv(io.env)),
+          env: io.env,
+        },
+      );
+      if (io.env.GITHUB_STEP_SUMMARY && result.summaries.length > 0) await appendFile(io.env.GITHUB_STEP_SUMMARY, `${result.summaries.join('\n\n')}\n`);
+      const o = result.outputs;
+      if (opts.json) write(JSON.stringify({ verdict: o.verdict ?? null, failingCheck: o['failing-check'] || null, evaluations: Number(o.evaluations ?? 0), rolledBack: o['rolled-back'] === 'true', ...(result.error ? { error: result.error } : {}) }, null, 2));
+      if (result.error) io.stderr.write(`shipgate: ${result.error.message} [${result.error.code}]${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}\n`);
+      if (result.status === 'success') setExitCode(ExitCode.ok);
+      else if (result.status === 'cancelled') setExitCode(ExitCode.interrupted);
+      else setExitCode(o.verdict ? ExitCode.failed : ExitCode.usage);
+    });
+};

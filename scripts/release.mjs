@@ -9,11 +9,13 @@
 //
 // Each tarball is checked before it is kept: it holds a LICENSE, README.md and package.json, no
 // source map, build info or test file, every file its package.json points at (main, types, bin,
-// exports), and it depends on the other shipgate packages by the exact version being released (no
-// workspace or file: links). SHA256SUMS is in `sha256sum` format: `sha256sum -c SHA256SUMS` checks it.
+// exports), its code imports only packages its package.json declares (no dev-only import), and it
+// depends on the other shipgate packages by the exact version being released (no workspace or file:
+// links). SHA256SUMS is in `sha256sum` format: `sha256sum -c SHA256SUMS` checks it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,6 +53,34 @@ function pointedAt(manifest) {
   return [...new Set(targets.map((t) => path.posix.normalize(t)))];
 }
 
+// `from 'x'`, `import('x')`, `require('x')`, `export … from 'x'` with a literal specifier
+const importPattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(['"])([^'"\n]+)\1/g;
+const packageSpecifier = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.@-]+)*$/;
+const builtins = new Set(builtinModules);
+
+/** The packages the shipped code imports (by name), for the check that each is a declared dependency. */
+export function importedPackages(code) {
+  const names = new Set();
+  for (const [, , specifier] of code.matchAll(importPattern)) {
+    if (!packageSpecifier.test(specifier)) continue; // relative, node:, or a string that only looks like an import
+    const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    if (!builtins.has(name)) names.add(name);
+  }
+  return names;
+}
+
+/** Imports of the shipped code that package.json does not declare (a dev-only import, say). */
+function undeclaredImports(dir, files, manifest) {
+  const declared = new Set([manifest.name, ...Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies })]);
+  const problems = [];
+  // The CLI's esbuild bundle holds its dependencies; the only bare imports left in it are the
+  // optional ones the AWS SDK tries inside try/catch (@aws-sdk/signature-v4-crt), so it is not read.
+  for (const file of files.filter((f) => /\.(c|m)?js$/.test(f) && !f.startsWith('dist/bundle/'))) {
+    for (const name of importedPackages(readFileSync(path.join(root, dir, file), 'utf8'))) if (!declared.has(name)) problems.push(`${file} imports ${name}, which package.json does not declare`);
+  }
+  return problems;
+}
+
 /** What is wrong with one packed tarball (empty when nothing is). */
 export function tarballProblems(files, manifest, versions) {
   const problems = [];
@@ -80,7 +110,7 @@ export function release({ out, build = false }) {
   const problems = [];
   for (const { dir, manifest } of packages) {
     const { filename, files } = pack(dir, out);
-    problems.push(...tarballProblems(files, manifest, versions).map((p) => `${manifest.name}: ${p}`));
+    problems.push(...[...tarballProblems(files, manifest, versions), ...undeclaredImports(dir, files, manifest)].map((p) => `${manifest.name}: ${p}`));
     sums.push(`${createHash('sha256').update(readFileSync(path.join(out, filename))).digest('hex')}  ${filename}`);
   }
   writeFileSync(path.join(out, 'SHA256SUMS'), `${sums.join('\n')}\n`);

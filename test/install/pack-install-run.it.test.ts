@@ -128,6 +128,8 @@ describe('the release tarballs installed into an empty project', () => {
       expect(entry.resolved).toMatch(/^file:.*\.tgz$/);
     }
     for (const name of readdirSync(path.join(project, 'node_modules/@shipgate'))) expect(existsSync(path.join(project, 'node_modules/@shipgate', name, 'LICENSE'))).toBe(true);
+    // the command users run is the bundled one (what the startup figures are about)
+    expect(existsSync(path.join(project, 'node_modules/@shipgate/cli/dist/bundle/shipgate.mjs'))).toBe(true);
   });
 
   it('npx shipgate runs a pipeline: files written, outputs passed on, a report', async () => {

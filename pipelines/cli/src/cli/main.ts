@@ -4,6 +4,14 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
+// `shipgate --version` needs none of the command tree: answer before loading it (the version check
+// of every CI job and wrapper script then costs about a bare Node start).
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  const { shipgateVersion } = await import('../version.js');
+  await new Promise((written) => process.stdout.write(`${shipgateVersion}\n`, written));
+  process.exit(0);
+}
 const { runCli } = await import('./program.js');
 
 const controller = new AbortController();
@@ -22,7 +30,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const code = await runCli(process.argv.slice(2), {
+const code = await runCli(argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),

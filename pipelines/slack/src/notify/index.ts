@@ -55,7 +55,9 @@ export interface SlackNotifyOptions {
 }
 
 export function createSlackNotifyStep(options: SlackNotifyOptions = {}) {
-  const doFetch = options.fetch ?? globalThis.fetch;
+  // Looked up per call, not here: reading globalThis.fetch loads Node's HTTP client (undici), and this
+  // step is defined when the CLI starts, so every `shipgate` command would pay for it.
+  const doFetch: typeof fetch = (input, init) => (options.fetch ?? globalThis.fetch)(input, init);
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
   const maxAttempts = options.maxAttempts ?? 3;
   return defineStep({

@@ -1,14 +1,14 @@
 // `shipgate verify`: the verify step as a command, for pipelines that are not shipgate.yml ones
 // (a Jenkins stage, a deploy script). The inputs come from a YAML file (the same mapping as the
 // step's `with:`) and flags, which win; it runs the very same step, with the CLI's rollbacks.
-import { appendFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ExitCode, ShipgateError, StepRegistry, type CommandRegistrar, type StepDefinition } from '@shipgate/protocol';
-import { LocalExecutor, resolveCiContext, secretsFromEnv } from '@shipgate/core';
 import { createVerifyStep } from '@shipgate/verify';
-import { pipelineLocation } from '../context.js';
+import { pipelineLocation } from '../options.js';
+import { commandInvocation, runStepCommand } from '../run-step.js';
 import { verifyRollbacks } from '../steps.js';
 
 interface VerifyOptions {
@@ -64,6 +64,12 @@ export async function verifyCommandInputs(opts: VerifyOptions, cwd: string): Pro
   return { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
 }
 
+/** A failed or inconclusive verdict exits 1; any other verify error is a bad input (2). */
+export function verifyExitCode(code: string): number | undefined {
+  if (code === 'verify.failed' || code === 'verify.inconclusive') return ExitCode.failed;
+  return code.startsWith('verify.') ? ExitCode.usage : undefined;
+}
+
 export const registerVerifyCommand: CommandRegistrar = (program, io, setExitCode) => {
   program
     .command('verify')
@@ -85,28 +91,18 @@ export const registerVerifyCommand: CommandRegistrar = (program, io, setExitCode
     .action(async (opts: VerifyOptions, command: Command) => {
       const { directory } = pipelineLocation(command, io);
       const inputs = await verifyCommandInputs(opts, io.cwd);
-      const write = (line: string) => io.stdout.write(`${line}\n`);
-      // with --json, stdout is the JSON only; the evaluations still show, on stderr (a CI log)
-      const log = opts.json ? (line: string) => io.stderr.write(`${line}\n`) : write;
       const step = createVerifyStep({ rollbacks: verifyRollbacks }) as unknown as StepDefinition;
-      const result = await new LocalExecutor(new StepRegistry([step])).execute(
-        { id: 'verify', stepId: 'verify', uses: 'verify', with: inputs, env: {}, workingDirectory: '.' },
-        {
-          workspace: directory,
-          stateDir: path.join(directory, '.shipgate', 'state'),
-          ci: await resolveCiContext(directory, io.env),
-          signal: io.signal,
-          logger: { debug: () => {}, info: log, warn: (l) => log(`warning: ${l}`), error: log },
-          secrets: new Set(secretsFromEnv(io.env)),
-          env: io.env,
+      const { exitCode } = await runStepCommand(io, new StepRegistry([step]), commandInvocation('verify', inputs), {
+        workspace: directory,
+        // with --json, stdout is the JSON only; the evaluations still show, on stderr (a CI log)
+        quiet: Boolean(opts.json),
+        ...(opts.json ? { onLog: (line: string) => io.stderr.write(`${line}\n`) } : {}),
+        exitCodes: verifyExitCode,
+        render: (result) => {
+          const o = result.outputs;
+          if (opts.json) io.stdout.write(`${JSON.stringify({ verdict: o.verdict ?? null, failingCheck: o['failing-check'] || null, evaluations: Number(o.evaluations ?? 0), rolledBack: o['rolled-back'] === 'true', ...(result.error ? { error: result.error } : {}) }, null, 2)}\n`);
         },
-      );
-      if (io.env.GITHUB_STEP_SUMMARY && result.summaries.length > 0) await appendFile(io.env.GITHUB_STEP_SUMMARY, `${result.summaries.join('\n\n')}\n`);
-      const o = result.outputs;
-      if (opts.json) write(JSON.stringify({ verdict: o.verdict ?? null, failingCheck: o['failing-check'] || null, evaluations: Number(o.evaluations ?? 0), rolledBack: o['rolled-back'] === 'true', ...(result.error ? { error: result.error } : {}) }, null, 2));
-      if (result.error) io.stderr.write(`shipgate: ${result.error.message} [${result.error.code}]${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}\n`);
-      if (result.status === 'success') setExitCode(ExitCode.ok);
-      else if (result.status === 'cancelled') setExitCode(ExitCode.interrupted);
-      else setExitCode(o.verdict ? ExitCode.failed : ExitCode.usage);
+      });
+      setExitCode(exitCode);
     });
 };

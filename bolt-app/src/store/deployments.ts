@@ -32,6 +32,8 @@ export function toDeployment(r: Row): Deployment {
     rollbackTargetId: str(r.rollback_target_id),
     rollbackDetail: str(r.rollback_detail),
     rollbackOf: str(r.rollback_of),
+    commit: str(r.commit_sha),
+    commitAt: dateOrNull(r.commit_at),
   };
 }
 
@@ -48,9 +50,9 @@ export class DeploymentRepository {
       const approvalId = await this.approvals.approvedFor(request, tx);
       const previous = await tx.query<Row>(`SELECT * FROM deployments WHERE service = $1 AND environment = $2 AND message_ts IS NOT NULL AND rollback_state IS NULL ORDER BY created_at DESC, seq DESC LIMIT 1`, [request.service, request.environment]);
       const { rows } = await tx.query<Row>(
-        `INSERT INTO deployments (id, service, environment, version, digest, image, outcome, deployer, url, rollback, approval_id, created_at, channel, report_url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
-        [newId('dep'), request.service, request.environment, request.version, request.digest ?? null, request.image ?? null, request.outcome, request.deployer ?? null, request.url ?? null, request.rollback ? JSON.stringify(request.rollback) : null, approvalId ?? null, context.now, context.channel, request.reportUrl ?? null],
+        `INSERT INTO deployments (id, service, environment, version, digest, image, outcome, deployer, url, rollback, approval_id, created_at, channel, report_url, commit_sha, commit_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+        [newId('dep'), request.service, request.environment, request.version, request.digest ?? null, request.image ?? null, request.outcome, request.deployer ?? null, request.url ?? null, request.rollback ? JSON.stringify(request.rollback) : null, approvalId ?? null, context.now, context.channel, request.reportUrl ?? null, request.commit ?? null, request.commitAt ? new Date(request.commitAt) : null],
       );
       const deployment = toDeployment(rows[0]!);
       const work: OutboxWork[] = context.channel ? [{ kind: 'slack.deployment', subjectId: deployment.id }] : [];
@@ -80,6 +82,15 @@ export class DeploymentRepository {
   /** The deployments of `service` in `environment`, newest first. */
   async history(service: string, environment: string, limit = 200): Promise<Deployment[]> {
     const { rows } = await this.db.query<Row>('SELECT * FROM deployments WHERE service = $1 AND environment = $2 ORDER BY created_at DESC, seq DESC LIMIT $3', [service, environment, limit]);
+    return rows.map(toDeployment);
+  }
+
+  /** Deployments at or after `since` (optionally of one service / environment), oldest first, at most `limit` (the newest kept). */
+  async since(since: Date, filter: { service?: string; environment?: string } = {}, limit = 10_000): Promise<Deployment[]> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM (SELECT * FROM deployments WHERE created_at >= $1 AND ($2::text IS NULL OR service = $2) AND ($3::text IS NULL OR environment = $3) ORDER BY created_at DESC, seq DESC LIMIT $4) newest ORDER BY created_at, seq`,
+      [since, filter.service ?? null, filter.environment ?? null, limit],
+    );
     return rows.map(toDeployment);
   }
 

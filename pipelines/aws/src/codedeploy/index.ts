@@ -67,6 +67,15 @@ export function digestOf(inputs: Pick<CodeDeployInputs, 'digest' | 'image'>): st
   return inputs.digest ?? /(?:^|@)(sha256:[0-9a-f]{64})$/.exec(inputs.image ?? '')?.[1];
 }
 
+/** The CI's commit and when it was made, as far as the checkout knows. */
+async function commitOf(ctx: StepContext<CodeDeployInputs>): Promise<{ commit?: string; commitAt?: string }> {
+  const { commitTimeOf } = await import('@shipgate/core');
+  const sha = ctx.ci.sha;
+  if (!sha || !/^[0-9a-f]{7,64}$/i.test(sha)) return {};
+  const commitAt = await commitTimeOf(ctx.workspace, sha);
+  return { commit: sha, ...(commitAt ? { commitAt } : {}) };
+}
+
 async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
   const { deployCodeDeploy } = await import('./deploy.js');
   const { recordDeployment, deployerFrom } = await import('@shipgate/core');
@@ -84,6 +93,8 @@ async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
     ...(deployerFrom(ctx.env, ctx.ci.actor) ? { deployer: deployerFrom(ctx.env, ctx.ci.actor) } : {}),
     rollback: { kind: 'codedeploy' as const, application: inputs.application, deploymentGroup: inputs['deployment-group'], ...(region ? { region } : {}) },
     via: 'codedeploy',
+    // DORA's lead time starts at the deployed revision's commit (a deploy, not a rollback, ships it)
+    ...(inputs.operation !== 'rollback' ? await commitOf(ctx) : {}),
   };
   const tell: Tell = async (fields) => {
     const told = await recordDeployment({ ...record, ...fields }, { stateDir: ctx.stateDir, env: ctx.env, signal: AbortSignal.timeout(20_000) });

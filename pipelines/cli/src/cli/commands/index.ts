@@ -7,5 +7,6 @@ import { registerImageCommands } from './image.js';
 import { registerExportCommand } from './export.js';
 import { registerDeployCommands } from './deploy.js';
 import { registerReportCommand } from './report.js';
+import { registerDoraCommand } from './dora.js';
 
-export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand, registerDeployCommands, registerReportCommand];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand, registerDeployCommands, registerReportCommand, registerDoraCommand];

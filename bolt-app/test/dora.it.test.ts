@@ -1,0 +1,184 @@
+// DORA metrics from the app's deployment history, end to end on PGlite: deployments recorded over
+// the real API (with their commit times) at chosen times, then read back three ways — the
+// shipgate_dora_* series on /metrics, `/shipgate dora <service>` as a signed slash command through
+// the real receiver, and `shipgate deployments --dora` (the CLI in this process) over GET /api/deployments.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import { parse } from 'yaml';
+import type { ShipgateApp } from '../src/app.js';
+import type { Store } from '../src/store/store.js';
+import { api, apiToken, memoryStore, postSlack, slackStandIn, slashCommand, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
+
+const hour = 3_600_000;
+const t0 = Date.now();
+let clock = t0;
+let slack: SlackStandIn;
+let store: Store;
+let app: ShipgateApp;
+
+const at = (hoursAgo: number) => new Date(t0 - hoursAgo * hour).toISOString();
+
+/** Records a deployment as the app's clock reads `hoursAgo` before the test started. */
+async function deployed(hoursAgo: number, body: Record<string, unknown>) {
+  clock = t0 - hoursAgo * hour;
+  const res = await api(app.url, 'POST', '/api/deployments', { service: 'orders', environment: 'prod', outcome: 'succeeded', deployer: users.bob, ...body });
+  expect(res.status).toBe(201);
+}
+
+beforeAll(async () => {
+  slack = await slackStandIn();
+  store = await memoryStore();
+  app = await startApp(slack, { store, now: () => new Date(clock) });
+  // orders in prod: v1, v2 (rolled back an hour later by `shipgate rollback`, which records the
+  // version it went back to), v3, v4 failed, v5 fixed it an hour later; orders in staging: v3
+  await deployed(100, { version: 'v1', commit: 'a1b2c3d', commitAt: at(103) });
+  await deployed(50, { version: 'v2', commit: 'b2c3d4e', commitAt: at(70) });
+  await deployed(49, { version: 'v1', outcome: 'rolled-back' });
+  await deployed(21, { version: 'v3', environment: 'staging', commit: 'c3d4e5f', commitAt: at(22) });
+  await deployed(20, { version: 'v3', commit: 'c3d4e5f', commitAt: at(22) });
+  await deployed(10, { version: 'v4', outcome: 'failed', commit: 'd4e5f60', commitAt: at(11) });
+  await deployed(9, { version: 'v5', commit: 'e5f6071', commitAt: at(9.5) });
+  // another service, long ago: outside the 30-day window
+  await deployed(40 * 24, { service: 'billing', version: 'b1' });
+  clock = t0;
+});
+afterAll(async () => {
+  await app?.stop();
+  await store?.close();
+  await slack?.close();
+});
+
+describe('GET /api/deployments', () => {
+  it('returns the history oldest first as deploy records, with commit and commit time, filtered', async () => {
+    const res = await api(app.url, 'GET', `/api/deployments?service=orders&environment=prod&since=${encodeURIComponent(at(60))}`);
+    expect(res.status).toBe(200);
+    expect(res.body.deployments.map((d: { version: string; outcome: string }) => `${d.version}:${d.outcome}`)).toEqual(['v2:succeeded', 'v1:rolled-back', 'v3:succeeded', 'v4:failed', 'v5:succeeded']);
+    expect(res.body.deployments[0]).toMatchObject({ service: 'orders', environment: 'prod', at: at(50), commit: 'b2c3d4e', commitAt: at(70), deployer: users.bob, deploymentId: expect.stringMatching(/^dep_/) });
+    expect(res.body.deployments[1].commit).toBeUndefined();
+  });
+
+  it('says which parameter is wrong, and needs the token', async () => {
+    expect((await api(app.url, 'GET', '/api/deployments?since=yesterday')).body.error).toMatchObject({ code: 'api.invalid', message: 'since: "yesterday" is not an ISO 8601 time' });
+    expect((await api(app.url, 'GET', '/api/deployments?limit=0')).status).toBe(400);
+    expect((await api(app.url, 'GET', '/api/deployments', undefined, null)).status).toBe(401);
+  });
+
+  it('refuses a commit time that is not ISO 8601, naming the field', async () => {
+    const res = await api(app.url, 'POST', '/api/deployments', { service: 'orders', environment: 'prod', version: 'v9', outcome: 'succeeded', commitAt: 'last tuesday' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/^commitAt: an ISO 8601 time/);
+  });
+});
+
+/** The value of one series in Prometheus' text format, or undefined. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_:]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (m?.[1] !== name) continue;
+    const have = m[2]!.split(',');
+    if (wanted.every((w) => have.includes(w)) && have.length === wanted.length) return Number(m[3]);
+  }
+  return undefined;
+}
+
+describe('/metrics', () => {
+  it('exposes the four DORA metrics per service and environment, gauges and histograms', async () => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const prod = { service: 'orders', environment: 'prod' };
+    expect(sample(text, 'shipgate_dora_deployments', prod)).toBe(4);
+    expect(sample(text, 'shipgate_dora_deployments_per_day', prod)).toBeCloseTo(4 / 30);
+    expect(sample(text, 'shipgate_dora_changes', prod)).toBe(5);
+    expect(sample(text, 'shipgate_dora_change_failures', prod)).toBe(2);
+    expect(sample(text, 'shipgate_dora_change_failure_ratio', prod)).toBeCloseTo(0.4);
+    // lead times 3h, 20h, 2h, 30m: nearest-rank median 2h
+    expect(sample(text, 'shipgate_dora_lead_time_median_seconds', prod)).toBe(2 * 3600);
+    // v2 → the rollback an hour later; v4 → v5 an hour later
+    expect(sample(text, 'shipgate_dora_time_to_restore_median_seconds', prod)).toBe(3600);
+    expect(sample(text, 'shipgate_dora_unrestored_failures', prod)).toBe(0);
+    expect(sample(text, 'shipgate_dora_lead_time_seconds_bucket', { le: '3600', ...prod })).toBe(1);
+    expect(sample(text, 'shipgate_dora_lead_time_seconds_bucket', { le: '14400', ...prod })).toBe(3);
+    expect(sample(text, 'shipgate_dora_lead_time_seconds_count', prod)).toBe(4);
+    expect(sample(text, 'shipgate_dora_time_to_restore_seconds_count', prod)).toBe(2);
+    expect(sample(text, 'shipgate_dora_deployments', { service: 'orders', environment: 'staging' })).toBe(1);
+    expect(text).not.toMatch(/shipgate_dora_deployments\{[^}]*service="billing"/);
+    expect(text).toMatch(/^shipgate_dora_window_seconds 2592000$/m);
+    expect(sample(text, 'shipgate_deployments_total', { ...prod, outcome: 'rolled-back' })).toBe(1);
+  });
+});
+
+describe('/shipgate dora <service>', () => {
+  it('answers a signed slash command with a table of the environments the asker may see', async () => {
+    const sent = await postSlack(app.url, slashCommand({ user: users.ada, text: 'dora orders', responseUrl: `${slack.url}/response/dora-ada` }));
+    expect(sent.status).toBe(200);
+    const reply = await waitFor(() => slack.responses.find((r) => r.path === '/response/dora-ada'), 'the dora reply');
+    expect(reply.body.response_type).toBe('ephemeral');
+    const text = JSON.stringify(reply.body.blocks);
+    expect(text).toContain('DORA metrics of orders*, last 30 days');
+    expect(text).toMatch(/orders {3}prod {9}4 {8}4\.0\/30d {4}2h 00m \(p90 20h 00m, n=4\) +40% \(2\/5\) +1h 00m \(p90 1h 00m, n=2\)/);
+    expect(text).toMatch(/orders {3}staging/);
+
+    // bob approves staging only, and is in no channel: prod is left out, and the reply says so
+    await postSlack(app.url, slashCommand({ user: users.bob, text: 'dora orders', responseUrl: `${slack.url}/response/dora-bob` }));
+    const bobs = JSON.stringify((await waitFor(() => slack.responses.find((r) => r.path === '/response/dora-bob'), 'bob’s reply')).body.blocks);
+    expect(bobs).toMatch(/orders {3}staging/);
+    expect(bobs).not.toMatch(/orders {3}prod/);
+    expect(bobs).toContain('1 environment you are not in the channel of (or an approver for) is not shown');
+  });
+
+  it('is declared in the Slack app manifest (Slack only sends commands the manifest names)', async () => {
+    const manifest = parse(await readFile(new URL('../manifest.yml', import.meta.url), 'utf8')) as { features: { slash_commands: Array<{ command: string; usage_hint: string; url: string }> } };
+    const command = manifest.features.slash_commands.find((c) => c.command === '/shipgate');
+    expect(command?.usage_hint).toContain('dora <service>');
+    expect(command?.url).toMatch(/\/slack\/events$/);
+  });
+
+  it('says when a service has no deployments in the window, and how to ask when the service is missing', async () => {
+    await postSlack(app.url, slashCommand({ user: users.ada, text: 'dora billing', responseUrl: `${slack.url}/response/dora-none` }));
+    expect(JSON.stringify((await waitFor(() => slack.responses.find((r) => r.path === '/response/dora-none'), 'the reply')).body)).toContain('No deployments of billing in the last 30 days.');
+    await postSlack(app.url, slashCommand({ user: users.ada, text: 'dora', responseUrl: `${slack.url}/response/dora-usage` }));
+    expect((await waitFor(() => slack.responses.find((r) => r.path === '/response/dora-usage'), 'the usage')).body.text).toContain('`/shipgate dora <service>`');
+  });
+});
+
+async function shipgate(args: string[], env: Record<string, string>) {
+  const { runCli } = await import('@shipgate/cli');
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await runCli(args, { stdout, stderr, cwd: process.cwd(), env: { PATH: process.env.PATH, ...env }, isTTY: false, signal: new AbortController().signal });
+  return { code, out, err };
+}
+
+describe('shipgate deployments --dora against this app', () => {
+  it('reads the history over GET /api/deployments and prints the same metrics', async () => {
+    const env = { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: apiToken };
+    const json = await shipgate(['deployments', '--dora', '--service', 'orders', '--json'], env);
+    expect(json.err).toBe('');
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.out);
+    expect(report.source).toBe(`the Slack app at ${app.url}`);
+    expect(report.groups.map((g: { environment: string; deployments: number; failures: number }) => [g.environment, g.deployments, g.failures])).toEqual([
+      ['prod', 4, 2],
+      ['staging', 1, 0],
+    ]);
+    expect(report.groups[0]).toMatchObject({ changeFailureRate: 0.4, leadTime: { count: 4, medianSeconds: 7200, p90Seconds: 72_000 }, timeToRestore: { count: 2, medianSeconds: 3600 } });
+
+    const text = await shipgate(['deployments', '--dora', '--since', '2d'], env);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`(2 days), from the Slack app at ${app.url}`);
+    // in two days: v2 (50 h ago) is out; its rollback is not a change
+    expect(text.out).toMatch(/orders {3}prod {9}2 {8}1\.0\/day/);
+  });
+
+  it('exits 3 with the app’s own message when the token is wrong', async () => {
+    const res = await shipgate(['deployments', '--dora'], { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: 'wrong' });
+    expect(res.code).toBe(3);
+    expect(res.err).toContain('the Slack app refused GET /api/deployments: missing or wrong bearer token [deployments.app-refused]');
+    expect(res.err).not.toContain('    at ');
+  });
+});

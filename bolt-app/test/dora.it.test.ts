@@ -108,6 +108,24 @@ describe('/metrics', () => {
   });
 });
 
+describe('POST /api/runs', () => {
+  it("counts a run's report.json into the pipeline series once, and names a wrong field", async () => {
+    const run = { schemaVersion: 1, runId: 'r-1', pipeline: 'orders', durationMs: 90_000, outcome: 'failure', invocations: [{ stepId: 'lint', outcome: 'success', durationMs: 4000, logTail: ['ok'] }, { stepId: 'test', outcome: 'timed-out', durationMs: 60_000 }, { stepId: 'deploy', outcome: 'skipped', durationMs: 0 }] };
+    expect(await api(app.url, 'POST', '/api/runs', run)).toMatchObject({ status: 201, body: { runId: 'r-1', counted: true } });
+    expect(await api(app.url, 'POST', '/api/runs', run)).toMatchObject({ status: 200, body: { counted: false } });
+    const bad = await api(app.url, 'POST', '/api/runs', { ...run, runId: 'r-2', invocations: [{ stepId: 'x', outcome: 'exploded', durationMs: 1 }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/^invocations\.0\.outcome: /);
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    expect(sample(text, 'shipgate_pipeline_runs_total', { pipeline: 'orders', outcome: 'failure' })).toBe(1);
+    expect(sample(text, 'shipgate_pipeline_step_runs_total', { pipeline: 'orders', step: 'test', outcome: 'timed-out' })).toBe(1);
+    expect(sample(text, 'shipgate_pipeline_step_duration_seconds_count', { pipeline: 'orders', step: 'test' })).toBe(1);
+    // skipped steps say nothing of a step's duration
+    expect(sample(text, 'shipgate_pipeline_step_duration_seconds_count', { pipeline: 'orders', step: 'deploy' })).toBeUndefined();
+    expect(sample(text, 'shipgate_pipeline_run_duration_seconds_bucket', { pipeline: 'orders', le: '120' })).toBe(1);
+  });
+});
+
 describe('/shipgate dora <service>', () => {
   it('answers a signed slash command with a table of the environments the asker may see', async () => {
     const sent = await postSlack(app.url, slashCommand({ user: users.ada, text: 'dora orders', responseUrl: `${slack.url}/response/dora-ada` }));

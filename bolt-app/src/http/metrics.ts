@@ -4,6 +4,7 @@
 import type { DoraReport } from '@shipgate/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerDoraMetrics } from './dora-metrics.js';
+import { PipelineRunMetrics } from './pipeline-runs.js';
 
 export class AppMetrics {
   readonly registry = new Registry();
@@ -21,6 +22,7 @@ export class AppMetrics {
   readonly slackActions = new Counter({ name: 'shipgate_slack_actions_total', help: 'Clicks and submissions, by action and result', labelNames: ['action', 'result'] as const, registers: [this.registry] });
   readonly apiRefusals = new Counter({ name: 'shipgate_api_refusals_total', help: 'API requests refused before any work: a missing or wrong token, or over the rate limit', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly deployments = new Counter({ name: 'shipgate_deployments_total', help: 'Deployments recorded over the API, by outcome', labelNames: ['service', 'environment', 'outcome'] as const, registers: [this.registry] });
+  readonly pipelineRuns = new PipelineRunMetrics(this.registry);
   readonly outboxDepth: Gauge;
 
   /** `dora`: the DORA report of the app's window, for the shipgate_dora_* series (see dora-metrics.ts). */

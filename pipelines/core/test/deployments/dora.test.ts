@@ -143,3 +143,38 @@ describe('formatDoraTable', () => {
     expect(formatDoraDuration(seconds)).toBe(text);
   });
 });
+
+describe('computeDora on a real release history', () => {
+  // Derived from the release tags of tj/commander.js (2023-10 → 2026-05): each `vX.Y.Z` tag as a
+  // deployment to `npm` (prereleases to `next`) at the tag's date, with the tagged commit's commit
+  // time as read by commitTimeOf. Lightweight tags carry the commit's own date (lead time 0);
+  // annotated ones were made minutes to hours after it.
+  const releases: Array<[version: string, at: string, commitAt: string]> = [
+    ['v11.1.0', '2023-10-13T09:27:03+09:00', '2023-10-13T09:27:03+09:00'],
+    ['v12.0.0-0', '2023-11-11T18:28:12+13:00', '2023-11-11T18:28:12+13:00'],
+    ['v12.0.0-1', '2024-01-20T09:07:40+13:00', '2024-01-20T09:07:40+13:00'],
+    ['v12.0.0', '2024-02-03T22:10:52+13:00', '2024-02-03T22:10:52+13:00'],
+    ['v12.1.0', '2024-05-18T20:15:32+09:00', '2024-05-18T20:15:32+09:00'],
+    ['v13.0.0-0', '2024-12-07T12:11:24+13:00', '2024-12-07T12:10:32+13:00'],
+    ['v13.0.0', '2024-12-30T14:25:32+09:00', '2024-12-30T14:25:32+09:00'],
+    ['v13.1.0', '2025-01-21T08:28:01+09:00', '2025-01-21T08:28:00+09:00'],
+    ['v14.0.0', '2025-05-17T10:18:43+12:00', '2025-05-17T10:18:43+12:00'],
+    ['v14.0.1', '2025-09-12T17:54:43+12:00', '2025-09-12T17:54:43+12:00'],
+    ['v14.0.2', '2025-10-25T21:04:15+09:00', '2025-10-25T21:04:15+09:00'],
+    ['v14.0.3', '2026-01-31T10:45:09+09:00', '2026-01-31T10:45:09+09:00'],
+    ['v15.0.0-0', '2026-02-21T20:13:01+13:00', '2026-02-21T17:03:02+13:00'],
+    ['v15.0.0', '2026-05-29T21:03:21+12:00', '2026-05-29T21:03:21+12:00'],
+  ];
+  const history = releases.map(([version, at, commitAt]) => ({ service: 'commander', environment: version.includes('-') ? 'next' : 'npm', version, outcome: 'succeeded' as const, at, commitAt }));
+
+  it('reads offsets from four time zones, and counts a release 22 days after the previous one as its fix-forward with a 30-day window', () => {
+    const report = computeDora(history, { now: new Date('2026-06-01T00:00:00Z'), windowMs: 990 * 24 * hour, fixForwardMs: 30 * 24 * hour });
+    expect(report.groups).toEqual([
+      expect.objectContaining({ environment: 'next', changes: 4, failures: 0, leadTime: { count: 4, medianSeconds: 0, p90Seconds: 3 * 3600 + 9 * 60 + 59 }, leadTimesSeconds: [0, 0, 52, 11_399] }),
+      // v13.0.0 (30 Dec) → v13.1.0 (21 Jan, 21 d 18 h 02 min 29 s later)
+      expect.objectContaining({ environment: 'npm', changes: 10, deployments: 10, failures: 1, changeFailureRate: 0.1, leadTime: { count: 10, medianSeconds: 0, p90Seconds: 0 }, timeToRestore: { count: 1, medianSeconds: 1_879_349, p90Seconds: 1_879_349 } }),
+    ]);
+    // with the default one-hour window none of these releases is a fix-forward
+    expect(computeDora(history, { now: new Date('2026-06-01T00:00:00Z'), windowMs: 990 * 24 * hour }).groups.map((g) => g.failures)).toEqual([0, 0]);
+  });
+});

@@ -1,14 +1,13 @@
-// The DORA metrics of the app's deployment history: the rows as @shipgate/core's pure computation
-// reads them, and the view of a row the pipelines' `GET /api/deployments` returns (the shape of a
-// deployments.jsonl line, so the CLI reads both the same way).
-import { computeDora, type DoraDeployment, type DoraReport } from '@shipgate/core';
+// The DORA metrics of the app's deployment history (the store's `doraRows`: the columns
+// @shipgate/core's pure computation reads; a Rollback-button restore is not a change), and the
+// view of a row that `GET /api/deployments` returns (the shape of a deployments.jsonl line, so the
+// CLI reads both the same way).
+import { computeDora, type DoraReport } from '@shipgate/core';
 import type { Deployment } from '../approvals/model.js';
 import type { Store } from '../store/store.js';
 
-/** A row as the DORA computation reads it: the Rollback button's restore records are not changes. */
-export function doraDeploymentOf(d: Deployment): DoraDeployment {
-  return { service: d.service, environment: d.environment, version: d.version, outcome: d.outcome, at: d.createdAt, commitAt: d.commitAt, restore: d.rollbackOf !== null };
-}
+/** Beyond this many deployments in two windows the oldest are left out (a scrape stays within seconds: see the README's benchmark). */
+export const maxDoraRows = 100_000;
 
 /**
  * The window's metrics. Rows from one window before it are read too: a rollback in the window
@@ -16,8 +15,8 @@ export function doraDeploymentOf(d: Deployment): DoraDeployment {
  */
 export async function doraReport(store: Store, options: { now: Date; windowMs: number; service?: string }): Promise<DoraReport> {
   const lookBack = 2 * options.windowMs;
-  const rows = await store.deployments.since(new Date(options.now.getTime() - lookBack), options.service ? { service: options.service } : {});
-  return computeDora(rows.map(doraDeploymentOf), { now: options.now, windowMs: options.windowMs });
+  const rows = await store.deployments.doraRows(new Date(options.now.getTime() - lookBack), options.service ? { service: options.service } : {}, maxDoraRows);
+  return computeDora(rows, { now: options.now, windowMs: options.windowMs });
 }
 
 /** A row for `GET /api/deployments`: a deployments.jsonl record (`at`, the app's id as `deploymentId`). */

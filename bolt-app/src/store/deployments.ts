@@ -8,6 +8,18 @@ import type { Outbox, OutboxWork } from './outbox.js';
 import { date, dateOrNull, json, newId, str, type Row } from './rows.js';
 import type { Queryable, SqlDatabase } from './sql.js';
 
+/** A deployment as the DORA computation reads it (`DoraDeployment` of @shipgate/core). */
+export interface DoraRow {
+  service: string;
+  environment: string;
+  version: string;
+  outcome: Deployment['outcome'];
+  at: Date;
+  commitAt: Date | null;
+  /** Made by the Rollback button (`rollback_of` set): a restore, not a change. */
+  restore: boolean;
+}
+
 export function toDeployment(r: Row): Deployment {
   return {
     id: String(r.id),
@@ -92,6 +104,19 @@ export class DeploymentRepository {
       [since, filter.service ?? null, filter.environment ?? null, limit],
     );
     return rows.map(toDeployment);
+  }
+
+  /**
+   * The same rows as `since`, only the columns the DORA computation reads (a scrape reads up to
+   * two windows of history: fewer columns, less to decode).
+   */
+  async doraRows(since: Date, filter: { service?: string }, limit: number): Promise<DoraRow[]> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM (SELECT service, environment, version, outcome, created_at, seq, commit_at, rollback_of IS NOT NULL AS restore FROM deployments
+         WHERE created_at >= $1 AND ($2::text IS NULL OR service = $2) ORDER BY created_at DESC, seq DESC LIMIT $3) newest ORDER BY created_at, seq`,
+      [since, filter.service ?? null, limit],
+    );
+    return rows.map((r) => ({ service: String(r.service), environment: String(r.environment), version: String(r.version), outcome: String(r.outcome) as Deployment['outcome'], at: date(r.created_at), commitAt: dateOrNull(r.commit_at), restore: r.restore === true }));
   }
 
   /** The newest deployment of `service` in each environment. */

@@ -111,7 +111,9 @@ function groupByServiceAndEnvironment(deployments: readonly DoraDeployment[]): M
   const groups = new Map<string, DoraDeployment[]>();
   for (const d of deployments) {
     const key = JSON.stringify([d.service, d.environment]);
-    groups.set(key, [...(groups.get(key) ?? []), d]);
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else groups.set(key, [d]);
   }
   return groups;
 }

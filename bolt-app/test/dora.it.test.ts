@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { parse } from 'yaml';
 import type { ShipgateApp } from '../src/app.js';
-import type { Store } from '../src/store/store.js';
+import { migrate, migrations } from '../src/store/migrations.js';
+import { openPglite } from '../src/store/sql.js';
+import { Store } from '../src/store/store.js';
 import { api, apiToken, memoryStore, postSlack, slackStandIn, slashCommand, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
 
 const hour = 3_600_000;
@@ -47,6 +49,29 @@ afterAll(async () => {
   await app?.stop();
   await store?.close();
   await slack?.close();
+});
+
+describe('migration 4 (deployments.commit_sha, commit_at)', () => {
+  it('upgrades a database at version 3: old rows keep no commit, new ones store it', async () => {
+    const db = await openPglite('memory://');
+    try {
+      // the database as the app left it before migration 4
+      const later = migrations.splice(migrations.findIndex((m) => m.version === 4));
+      try {
+        expect(await migrate(db)).toEqual([1, 2, 3]);
+      } finally {
+        migrations.push(...later);
+      }
+      await db.query(`INSERT INTO deployments (id, service, environment, version, outcome, created_at) VALUES ('dep_old', 'orders', 'prod', 'v0', 'succeeded', now())`);
+      expect((await migrate(db))[0]).toBe(4);
+      const upgraded = new Store(db);
+      expect(await upgraded.deployments.get('dep_old')).toMatchObject({ version: 'v0', commit: null, commitAt: null });
+      const recorded = await upgraded.deployments.record({ service: 'orders', environment: 'prod', version: 'v1', outcome: 'succeeded', commit: 'abcdef1', commitAt: '2026-03-01T10:15:00+01:00' }, { channel: null, now: new Date('2026-03-01T12:00:00Z') });
+      expect(recorded).toMatchObject({ commit: 'abcdef1', commitAt: new Date('2026-03-01T09:15:00Z') });
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 });
 
 describe('GET /api/deployments', () => {

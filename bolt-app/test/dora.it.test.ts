@@ -180,6 +180,11 @@ describe('/shipgate dora <service>', () => {
   it('says when a service has no deployments in the window, and how to ask when the service is missing', async () => {
     await postSlack(app.url, slashCommand({ user: users.ada, text: 'dora billing', responseUrl: `${slack.url}/response/dora-none` }));
     expect(JSON.stringify((await waitFor(() => slack.responses.find((r) => r.path === '/response/dora-none'), 'the reply')).body)).toContain('No deployments of billing in the last 30 days.');
+    // eve approves nothing and is in no channel: she sees none of orders' environments, and is told why
+    await postSlack(app.url, slashCommand({ user: users.eve, text: 'dora orders', responseUrl: `${slack.url}/response/dora-eve` }));
+    const eves = (await waitFor(() => slack.responses.find((r) => r.path === '/response/dora-eve'), 'eve’s reply')).body;
+    expect(eves.text).toBe('No deployments of orders in the last 30 days that you may see.');
+    expect(JSON.stringify(eves.blocks)).toContain('2 environments you are not in the channel of (or an approver for) are not shown');
     await postSlack(app.url, slashCommand({ user: users.ada, text: 'dora', responseUrl: `${slack.url}/response/dora-usage` }));
     expect((await waitFor(() => slack.responses.find((r) => r.path === '/response/dora-usage'), 'the usage')).body.text).toContain('`/shipgate dora <service>`');
   });

@@ -16,7 +16,8 @@ export async function answerDora(ctx: ListenerContext, service: string, visible:
   const title = `:bar_chart: *DORA metrics of ${escapeText(service)}*, last ${formatDays(report.windowDays)}`;
   const note = hidden ? `\n_${hidden} environment${hidden === 1 ? '' : 's'} you are not in the channel of (or an approver for) ${hidden === 1 ? 'is' : 'are'} not shown._` : '';
   if (shown.groups.length === 0) {
-    await respond({ response_type: 'ephemeral', text: `No deployments of ${service} in the last ${formatDays(report.windowDays)}.`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${title}\nNo deployments of this service in the window.${note}` } }] });
+    const none = hidden ? 'No deployments in the window in an environment you may see.' : 'No deployments of this service in the window.';
+    await respond({ response_type: 'ephemeral', text: `No deployments of ${service} in the last ${formatDays(report.windowDays)}${hidden ? ' that you may see' : ''}.`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${title}\n${none}${note}` } }] });
     return;
   }
   let table = formatDoraTable(shown).join('\n');

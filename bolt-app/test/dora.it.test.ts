@@ -3,7 +3,9 @@
 // shipgate_dora_* series on /metrics, `/shipgate dora <service>` as a signed slash command through
 // the real receiver, and `shipgate deployments --dora` (the CLI in this process) over GET /api/deployments.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parse } from 'yaml';
 import type { ShipgateApp } from '../src/app.js';
@@ -149,6 +151,36 @@ describe('POST /api/runs', () => {
     expect(sample(text, 'shipgate_pipeline_step_duration_seconds_count', { pipeline: 'orders', step: 'deploy' })).toBeUndefined();
     expect(sample(text, 'shipgate_pipeline_run_duration_seconds_bucket', { pipeline: 'orders', le: '120' })).toBe(1);
   });
+});
+
+describe('shipgate send-report against this app', () => {
+  it("sends a real `shipgate run`'s report.json once; its steps show on /metrics", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'shipgate-send-report-'));
+    try {
+      await writeFile(path.join(dir, 'shipgate.yml'), 'name: checkout-api\nsteps:\n  build: { run: "echo built" }\n  test: { run: "echo 2 failed; exit 3", needs: [build] }\n  deploy: { run: "echo never", needs: [test] }\n');
+      const ran = await shipgate(['-C', dir, 'run', '--reporter', 'plain'], {});
+      expect(ran.code).toBe(1);
+      const env = { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: apiToken };
+      const sent = await shipgate(['-C', dir, 'send-report'], env);
+      expect(sent.err).toBe('');
+      expect(sent.out).toMatch(/^sent: checkout-api run \S+ \(failure, 3 invocations\)\n$/);
+      expect((await shipgate(['send-report', path.join(dir, '.shipgate', 'report.json')], env)).out).toMatch(/^already counted: checkout-api run /);
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      expect(sample(text, 'shipgate_pipeline_runs_total', { pipeline: 'checkout-api', outcome: 'failure' })).toBe(1);
+      expect(sample(text, 'shipgate_pipeline_step_runs_total', { pipeline: 'checkout-api', step: 'build', outcome: 'success' })).toBe(1);
+      expect(sample(text, 'shipgate_pipeline_step_runs_total', { pipeline: 'checkout-api', step: 'test', outcome: 'failure' })).toBe(1);
+      expect(sample(text, 'shipgate_pipeline_step_runs_total', { pipeline: 'checkout-api', step: 'deploy', outcome: 'skipped' })).toBe(1);
+
+      const missing = await shipgate(['-C', dir, 'send-report', 'nope.json'], env);
+      expect(missing.code).toBe(2);
+      expect(missing.err).toContain('nope.json: no such file [report.not-found]');
+      const refused = await shipgate(['-C', dir, 'send-report'], { ...env, SHIPGATE_API_TOKEN: 'wrong' });
+      expect(refused.code).toBe(3);
+      expect(refused.err).toContain('the Slack app refused the run report: HTTP 401: missing or wrong bearer token [report.app-refused]');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('/shipgate dora <service>', () => {

@@ -31,6 +31,7 @@ export { appendMarkdownSummary } from './report/markdown.js';
 export { mergeRunReports } from './report/merge.js';
 export type { ReportToMerge } from './report/merge.js';
 export { colourlessEnv } from './report/reporters.js';
+export { sendRunReport } from './report/send.js';
 export { lastRunDurations } from './report/write.js';
 export { runStep } from './run-step/index.js';
 export type { RunEvent, RunEventListener } from './scheduler/events.js';

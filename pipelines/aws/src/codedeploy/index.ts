@@ -160,7 +160,7 @@ async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
   );
 }
 
-type Tell = (fields: { outcome: 'succeeded' | 'failed' | 'rolled-back'; deploymentId?: string; url?: string; detail?: string; version?: string }) => Promise<void>;
+type Tell = (fields: { outcome: 'succeeded' | 'failed' | 'rolled-back'; deploymentId?: string; url?: string; detail?: string; version?: string; rollbackOf?: string }) => Promise<void>;
 
 /** `operation: rollback` — rollbackCodeDeploy, recorded as rolled-back (or failed). */
 async function rollback(ctx: StepContext<CodeDeployInputs>, tell: Tell): Promise<void> {
@@ -185,7 +185,8 @@ async function rollback(ctx: StepContext<CodeDeployInputs>, tell: Tell): Promise
   ctx.setOutput('url', result.url);
   ctx.setOutput('rolled-back-to', result.to.deploymentId);
   // The record names what now runs: the version given, else the revision gone back to.
-  await tell({ outcome: succeeded ? 'rolled-back' : 'failed', deploymentId: result.deploymentId, url: result.url, detail: result.message, version: inputs.version ?? result.to.description });
+  // rollbackOf marks it a restore, not a new change, for DORA (whatever the version names)
+  await tell({ outcome: succeeded ? 'rolled-back' : 'failed', deploymentId: result.deploymentId, url: result.url, detail: result.message, version: inputs.version ?? result.to.description, rollbackOf: result.from.deploymentId ?? 'unknown' });
   ctx.summary(`### CodeDeploy rollback ${inputs.application}/${inputs['deployment-group']}: ${result.status}\n\n${result.message}`);
   if (!succeeded) {
     throw new ShipgateError(result.timedOut ? 'codedeploy.timeout' : 'codedeploy.failed', result.message, { exitCode: ExitCode.failed, hint: `see ${result.url}` });

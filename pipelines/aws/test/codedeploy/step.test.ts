@@ -142,7 +142,8 @@ describe('codedeploy step', () => {
     expect(result.status).toBe('success');
     expect(result.outputs).toMatchObject({ 'deployment-id': 'd-RB', outcome: 'rolled-back', 'rolled-back-to': 'd-OLD' });
     expect(cd.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.revision).toEqual(s3('orders-1.4.1.zip'));
-    expect((await records())[0]).toMatchObject({ outcome: 'rolled-back', version: '1.4.1', deploymentId: 'd-RB' });
+    // a restore of the deployment it undid (DORA counts it as no new change)
+    expect((await records())[0]).toMatchObject({ outcome: 'rolled-back', version: '1.4.1', deploymentId: 'd-RB', rollbackOf: 'd-NEW' });
     expect(posts).toEqual([expect.objectContaining({ outcome: 'rolled-back', version: '1.4.1' })]);
   });
 

@@ -64,6 +64,23 @@ describe('shipgate deployments --dora', () => {
     expect(alone.err).toContain('--since only applies with --dora [cli.usage]');
   });
 
+  it("counts `shipgate rollback`'s record (rollbackOf set) as a restore even when its version is a revision", async () => {
+    const other = await mkdtemp(path.join(os.tmpdir(), 'shipgate-dora-rb-'));
+    try {
+      await mkdir(path.join(other, '.shipgate', 'state'), { recursive: true });
+      const records = [
+        { service: 'orders', environment: 'prod', version: '1.4.0', outcome: 'succeeded', at: ago(10) },
+        { service: 'orders', environment: 'prod', version: '1.5.0', outcome: 'succeeded', at: ago(5) },
+        { service: 'orders', environment: 'prod', version: 's3://releases/orders-1.4.0.zip', outcome: 'rolled-back', at: ago(4.5), rollbackOf: 'd-NEW' },
+      ];
+      await writeFile(path.join(other, '.shipgate', 'state', 'deployments.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
+      const report = JSON.parse((await cli(['-C', other, 'deployments', '--dora', '--json'], other)).out);
+      expect(report.groups[0]).toMatchObject({ changes: 2, deployments: 2, failures: 1, timeToRestore: { medianSeconds: 1800 } });
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('leaves the listing as it was', async () => {
     const { code, out } = await cli(['-C', dir, 'deployments', '--environment', 'prod', '--limit', '2'], dir);
     expect(code).toBe(0);

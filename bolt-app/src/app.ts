@@ -4,6 +4,7 @@
 // running app's life cycle (app/lifecycle.ts). Everything it talks to can be passed in, so tests
 // run the real thing against loopback stand-ins.
 import { randomBytes } from 'node:crypto';
+import { defaultDoraWindowMs } from '@shipgate/core';
 import type { Logger } from 'pino';
 import { decisionBackendsFor, rollbackBackendsFor } from './app/backends.js';
 import { DecisionSignal } from './app/decisions.js';
@@ -13,6 +14,7 @@ import { createSlackSide, type SlackSide } from './app/slack.js';
 import { openAppStore, openInbox } from './app/store.js';
 import { trustedOrigins } from './backends/origins.js';
 import { ConfigSource } from './config.js';
+import { doraReport } from './dora/history.js';
 import { apiHandler } from './http/api.js';
 import { AppMetrics } from './http/metrics.js';
 import { ClientRateLimiter } from './http/rate-limit.js';
@@ -53,7 +55,9 @@ export async function createShipgateApp(options: ShipgateAppOptions): Promise<Sh
     if (opened.own) await store.close().catch(() => undefined);
     throw error;
   }
-  const shared: Shared = { options, config, logger, now: options.now ?? (() => new Date()), store, metrics: new AppMetrics(() => store.outbox.depth()), decisions: new DecisionSignal() };
+  const now = options.now ?? (() => new Date());
+  const dora = () => doraReport(store, { now: now(), windowMs: options.doraWindowMs ?? defaultDoraWindowMs });
+  const shared: Shared = { options, config, logger, now, store, metrics: new AppMetrics(() => store.outbox.depth(), { dora }), decisions: new DecisionSignal() };
   const worker = new OutboxWorker({
     store,
     slack: slack.bolt.client,
@@ -81,6 +85,7 @@ function listenToSlack({ bolt }: SlackSide, shared: Shared, worker: OutboxWorker
     metrics: shared.metrics,
     logger,
     now: shared.now,
+    doraWindowMs: shared.options.doraWindowMs ?? defaultDoraWindowMs,
     onWork: () => worker.poke(),
     onDecided: (approval) => shared.decisions.decided(approval),
   });

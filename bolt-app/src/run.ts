@@ -1,6 +1,7 @@
 // What `shipgate-bolt` does: read the environment and the config file, start the app, stop it on
 // SIGTERM / SIGINT (or `signal`). Exit codes: 0 stopped, 2 a configuration mistake (one line and
 // a hint, no stack trace), 3 a dependency failed at start (the database, the port), 70 a bug.
+import { parseDoraWindow } from '@shipgate/core';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import type { Logger } from 'pino';
 import { createShipgateApp, type ShipgateApp } from './app.js';
@@ -44,6 +45,7 @@ export async function runShipgateBolt(options: RunOptions): Promise<number> {
     if (lease !== undefined && !(Number.isInteger(lease) && lease >= 1)) throw new ShipgateError('bolt.env', `SHIPGATE_OUTBOX_LEASE_SECONDS "${env.SHIPGATE_OUTBOX_LEASE_SECONDS}" is not a whole number of seconds`, { hint: 'default 120; a backend call times out at half of it' });
     const rate = positiveNumber(env, 'SHIPGATE_API_RATE', 10, 'requests per second per client, default 10');
     const burst = positiveNumber(env, 'SHIPGATE_API_BURST', 60, 'requests a client may send at once, default 60');
+    const doraWindowMs = doraWindow(env);
     const app = await createShipgateApp({
       config,
       slack: {
@@ -61,6 +63,7 @@ export async function runShipgateBolt(options: RunOptions): Promise<number> {
       env,
       ...(lease ? { outbox: { leaseSeconds: lease } } : {}),
       rateLimit: { perSecond: rate, burst: Math.max(1, Math.floor(burst)) },
+      ...(doraWindowMs ? { doraWindowMs } : {}),
     });
     if (!env.SHIPGATE_API_TOKEN) logger.warn('SHIPGATE_API_TOKEN is not set: the pipelines API answers 503 until it is');
     try {
@@ -88,5 +91,16 @@ export async function runShipgateBolt(options: RunOptions): Promise<number> {
     return ExitCode.internal;
   } finally {
     logger.flush();
+  }
+}
+
+/** SHIPGATE_DORA_WINDOW: the DORA metrics' window (`30d`, `2w`, `12h`); unset is the default, 30 days. */
+function doraWindow(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.SHIPGATE_DORA_WINDOW?.trim();
+  if (!text) return undefined;
+  try {
+    return parseDoraWindow(text);
+  } catch (error) {
+    throw new ShipgateError('bolt.env', `SHIPGATE_DORA_WINDOW: ${(error as Error).message}`, { hint: 'e.g. 30d, 2w or 12h; default 30d' });
   }
 }

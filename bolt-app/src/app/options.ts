@@ -52,6 +52,8 @@ export interface ShipgateAppOptions {
   inboxFile?: string;
   /** Per-client token bucket of the pipelines' API (SHIPGATE_API_RATE, SHIPGATE_API_BURST). Default 10/s, bursts of 60. */
   rateLimit?: RateLimitOptions;
+  /** The window of the DORA metrics (/metrics, `/shipgate dora`): SHIPGATE_DORA_WINDOW. Default 30 days. */
+  doraWindowMs?: number;
 }
 
 export interface ShipgateApp {

@@ -70,6 +70,9 @@ export const deploymentRequestSchema = z.object({
   /** The run's report page (report.html where CI publishes it): a link like `url`. */
   reportUrl: linkSchema.optional(),
   rollback: rollbackSpecSchema.optional(),
+  /** The deployed revision's commit and when it was made (ISO 8601): DORA's lead time starts there. */
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/i, 'a git commit sha (7 to 64 hex digits)').optional(),
+  commitAt: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-03-01T10:00:00Z' }).optional(),
 });
 export type DeploymentRequest = z.infer<typeof deploymentRequestSchema>;
 
@@ -123,6 +126,9 @@ export interface Deployment {
   rollbackDetail: string | null;
   /** When this record is itself a rollback, the deployment it undid. */
   rollbackOf: string | null;
+  /** The deployed revision's commit and its time, when the pipeline said. */
+  commit: string | null;
+  commitAt: Date | null;
 }
 
 /**

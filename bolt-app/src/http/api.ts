@@ -1,5 +1,5 @@
 // The REST API pipelines call (see the README for the contract): ask for an approval, wait for
-// its decision (long-poll), record a deployment. Bearer token, compared in constant time.
+// its decision (long-poll), record a deployment, read the deployment history, report a run (metrics). Bearer token, compared in constant time.
 // Errors are JSON `{ error: { code, message, hint } }`, naming the field that was wrong. Every
 // client address has a token bucket (429 with Retry-After); requests without the right token are
 // counted in a metric and logged at a bounded rate, never stored one by one.
@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import { approvalRequestSchema, deploymentRequestSchema, differingFields, type Approval } from '../approvals/model.js';
 import { checkCredentialTargets, type TrustedOrigins } from '../backends/origins.js';
 import { environmentNames, environmentPolicy, type AppConfig } from '../config.js';
+import { deploymentRecordView } from '../dora/history.js';
+import { runReportSchema } from './pipeline-runs.js';
 import type { ClientRateLimiter } from './rate-limit.js';
 import type { Store } from '../store/store.js';
 import type { AppMetrics } from './metrics.js';
@@ -42,6 +44,8 @@ class ApiError extends Error {
 }
 
 const maxBody = 64 * 1024;
+/** A run's report.json carries the last lines of every step's log: larger than the other requests. */
+const maxRunReport = 4 * 1024 * 1024;
 const maxWaitSeconds = 60;
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -84,7 +88,7 @@ export function unstorableString(value: unknown, path: string[] = []): { field: 
   return undefined;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit = maxBody): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   // application/json itself, with parameters at most: not application/json-patch+json and the like
   if (!/^application\/json\s*(;|$)/i.test(type)) throw new ApiError(415, 'api.content-type', `content-type must be application/json, got "${type || 'none'}"`, 'send the body as JSON');
@@ -92,7 +96,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBody) throw new ApiError(413, 'api.too-large', `the body is larger than ${maxBody} bytes`);
+    if (size > limit) throw new ApiError(413, 'api.too-large', `the body is larger than ${limit} bytes`);
     chunks.push(chunk);
   }
   let body: unknown;
@@ -166,6 +170,20 @@ function clip(text: string, max = 100): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
 }
 
+const maxListed = 10_000;
+
+/** `GET /api/deployments?service=&environment=&since=&limit=`: the history, oldest first, as deployments.jsonl records. */
+async function listDeployments(deps: ApiDeps, query: URLSearchParams) {
+  const sinceParam = query.get('since');
+  const since = sinceParam === null ? new Date(deps.now().getTime() - 30 * 86_400_000) : new Date(sinceParam);
+  if (Number.isNaN(since.getTime())) throw new ApiError(400, 'api.invalid', `since: "${clip(sinceParam ?? '')}" is not an ISO 8601 time`, 'e.g. since=2026-03-01T00:00:00Z (default: 30 days ago)');
+  const limitParam = query.get('limit');
+  const limit = limitParam === null ? 1000 : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxListed) throw new ApiError(400, 'api.invalid', `limit: "${clip(limitParam ?? '')}" is not a whole number from 1 to ${maxListed}`);
+  const filter = { ...(query.get('service') ? { service: query.get('service')! } : {}), ...(query.get('environment') ? { environment: query.get('environment')! } : {}) };
+  return (await deps.store.deployments.since(since, filter, limit)).map(deploymentRecordView);
+}
+
 /** Handles `/api/*`; returns false for paths it does not know. */
 export function apiHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   const log = deps.logger.child({ component: 'api' });
@@ -227,11 +245,18 @@ export function apiHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerRes
         const env = environmentPolicy(deps.config(), request.environment);
         const deployment = await deps.store.deployments.record(request, { channel: env?.channel ?? null, now: deps.now() });
         deps.onWork();
+        deps.metrics.deployments.inc({ service: deployment.service, environment: deployment.environment, outcome: deployment.outcome });
         log.info({ deployment: deployment.id, service: deployment.service, environment: deployment.environment, version: deployment.version, outcome: deployment.outcome }, 'deployment recorded');
         return send(res, 201, { id: deployment.id });
       }
-      if (path === '/api/approvals' || one || path === '/api/deployments') throw new ApiError(405, 'api.method', `${req.method} is not allowed on ${path}`);
-      throw new ApiError(404, 'api.not-found', `no such endpoint: ${path}`, 'POST /api/approvals, GET /api/approvals/:id, POST /api/deployments');
+      if (path === '/api/runs' && req.method === 'POST') {
+        const run = validate(runReportSchema, await readJson(req, maxRunReport));
+        const counted = deps.metrics.pipelineRuns.count(run);
+        return send(res, counted ? 201 : 200, { runId: run.runId, counted });
+      }
+      if (path === '/api/deployments' && req.method === 'GET') return send(res, 200, { deployments: await listDeployments(deps, url.searchParams) });
+      if (path === '/api/approvals' || one || path === '/api/deployments' || path === '/api/runs') throw new ApiError(405, 'api.method', `${req.method} is not allowed on ${path}`);
+      throw new ApiError(404, 'api.not-found', `no such endpoint: ${path}`, 'POST /api/approvals, GET /api/approvals/:id, POST /api/deployments, GET /api/deployments, POST /api/runs');
     } catch (error) {
       if (error instanceof ApiError) return send(res, error.status, { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } }, error.headers);
       log.error({ err: (error as Error).message }, 'API request failed');

@@ -1,7 +1,10 @@
 // Prometheus metrics of one app instance, on its own registry (several instances in one process,
 // as in the tests, never clash). Outbox depth is read from the database when scraped, so every
 // replica reports the shared queue.
+import type { DoraReport } from '@shipgate/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerDoraMetrics } from './dora-metrics.js';
+import { PipelineRunMetrics } from './pipeline-runs.js';
 
 export class AppMetrics {
   readonly registry = new Registry();
@@ -18,9 +21,12 @@ export class AppMetrics {
   readonly backendErrors = new Counter({ name: 'shipgate_backend_errors_total', help: 'Failed backend calls (each attempt)', labelNames: ['backend'] as const, registers: [this.registry] });
   readonly slackActions = new Counter({ name: 'shipgate_slack_actions_total', help: 'Clicks and submissions, by action and result', labelNames: ['action', 'result'] as const, registers: [this.registry] });
   readonly apiRefusals = new Counter({ name: 'shipgate_api_refusals_total', help: 'API requests refused before any work: a missing or wrong token, or over the rate limit', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly deployments = new Counter({ name: 'shipgate_deployments_total', help: 'Deployments recorded over the API, by outcome', labelNames: ['service', 'environment', 'outcome'] as const, registers: [this.registry] });
+  readonly pipelineRuns = new PipelineRunMetrics(this.registry);
   readonly outboxDepth: Gauge;
 
-  constructor(depth: () => Promise<number>, options: { defaultMetrics?: boolean } = {}) {
+  /** `dora`: the DORA report of the app's window, for the shipgate_dora_* series (see dora-metrics.ts). */
+  constructor(depth: () => Promise<number>, options: { defaultMetrics?: boolean; dora?: () => Promise<DoraReport> } = {}) {
     this.outboxDepth = new Gauge({
       name: 'shipgate_outbox_depth',
       help: 'Work written but not yet done (backend calls, Slack messages)',
@@ -29,6 +35,7 @@ export class AppMetrics {
         this.set(await depth());
       },
     });
+    if (options.dora) registerDoraMetrics(this.registry, options.dora);
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 }

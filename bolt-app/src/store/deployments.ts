@@ -8,6 +8,18 @@ import type { Outbox, OutboxWork } from './outbox.js';
 import { date, dateOrNull, json, newId, str, type Row } from './rows.js';
 import type { Queryable, SqlDatabase } from './sql.js';
 
+/** A deployment as the DORA computation reads it (`DoraDeployment` of @shipgate/core). */
+export interface DoraRow {
+  service: string;
+  environment: string;
+  version: string;
+  outcome: Deployment['outcome'];
+  at: Date;
+  commitAt: Date | null;
+  /** Made by the Rollback button (`rollback_of` set): a restore, not a change. */
+  restore: boolean;
+}
+
 export function toDeployment(r: Row): Deployment {
   return {
     id: String(r.id),
@@ -32,6 +44,8 @@ export function toDeployment(r: Row): Deployment {
     rollbackTargetId: str(r.rollback_target_id),
     rollbackDetail: str(r.rollback_detail),
     rollbackOf: str(r.rollback_of),
+    commit: str(r.commit_sha),
+    commitAt: dateOrNull(r.commit_at),
   };
 }
 
@@ -48,9 +62,9 @@ export class DeploymentRepository {
       const approvalId = await this.approvals.approvedFor(request, tx);
       const previous = await tx.query<Row>(`SELECT * FROM deployments WHERE service = $1 AND environment = $2 AND message_ts IS NOT NULL AND rollback_state IS NULL ORDER BY created_at DESC, seq DESC LIMIT 1`, [request.service, request.environment]);
       const { rows } = await tx.query<Row>(
-        `INSERT INTO deployments (id, service, environment, version, digest, image, outcome, deployer, url, rollback, approval_id, created_at, channel, report_url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
-        [newId('dep'), request.service, request.environment, request.version, request.digest ?? null, request.image ?? null, request.outcome, request.deployer ?? null, request.url ?? null, request.rollback ? JSON.stringify(request.rollback) : null, approvalId ?? null, context.now, context.channel, request.reportUrl ?? null],
+        `INSERT INTO deployments (id, service, environment, version, digest, image, outcome, deployer, url, rollback, approval_id, created_at, channel, report_url, commit_sha, commit_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+        [newId('dep'), request.service, request.environment, request.version, request.digest ?? null, request.image ?? null, request.outcome, request.deployer ?? null, request.url ?? null, request.rollback ? JSON.stringify(request.rollback) : null, approvalId ?? null, context.now, context.channel, request.reportUrl ?? null, request.commit ?? null, request.commitAt ? new Date(request.commitAt) : null],
       );
       const deployment = toDeployment(rows[0]!);
       const work: OutboxWork[] = context.channel ? [{ kind: 'slack.deployment', subjectId: deployment.id }] : [];
@@ -81,6 +95,28 @@ export class DeploymentRepository {
   async history(service: string, environment: string, limit = 200): Promise<Deployment[]> {
     const { rows } = await this.db.query<Row>('SELECT * FROM deployments WHERE service = $1 AND environment = $2 ORDER BY created_at DESC, seq DESC LIMIT $3', [service, environment, limit]);
     return rows.map(toDeployment);
+  }
+
+  /** Deployments at or after `since` (optionally of one service / environment), oldest first, at most `limit` (the newest kept). */
+  async since(since: Date, filter: { service?: string; environment?: string } = {}, limit = 10_000): Promise<Deployment[]> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM (SELECT * FROM deployments WHERE created_at >= $1 AND ($2::text IS NULL OR service = $2) AND ($3::text IS NULL OR environment = $3) ORDER BY created_at DESC, seq DESC LIMIT $4) newest ORDER BY created_at, seq`,
+      [since, filter.service ?? null, filter.environment ?? null, limit],
+    );
+    return rows.map(toDeployment);
+  }
+
+  /**
+   * The same rows as `since`, only the columns the DORA computation reads (a scrape reads up to
+   * two windows of history: fewer columns, less to decode).
+   */
+  async doraRows(since: Date, filter: { service?: string }, limit: number): Promise<DoraRow[]> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM (SELECT service, environment, version, outcome, created_at, seq, commit_at, rollback_of IS NOT NULL AS restore FROM deployments
+         WHERE created_at >= $1 AND ($2::text IS NULL OR service = $2) ORDER BY created_at DESC, seq DESC LIMIT $3) newest ORDER BY created_at, seq`,
+      [since, filter.service ?? null, limit],
+    );
+    return rows.map((r) => ({ service: String(r.service), environment: String(r.environment), version: String(r.version), outcome: String(r.outcome) as Deployment['outcome'], at: date(r.created_at), commitAt: dateOrNull(r.commit_at), restore: r.restore === true }));
   }
 
   /** The newest deployment of `service` in each environment. */

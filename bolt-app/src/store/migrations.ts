@@ -117,6 +117,16 @@ CREATE INDEX inbox_open ON inbox (id) WHERE done_at IS NULL;
     name: 'deployments.report_url',
     sql: 'ALTER TABLE deployments ADD COLUMN report_url text;',
   },
+  {
+    version: 4,
+    name: 'deployments.commit_sha and commit_at (DORA lead time)',
+    sql: `
+ALTER TABLE deployments ADD COLUMN commit_sha text;
+ALTER TABLE deployments ADD COLUMN commit_at timestamptz;
+-- the DORA window reads deployments by time across services
+CREATE INDEX deployments_created ON deployments (created_at);
+`,
+  },
 ];
 
 /** Applies the migrations this database has not seen, one transaction each, under an advisory lock. */

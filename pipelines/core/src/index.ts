@@ -2,7 +2,7 @@
 // the step cache and the run reports. No cloud SDK: steps that talk to AWS, registries, Sonar or Slack
 // live in their own packages, and the CLI composes them.
 export { lastSuccessfulOutputs } from './cache/keys.js';
-export { detectCiContext, resolveCiContext } from './ci/detect.js';
+export { commitTimeOf, detectCiContext, resolveCiContext } from './ci/detect.js';
 export { findExpressions } from './config/expressions.js';
 export { findPipelineFile, loadPipeline, parsePipeline, pipelineJsonSchema } from './config/index.js';
 export type { CodeBuildExecutorConfig, PipelineSpec, StepSpec } from './config/model.js';
@@ -10,6 +10,11 @@ export { codebuildProjectPattern } from './config/schema.js';
 export { readDeployments, recordDeployment } from './deployments/index.js';
 export type { DeploymentOutcome, RollbackRef } from './deployments/index.js';
 export { deployerFrom } from './deployments/record.js';
+export { computeDora, defaultDoraWindowMs, defaultFixForwardMs, parseDoraWindow } from './deployments/dora.js';
+export type { DoraDeployment, DoraMetrics, DoraOptions, DoraReport, DurationSummary } from './deployments/dora.js';
+export type { DeploymentRecord } from './deployments/record.js';
+export { fetchDeployments } from './deployments/app-history.js';
+export { formatDoraDuration, formatDoraTable } from './deployments/dora-table.js';
 export { LocalExecutor, runStepInProcess } from './executors/local.js';
 export { buildInvocation, matrixEnvName } from './plan/invocation.js';
 export { expandMatrix, invocationId } from './plan/matrix.js';
@@ -26,6 +31,7 @@ export { appendMarkdownSummary } from './report/markdown.js';
 export { mergeRunReports } from './report/merge.js';
 export type { ReportToMerge } from './report/merge.js';
 export { colourlessEnv } from './report/reporters.js';
+export { sendRunReport } from './report/send.js';
 export { lastRunDurations } from './report/write.js';
 export { runStep } from './run-step/index.js';
 export type { RunEvent, RunEventListener } from './scheduler/events.js';

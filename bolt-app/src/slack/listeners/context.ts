@@ -19,6 +19,8 @@ export interface HandlerDeps {
   metrics: AppMetrics;
   logger: Logger;
   now: () => Date;
+  /** The window of `/shipgate dora` (SHIPGATE_DORA_WINDOW). */
+  doraWindowMs: number;
   /** New outbox work was committed. */
   onWork: () => void;
   /** An approval reached a final state (wakes long-polls). */

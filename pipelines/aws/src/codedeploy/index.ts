@@ -67,6 +67,15 @@ export function digestOf(inputs: Pick<CodeDeployInputs, 'digest' | 'image'>): st
   return inputs.digest ?? /(?:^|@)(sha256:[0-9a-f]{64})$/.exec(inputs.image ?? '')?.[1];
 }
 
+/** The CI's commit and when it was made, as far as the checkout knows. */
+async function commitOf(ctx: StepContext<CodeDeployInputs>): Promise<{ commit?: string; commitAt?: string }> {
+  const { commitTimeOf } = await import('@shipgate/core');
+  const sha = ctx.ci.sha;
+  if (!sha || !/^[0-9a-f]{7,64}$/i.test(sha)) return {};
+  const commitAt = await commitTimeOf(ctx.workspace, sha);
+  return { commit: sha, ...(commitAt ? { commitAt } : {}) };
+}
+
 async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
   const { deployCodeDeploy } = await import('./deploy.js');
   const { recordDeployment, deployerFrom } = await import('@shipgate/core');
@@ -84,6 +93,8 @@ async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
     ...(deployerFrom(ctx.env, ctx.ci.actor) ? { deployer: deployerFrom(ctx.env, ctx.ci.actor) } : {}),
     rollback: { kind: 'codedeploy' as const, application: inputs.application, deploymentGroup: inputs['deployment-group'], ...(region ? { region } : {}) },
     via: 'codedeploy',
+    // DORA's lead time starts at the deployed revision's commit (a deploy, not a rollback, ships it)
+    ...(inputs.operation !== 'rollback' ? await commitOf(ctx) : {}),
   };
   const tell: Tell = async (fields) => {
     const told = await recordDeployment({ ...record, ...fields }, { stateDir: ctx.stateDir, env: ctx.env, signal: AbortSignal.timeout(20_000) });
@@ -149,7 +160,7 @@ async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
   );
 }
 
-type Tell = (fields: { outcome: 'succeeded' | 'failed' | 'rolled-back'; deploymentId?: string; url?: string; detail?: string; version?: string }) => Promise<void>;
+type Tell = (fields: { outcome: 'succeeded' | 'failed' | 'rolled-back'; deploymentId?: string; url?: string; detail?: string; version?: string; rollbackOf?: string }) => Promise<void>;
 
 /** `operation: rollback` — rollbackCodeDeploy, recorded as rolled-back (or failed). */
 async function rollback(ctx: StepContext<CodeDeployInputs>, tell: Tell): Promise<void> {
@@ -174,7 +185,8 @@ async function rollback(ctx: StepContext<CodeDeployInputs>, tell: Tell): Promise
   ctx.setOutput('url', result.url);
   ctx.setOutput('rolled-back-to', result.to.deploymentId);
   // The record names what now runs: the version given, else the revision gone back to.
-  await tell({ outcome: succeeded ? 'rolled-back' : 'failed', deploymentId: result.deploymentId, url: result.url, detail: result.message, version: inputs.version ?? result.to.description });
+  // rollbackOf marks it a restore, not a new change, for DORA (whatever the version names)
+  await tell({ outcome: succeeded ? 'rolled-back' : 'failed', deploymentId: result.deploymentId, url: result.url, detail: result.message, version: inputs.version ?? result.to.description, rollbackOf: result.from.deploymentId ?? 'unknown' });
   ctx.summary(`### CodeDeploy rollback ${inputs.application}/${inputs['deployment-group']}: ${result.status}\n\n${result.message}`);
   if (!succeeded) {
     throw new ShipgateError(result.timedOut ? 'codedeploy.timeout' : 'codedeploy.failed', result.message, { exitCode: ExitCode.failed, hint: `see ${result.url}` });

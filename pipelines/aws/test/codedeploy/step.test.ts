@@ -4,7 +4,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -62,6 +63,21 @@ describe('codedeploy step', () => {
     const [line] = await records();
     expect(line).toMatchObject({ service: 'orders', environment: 'production', version: '1.4.2', outcome: 'succeeded', deployer: 'alice', deploymentId: 'd-STEP0001', rollback: { kind: 'codedeploy', application: 'orders', deploymentGroup: 'prod', region: 'eu-west-1' } });
     expect(posts).toEqual([expect.objectContaining({ service: 'orders', environment: 'production', version: '1.4.2', outcome: 'succeeded' })]);
+  });
+
+  it("records the deployed commit and its commit time (DORA's lead time starts there) from the checkout", async () => {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_COMMITTER_DATE: '2026-03-01T10:15:00Z' } }).trim();
+    git('init', '-q');
+    await writeFile(path.join(dir, 'app.txt'), 'v1');
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'one');
+    const sha = git('rev-parse', 'HEAD');
+    cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-COMMIT' });
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { deploymentId: 'd-COMMIT', status: 'Succeeded' } });
+    const result = await runStepInProcess(codedeployStep, inputs, { cwd: dir, env, ci: { provider: 'local', sha } });
+    expect(result.status).toBe('success');
+    expect((await records())[0]).toMatchObject({ commit: sha, commitAt: '2026-03-01T10:15:00+00:00' });
+    expect(posts).toEqual([expect.objectContaining({ commit: sha, commitAt: '2026-03-01T10:15:00+00:00' })]);
   });
 
   it('fails the step when the deployment failed, recording it as rolled back', async () => {
@@ -126,7 +142,8 @@ describe('codedeploy step', () => {
     expect(result.status).toBe('success');
     expect(result.outputs).toMatchObject({ 'deployment-id': 'd-RB', outcome: 'rolled-back', 'rolled-back-to': 'd-OLD' });
     expect(cd.commandCalls(CreateDeploymentCommand)[0]!.args[0].input.revision).toEqual(s3('orders-1.4.1.zip'));
-    expect((await records())[0]).toMatchObject({ outcome: 'rolled-back', version: '1.4.1', deploymentId: 'd-RB' });
+    // a restore of the deployment it undid (DORA counts it as no new change)
+    expect((await records())[0]).toMatchObject({ outcome: 'rolled-back', version: '1.4.1', deploymentId: 'd-RB', rollbackOf: 'd-NEW' });
     expect(posts).toEqual([expect.objectContaining({ outcome: 'rolled-back', version: '1.4.1' })]);
   });
 

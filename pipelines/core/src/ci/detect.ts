@@ -120,6 +120,15 @@ export async function readGitFacts(cwd: string): Promise<GitFacts> {
   };
 }
 
+/**
+ * When `sha` was committed (ISO 8601 with offset), as the checkout in `cwd` says; undefined where
+ * git or the commit is missing (a deploy record then has no lead time, never a wrong one).
+ */
+export async function commitTimeOf(cwd: string, sha: string | undefined): Promise<string | undefined> {
+  if (!sha || !/^[0-9a-f]{7,64}$/i.test(sha)) return undefined;
+  return git(cwd, ['show', '-s', '--format=%cI', sha, '--']);
+}
+
 /** The CI context for a run started in `cwd` with `env`. */
 export async function resolveCiContext(cwd: string, env: Env): Promise<CiContext> {
   let event: GitHubEventPayload | undefined;

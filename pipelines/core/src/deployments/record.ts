@@ -33,6 +33,9 @@ export const deploymentNoticeSchema = z.strictObject({
   /** The run's report page; the Slack app links it from the deployment message. */
   reportUrl: z.url({ protocol: /^https?$/ }).optional(),
   rollback: rollbackRefSchema.optional(),
+  /** The deployed revision's commit and its commit time (ISO 8601): DORA's lead time starts there. */
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/i).optional(),
+  commitAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type DeploymentNotice = z.infer<typeof deploymentNoticeSchema>;
 
@@ -46,6 +49,8 @@ export const deploymentRecordSchema = deploymentNoticeSchema.extend({
   deploymentId: z.string().optional(),
   /** One line for people: "rolled back to d-ABC (revision s3://…)". */
   detail: z.string().optional(),
+  /** From the Slack app's history: this record is its Rollback button putting an earlier release back (the id of the deployment undone). */
+  rollbackOf: z.string().optional(),
 });
 export type DeploymentRecord = z.infer<typeof deploymentRecordSchema>;
 

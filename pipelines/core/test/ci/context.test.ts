@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { detectCiContext, readGitFacts } from '../../src/ci/detect.js';
+import { commitTimeOf, detectCiContext, readGitFacts } from '../../src/ci/detect.js';
 
 describe('detectCiContext', () => {
   it.each([
@@ -65,6 +65,28 @@ describe('readGitFacts', () => {
       git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'one');
       git('tag', 'v0.1.0');
       expect(await readGitFacts(dir)).toEqual({ branch: 'trunk', sha: git('rev-parse', 'HEAD'), tag: 'v0.1.0' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('commitTimeOf', () => {
+  it("reads the commit's time (DORA lead time's start) from a real repository; nothing for an unknown or malformed sha", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-git-'));
+    try {
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_COMMITTER_DATE: '2026-03-01T10:15:00+01:00', GIT_AUTHOR_DATE: '2026-02-28T09:00:00Z' } }).trim();
+      git('init', '-q', '-b', 'trunk');
+      writeFileSync(path.join(dir, 'a.txt'), 'a');
+      git('add', '.');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'one');
+      const sha = git('rev-parse', 'HEAD');
+      // the committer's time (when it landed on the branch), not the author's
+      expect(await commitTimeOf(dir, sha)).toBe('2026-03-01T10:15:00+01:00');
+      expect(await commitTimeOf(dir, sha.slice(0, 12))).toBe('2026-03-01T10:15:00+01:00');
+      expect(await commitTimeOf(dir, 'f'.repeat(40))).toBeUndefined();
+      expect(await commitTimeOf(dir, '--help')).toBeUndefined();
+      expect(await commitTimeOf(dir, undefined)).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,10 +1,11 @@
-// `shipgate deployments`: the deploy records in .shipgate/state/deployments.jsonl, newest first. A
-// read of recorded state, not a step run.
+// `shipgate deployments`: the deploy records in .shipgate/state/deployments.jsonl, newest first, or
+// with --dora the DORA metrics (dora.ts). A read of recorded state, not a step run.
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliIO, CommandRegistrar } from '@shipgate/protocol';
 import type { readDeployments } from '@shipgate/core';
 import { pipelineLocation, positiveInt } from '../options.js';
+import { printDora, refuseDoraFlagsWithoutDora, withDoraOptions, type DoraFlags } from './dora.js';
 
 type DeploymentRecord = Awaited<ReturnType<typeof readDeployments>>[number];
 
@@ -35,12 +36,16 @@ async function listDeployments(io: CliIO, flags: DeploymentsFlags, command: Comm
 }
 
 export const registerDeploymentsCommand: CommandRegistrar = (program, io) => {
-  program
+  const deployments = program
     .command('deployments')
-    .description('list the deployments recorded in .shipgate/state/deployments.jsonl, newest first')
+    .description('list the deployments recorded in .shipgate/state/deployments.jsonl, newest first; --dora: the DORA metrics')
     .option('--service <name>', 'only this service')
     .option('--environment <name>', 'only this environment')
     .option('--limit <n>', 'at most this many (default 20)', positiveInt('--limit'), 20)
-    .option('--json', 'print the records as JSON')
-    .action(async (flags: DeploymentsFlags, command: Command) => listDeployments(io, flags, command));
+    .option('--json', 'print the records (or the metrics) as JSON');
+  withDoraOptions(deployments).action(async (flags: DeploymentsFlags & DoraFlags, command: Command) => {
+    if (flags.dora) return printDora(flags, command, io);
+    refuseDoraFlagsWithoutDora(flags);
+    return listDeployments(io, flags, command);
+  });
 };

@@ -8,5 +8,6 @@ import { registerExportCommand } from './export.js';
 import { registerDeployCommands } from './deploy.js';
 import { registerReportCommand } from './report.js';
 import { registerVerifyCommand } from './verify.js';
+import { registerSendReportCommand } from './send-report.js';
 
-export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand, registerDeployCommands, registerReportCommand, registerVerifyCommand];
+export const commandRegistrars: CommandRegistrar[] = [registerPipelineCommands, registerStepCommand, registerGateCommand, registerImageCommands, registerExportCommand, registerDeployCommands, registerReportCommand, registerVerifyCommand, registerSendReportCommand];

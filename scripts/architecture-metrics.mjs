@@ -8,7 +8,8 @@ import path from 'node:path';
 
 const root = process.cwd();
 const bin = (name) => path.join(import.meta.dirname, '..', 'node_modules', '.bin', name);
-const folders = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['pipelines/protocol/src', 'pipelines/core/src', 'pipelines/aws/src', 'pipelines/image/src', 'pipelines/quality-gate/src', 'pipelines/slack/src', 'pipelines/cli/src', 'pipelines/danger/src', 'test-harness/src', 'bolt-app/src', 'actions/src'];
+const packages = readdirSync(path.join(root, 'pipelines')).filter((name) => statSync(path.join(root, 'pipelines', name, 'src'), { throwIfNoEntry: false })?.isDirectory()).map((name) => `pipelines/${name}/src`);
+const folders = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...packages, 'test-harness/src', 'bolt-app/src', 'actions/src'];
 
 function tsFiles(dir) {
   return readdirSync(dir, { recursive: true }).map((f) => path.join(dir, String(f))).filter((f) => f.endsWith('.ts') && statSync(f).isFile());

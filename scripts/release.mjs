@@ -117,7 +117,19 @@ export function release({ out, build = false }) {
   return { tarballs: sums.map((line) => line.split('  ')[1]), problems };
 }
 
+const usage = 'usage: node scripts/release.mjs [--out DIR] [--build]\n  --out DIR  where the tarballs and SHA256SUMS go (default release/; emptied first)\n  --build    run `npm run build` first\n';
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  const unknown = args.filter((a, i) => !['--out', '--build'].includes(a) && args[i - 1] !== '--out');
+  if (unknown.length > 0 || (args.includes('--out') && !args[args.indexOf('--out') + 1])) {
+    process.stderr.write(`release: ${unknown.length > 0 ? `unknown argument ${unknown[0]}` : '--out needs a directory'}\n${usage}`);
+    process.exit(2);
+  }
   const at = process.argv.indexOf('--out');
   const out = path.resolve(at > 0 ? process.argv[at + 1] : path.join(root, 'release'));
   const { tarballs, problems } = release({ out, build: process.argv.includes('--build') });

@@ -1,11 +1,12 @@
 // Each pipelines package's public API is deliberate: what its src/index.ts exports is exactly the
 // README's "## API" table, name for name, and every value in it exists at run time.
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const packages = ['protocol', 'core', 'aws', 'image', 'quality-gate', 'slack', 'verify', 'cli', 'danger'];
+// every package under pipelines/ (a new one is checked without being listed here)
+const packages = readdirSync(path.join(root, 'pipelines')).filter((name) => existsSync(path.join(root, 'pipelines', name, 'src/index.ts')));
 
 /** Names exported by an index made of `export { … } from` / `export type { … } from` lines. */
 function indexExports(text: string): { values: string[]; types: string[] } {
@@ -33,6 +34,10 @@ describe('public API of each pipelines package', () => {
   it('reads the index and the table as written', () => {
     expect(indexExports("export { a, b as c } from './x.js';\nexport type { T } from './y.js';\nexport { type U, v } from './z.js';")).toEqual({ values: ['a', 'c', 'v'], types: ['T', 'U'] });
     expect([...readmeApi('# x\n\n## API\n\n| name | kind | what |\n| --- | --- | --- |\n| `a` | value | A. |\n| `T` | type | T. |\n').entries()]).toEqual([['a', 'value'], ['T', 'type']]);
+  });
+
+  it('finds every package', () => {
+    expect(packages).toEqual(expect.arrayContaining(['protocol', 'core', 'aws', 'image', 'quality-gate', 'slack', 'verify', 'cli', 'danger']));
   });
 
   it.each(packages)('@shipgate/%s exports exactly what its README documents', async (name) => {

@@ -14,7 +14,7 @@
 // Plugins stay outside: `@shipgate/test-harness/plugin` and SHIPGATE_PLUGINS are imported from the
 // user's node_modules at run time, as before. They may hold their own copy of @shipgate/protocol;
 // ShipgateError is branded with Symbol.for, so `instanceof` holds across copies.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,15 +24,9 @@ const cliDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const root = path.resolve(cliDir, '../..');
 export const bundleDir = path.join(cliDir, 'dist', 'bundle');
 
-const workspaceSources = {
-  '@shipgate/protocol': 'pipelines/protocol/src/index.ts',
-  '@shipgate/core': 'pipelines/core/src/index.ts',
-  '@shipgate/aws': 'pipelines/aws/src/index.ts',
-  '@shipgate/image': 'pipelines/image/src/index.ts',
-  '@shipgate/quality-gate': 'pipelines/quality-gate/src/index.ts',
-  '@shipgate/slack': 'pipelines/slack/src/index.ts',
-};
-const fromSource = {
+// the packages the CLI depends on (its package.json), bundled from their TypeScript sources
+const cliDependencies = Object.keys(JSON.parse(readFileSync(path.join(cliDir, 'package.json'), 'utf8')).dependencies ?? {});
+const workspaceSources = Object.fromEntries(cliDependencies.filter((name) => name.startsWith('@shipgate/')).map((name) => [name, `pipelines/${name.slice('@shipgate/'.length)}/src/index.ts`]));const fromSource = {
   name: 'workspace-sources',
   setup(b) {
     b.onResolve({ filter: /^@shipgate\// }, (args) => {

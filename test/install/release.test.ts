@@ -59,7 +59,7 @@ describe('tarballProblems', () => {
 });
 
 describe('publishedPackages', () => {
-  it('are the ten @shipgate packages, not the private actions or examples', () => {
+  it('are the eleven @shipgate packages, not the private actions or examples', () => {
     expect(publishedPackages().map((p) => p.manifest.name)).toEqual([
       '@shipgate/protocol',
       '@shipgate/core',
@@ -67,6 +67,7 @@ describe('publishedPackages', () => {
       '@shipgate/image',
       '@shipgate/quality-gate',
       '@shipgate/slack',
+      '@shipgate/verify',
       '@shipgate/cli',
       '@shipgate/danger',
       '@shipgate/test-harness',

@@ -1,10 +1,17 @@
 // A pipeline's own rollback (a verify step's `rolled-back` record) answers in the Slack thread of
 // the deployment it rolled back, with the failing check as `reason`: the real app on PGlite, its API
 // over HTTP on 127.0.0.1, and the loopback stand-in for Slack's Web API recording what it sends.
+// Migration 5 (deployments.reason) is checked on a real Postgres holding a row from before it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findPostgresBinaries, openHarness, prepareHarness } from '@shipgate/test-harness';
 import { rolledBackParent } from '../src/approvals/rollback.js';
 import type { ShipgateApp } from '../src/app.js';
-import type { Store } from '../src/store/store.js';
+import { migrate, migrations } from '../src/store/migrations.js';
+import { openPostgres } from '../src/store/sql.js';
+import { Store } from '../src/store/store.js';
 import { api, memoryStore, slackStandIn, startApp, waitFor, type SlackStandIn } from './helpers.js';
 
 let slack: SlackStandIn;
@@ -108,4 +115,47 @@ describe('rolledBackParent', () => {
   ])('%s', (_name, history, expected) => {
     expect(rolledBackParent(history, record)?.id).toBe(expected);
   });
+});
+
+const hasPostgres = findPostgresBinaries() !== undefined;
+if (!hasPostgres && process.env.CI === 'true') throw new Error('CI must provide Postgres server binaries (.ci/run installs postgresql)');
+if (!hasPostgres) console.warn('skipping migration 5 on Postgres: no Postgres server binaries on this machine (apt-get install postgresql)');
+
+(hasPostgres ? describe : describe.skip)('migration 5 (deployments.reason) on Postgres', () => {
+  it('upgrades a database at version 4: the old row has no reason, and a rollback notice after it is threaded with one', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-reason-'));
+    const prepared = await prepareHarness({ provider: 'postgres', cwd: dir });
+    const harness = openHarness(prepared.state);
+    const database = await harness.acquire();
+    const db = await openPostgres(database.url!, { max: 3 });
+    const own = await slackStandIn();
+    let pgApp: ShipgateApp | undefined;
+    try {
+      // the database as the app left it before migration 5, with a posted deployment in it
+      const later = migrations.splice(migrations.findIndex((m) => m.version === 5));
+      try {
+        expect(await migrate(db)).toEqual([1, 2, 3, 4]);
+      } finally {
+        migrations.push(...later);
+      }
+      await db.query(`INSERT INTO deployments (id, service, environment, version, outcome, created_at, channel, message_ts) VALUES ('dep_old', 'orders', 'prod', '1.2.0', 'succeeded', now() - interval '1 hour', 'C0PROD0001', '1699999999.000100')`);
+      expect(await migrate(db)).toEqual([5]);
+      const upgraded = new Store(db);
+      expect(await upgraded.deployments.get('dep_old')).toMatchObject({ version: '1.2.0', reason: null });
+      pgApp = await startApp(own, { store: upgraded });
+      const res = await api(pgApp.url, 'POST', '/api/deployments', { service: 'orders', environment: 'prod', version: '1.2.0', outcome: 'rolled-back', reason: 'p99 latency 0.9 > 0.3' });
+      expect(res.status).toBe(201);
+      await waitFor(async () => (await upgraded.deployments.get(res.body.id))?.messageTs, 'the rollback notice');
+      expect(await upgraded.deployments.get(res.body.id)).toMatchObject({ reason: 'p99 latency 0.9 > 0.3' });
+      expect(own.of('chat.postMessage').map((c) => [c.args.thread_ts, c.args.text])).toEqual([['1699999999.000100', 'Rolled back by the pipeline: orders 1.2.0 in prod — p99 latency 0.9 &gt; 0.3']]);
+    } finally {
+      await pgApp?.stop().catch(() => undefined);
+      await db.close().catch(() => undefined);
+      await own.close();
+      await database.release();
+      await harness.close();
+      await prepared.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

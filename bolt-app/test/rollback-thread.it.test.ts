@@ -12,7 +12,7 @@ import type { ShipgateApp } from '../src/app.js';
 import { migrate, migrations } from '../src/store/migrations.js';
 import { openPostgres } from '../src/store/sql.js';
 import { Store } from '../src/store/store.js';
-import { api, memoryStore, slackStandIn, startApp, waitFor, type SlackStandIn } from './helpers.js';
+import { api, approvalBody, blockActions, memoryStore, postSlack, slackStandIn, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
 
 let slack: SlackStandIn;
 let store: Store;
@@ -88,6 +88,21 @@ describe('a rolled-back record from the pipeline', () => {
     const sent = JSON.stringify(post!.args);
     expect(sent).not.toMatch(/<!channel>|<https:\/\/evil|<@U0ADA/);
     expect(post!.args.text).toContain('x &lt;!channel&gt; &lt;https://evil.example|y&gt; &amp; &lt;@U0ADA00001&gt;');
+  });
+
+  it('answers in the approval\'s thread when the deployment was posted there (a thread\'s parent, never a reply)', async () => {
+    const requested = await api(app.url, 'POST', '/api/approvals', approvalBody({ service: 'ledger', version: '7.0.0' }));
+    expect(requested.status).toBe(201);
+    const approvalTs = await waitFor(async () => (await store.approvals.get(requested.body.id))?.messageTs, 'the approval message');
+    await postSlack(app.url, blockActions({ user: users.ada, actionId: 'shipgate_approve', value: requested.body.id }));
+    await waitFor(async () => (await store.approvals.get(requested.body.id))?.state === 'approved', 'the approval');
+    const deployed = await deploy({ service: 'ledger', version: '7.0.0' });
+    expect(slack.of('chat.postMessage').find((c) => c.args.thread_ts === approvalTs && String(c.args.text).startsWith('Deployed: ledger'))).toBeDefined();
+    expect(deployed.ts).not.toBe(approvalTs);
+    const since = slack.calls.length;
+    const res = await api(app.url, 'POST', '/api/deployments', { service: 'ledger', environment: 'prod', version: '7.0.0', outcome: 'rolled-back', reason: 'error rate 0.2 > 0.05' });
+    await waitFor(async () => (await store.deployments.get(res.body.id))?.messageTs, 'the rollback notice');
+    expect(postsAfter(since).map((c) => c.args.thread_ts)).toEqual([approvalTs]);
   });
 
   it.each([

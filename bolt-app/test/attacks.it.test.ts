@@ -123,6 +123,7 @@ describe('2. nothing a pipeline sends can mention or link in Slack', () => {
     ['digest', (v) => ({ digest: v })],
     ['image', (v) => ({ image: v })],
     ['deployer', (v) => ({ deployer: v })],
+    ['reason', (v) => ({ reason: v })],
   ];
   it.each(deploymentFields)('deployment %s: the message stays text', async (_field, over) => {
     const since = slack.calls.length;

@@ -58,6 +58,9 @@ export type RollbackSpec = z.infer<typeof rollbackSpecSchema>;
 export const deploymentOutcomes = ['succeeded', 'failed', 'rolled-back'] as const;
 export type DeploymentOutcome = (typeof deploymentOutcomes)[number];
 
+/** Characters of a deploy record's `reason`: one line for a Slack message, not a log. */
+export const maxDeploymentReason = 1000;
+
 export const deploymentRequestSchema = z.object({
   service: nonEmpty,
   environment: nonEmpty,
@@ -73,6 +76,8 @@ export const deploymentRequestSchema = z.object({
   /** The deployed revision's commit and when it was made (ISO 8601): DORA's lead time starts there. */
   commit: z.string().regex(/^[0-9a-f]{7,64}$/i, 'a git commit sha (7 to 64 hex digits)').optional(),
   commitAt: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-03-01T10:00:00Z' }).optional(),
+  /** Why this outcome, for people: a verify step's failing check (name, value, limit). Shown escaped. */
+  reason: z.string().trim().min(1).max(maxDeploymentReason).optional(),
 });
 export type DeploymentRequest = z.infer<typeof deploymentRequestSchema>;
 
@@ -129,6 +134,8 @@ export interface Deployment {
   /** The deployed revision's commit and its time, when the pipeline said. */
   commit: string | null;
   commitAt: Date | null;
+  /** Why this outcome, as the pipeline said (a verify step's failing check). */
+  reason: string | null;
 }
 
 /**

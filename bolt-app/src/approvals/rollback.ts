@@ -13,7 +13,7 @@ function sameRelease(a: Pick<Record, 'version' | 'digest'>, b: Pick<Record, 'ver
   return a.version === b.version;
 }
 
-function chronological<T extends Record>(history: readonly T[]): T[] {
+function chronological<T extends Pick<Record, 'createdAt' | 'seq'>>(history: readonly T[]): T[] {
   return [...history].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.seq - b.seq);
 }
 
@@ -51,4 +51,19 @@ export function planRollback<T extends Deployment>(history: readonly T[], fromId
   if (currentDeployment(history)?.id !== from.id) return { ok: false, refusal: 'not-current', from };
   const to = selectRollbackTarget(history, from);
   return to ? { ok: true, from, to } : { ok: false, refusal: 'no-target', from };
+}
+
+type Posted = Pick<Deployment, 'id' | 'seq' | 'version' | 'outcome' | 'createdAt' | 'channel' | 'messageTs'>;
+
+/**
+ * Whose Slack thread a pipeline's `rolled-back` record answers: the newest earlier deployment of
+ * the same version that has a message, else the newest earlier one with a message. Other
+ * `rolled-back` records are never chosen (their messages are replies themselves).
+ */
+export function rolledBackParent<T extends Posted>(history: readonly T[], record: T): T | undefined {
+  const ordered = chronological(history);
+  const at = ordered.findIndex((d) => d.id === record.id);
+  const before = (at >= 0 ? ordered.slice(0, at) : ordered).reverse();
+  const posted = before.filter((d) => d.outcome !== 'rolled-back' && d.channel && d.messageTs);
+  return posted.find((d) => d.version === record.version) ?? posted[0];
 }

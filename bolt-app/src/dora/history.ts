@@ -21,7 +21,7 @@ export async function doraReport(store: Store, options: { now: Date; windowMs: n
 
 /** A row for `GET /api/deployments`: a deployments.jsonl record (`at`, the app's id as `deploymentId`). */
 export function deploymentRecordView(d: Deployment): Record<string, unknown> {
-  const optional: Record<string, string | null> = { digest: d.digest, image: d.image, deployer: d.deployer, url: d.url, reportUrl: d.reportUrl, commit: d.commit, commitAt: d.commitAt?.toISOString() ?? null, rollbackOf: d.rollbackOf };
+  const optional: Record<string, string | null> = { digest: d.digest, image: d.image, deployer: d.deployer, url: d.url, reportUrl: d.reportUrl, commit: d.commit, commitAt: d.commitAt?.toISOString() ?? null, rollbackOf: d.rollbackOf, reason: d.reason };
   return {
     service: d.service,
     environment: d.environment,

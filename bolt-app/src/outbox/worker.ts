@@ -8,7 +8,7 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { verdictOf } from '../approvals/machine.js';
 import type { Approval, Deployment } from '../approvals/model.js';
-import { planRollback } from '../approvals/rollback.js';
+import { planRollback, rolledBackParent } from '../approvals/rollback.js';
 import { BackendError, type DecisionBackend, type DecisionBackends, type RollbackBackend, type RollbackBackends } from '../backends/types.js';
 import { environmentPolicy, type AppConfig } from '../config.js';
 import type { AppMetrics } from '../http/metrics.js';
@@ -39,6 +39,12 @@ export interface OutboxWorkerOptions {
   retryBaseSeconds?: number;
   /** Strings never to write to logs or Slack (tokens). */
   secrets?: ReadonlyArray<string | undefined>;
+}
+
+/** A Slack message to reply under. */
+interface SlackThread {
+  channel: string;
+  ts: string;
 }
 
 /** Not done yet, and not a failure: try again soon (a Slack message its update waits for). */
@@ -202,20 +208,34 @@ export class OutboxWorker {
       return;
     }
     if (await this.#postPending(row, 'slack.deployment')) throw new NotYet('the deployment message is not posted yet');
-    // a rollback's record goes into the thread of the deployment it undid; a deploy that went out
-    // under an approval goes into that approval's thread (and to the channel)
-    let thread: { channel: string; ts: string } | undefined;
+    // a rollback's record goes into the thread of the deployment it undid, and so does a
+    // pipeline's own `rolled-back` record (a verify step's); a deploy that went out under an
+    // approval goes into that approval's thread (and to the channel)
+    let thread: SlackThread | undefined;
     if (d.rollbackOf) {
       const from = await this.#deployment(d.rollbackOf);
       if (from.channel && from.messageTs) thread = { channel: from.channel, ts: from.messageTs };
-    } else if (d.approvalId) {
-      const a = await this.#o.store.approvals.get(d.approvalId);
-      if (a?.channel && a.messageTs) thread = { channel: a.channel, ts: a.messageTs };
+    } else {
+      const parent = d.outcome === 'rolled-back' ? rolledBackParent(history, d) : undefined;
+      if (parent) thread = await this.#threadOf(parent);
+      if (!thread && d.approvalId) thread = await this.#approvalThread(d.approvalId);
     }
     const channel = thread?.channel ?? d.channel;
     if (!channel) return;
     const res = thread ? await this.#o.slack.chat.postMessage({ channel, ...message, thread_ts: thread.ts, reply_broadcast: true }) : await this.#o.slack.chat.postMessage({ channel, ...message });
     await this.#o.store.deployments.setMessage(d.id, res.channel ?? channel, String(res.ts));
+  }
+
+  /** The thread a deployment's message is in: its own, or its approval's when it was posted as a reply there. */
+  async #threadOf(d: Deployment): Promise<SlackThread | undefined> {
+    if (!d.channel || !d.messageTs) return undefined;
+    const approval = d.approvalId && !d.rollbackOf ? await this.#approvalThread(d.approvalId) : undefined;
+    return approval ?? { channel: d.channel, ts: d.messageTs };
+  }
+
+  async #approvalThread(id: string): Promise<SlackThread | undefined> {
+    const a = await this.#o.store.approvals.get(id);
+    return a?.channel && a.messageTs ? { channel: a.channel, ts: a.messageTs } : undefined;
   }
 
   async #slackThread(row: OutboxRow): Promise<void> {

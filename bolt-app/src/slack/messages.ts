@@ -112,6 +112,8 @@ export function deploymentMessage(d: Deployment, target: Deployment | undefined)
   const title = `*${escapeText(d.service)}* \`${escapeText(d.version)}\` in *${escapeText(d.environment)}*`;
   const restore = d.rollbackOf ? ' (rollback)' : '';
   const lines = [`${outcomeLine[d.outcome]}${restore}: ${title}`];
+  // the pipeline's words (a failing check): text only, never a mention or a link
+  if (d.reason) lines.push(`*Why:* ${escapedUpTo(d.reason, 2000)}`);
   const fields = [{ type: 'mrkdwn' as const, text: `*By*\n${who(d.deployer)}` }, { type: 'mrkdwn' as const, text: `*When*\n${slackDate(d.createdAt)}` }];
   if (d.digest) fields.push({ type: 'mrkdwn', text: `*Digest*\n\`${escapeText(d.digest)}\`` });
   if (d.url) fields.push({ type: 'mrkdwn', text: `*Link*\n${link(d.url, 'details')}` });
@@ -144,7 +146,8 @@ export function deploymentMessage(d: Deployment, target: Deployment | undefined)
       ],
     });
   }
-  return { text: escapeText(`${outcomeLine[d.outcome].replace(/^:[a-z_]+: /, '')}: ${d.service} ${d.version} in ${d.environment}`), blocks };
+  const why = d.reason ? ` — ${d.reason}` : '';
+  return { text: escapeText(`${outcomeLine[d.outcome].replace(/^:[a-z_]+: /, '')}: ${d.service} ${d.version} in ${d.environment}${why}`), blocks };
 }
 
 export function rejectModal(approval: Approval): View {

@@ -46,6 +46,7 @@ export function toDeployment(r: Row): Deployment {
     rollbackOf: str(r.rollback_of),
     commit: str(r.commit_sha),
     commitAt: dateOrNull(r.commit_at),
+    reason: str(r.reason),
   };
 }
 
@@ -62,9 +63,9 @@ export class DeploymentRepository {
       const approvalId = await this.approvals.approvedFor(request, tx);
       const previous = await tx.query<Row>(`SELECT * FROM deployments WHERE service = $1 AND environment = $2 AND message_ts IS NOT NULL AND rollback_state IS NULL ORDER BY created_at DESC, seq DESC LIMIT 1`, [request.service, request.environment]);
       const { rows } = await tx.query<Row>(
-        `INSERT INTO deployments (id, service, environment, version, digest, image, outcome, deployer, url, rollback, approval_id, created_at, channel, report_url, commit_sha, commit_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
-        [newId('dep'), request.service, request.environment, request.version, request.digest ?? null, request.image ?? null, request.outcome, request.deployer ?? null, request.url ?? null, request.rollback ? JSON.stringify(request.rollback) : null, approvalId ?? null, context.now, context.channel, request.reportUrl ?? null, request.commit ?? null, request.commitAt ? new Date(request.commitAt) : null],
+        `INSERT INTO deployments (id, service, environment, version, digest, image, outcome, deployer, url, rollback, approval_id, created_at, channel, report_url, commit_sha, commit_at, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
+        [newId('dep'), request.service, request.environment, request.version, request.digest ?? null, request.image ?? null, request.outcome, request.deployer ?? null, request.url ?? null, request.rollback ? JSON.stringify(request.rollback) : null, approvalId ?? null, context.now, context.channel, request.reportUrl ?? null, request.commit ?? null, request.commitAt ? new Date(request.commitAt) : null, request.reason ?? null],
       );
       const deployment = toDeployment(rows[0]!);
       const work: OutboxWork[] = context.channel ? [{ kind: 'slack.deployment', subjectId: deployment.id }] : [];

@@ -127,6 +127,11 @@ ALTER TABLE deployments ADD COLUMN commit_at timestamptz;
 CREATE INDEX deployments_created ON deployments (created_at);
 `,
   },
+  {
+    version: 5,
+    name: 'deployments.reason (the failing check of a rolled-back deployment)',
+    sql: 'ALTER TABLE deployments ADD COLUMN reason text;',
+  },
 ];
 
 /** Applies the migrations this database has not seen, one transaction each, under an advisory lock. */

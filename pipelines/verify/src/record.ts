@@ -1,6 +1,7 @@
 // A failed verification that rolled back is recorded like every deployment: one line in
 // deployments.jsonl and one POST to the Slack app's /api/deployments, outcome `rolled-back`, with the
-// failing check in the record's detail.
+// failing check in the record's detail and as the record's `reason` (the app posts it in the thread
+// of the deployment's message).
 import { deployerFrom, recordDeployment, type RollbackRef } from '@shipgate/core';
 import type { StepContext } from '@shipgate/protocol';
 import type { OnFailure, VerifyInputs } from './inputs.js';
@@ -23,9 +24,14 @@ function rollbackRef(onFailure: OnFailure | undefined, environment: string): Rol
   return undefined;
 }
 
+/** What the Slack app shows on the rollback notice: the failing check, its value and its limit. */
+export function failingCheckLine(failing: FailingCheck | undefined): string {
+  return failing ? `verify: check "${failing.name}" failed at evaluation ${failing.evaluation}: ${failing.reason}` : 'verify: failed';
+}
+
 /** One line: which check failed, and what each rollback did. */
 export function rollbackDetail(failing: FailingCheck | undefined, outcomes: readonly RollbackOutcome[]): string {
-  const check = failing ? `verify: check "${failing.name}" failed at evaluation ${failing.evaluation}: ${failing.reason}` : 'verify: failed';
+  const check = failingCheckLine(failing);
   const done = outcomes.map((o) => `${o.kind} ${o.ok ? 'rolled back' : 'rollback FAILED'}: ${o.message}`);
   return [check, ...done].join('; ');
 }
@@ -50,6 +56,7 @@ export async function recordRolledBack(ctx: StepContext<VerifyInputs>, version: 
       ...(ref ? { rollback: ref } : {}),
       via: 'verify',
       detail: rollbackDetail(failing, outcomes),
+      reason: failingCheckLine(failing),
     },
     { stateDir: ctx.stateDir, env: ctx.env, signal: AbortSignal.timeout(20_000) },
   );

@@ -134,7 +134,9 @@ suite('verify against a real Prometheus', () => {
       // the bad release was deployed and told to the app, as the codedeploy step does
       const appEnv = { SHIPGATE_APP_URL: app.url, SHIPGATE_API_TOKEN: apiToken };
       await recordDeployment({ service: 'orders', environment: 'prod', version: '1.2.0', outcome: 'succeeded', via: 'codedeploy' }, { stateDir: path.join(workspace, '.shipgate/state'), env: appEnv });
-      await waitFor(() => slack.of('chat.postMessage').find((c) => JSON.stringify(c.args).includes('1.2.0')), 'the deployment message');
+      const deployed = await waitFor(() => slack.of('chat.postMessage').find((c) => JSON.stringify(c.args).includes('1.2.0')), 'the deployment message');
+      const deployedTs = (await store.deployments.history('orders', 'prod'))[0]!.messageTs;
+      expect(deployedTs).toBeTruthy();
       service.deploy({ version: '1.2.0', errorRatio: 0.4, latency: 0.1 });
       const onFailure = {
         codedeploy: { application: 'orders', 'deployment-group': 'production', endpoint: aws.url },
@@ -156,11 +158,15 @@ suite('verify against a real Prometheus', () => {
       const records = readFileSync(path.join(workspace, '.shipgate/state/deployments.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(records.at(-1)).toMatchObject({ service: 'orders', environment: 'prod', version: '1.2.0', outcome: 'rolled-back', via: 'verify', rollback: { kind: 'codedeploy', application: 'orders', deploymentGroup: 'production' } });
       expect(records.at(-1)!.detail).toMatch(/^verify: check "error-rate" failed at evaluation 2: 0\.\d+ > 0\.05; codedeploy rolled back: rolled orders\/production back from s3:\/\/releases\/orders-1\.2\.0\.zip \(version v3\) to s3:\/\/releases\/orders-1\.1\.0\.zip \(version v2\) \(deployment d-BACK\)/);
-      // the Slack app has it as rolled back and posted it to the environment's channel
+      expect(records.at(-1)!.reason).toMatch(/^verify: check "error-rate" failed at evaluation 2: 0\.\d+ > 0\.05$/);
+      // the Slack app has it as rolled back, with the failing check, and answered in the thread of
+      // the deployment's message (escaped: `>` as `&gt;`)
       const history = await store.deployments.history('orders', 'prod');
       expect(history.map((d) => [d.version, d.outcome])).toEqual([['1.2.0', 'rolled-back'], ['1.2.0', 'succeeded']]);
-      const posted = await waitFor(() => slack.of('chat.postMessage').find((c) => c.args.channel === 'C0PROD0001' && /rolled.back/i.test(JSON.stringify(c.args))), 'the rolled-back message');
-      expect(JSON.stringify(posted.args)).toContain('1.2.0');
+      expect(history[0]!.reason).toBe(records.at(-1)!.reason);
+      const posted = await waitFor(() => slack.of('chat.postMessage').find((c) => c !== deployed && /rolled.back/i.test(JSON.stringify(c.args))), 'the rolled-back message');
+      expect(posted.args).toMatchObject({ channel: 'C0PROD0001', thread_ts: deployedTs });
+      expect(posted.args.text).toMatch(/^Rolled back by the pipeline: orders 1\.2\.0 in prod — verify: check "error-rate" failed at evaluation 2: 0\.\d+ &gt; 0\.05$/);
     }, 60_000);
   });
 

@@ -20,6 +20,9 @@ export type RollbackRef = z.infer<typeof rollbackRefSchema>;
 export const deploymentOutcomes = ['succeeded', 'failed', 'rolled-back'] as const;
 export type DeploymentOutcome = (typeof deploymentOutcomes)[number];
 
+/** Characters of `reason` the Slack app takes (its API refuses more). */
+export const maxReasonLength = 1000;
+
 /** The body of `POST /api/deployments`: exactly the fields the Slack app's API accepts. */
 export const deploymentNoticeSchema = z.strictObject({
   service: z.string().min(1),
@@ -36,6 +39,11 @@ export const deploymentNoticeSchema = z.strictObject({
   /** The deployed revision's commit and its commit time (ISO 8601): DORA's lead time starts there. */
   commit: z.string().regex(/^[0-9a-f]{7,64}$/i).optional(),
   commitAt: z.iso.datetime({ offset: true }).optional(),
+  /**
+   * Why this outcome, one line for people (a verify step's failing check): the Slack app shows it
+   * on the deployment's message. Longer text is cut to the app's limit when recorded.
+   */
+  reason: z.string().trim().min(1).max(maxReasonLength).optional(),
 });
 export type DeploymentNotice = z.infer<typeof deploymentNoticeSchema>;
 
@@ -82,7 +90,8 @@ export const deploymentsFileName = 'deployments.jsonl';
 /** Appends the record to deployments.jsonl and tells the Slack app, if one is configured. */
 export async function recordDeployment(record: Omit<DeploymentRecord, 'at'> & { at?: string }, options: RecordDeploymentOptions): Promise<RecordDeploymentResult> {
   const reportUrl = record.reportUrl ?? reportUrlFromEnv(options.env ?? process.env);
-  const parsed = deploymentRecordSchema.safeParse({ ...record, ...(reportUrl ? { reportUrl } : {}), at: record.at ?? new Date().toISOString() });
+  const reason = record.reason === undefined ? {} : { reason: clipReason(record.reason) };
+  const parsed = deploymentRecordSchema.safeParse({ ...record, ...reason, ...(reportUrl ? { reportUrl } : {}), at: record.at ?? new Date().toISOString() });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ');
     throw new ShipgateError('deployments.invalid-record', `deploy record: ${issues}`, { hint: 'service, environment and version must be set (step inputs `service`, `environment`, `version`)' });
@@ -104,6 +113,12 @@ export async function recordDeployment(record: Omit<DeploymentRecord, 'at'> & { 
     if (options.signal?.aborted) throw options.signal.reason;
     return { file, warning: `the Slack app was not told about the deployment: ${(error as Error).message}` };
   }
+}
+
+/** A reason the app will take: trimmed, and cut with an ellipsis at its limit rather than refused (the record matters more than its last words). */
+function clipReason(reason: string): string {
+  const text = reason.trim();
+  return text.length > maxReasonLength ? `${text.slice(0, maxReasonLength - 1)}…` : text;
 }
 
 /**

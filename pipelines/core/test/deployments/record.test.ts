@@ -85,6 +85,16 @@ describe('recordDeployment', () => {
     expect((received[0]!.body as { reportUrl?: string }).reportUrl).toBe(sent);
   });
 
+  it.each([
+    ['a short reason is sent as given, trimmed', '  check "error-rate" failed: 0.4 > 0.05 ', 'check "error-rate" failed: 0.4 > 0.05'],
+    ['a reason over the app\'s 1000 characters is cut with an ellipsis, not refused', 'x'.repeat(1500), `${'x'.repeat(999)}…`],
+  ])('reason: %s', async (_name, reason, sent) => {
+    const result = await recordDeployment({ ...record, outcome: 'rolled-back', reason }, { stateDir: dir, env: { SHIPGATE_APP_URL: appUrl, SHIPGATE_API_TOKEN: 't' } });
+    expect(result.warning).toBeUndefined();
+    expect((received[0]!.body as { reason?: string }).reason).toBe(sent);
+    expect((await readDeployments(dir))[0]!.reason).toBe(sent);
+  });
+
   it('keeps every deployment, oldest first', async () => {
     await recordDeployment({ ...record, version: '1.4.1' }, { stateDir: dir, env: {} });
     await recordDeployment({ ...record, version: '1.4.2', outcome: 'rolled-back' }, { stateDir: dir, env: {} });

@@ -121,7 +121,7 @@ describe('the release tarballs installed into an empty project', () => {
     const lock = JSON.parse(readFileSync(path.join(project, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string; link?: boolean }> };
     const ours = Object.entries(lock.packages).filter(([key]) => key.startsWith('node_modules/@shipgate/'));
     expect(ours.map(([key]) => key).sort()).toEqual(
-      ['aws', 'bolt-app', 'cli', 'core', 'danger', 'image', 'protocol', 'quality-gate', 'slack', 'test-harness'].map((n) => `node_modules/@shipgate/${n}`),
+      ['aws', 'bolt-app', 'cli', 'core', 'danger', 'image', 'protocol', 'quality-gate', 'slack', 'test-harness', 'verify'].map((n) => `node_modules/@shipgate/${n}`),
     );
     for (const [, entry] of ours) {
       expect(entry.link).toBeUndefined();

@@ -4,7 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import type { CliIO } from '@shipgate/protocol';
-import { loadPlugins, type BundledPlugins } from './plugins.js';
+import { loadPluginsDeferred, type BundledPlugins, type DeferredPlugin } from './plugins.js';
 import type { CommandRegistrar, ShipgatePlugin } from '@shipgate/protocol';
 import { defaultRegistry } from './steps.js';
 
@@ -14,8 +14,8 @@ export type { CommandRegistrar };
 import { commandRegistrars } from './commands/index.js';
 import { shipgateVersion as version } from '../version.js';
 
-export function buildProgram(io: CliIO, setExitCode: (code: number) => void, plugins: readonly ShipgatePlugin[] = []): Command {
-  const steps = defaultRegistry(plugins);
+export function buildProgram(io: CliIO, setExitCode: (code: number) => void, plugins: readonly ShipgatePlugin[] = [], deferred: readonly DeferredPlugin[] = []): Command {
+  const steps = defaultRegistry(plugins, deferred);
   const program = new Command('shipgate')
     .description('Safe, boring deploys: a parallel pipeline engine with quality gates, versioned images and approvals.')
     .version(version, '-V, --version')
@@ -42,12 +42,43 @@ export function errorReport(error: ShipgateError): string {
   return error.location ? error.format() : `shipgate: ${error.format()}`;
 }
 
+/** The command word of a command line: its first argument that is neither an option nor the value of -C/-f. */
+export function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (['-C', '--directory', '-f', '--file'].includes(arg)) i += 1;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a command line may need a deferred plugin's commands: one of them, or anything that is
+ * not a command of the program without them (help, no command, a typo that gets a did-you-mean).
+ */
+function needsPluginCommands(argv: readonly string[], program: Command): boolean {
+  const word = commandWord(argv);
+  if (word === undefined || word === 'help' || argv.includes('--help') || argv.includes('-h')) return !argv.includes('--version') && !argv.includes('-V');
+  return !program.commands.some((c) => c.name() === word || c.aliases().includes(word));
+}
+
 /** Runs the CLI with `argv` (without node and script). Resolves to the process exit code. */
 export async function runCli(argv: readonly string[], io: CliIO, options: { bundledPlugins?: BundledPlugins } = {}): Promise<number> {
   let exitCode: number = ExitCode.ok;
   let plugins: ShipgatePlugin[];
+  let deferred: DeferredPlugin[];
+  const setExitCode = (code: number) => {
+    exitCode = code;
+  };
+  let program: Command;
   try {
-    plugins = await loadPlugins(io.env, io.cwd, options.bundledPlugins);
+    ({ plugins, deferred } = await loadPluginsDeferred(io.env, io.cwd, options.bundledPlugins));
+    program = buildProgram(io, setExitCode, plugins, deferred);
+    // a deferred plugin's commands are only known once it is imported: import it when the command line may name one
+    if (deferred.length && needsPluginCommands(argv, program)) {
+      plugins = [...plugins, ...(await Promise.all(deferred.map((d) => d.load())))];
+      program = buildProgram(io, setExitCode, plugins);
+    }
   } catch (error) {
     if (error instanceof ShipgateError) {
       io.stderr.write(`shipgate: ${error.format()}\n`);
@@ -55,13 +86,6 @@ export async function runCli(argv: readonly string[], io: CliIO, options: { bund
     }
     throw error;
   }
-  const program = buildProgram(
-    io,
-    (code) => {
-      exitCode = code;
-    },
-    plugins,
-  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -9,6 +9,7 @@ import { approvalStep } from '@shipgate/slack';
 import { slackNotifyStep } from '@shipgate/slack';
 import { qualityGateStep } from '@shipgate/quality-gate';
 import { imageStep, rollbackImage } from '@shipgate/image';
+import type { DeferredPlugin } from './plugins.js';
 import { createVerifyStep, type Rollbacks } from '@shipgate/verify';
 
 /**
@@ -42,7 +43,12 @@ export const builtinSteps: readonly StepDefinition[] = [
   createVerifyStep({ rollbacks: verifyRollbacks }) as unknown as StepDefinition,
 ];
 
-/** The built-in steps and those of the given plugins (what loadPlugins returned). */
-export function defaultRegistry(plugins: readonly ShipgatePlugin[] = []): StepRegistry {
-  return new StepRegistry([...builtinSteps, ...plugins.flatMap((p) => [...(p.steps ?? [])])]);
+/**
+ * The built-in steps and those of the given plugins (what loadPlugins returned); the steps of
+ * deferred plugins (loadPluginsDeferred) are registered by name and imported by `registry.ready()`.
+ */
+export function defaultRegistry(plugins: readonly ShipgatePlugin[] = [], deferred: readonly DeferredPlugin[] = []): StepRegistry {
+  const registry = new StepRegistry([...builtinSteps, ...plugins.flatMap((p) => [...(p.steps ?? [])])]);
+  for (const plugin of deferred) registry.defer(plugin.steps, async () => (await plugin.load()).steps ?? []);
+  return registry;
 }

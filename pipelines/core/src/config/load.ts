@@ -12,7 +12,7 @@ import { checkPipelineExpressions, declaredOutputs, ExpressionChecker } from './
 import { ExecutorChoices } from './checks/executors.js';
 import { reportSchemaIssues } from './checks/schema-issues.js';
 import { checkStep, needsList, toStringRecord } from './checks/step.js';
-import { readDocument } from './document.js';
+import { readDocument, type PipelineDocument } from './document.js';
 import { executorKinds } from './executor.js';
 import type { PipelineSpec } from './model.js';
 import { readPipelineText } from './pipeline-file.js';
@@ -35,7 +35,17 @@ export interface LoadOptions {
 
 /** Parses and validates pipeline text. Pure: the file is only used in messages and for `root`. */
 export function parsePipeline(text: string, file: string, options: LoadOptions): PipelineSpec {
-  const { raw, problems, pos } = readDocument(text, options.displayFile ?? file);
+  return checkDocument(readDocument(text, options.displayFile ?? file), text, file, options);
+}
+
+/** The step names `uses:` mentions in a document not checked yet (so their deferred definitions can be loaded first). */
+function usedStepNames(raw: unknown): string[] {
+  const steps = (raw as { steps?: unknown } | null)?.steps;
+  if (!steps || typeof steps !== 'object') return [];
+  return Object.values(steps).flatMap((step) => (step && typeof step === 'object' && typeof (step as { uses?: unknown }).uses === 'string' ? [(step as { uses: string }).uses] : []));
+}
+
+function checkDocument({ raw, problems, pos }: PipelineDocument, text: string, file: string, options: LoadOptions): PipelineSpec {
   const parsed = pipelineSchema.safeParse(raw);
   if (!parsed.success) {
     reportSchemaIssues(parsed.error.issues, raw, pos, problems);
@@ -69,5 +79,8 @@ export function parsePipeline(text: string, file: string, options: LoadOptions):
 }
 
 export async function loadPipeline(file: string, options: LoadOptions): Promise<PipelineSpec> {
-  return parsePipeline(await readPipelineText(file, options.displayFile ?? file), file, options);
+  const text = await readPipelineText(file, options.displayFile ?? file);
+  const document = readDocument(text, options.displayFile ?? file);
+  await options.registry.ready(usedStepNames(document.raw));
+  return checkDocument(document, text, file, options);
 }

@@ -98,6 +98,7 @@ export class LocalExecutor implements Executor {
 
   async execute(invocation: StepInvocation, environment: ExecutionEnvironment): Promise<InvocationResult> {
     const result = new ResultCollector();
+    await this.registry.ready([invocation.uses]); // a plugin's step whose module is not imported yet
     const checked = checkInvocation(this.registry, invocation, environment.workspace);
     if ('error' in checked) return result.finish('failure', checked.error);
     const masker = new SecretMasker(environment.secrets);

@@ -101,7 +101,8 @@ const registerSteps: CommandRegistrar = (program, io, _setExitCode, steps) => {
     .command('steps')
     .description('list the steps `uses:` can name, with their inputs')
     .option('--json', 'print as JSON')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      await steps.ready(); // plugins' deferred steps too
       const rows = steps.list().map((step) => ({ name: step.name, description: step.description, outputs: Object.keys(step.outputs ?? {}) }));
       if (opts.json) {
         io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -116,7 +117,8 @@ const registerSchema: CommandRegistrar = (program, io, _setExitCode, steps) => {
   program
     .command('schema')
     .description('print the JSON Schema of shipgate.yml (for editors: yaml-language-server, VS Code)')
-    .action(() => {
+    .action(async () => {
+      await steps.ready(); // plugins' deferred steps too
       io.stdout.write(`${JSON.stringify(pipelineJsonSchema(steps), null, 2)}\n`);
     });
 };

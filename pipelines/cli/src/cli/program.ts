@@ -6,16 +6,18 @@ import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import type { CliIO } from '@shipgate/protocol';
 import { loadPluginsDeferred, type BundledPlugins, type DeferredPlugin } from './plugins.js';
 import type { CommandRegistrar, ShipgatePlugin } from '@shipgate/protocol';
-import { defaultRegistry } from './steps.js';
+import { cliRegistry } from './cli-registry.js';
 
 export type { CommandRegistrar };
 
-/** Registrars of every command group; feature areas append theirs in cli/commands/index.ts. */
-import { commandRegistrars } from './commands/index.js';
+/** Registrars of the command groups, loaded per command line (cli/commands/index.ts). */
+import { commandRegistrarsFor } from './commands/index.js';
 import { shipgateVersion as version } from '../version.js';
 
-export function buildProgram(io: CliIO, setExitCode: (code: number) => void, plugins: readonly ShipgatePlugin[] = [], deferred: readonly DeferredPlugin[] = []): Command {
-  const steps = defaultRegistry(plugins, deferred);
+/** The `shipgate` program with the given command groups (every one by default) and plugins. */
+export async function buildProgram(io: CliIO, setExitCode: (code: number) => void, plugins: readonly ShipgatePlugin[] = [], deferred: readonly DeferredPlugin[] = [], commandRegistrars?: readonly CommandRegistrar[]): Promise<Command> {
+  const steps = cliRegistry(plugins, deferred);
+  const registrars = commandRegistrars ?? (await commandRegistrarsFor(undefined));
   const program = new Command('shipgate')
     .description('Safe, boring deploys: a parallel pipeline engine with quality gates, versioned images and approvals.')
     .version(version, '-V, --version')
@@ -29,7 +31,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void, plu
       writeErr: (s) => io.stderr.write(s),
     });
   const pluginCommands = plugins.flatMap((p) => [...(p.commands ?? [])]);
-  for (const register of [...commandRegistrars, ...pluginCommands]) register(program, io, setExitCode, steps);
+  for (const register of [...registrars, ...pluginCommands]) register(program, io, setExitCode, steps);
   return program;
 }
 
@@ -73,11 +75,12 @@ export async function runCli(argv: readonly string[], io: CliIO, options: { bund
   let program: Command;
   try {
     ({ plugins, deferred } = await loadPluginsDeferred(io.env, io.cwd, options.bundledPlugins));
-    program = buildProgram(io, setExitCode, plugins, deferred);
+    const registrars = await commandRegistrarsFor(commandWord(argv));
+    program = await buildProgram(io, setExitCode, plugins, deferred, registrars);
     // a deferred plugin's commands are only known once it is imported: import it when the command line may name one
     if (deferred.length && needsPluginCommands(argv, program)) {
       plugins = [...plugins, ...(await Promise.all(deferred.map((d) => d.load())))];
-      program = buildProgram(io, setExitCode, plugins);
+      program = await buildProgram(io, setExitCode, plugins, [], registrars);
     }
   } catch (error) {
     if (error instanceof ShipgateError) {

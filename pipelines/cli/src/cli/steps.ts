@@ -1,4 +1,7 @@
 // The steps the shipgate CLI knows: its built-in steps and those of the plugins it loaded.
+// `defaultRegistry` holds every built-in step loaded (for programs and tests that embed the CLI's
+// steps); `cliRegistry` (cli-registry.ts) is the `shipgate` command's own: the built-in steps of the step packages are
+// registered by name and their package is imported only for a pipeline (or command) that uses them.
 import type { StepDefinition } from '@shipgate/protocol';
 import type { ShipgatePlugin } from '@shipgate/protocol';
 import { StepRegistry } from '@shipgate/protocol';

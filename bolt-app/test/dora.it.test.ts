@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parse } from 'yaml';
 import type { ShipgateApp } from '../src/app.js';
 import { migrate, migrations } from '../src/store/migrations.js';
 import { openPglite } from '../src/store/sql.js';
 import { Store } from '../src/store/store.js';
+import { cli } from '../../pipelines/test/helpers.js';
 import { api, apiToken, memoryStore, postSlack, slackStandIn, slashCommand, startApp, users, waitFor, type SlackStandIn } from './helpers.js';
 
 const hour = 3_600_000;
@@ -222,17 +222,8 @@ describe('/shipgate dora <service>', () => {
   });
 });
 
-async function shipgate(args: string[], env: Record<string, string>) {
-  const { runCli } = await import('@shipgate/cli');
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, cwd: process.cwd(), env: { PATH: process.env.PATH, ...env }, isTTY: false, signal: new AbortController().signal });
-  return { code, out, err };
-}
+/** The real `shipgate` CLI in this process (the pipelines tests' own helper), run where the test is. */
+const shipgate = (args: string[], env: Record<string, string>) => cli(args, process.cwd(), env);
 
 describe('shipgate deployments --dora against this app', () => {
   it('reads the history over GET /api/deployments and prints the same metrics', async () => {

@@ -5,11 +5,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { ExitCode, ShipgateError, StepRegistry, type CommandRegistrar, type StepDefinition } from '@shipgate/protocol';
-import { createVerifyStep } from '@shipgate/verify';
+import { ExitCode, ShipgateError, type CommandRegistrar } from '@shipgate/protocol';
 import { pipelineLocation } from '../options.js';
 import { commandInvocation, runStepCommand } from '../run-step.js';
-import { verifyRollbacks } from '../steps.js';
 
 interface VerifyOptions {
   inputs?: string;
@@ -70,7 +68,7 @@ export function verifyExitCode(code: string): number | undefined {
   return code.startsWith('verify.') ? ExitCode.usage : undefined;
 }
 
-export const registerVerifyCommand: CommandRegistrar = (program, io, setExitCode) => {
+export const registerVerifyCommand: CommandRegistrar = (program, io, setExitCode, steps) => {
   program
     .command('verify')
     .description('judge a fresh deployment on Prometheus checks over a bake time; roll it back when it fails')
@@ -91,8 +89,8 @@ export const registerVerifyCommand: CommandRegistrar = (program, io, setExitCode
     .action(async (opts: VerifyOptions, command: Command) => {
       const { directory } = pipelineLocation(command, io);
       const inputs = await verifyCommandInputs(opts, io.cwd);
-      const step = createVerifyStep({ rollbacks: verifyRollbacks }) as unknown as StepDefinition;
-      const { exitCode } = await runStepCommand(io, new StepRegistry([step]), commandInvocation('verify', inputs), {
+      // the CLI's own verify step, composed with its rollbacks (cli-registry.ts / steps.ts)
+      const { exitCode } = await runStepCommand(io, steps, commandInvocation('verify', inputs), {
         workspace: directory,
         // with --json, stdout is the JSON only; the evaluations still show, on stderr (a CI log)
         quiet: Boolean(opts.json),

@@ -30,6 +30,15 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A reader that stops early (`shipgate plan | head`) closes the pipe: stop the command quietly, as
+// Unix tools do, rather than die on an unhandled EPIPE; a run still stops its steps.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    if (!controller.signal.aborted) controller.abort('SIGPIPE');
+  });
+}
+
 const code = await runCli(argv, {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -4,7 +4,7 @@ import { defaultRegistry, loadPlugins, runCli, type BundledPlugins } from '@ship
 import { defineStep, ShipgateError, type StepDefinition } from '@shipgate/protocol';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionSpec } from './door.js';
 
 /** The bundle has no node_modules: the CLI and the registry get the plugin compiled in. */

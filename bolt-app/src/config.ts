@@ -3,7 +3,7 @@
 // reloaded when the file changes — a broken edit is reported and the last good config is kept.
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ShipgateError } from '@shipgate/protocol';
 import type { EnvironmentPolicy } from './approvals/access.js';
 

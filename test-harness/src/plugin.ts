@@ -1,7 +1,7 @@
 // The test harness as a shipgate plugin: the `db-test` step and the `shipgate db check` command.
 // Loaded by the shipgate CLI when this package is installed; heavy parts load only when used.
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CommandRegistrar, ShipgatePlugin } from '@shipgate/protocol';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { defineStep, type StepDefinition } from '@shipgate/protocol';

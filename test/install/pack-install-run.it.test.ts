@@ -68,7 +68,7 @@ async function registryUnreachable(cwd: string): Promise<string | undefined> {
 async function tarballs(scratch: string): Promise<string[]> {
   let dir = process.env.SHIPGATE_RELEASE_DIR ? path.resolve(root, process.env.SHIPGATE_RELEASE_DIR) : '';
   if (!dir) {
-    if (!existsSync(path.join(root, 'pipelines/cli/dist/bundle/shipgate.mjs'))) throw new Error('build first: npm run build (the tarballs are packed from dist/)');
+    if (!existsSync(path.join(root, 'pipelines/cli/dist/bundle/shipgate.cjs'))) throw new Error('build first: npm run build (the tarballs are packed from dist/)');
     dir = path.join(scratch, 'release');
     const packed = await run(process.execPath, [path.join(root, 'scripts/release.mjs'), '--out', dir], { cwd: root, timeoutMs: 180_000 });
     if (packed.code !== 0) throw new Error(`scripts/release.mjs failed:\n${packed.stderr}`);
@@ -136,7 +136,7 @@ describe('the release tarballs installed into an empty project', () => {
     }
     for (const name of readdirSync(path.join(project, 'node_modules/@shipgate'))) expect(existsSync(path.join(project, 'node_modules/@shipgate', name, 'LICENSE'))).toBe(true);
     // the command users run is the bundled one (what the startup figures are about)
-    expect(existsSync(path.join(project, 'node_modules/@shipgate/cli/dist/bundle/shipgate.mjs'))).toBe(true);
+    expect(existsSync(path.join(project, 'node_modules/@shipgate/cli/dist/bundle/shipgate.cjs'))).toBe(true);
   });
 
   it('npx shipgate runs a pipeline: files written, outputs passed on, a report', async () => {

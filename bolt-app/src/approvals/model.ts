@@ -1,7 +1,7 @@
 // The plain data the Slack app works on: approvals, deployments, and where a decision must go.
 // The zod schemas are the HTTP API's contract (see README.md) and the single source of the types.
 import { canonicalJson } from '@shipgate/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const approvalStates = ['pending', 'approved', 'rejected', 'expired'] as const;
 export type ApprovalState = (typeof approvalStates)[number];

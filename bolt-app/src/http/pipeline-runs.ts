@@ -2,7 +2,7 @@
 // into the pipeline series of /metrics — run and step durations, outcomes per step. CI runners come
 // and go and cannot be scraped; the Slack app they already talk to keeps the counts, as a
 // Pushgateway would. Only the fields counted are read; the log tails and the rest are ignored.
-import { z } from 'zod';
+import * as z from 'zod';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 const name = z.string().trim().min(1).max(200);

@@ -1,7 +1,9 @@
 // Start-up benchmark (node pipelines/cli/bench/startup.js [rounds]; needs `npm run build`, which also
 // writes the bundle). How long a `shipgate` process takes against a bare Node start in the same run:
 // `node -e 0`, `shipgate --version`, and `shipgate validate` on a 50-step file, each through the
-// bundled bin (what users run) and through the unbundled tsc output (dist/cli/main.js) for contrast.
+// bundled bin (what users run: the first round writes its code cache, see bin/bundle-loader.js), the
+// bundle without a code cache (a user's first command, or SHIPGATE_CODE_CACHE=0), and the unbundled
+// tsc output (dist/cli/main.js) for contrast. The code cache goes to a directory of this run's own.
 // Rounds interleave the commands so that load on the machine hits all of them alike; the figure is
 // the median wall time. Goals (issue 18): --version <= 2x, validate <= 3x the bare start.
 import { spawnSync } from 'node:child_process';
@@ -13,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const cliDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(cliDir, 'bin', 'shipgate.js');
 const unbundled = path.join(cliDir, 'dist', 'cli', 'main.js');
-if (!existsSync(path.join(cliDir, 'dist', 'bundle', 'shipgate.mjs'))) {
+if (!existsSync(path.join(cliDir, 'dist', 'bundle', 'shipgate.cjs'))) {
   console.error('no bundle: run `npm run build` (or node pipelines/cli/scripts/bundle.mjs) first');
   process.exit(1);
 }
@@ -23,17 +25,19 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'shipgate-startup-'));
 const steps = Array.from({ length: 50 }, (_, i) => `  s${i}: { run: "echo ${i}"${i ? `, needs: s${i - 1}` : ''} }`);
 writeFileSync(path.join(dir, 'shipgate.yml'), `name: fifty\nsteps:\n${steps.join('\n')}\n`);
 
+const cacheDir = path.join(dir, 'code-cache');
 const cases = [
   ['node -e 0', ['-e', '0']],
   ['shipgate --version', [bin, '--version']],
   ['shipgate validate (50 steps)', [bin, 'validate']],
+  ['  no code cache: validate', [bin, 'validate'], { SHIPGATE_CODE_CACHE: '0' }],
   ['  unbundled --version', [unbundled, '--version']],
   ['  unbundled validate', [unbundled, 'validate']],
 ];
 const times = new Map(cases.map(([label]) => [label, []]));
-function once([label, args]) {
+function once([label, args, env = {}]) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { ...process.env, SHIPGATE_CACHE_DIR: cacheDir, ...env } });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${label} failed (${result.status}): ${result.stderr}`);
   return ms;

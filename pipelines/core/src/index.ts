@@ -32,7 +32,7 @@ export { mergeRunReports } from './report/merge.js';
 export type { ReportToMerge } from './report/merge.js';
 export { colourlessEnv } from './report/reporters.js';
 export { sendRunReport } from './report/send.js';
-export { lastRunDurations } from './report/write.js';
+export { lastRunDurations } from './report/durations.js';
 export { runStep } from './run-step/index.js';
 export type { RunEvent, RunEventListener } from './scheduler/events.js';
 export { runPipeline } from './scheduler/run-pipeline.js';

@@ -1,7 +1,7 @@
 // Durations as shipgate reads them everywhere (`timeout:` and every step's duration inputs).
 // One schema for a step's duration inputs (`timeout: 10m`, `poll-interval: 5s`), so every step
 // accepts and explains durations exactly as the engine's own `timeout:` key does.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ShipgateError } from './errors.js';
 import { configLimits, printable } from './limits.js';
 

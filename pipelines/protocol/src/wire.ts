@@ -1,7 +1,7 @@
 // The wire format between the engine and a `shipgate step` run elsewhere (CodeBuild, a Jenkins
 // agent, an Actions job): the invocation goes in as base64 JSON on the command line, the outputs
 // come back as one marked line in the log. Both sides import it from here.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StepInvocation } from './executor.js';
 
 export const outputsMarker = '::shipgate-outputs::';

@@ -7,7 +7,7 @@
 // `status` / `conditions` (/ `dashboard-url`), and a failed step when the gate says ERROR.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineStep, type StepContext } from '@shipgate/protocol';
 import { ShipgateError, ExitCode } from '@shipgate/protocol';
 import { parseDuration } from '@shipgate/protocol';

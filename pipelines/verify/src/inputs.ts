@@ -1,6 +1,6 @@
 // The `with:` inputs of `uses: verify`. Each check's PromQL is parsed here, so a malformed query is
 // a config error at `shipgate validate` with the file:line:col of the query in shipgate.yml.
-import { z } from 'zod';
+import * as z from 'zod';
 import { describedDuration, durationInput } from '@shipgate/protocol';
 import { promqlSyntaxError } from './promql.js';
 import { templateVariablesOf } from './template.js';

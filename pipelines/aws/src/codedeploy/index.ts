@@ -3,11 +3,12 @@
 // revision whose container runs the image the `image` step pushed. Stops (and rolls back) on
 // timeout and on cancel; records the outcome (deployments.jsonl, the Slack app). This file holds
 // only the inputs: the AWS SDK and the deployment logic load when the step runs.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineStep, type StepContext } from '@shipgate/protocol';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { parseDuration } from '@shipgate/protocol';
 import { describedDuration } from '@shipgate/protocol';
+import { commitTimeOf, deployerFrom, recordDeployment } from '@shipgate/core';
 
 const duration = describedDuration;
 
@@ -69,7 +70,6 @@ export function digestOf(inputs: Pick<CodeDeployInputs, 'digest' | 'image'>): st
 
 /** The CI's commit and when it was made, as far as the checkout knows. */
 async function commitOf(ctx: StepContext<CodeDeployInputs>): Promise<{ commit?: string; commitAt?: string }> {
-  const { commitTimeOf } = await import('@shipgate/core');
   const sha = ctx.ci.sha;
   if (!sha || !/^[0-9a-f]{7,64}$/i.test(sha)) return {};
   const commitAt = await commitTimeOf(ctx.workspace, sha);
@@ -78,7 +78,6 @@ async function commitOf(ctx: StepContext<CodeDeployInputs>): Promise<{ commit?: 
 
 async function run(ctx: StepContext<CodeDeployInputs>): Promise<void> {
   const { deployCodeDeploy } = await import('./deploy.js');
-  const { recordDeployment, deployerFrom } = await import('@shipgate/core');
   const { inputs } = ctx;
   const revision = inputs.bucket
     ? { kind: 's3' as const, bucket: inputs.bucket, key: inputs.key!, bundleType: inputs['bundle-type'], objectVersion: inputs['object-version'], eTag: inputs.etag }

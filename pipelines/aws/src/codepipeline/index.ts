@@ -2,7 +2,7 @@
 // stage (stopping it on timeout or cancel), approve or reject a manual-approval action, or roll a
 // stage back to an earlier succeeded execution. This file holds only the inputs; the SDK and the
 // logic load when the step runs.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineStep, type StepContext } from '@shipgate/protocol';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { parseDuration } from '@shipgate/protocol';

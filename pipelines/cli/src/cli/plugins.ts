@@ -18,6 +18,16 @@ export const firstPartyPlugins = ['@shipgate/test-harness/plugin'];
  */
 export type BundledPlugins = Readonly<Record<string, ShipgatePlugin>>;
 
+/**
+ * `import(specifier)`, or the import the bundled CLI's bin provides: the bin compiles the bundle as
+ * a script (bin/bundle-loader.js, for its code cache), and a script's own import() has no module
+ * loader to call. Plugins and only plugins are imported by name at run time.
+ */
+async function importModule(specifier: string): Promise<unknown> {
+  const provided = (globalThis as Record<symbol, ((specifier: string) => Promise<unknown>) | undefined>)[Symbol.for('shipgate.import')];
+  return provided ? provided(specifier) : import(specifier);
+}
+
 function notInstalled(error: unknown, specifier: string): boolean {
   const e = error as NodeJS.ErrnoException;
   const pkg = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
@@ -30,7 +40,7 @@ async function importPlugin(specifier: string, cwd: string, named = specifier): 
   const target = specifier.startsWith('.') || path.isAbsolute(specifier) ? pathToFileURL(path.resolve(cwd, specifier)).href : specifier;
   let mod: { default?: unknown; plugin?: unknown };
   try {
-    mod = (await import(target)) as typeof mod;
+    mod = (await importModule(target)) as typeof mod;
   } catch (error) {
     if (firstParty && notInstalled(error, specifier)) return undefined;
     throw new ShipgateError('plugin.load', `cannot load plugin ${named}: ${(error as Error).message}`, { hint: 'check SHIPGATE_PLUGINS and that the package is installed' });

@@ -3,7 +3,6 @@
 // `{ codebuild: { project, region, image, compute-type, install, secrets, poll-interval } }`.
 // Each distinct setting gets a stable name; steps refer to it by that name and the run builds one
 // executor per name (cli/executors.ts). Pure: no AWS code is loaded to read a pipeline.
-import { createHash } from 'node:crypto';
 import type { CodeBuildSecretRef, ExecutorConfig } from './model.js';
 import { codebuildProjectPattern, type RawExecutor } from './schema.js';
 import { parseDuration } from '@shipgate/protocol';
@@ -67,6 +66,7 @@ export function resolveExecutor(raw: RawExecutor, kinds: readonly string[] = exe
   // Only the project: the same name as the short form, so both spellings share one executor.
   const extra = Object.keys(cb).filter((k) => k !== 'project');
   if (extra.length === 0) return { ok: true, name: `codebuild:${cb.project}`, config };
-  const digest = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 8);
+  // node:crypto loaded here: every `shipgate validate` reads this module, few name such an executor
+  const digest = process.getBuiltinModule('node:crypto').createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 8);
   return { ok: true, name: `codebuild:${cb.project}+${digest}`, config };
 }

@@ -1,7 +1,7 @@
 // The JSON Schema of shipgate.yml, generated from the same zod schemas that validate it, plus
 // each registered step's `with:` inputs selected by `uses:`. Editors use it for completion and
 // inline errors (`# yaml-language-server: $schema=…`).
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StepRegistry } from '@shipgate/protocol';
 import { pipelineSchema } from './schema.js';
 

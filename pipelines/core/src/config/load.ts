@@ -46,7 +46,9 @@ function usedStepNames(raw: unknown): string[] {
 }
 
 function checkDocument({ raw, problems, pos }: PipelineDocument, text: string, file: string, options: LoadOptions): PipelineSpec {
-  const parsed = pipelineSchema.safeParse(raw);
+  // jitless: zod would compile a parser for each object schema (new Function) on its first use; a
+  // pipeline file is checked once per process, so compiling costs more than it saves (some 7 ms)
+  const parsed = pipelineSchema.safeParse(raw, { jitless: true });
   if (!parsed.success) {
     reportSchemaIssues(parsed.error.issues, raw, pos, problems);
     problems.throwIfAny();

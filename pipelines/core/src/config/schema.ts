@@ -1,6 +1,6 @@
 // The zod schema of shipgate.yml as written: the single source of its validation and of the JSON
 // Schema editors use. Semantic checks (needs, cycles, expressions, step inputs) live in validate.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const identifierPattern = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const scalar = z.union([z.string(), z.number(), z.boolean()]);

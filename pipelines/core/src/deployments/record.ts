@@ -6,7 +6,7 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ShipgateError } from '@shipgate/protocol';
 
 /** How the Slack app can undo this deployment (the contract of `POST /api/deployments`). */

@@ -2,7 +2,8 @@
 export { RunReportBuilder } from './run-report.js';
 export type { RunReport, InvocationReport, RunReportOptions } from './run-report.js';
 export { renderJUnit } from './junit.js';
-export { writeRunReports, lastRunDurations } from './write.js';
+export { writeRunReports } from './write.js';
+export { lastRunDurations } from './durations.js';
 export { createReporter, chooseReporterKind, colourlessEnv, PlainReporter, GitHubReporter, TtyReporter } from './reporters.js';
 export type { Reporter, ReporterKind, ReporterOptions } from './reporters.js';
 export { formatDuration } from './format.js';

@@ -5,11 +5,12 @@
 // branches) each keep their own; the per-run copy still goes under runs/. Step durations for
 // `plan`'s critical path are kept in durations.json, updated only by steps that really ran: a
 // run served from the cache (a few milliseconds per step) never replaces them.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunReport } from './run-report.js';
 import { renderJUnit } from './junit.js';
 import { renderHtmlReport } from './html.js';
+import { durationsFile, ranDurations, readDurations } from './durations.js';
 
 export interface WrittenReports {
   json: string;
@@ -39,43 +40,9 @@ export async function writeRunReports(shipgateDir: string, report: RunReport, op
   return { json, junit, html };
 }
 
-const durationsFile = (shipgateDir: string): string => path.join(shipgateDir, 'durations.json');
-
-/** Durations of the steps that ran (outcome success) in this run, merged over the recorded ones. */
-function ranDurations(report: RunReport): Record<string, number> {
-  const durations: Record<string, number> = {};
-  for (const inv of report.invocations) {
-    if (inv.outcome !== 'success') continue; // cached, skipped and failed invocations say nothing of the step's cost
-    durations[inv.stepId] = Math.max(durations[inv.stepId] ?? 0, inv.durationMs);
-  }
-  return durations;
-}
-
 async function recordDurations(shipgateDir: string, report: RunReport): Promise<void> {
   const ran = ranDurations(report);
   if (Object.keys(ran).length === 0) return;
   const recorded = await readDurations(shipgateDir);
   await writeAtomic(durationsFile(shipgateDir), `${JSON.stringify({ ...recorded, ...ran }, null, 2)}\n`);
-}
-
-async function readDurations(shipgateDir: string): Promise<Record<string, number> | undefined> {
-  try {
-    return JSON.parse(await readFile(durationsFile(shipgateDir), 'utf8')) as Record<string, number>;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Step durations (ms) of each step's last real run, for critical-path estimates: durations.json,
- * or the last report for state written before it existed; empty when there was none.
- */
-export async function lastRunDurations(shipgateDir: string): Promise<Record<string, number>> {
-  const recorded = await readDurations(shipgateDir);
-  if (recorded) return recorded;
-  try {
-    return ranDurations(JSON.parse(await readFile(path.join(shipgateDir, 'report.json'), 'utf8')) as RunReport);
-  } catch {
-    return {};
-  }
 }

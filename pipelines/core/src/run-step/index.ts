@@ -1,6 +1,6 @@
 // `run:` — a shell script. The built-in step every pipeline starts with; written through the same
 // defineStep API as every other step.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineStep } from '@shipgate/protocol';
 import { ShipgateError, ExitCode } from '@shipgate/protocol';
 

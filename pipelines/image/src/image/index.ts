@@ -7,7 +7,7 @@
 // Outputs: `tags` and `labels` (newline-separated, as metadata-action sets them), `version`,
 // `digest`, for promote / rollback `previous`, and `result`: the whole outcome as JSON (what
 // `shipgate image … --json` prints). The run summary gets a tags-and-digests table.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration, ShipgateError } from '@shipgate/protocol';
 import type { RegistryCredentials } from '../oci/auth.js';
 import { ecrLoginFor } from '../oci/ecr.js';

@@ -3,7 +3,7 @@
 // conditions); `collectLocalMeasures` reads the reports and asks git what changed.
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ShipgateError, ExitCode } from '@shipgate/protocol';
 import type { CiContext, ProcessRunner } from '@shipgate/protocol';
 import { evaluateGateCondition, gateStatus, type GateCondition, type GateResult } from '../conditions.js';

@@ -2,7 +2,7 @@
 // The app posts Approve / Reject to the environment's channel; this step long-polls the app until
 // someone decides, the approval expires, or the step's own deadline passes.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineStep, type StepContext } from '@shipgate/protocol';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { parseDuration } from '@shipgate/protocol';

@@ -4,7 +4,7 @@
 // network), never after Slack said `ok: false`.
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineStep } from '@shipgate/protocol';
 import { ExitCode, ShipgateError } from '@shipgate/protocol';
 import { slackError } from './slack-errors.js';

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliIO, CommandRegistrar } from '@shipgate/protocol';
-import type { readDeployments } from '@shipgate/core';
+import { readDeployments } from '@shipgate/core';
 import { pipelineLocation, positiveInt } from '../options.js';
 import { printDora, refuseDoraFlagsWithoutDora, withDoraOptions, type DoraFlags } from './dora.js';
 
@@ -24,7 +24,6 @@ export function deploymentsTable(records: readonly DeploymentRecord[]): string[]
 }
 
 async function listDeployments(io: CliIO, flags: DeploymentsFlags, command: Command): Promise<void> {
-  const { readDeployments } = await import('@shipgate/core');
   const { directory } = pipelineLocation(command, io);
   const records = (await readDeployments(path.join(directory, '.shipgate', 'state')))
     .filter((r) => (!flags.service || r.service === flags.service) && (!flags.environment || r.environment === flags.environment))

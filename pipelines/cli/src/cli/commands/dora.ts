@@ -6,7 +6,7 @@
 // `deployments` itself (the listing) is registered in deployments.ts, with these flags.
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { defaultDoraWindowMs, defaultFixForwardMs, parseDoraWindow, type DeploymentRecord, type DoraReport } from '@shipgate/core';
+import { computeDora, defaultDoraWindowMs, defaultFixForwardMs, fetchDeployments, formatDoraTable, parseDoraWindow, readDeployments, type DeploymentRecord, type DoraReport } from '@shipgate/core';
 import type { CliIO } from '@shipgate/protocol';
 import { ShipgateError } from '@shipgate/protocol';
 import { pipelineLocation } from '../options.js';
@@ -55,7 +55,6 @@ function windowOption(zeroAllowed = false) {
 }
 
 export async function printDora(flags: DoraFlags, command: Command, io: CliIO): Promise<void> {
-  const { computeDora } = await import('@shipgate/core');
   const windowMs = flags.since ?? defaultDoraWindowMs;
   const fixForwardMs = flags.fixWindow ?? defaultFixForwardMs;
   const now = new Date();
@@ -81,11 +80,9 @@ async function readHistory(flags: DoraFlags, command: Command, io: CliIO, since:
   const appUrl = io.env.SHIPGATE_APP_URL?.trim();
   const token = io.env.SHIPGATE_API_TOKEN?.trim();
   if (appUrl && token && !flags.local) {
-    const { fetchDeployments } = await import('@shipgate/core');
     const records = await fetchDeployments(appUrl, token, { since, limit: 10_000, ...(flags.service ? { service: flags.service } : {}), ...(flags.environment ? { environment: flags.environment } : {}) }, { signal: io.signal });
     return { records: records.filter(filter), source: `the Slack app at ${new URL(appUrl).origin}` };
   }
-  const { readDeployments } = await import('@shipgate/core');
   const { directory } = pipelineLocation(command, io);
   const file = path.join(directory, '.shipgate', 'state', 'deployments.jsonl');
   const relative = path.relative(io.cwd, file);
@@ -93,7 +90,6 @@ async function readHistory(flags: DoraFlags, command: Command, io: CliIO, since:
 }
 
 async function printTable(report: DoraReport, source: string, io: CliIO): Promise<void> {
-  const { formatDoraTable } = await import('@shipgate/core');
   const days = Number.isInteger(report.windowDays) ? `${report.windowDays} days` : `${report.windowDays.toFixed(2)} days`;
   io.stdout.write(`DORA metrics, ${report.from.slice(0, 16).replace('T', ' ')} → ${report.to.slice(0, 16).replace('T', ' ')} UTC (${days}), from ${source}\n`);
   if (report.groups.length === 0) {

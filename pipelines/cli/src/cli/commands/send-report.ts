@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { RunReport } from '@shipgate/core';
+import { sendRunReport, type RunReport } from '@shipgate/core';
 import type { CommandRegistrar } from '@shipgate/protocol';
 import { ShipgateError } from '@shipgate/protocol';
 import { pipelineLocation } from '../options.js';
@@ -23,7 +23,6 @@ export const registerSendReportCommand: CommandRegistrar = (program, io) => {
       if (!appUrl || !token) throw new ShipgateError('cli.usage', 'send-report needs SHIPGATE_APP_URL and SHIPGATE_API_TOKEN', { hint: 'the Slack app’s URL and the API token it was started with' });
       const { directory } = pipelineLocation(command, io);
       const file = reportFile(given ? path.resolve(io.cwd, given) : path.join(directory, '.shipgate'));
-      const { sendRunReport } = await import('@shipgate/core');
       const report = await readReport(file);
       const { counted } = await sendRunReport(appUrl, token, report, { signal: io.signal });
       io.stdout.write(`${counted ? 'sent' : 'already counted'}: ${report.pipeline} run ${report.runId} (${report.outcome}, ${report.invocations.length} invocations)\n`);

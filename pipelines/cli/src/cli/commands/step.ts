@@ -3,7 +3,7 @@
 // at the end on one line `::shipgate-outputs::<base64 JSON>`, the marker remote executors read back.
 // The invocation runs through runStepCommand, as every other command's step does.
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Command } from 'commander';
 import { ShipgateError } from '@shipgate/protocol';
 import { buildInvocation, findPipelineFile, lastSuccessfulOutputs, loadPipeline, planPipeline, resolveCiContext, SecretMasker } from '@shipgate/core';

@@ -43,7 +43,7 @@ function checkUses(id: string, step: RawStep & { uses: string }, base: Path, ctx
     return;
   }
   const input = step.with ?? {};
-  const result = def.inputs.safeParse(input);
+  const result = def.inputs.safeParse(input, { jitless: true }); // checked once: see load.ts
   if (result.success) return;
   for (const issue of issuesOutsideExpressions(result.error.issues, input)) reportInputIssue(issue, id, step, def, base, ctx);
 }

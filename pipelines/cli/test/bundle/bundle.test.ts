@@ -44,6 +44,15 @@ describe('the imports the bundle rewrites', () => {
     expect(rewriteBarrelImports("import { nothing } from '@shipgate/core';", packageIndex)).toContain(JSON.stringify(path.join(root, 'core/src/index.ts')));
   });
 
+  it('can follow every package index: each only re-exports, one statement per line', () => {
+    const indexes = readdirSync(root).map((name) => path.join(root, name, 'src', 'index.ts')).filter((file) => existsSync(file));
+    expect(indexes.length).toBeGreaterThanOrEqual(8);
+    for (const file of indexes) {
+      const statements = readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() && !line.startsWith('//'));
+      expect([file, statements.filter((line) => !/^export (type )?(\{[^}]*\}|\*) from '[^']+';$/.test(line))]).toEqual([file, []]);
+    }
+  });
+
   it.each([
     ["import path from 'node:path';", 'const path = r("node:path");'],
     ["import { readFile, writeFile as write } from 'node:fs/promises';", 'const { readFile, writeFile: write } = r("node:fs/promises");'],

@@ -4,15 +4,15 @@
 // was compiled again in every process. A script's cache made after it ran holds them too, which
 // takes some 15 ms off every `shipgate validate`.
 //
-// The cache is a file per bundle build and Node version in a directory only this user may write
-// (SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate or ~/.cache/shipgate, %LOCALAPPDATA%\shipgate on
-// Windows, else <tmp>/shipgate-<uid>): V8 checks a cache against the length of the source only, so a
-// cache made for other code, or put there by someone else, must never be found. Caches of other
-// builds older than 30 days are removed when a new one is written. It is written when a command
-// ends, by the first process that had none (or whose cache V8 refused) and by the first run of each
-// other command word, so that it holds what every command a user runs calls.
-// NODE_DISABLE_COMPILE_CACHE=1 or SHIPGATE_CODE_CACHE=0 turns it off; anything that goes wrong with
-// it only costs the speed.
+// The cache is a file per bundle build, Node version and set of Node flags, in a directory only
+// this user may write (SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate or ~/.cache/shipgate,
+// %LOCALAPPDATA%\shipgate on Windows, else <tmp>/shipgate-<uid>): V8 checks a cache against the
+// length of the source only, so a cache made for other code, or put there by someone else, must
+// never be found. Caches of other builds older than 30 days are removed when a new one is written.
+// It is written when a command ends, by the first process that had none (or whose cache V8 refused)
+// and by the first run of each other command word, so that it holds what every command a user runs
+// calls. NODE_DISABLE_COMPILE_CACHE=1 or SHIPGATE_CODE_CACHE=0 turns it off; anything that goes
+// wrong with it only costs the speed.
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -46,7 +46,18 @@ export function cacheDirectory(env = process.env) {
 function cacheFileFor(file, dir) {
   const id = readFileSync(path.join(path.dirname(file), 'build-id'), 'utf8').trim();
   if (!/^[0-9a-f]{16}$/.test(id)) return undefined;
-  return path.join(dir, `cli-${id}-${process.version}-${process.arch}.v8cache`);
+  return path.join(dir, `cli-${id}-${process.version}-${process.arch}-${flagsKey()}.v8cache`);
+}
+
+/**
+ * Node's and V8's flags of this process (V8 refuses a cache made under other flags): a key of its
+ * own per set, so that starts with and without, say, NODE_OPTIONS=--experimental-vm-modules do not
+ * replace each other's cache at every turn. FNV-1a, 32 bits: a name, not a secret.
+ */
+function flagsKey() {
+  let hash = 0x811c9dc5;
+  for (const char of `${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
 }
 
 /** The cache's bytes, if the file is this user's own and not writable by others. */

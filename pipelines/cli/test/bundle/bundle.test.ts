@@ -158,7 +158,7 @@ describe('the code cache of the bundled command', () => {
   it('is written by the first run, used as it is by the next, and made again by the first run of another command', async () => {
     expect((await shipgate(['validate'])).stdout).toBe(ok);
     const [cache, commands] = cacheFiles();
-    expect([cache, commands]).toEqual([expect.stringMatching(/^cli-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.v8cache$/), `${cache}.commands`]);
+    expect([cache, commands]).toEqual([expect.stringMatching(/^cli-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+-[0-9a-f]{8}\.v8cache$/), `${cache}.commands`]);
     expect(statSync(path.join(cacheDir(), cache!)).mode & 0o077).toBe(0); // this user's only
     expect(statSync(cacheDir()).mode & 0o077).toBe(0);
     const first = readFileSync(path.join(cacheDir(), cache!));
@@ -167,6 +167,17 @@ describe('the code cache of the bundled command', () => {
     await shipgate(['plan', '--json']);
     expect(readFileSync(path.join(cacheDir(), commands!), 'utf8').split('\n')).toEqual(['validate', 'plan']);
     expect(readFileSync(path.join(cacheDir(), cache!)).equals(first)).toBe(false);
+  }, 60_000);
+
+  it('is kept apart per set of Node flags, which V8 checks it against', async () => {
+    await shipgate(['validate']);
+    await shipgate(['validate'], { NODE_OPTIONS: '--max-old-space-size=512' });
+    const caches = cacheFiles().filter((name) => name.endsWith('.v8cache'));
+    expect(caches).toHaveLength(2);
+    const before = caches.map((name) => readFileSync(path.join(cacheDir(), name)));
+    await shipgate(['validate']);
+    await shipgate(['validate'], { NODE_OPTIONS: '--max-old-space-size=512' });
+    expect(caches.map((name, i) => readFileSync(path.join(cacheDir(), name)).equals(before[i]!))).toEqual([true, true]);
   }, 60_000);
 
   it('that V8 refuses (damaged) is made again, and the command runs as if there were none', async () => {

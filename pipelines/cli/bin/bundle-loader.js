@@ -13,7 +13,7 @@
 // and by the first run of each other command word, so that it holds what every command a user runs
 // calls. NODE_DISABLE_COMPILE_CACHE=1 or SHIPGATE_CODE_CACHE=0 turns it off; anything that goes
 // wrong with it only costs the speed.
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,8 +23,10 @@ import vm from 'node:vm';
 function privateDirectory(dir) {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const stats = statSync(dir);
-    // someone else's directory, or one others may write to: its files could be anyone's code
+    const stats = lstatSync(dir);
+    // a link (say, planted under the temp dir), someone else's directory, or one others may write
+    // to: its files could be anyone's code
+    if (!stats.isDirectory()) return undefined;
     if (process.platform !== 'win32' && (stats.uid !== process.getuid?.() || (stats.mode & 0o022) !== 0)) return undefined;
     return dir;
   } catch {

@@ -4,7 +4,7 @@
 // through the real bin.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -200,7 +200,7 @@ describe('the code cache of the bundled command', () => {
     expect(cacheFiles()).toEqual([]);
   }, 60_000);
 
-  it("is not used from someone else's directory", async () => {
+  it("is not used from someone else's directory, or through a link", async () => {
     // root can give the directory away; anyone else tries the root-owned /, which is not theirs
     const foreign = process.getuid?.() === 0 ? path.join(dir, 'foreign') : '/';
     if (foreign !== '/') {
@@ -209,6 +209,12 @@ describe('the code cache of the bundled command', () => {
     }
     expect((await shipgate(['validate'], { SHIPGATE_CACHE_DIR: foreign })).stdout).toBe(ok);
     if (foreign !== '/') expect(readdirSync(foreign)).toEqual([]);
+    // nor through a link to a directory of one's own (one planted under the temp dir, say)
+    const own = path.join(dir, 'own');
+    mkdirSync(own, { mode: 0o700 });
+    symlinkSync(own, path.join(dir, 'link'));
+    expect((await shipgate(['validate'], { SHIPGATE_CACHE_DIR: path.join(dir, 'link') })).stdout).toBe(ok);
+    expect(readdirSync(own)).toEqual([]);
   }, 60_000);
 
   it('validate requires neither the AWS SDK nor anything else outside the bundle', async () => {

@@ -13,16 +13,35 @@
 // and by the first run of each other command word, so that it holds what every command a user runs
 // calls. NODE_DISABLE_COMPILE_CACHE=1 or SHIPGATE_CODE_CACHE=0 turns it off; anything that goes
 // wrong with it only costs the speed.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 
+/**
+ * `dir` and its missing parents, made with mode 0700. Not mkdirSync's `recursive`, which never
+ * returns for a path under /proc or /sys (a HOME there hung every start); bounded by the depth.
+ */
+function makeDirectory(dir) {
+  const missing = [];
+  for (let current = path.resolve(dir); !existsSync(current) && missing.length < 4096; current = path.dirname(current)) {
+    missing.push(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const each of missing.reverse()) {
+    try {
+      mkdirSync(each, { mode: 0o700 });
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+  }
+}
+
 /** A directory only this user may write, created if need be; undefined if `dir` is not one. */
 function privateDirectory(dir) {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectory(dir);
     const stats = lstatSync(dir);
     // a link (say, planted under the temp dir), someone else's directory, or one others may write
     // to: its files could be anyone's code

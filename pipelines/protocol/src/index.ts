@@ -4,6 +4,7 @@
 export { canonicalJson } from './canonical.js';
 export { describedDuration, durationInput, parseDuration } from './duration.js';
 export { ExitCode, ShipgateError, errorMessage, isShipgateError } from './errors.js';
+export { makeDirectory } from './fs.js';
 export { statusOnAbort } from './executor.js';
 export type { SourceLocation } from './errors.js';
 export type { ExecutionEnvironment, Executor, InvocationResult, InvocationStatus, MatrixCombination, MatrixValue, StepInvocation } from './executor.js';

@@ -2,10 +2,10 @@
 // the permission is needed, and the variable that moves it — instead of a raw EACCES stack trace or
 // Postgres' "could not resize shared memory segment".
 import { accessSync, constants, existsSync, statfsSync, writeFileSync } from 'node:fs';
-import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { access, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ExitCode, ShipgateError } from '@shipgate/protocol';
+import { ExitCode, makeDirectory, ShipgateError } from '@shipgate/protocol';
 
 /** What a folder is for, and how a user moves it elsewhere. */
 export interface FolderRole {
@@ -83,7 +83,7 @@ function nearestWritable(dir: string): boolean {
 /** Creates `dir` if needed and checks that this process may write there: db.not-writable / db.no-space otherwise. */
 export async function writableFolder(dir: string, role: FolderRole, mode = 0o755): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode });
+    await makeDirectory(dir, mode);
     await access(dir, constants.W_OK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !nearestWritable(path.dirname(dir))) throw notWritable(dir, role, error);

@@ -6,11 +6,11 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, statfsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ExitCode, ShipgateError } from '@shipgate/protocol';
+import { ExitCode, makeDirectory, ShipgateError } from '@shipgate/protocol';
 import { PgSqlClient } from '../sql/client.js';
 import type { DatabaseServer } from './server.js';
 import { claim, reapThrowAwayClusters, stopLeftServer, throwAwayName } from '../lifecycle/clusters.js';
@@ -167,12 +167,12 @@ async function launchPostgres(options: PostgresServerOptions & { baseDir: string
   // it held gets a throw-away cluster of its own (see lifecycle/clusters.ts).
   let dir = path.join(base, `pg${major}`);
   let kept = true;
-  await inFolder(dir, role, () => mkdir(dir, { recursive: true, mode: 0o755 }));
+  await inFolder(dir, role, () => makeDirectory(dir, 0o755));
   let lock = await inFolder(dir, role, () => claim(dir));
   if (!lock) {
     dir = path.join(base, throwAwayName(major));
     kept = false;
-    await inFolder(dir, role, () => mkdir(dir, { recursive: true, mode: 0o755 }));
+    await inFolder(dir, role, () => makeDirectory(dir, 0o755));
     lock = await inFolder(dir, role, () => claim(dir));
     if (!lock) throw new ShipgateError('db.postgres-start', `another process holds this process's own cluster folder ${dir}`, { exitCode: ExitCode.internal });
   }

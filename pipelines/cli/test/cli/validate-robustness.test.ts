@@ -171,3 +171,39 @@ describe('shipgate run', () => {
     expect(out).not.toContain('v=\n');
   });
 });
+
+// Node's `mkdir(dir, { recursive: true })` never returns for a path the kernel refuses with ENOENT
+// although its parent exists (anything under /proc): the sync form spun at 100% CPU out of reach of
+// SIGTERM, the async one left the command waiting for ever. Every directory shipgate makes goes
+// through makeDirectory now, whose walk is bounded by the path's depth.
+describe.each(process.platform === 'linux' ? ['/proc/no-such-dir'] : [])('an output directory the kernel refuses (%s)', (refused) => {
+  const yaml = 'name: p\nsteps:\n  a: { run: echo a }\n';
+
+  it('run --report-dir: the run succeeds at once, with a warning that names the directory', async () => {
+    const dir = workspace(yaml);
+    const r = await binary(['run', '--reporter', 'plain', '--report-dir', `${refused}/report`], dir);
+    expect([r.code, r.signal]).toEqual([0, null]);
+    expect(r.ms).toBeLessThan(4000); // not ended by the SIGTERM sent at 5 s
+    expect(r.err).toMatch(/^shipgate: warning: could not write the run report \(ENOENT: \/proc\/no-such-dir\) \[report\.write\]$/m);
+  });
+
+  it('export -o and report -o: exit 2 at once, one line with the path, no stack trace', async () => {
+    const dir = workspace(yaml);
+    const exported = await binary(['export', 'github', '-o', `${refused}/ci.yml`, '--branch', 'main', '--source-dir', '.'], dir);
+    expect([exported.code, exported.signal]).toEqual([2, null]);
+    expect(exported.err).toBe(`shipgate: cannot write ${refused}/ci.yml (ENOENT) [output.unwritable]\n  hint: choose a file in a directory you may write to\n`);
+    expect((await binary(['run', '--reporter', 'plain'], dir)).code).toBe(0);
+    const merged = await binary(['report', '.shipgate', '-o', refused], dir);
+    expect([merged.code, merged.signal, merged.err]).toEqual([2, null, `shipgate: cannot write ${refused}/report.html (ENOENT) [output.unwritable]\n  hint: choose a file in a directory you may write to\n`]);
+    expect(Math.max(exported.ms, merged.ms)).toBeLessThan(4000);
+  });
+
+  it('the code cache of the bundled command goes to the temp dir instead of a home there', async () => {
+    const dir = workspace(yaml);
+    const bundled = path.resolve(import.meta.dirname, '../../bin/shipgate.js');
+    const started = performance.now();
+    const out = execFileSync(process.execPath, [bundled, 'validate'], { cwd: dir, env: { ...process.env, HOME: refused, XDG_CACHE_HOME: '', SHIPGATE_CACHE_DIR: '' }, encoding: 'utf8', timeout: 10_000 });
+    expect(out).toBe('shipgate.yml: ok — 1 steps, 1 invocations, 1 levels\n');
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});

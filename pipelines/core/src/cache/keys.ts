@@ -3,12 +3,12 @@
 // succeeded before; its `$SHIPGATE_OUTPUT` values and the files its `cache.outputs` globs name
 // are restored from that success (the files through ./cache/outputs.ts).
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { namesNodeModules, type StoredPath } from './outputs.js';
 import { sha256File } from './objects.js';
-import { canonicalJson } from '@shipgate/protocol';
+import { canonicalJson, makeDirectory } from '@shipgate/protocol';
 
 export interface CacheKeyInput {
   uses: string;
@@ -103,7 +103,7 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
   const ignore = path.join(stateDir, '.gitignore');
   if ((await readFile(ignore, 'utf8').catch(() => undefined)) !== undefined) return;
   // best effort: a state directory that cannot be written shows up where it is used
-  await mkdir(stateDir, { recursive: true })
+  await makeDirectory(stateDir)
     .then(() => writeFile(ignore, '# written by shipgate: nothing in this folder belongs in git\n*\n'))
     .catch(() => undefined);
 }
@@ -123,7 +123,7 @@ export async function readCacheEntry(stateDir: string, stepId: string, key: stri
 /** Writes the entry and keeps the newest few of the step; returns how many older ones it removed. */
 export async function writeCacheEntry(stateDir: string, stepId: string, entry: CacheEntry): Promise<number> {
   const dir = stepDir(stateDir, stepId);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const file = path.join(dir, `${entry.key}.json`);
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(entry, null, 2));
@@ -197,7 +197,7 @@ export async function readRecordedOutputs(stateDir: string): Promise<OutputsReco
 export async function recordStepOutputs(stateDir: string, outputsByStep: Readonly<Record<string, Record<string, string>>>): Promise<void> {
   if (Object.keys(outputsByStep).length === 0) return;
   const dir = outputsDir(stateDir);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const at = new Date().toISOString();
   await Promise.all(
     Object.entries(outputsByStep).map(async ([stepId, outputs]) => {

@@ -14,8 +14,9 @@
 // damage that bypasses the file system.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { chmod, copyFile, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectory } from '@shipgate/protocol';
 
 export function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -81,7 +82,7 @@ export class ObjectStore {
     const dir = path.dirname(target);
     let made = this.fanouts.get(dir);
     if (!made) {
-      made = mkdir(dir, { recursive: true });
+      made = makeDirectory(dir);
       this.fanouts.set(dir, made);
     }
     return made;

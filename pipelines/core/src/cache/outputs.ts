@@ -10,6 +10,7 @@ import { chmod, constants, copyFile, lstat, mkdir, open, readdir, readFile, read
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { isDynamicPattern } from 'tinyglobby';
+import { makeDirectory } from '@shipgate/protocol';
 import { forEachLimited, sha256File, smallFileBytes, type ObjectStore } from './objects.js';
 
 export interface StoredFile {
@@ -251,7 +252,7 @@ export async function prepareRestore(cwd: string, stored: readonly StoredPath[])
   };
   const ensureParent = async (full: string): Promise<void> => {
     const dir = path.dirname(full);
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     if (!(await dirIsInside(dir))) throw new Error(`refusing to restore ${full}: its folder leads outside the working directory`);
   };
 

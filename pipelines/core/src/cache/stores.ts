@@ -2,12 +2,12 @@
 // S3-compatible bucket (`s3://bucket/prefix`). The S3 client is imported only when an s3:// URL
 // is used, so a run without a shared cache never loads the AWS SDK.
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { ShipgateError } from '@shipgate/protocol';
+import { makeDirectory, ShipgateError } from '@shipgate/protocol';
 import { tempName } from './objects.js';
 import { raceSignal, type BlobStore } from './shared.js';
 
@@ -43,7 +43,7 @@ export class FileBlobStore implements BlobStore {
     const file = path.join(this.root, name);
     const tmp = tempName(file);
     const write = async (): Promise<void> => {
-      await mkdir(path.dirname(file), { recursive: true });
+      await makeDirectory(path.dirname(file));
       await pipeline(body(), createWriteStream(tmp), { signal });
       // rename last: readers on other machines see the whole blob or none
       await rename(tmp, file);

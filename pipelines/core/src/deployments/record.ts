@@ -3,11 +3,11 @@
 // SHIPGATE_API_TOKEN are set — one POST to the Slack app's `/api/deployments`, which posts the
 // deployed-version message with its Rollback button. The deployment itself is what matters: a
 // failure to tell the app is a warning, never a failed deploy.
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import * as z from 'zod';
-import { ShipgateError } from '@shipgate/protocol';
+import { makeDirectory, ShipgateError } from '@shipgate/protocol';
 
 /** How the Slack app can undo this deployment (the contract of `POST /api/deployments`). */
 export const rollbackRefSchema = z.discriminatedUnion('kind', [
@@ -97,7 +97,7 @@ export async function recordDeployment(record: Omit<DeploymentRecord, 'at'> & { 
     throw new ShipgateError('deployments.invalid-record', `deploy record: ${issues}`, { hint: 'service, environment and version must be set (step inputs `service`, `environment`, `version`)' });
   }
   const full = parsed.data;
-  await mkdir(options.stateDir, { recursive: true });
+  await makeDirectory(options.stateDir);
   const file = path.join(options.stateDir, deploymentsFileName);
   await appendFile(file, `${JSON.stringify(full)}\n`, 'utf8');
 

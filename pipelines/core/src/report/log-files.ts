@@ -5,8 +5,9 @@
 // kept in `logs/.shipgate-logs`), so the folder holds one run's logs — and nothing else in it is
 // ever touched: `--report-dir .` in a project with its own `logs/` folder must not empty it.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectory } from '@shipgate/protocol';
 import type { RunEvent } from '../scheduler/events.js';
 
 export const logDirName = 'logs';
@@ -56,7 +57,7 @@ export class LogFileWriter {
     if (event.type === 'run-start') {
       this.#names = logFileNames(event.invocations);
       this.#ready = removePreviousLogs(this.#dir)
-        .then(() => mkdir(this.#dir, { recursive: true }))
+        .then(() => makeDirectory(this.#dir))
         .then(() => {
           this.#open = true;
           for (const [id, lines] of this.#pending) for (const line of lines) this.#write(id, line);

@@ -5,8 +5,9 @@
 // branches) each keep their own; the per-run copy still goes under runs/. Step durations for
 // `plan`'s critical path are kept in durations.json, updated only by steps that really ran: a
 // run served from the cache (a few milliseconds per step) never replaces them.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectory } from '@shipgate/protocol';
 import type { RunReport } from './run-report.js';
 import { renderJUnit } from './junit.js';
 import { renderHtmlReport } from './html.js';
@@ -25,9 +26,9 @@ async function writeAtomic(file: string, content: string): Promise<void> {
 }
 
 export async function writeRunReports(shipgateDir: string, report: RunReport, options: { reportDir?: string } = {}): Promise<WrittenReports> {
-  await mkdir(path.join(shipgateDir, 'runs'), { recursive: true });
+  await makeDirectory(path.join(shipgateDir, 'runs'));
   const reportDir = options.reportDir ?? shipgateDir;
-  await mkdir(reportDir, { recursive: true });
+  await makeDirectory(reportDir);
   const json = path.join(reportDir, 'report.json');
   const junit = path.join(reportDir, 'junit.xml');
   const text = `${JSON.stringify(report, null, 2)}\n`;

@@ -1,7 +1,6 @@
 // `shipgate export github|jenkins|codebuild`: writes the pipeline for another engine — a GitHub
 // Actions workflow, a Jenkinsfile over the shipgate library, a CodeBuild batch buildspec — to
 // stdout or `--output <file>`. The exporters decide; this file reads flags and writes the text.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { findPipelineFile, loadPipeline } from '@shipgate/core';
@@ -14,6 +13,7 @@ import type { StepRegistry } from '@shipgate/protocol';
 import type { CommandRegistrar } from '@shipgate/protocol';
 import type { CliIO } from '@shipgate/protocol';
 import { listOption, pipelineLocation, positiveInt } from '../options.js';
+import { writeOutputFile } from '../output-file.js';
 
 interface Common {
   output?: string;
@@ -33,8 +33,7 @@ async function emit(io: CliIO, result: ExportResult, output: string | undefined)
     return;
   }
   const file = path.resolve(io.cwd, output);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, result.text);
+  await writeOutputFile(file, result.text, output);
   io.stderr.write(`wrote ${path.relative(io.cwd, file) || file}\n`);
 }
 

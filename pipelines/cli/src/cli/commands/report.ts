@@ -3,13 +3,14 @@
 // branches, the jobs of an exported workflow). A directory stands for its report.json, or, when
 // it has none, for the report.json of each of its subdirectories.
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ShipgateError } from '@shipgate/protocol';
 import { renderHtmlReport } from '@shipgate/core';
 import { mergeRunReports, type ReportToMerge } from '@shipgate/core';
 import type { RunReport } from '@shipgate/core';
 import type { CommandRegistrar } from '@shipgate/protocol';
+import { writeOutputFile } from '../output-file.js';
 
 /** report.json files a path stands for. */
 function reportFiles(given: string): string[] {
@@ -58,11 +59,8 @@ export const registerReportCommand: CommandRegistrar = (program, io, setExitCode
         parts.push({ report: await readReport(file, path.relative(io.cwd, file) || file), relativeDir });
       }
       const merged = mergeRunReports(parts, opts.name);
-      await mkdir(outDir, { recursive: true });
       const html = path.join(outDir, 'report.html');
-      const tmp = `${html}.${process.pid}.tmp`;
-      await writeFile(tmp, renderHtmlReport(merged));
-      await rename(tmp, html);
+      await writeOutputFile(html, renderHtmlReport(merged), opts.out ? path.join(opts.out, 'report.html') : path.relative(io.cwd, html) || html);
       io.stderr.write(`report: ${path.relative(io.cwd, html) || html} (${merged.invocations.length} invocations from ${files.length} ${files.length === 1 ? 'report' : 'reports'})\n`);
       setExitCode(0);
     });

@@ -31,11 +31,17 @@ interface RunRecords {
   reportDir: string;
 }
 
+/** A path as messages show it: relative to where the user is when it is below, else whole. */
+function shownPath(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
 /** Writes report.json / junit.xml / report.html and the GitHub job summary; a write that fails warns, the run's outcome stands. */
 async function writeReports(io: CliIO, opts: RunFlags, stateDir: string, records: RunRecords): Promise<void> {
   // the run's outcome stands when its report cannot be written (a read-only or full disk)
   const written = await writeRunReports(stateDir, records.report.report, opts.reportDir ? { reportDir: records.reportDir } : {}).catch((error: NodeJS.ErrnoException) => {
-    io.stderr.write(`shipgate: warning: could not write the run report (${error.code ?? error.message}${error.path ? `: ${path.relative(io.cwd, error.path) || error.path}` : ''}) [report.write]\n  hint: check that the report directory is writable, or choose another with --report-dir\n`);
+    io.stderr.write(`shipgate: warning: could not write the run report (${error.code ?? error.message}${error.path ? `: ${shownPath(io.cwd, error.path)}` : ''}) [report.write]\n  hint: check that the report directory is writable, or choose another with --report-dir\n`);
     return undefined;
   });
   if (written) io.stderr.write(`report: ${path.relative(io.cwd, written.json)}, ${path.relative(io.cwd, written.junit)}, ${path.relative(io.cwd, written.html)}\n`);

@@ -2,20 +2,14 @@
 // own `mkdir(dir, { recursive: true })` never returns under /proc, so that case runs here with a
 // deadline: a regression fails the test instead of hanging the suite.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeDirectory } from '../src/index.js';
+import { temporaryDirectories } from '../../test/helpers.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function scratch(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-mkdir-'));
-  dirs.push(dir);
-  return dir;
-}
+const scratchDirs = temporaryDirectories('sg-mkdir-');
+afterEach(() => scratchDirs.removeAll());
+const scratch = () => scratchDirs.make();
 
 /** The promise's outcome, or 'hung' after `ms`. */
 async function within<T>(promise: Promise<T>, ms = 2000): Promise<{ ok: T } | { error: NodeJS.ErrnoException } | 'hung'> {

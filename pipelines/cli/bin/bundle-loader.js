@@ -22,6 +22,8 @@ import vm from 'node:vm';
 /**
  * `dir` and its missing parents, made with mode 0700. Not mkdirSync's `recursive`, which never
  * returns for a path under /proc or /sys (a HOME there hung every start); bounded by the depth.
+ * The synchronous twin of makeDirectory in @shipgate/protocol (src/fs.ts): the bin runs before the
+ * bundle and loads no package, so a change to one belongs in both.
  */
 function makeDirectory(dir) {
   const missing = [];
